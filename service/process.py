@@ -1,0 +1,55 @@
+"""The one module that runs external processes (ffprobe, ffmpeg). Every run has a
+timeout; on timeout or any exception the child is killed and reaped. Children stay in
+our process group, so a worker's group kill (RQ's job timeout) reaches them too."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+
+from .errors import ToolError, ToolTimeoutError
+
+STDERR_TAIL_CHARS = 2000
+"""How much of a failed tool's stderr is kept in the error (its end)."""
+
+
+@dataclass(frozen=True)
+class Completed:
+    command: list[str]
+    returncode: int
+    stdout: bytes
+    stderr: str
+
+
+def _decode(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
+
+
+def run(command: list[str], *, timeout: float, check: bool = True) -> Completed:
+    """Run ``command`` and return its output; kill it after ``timeout`` seconds.
+
+    Raises ToolError when the program is missing or (with ``check``) exits non-zero, and
+    ToolTimeoutError when it runs too long."""
+    try:
+        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+    except FileNotFoundError:
+        raise ToolError(f"{command[0]} not found: install ffmpeg (apt-get install ffmpeg)",
+                        command=command) from None
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        raise ToolTimeoutError(f"{command[0]} ran longer than {timeout:.0f}s and was killed",
+                               command=command, returncode=proc.returncode,
+                               stderr=_decode(err)[-STDERR_TAIL_CHARS:]) from None
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    result = Completed(command, proc.returncode, out, _decode(err)[-STDERR_TAIL_CHARS:])
+    if check and proc.returncode != 0:
+        raise ToolError(f"{command[0]} exited with {proc.returncode}: {result.stderr.strip()[-300:]}",
+                        command=command, returncode=proc.returncode, stderr=result.stderr)
+    return result
