@@ -101,7 +101,8 @@ def _probe_av(p: Path, size: int, timeout: float) -> Probe:
     fmt = data.get("format") or {}
     if res.returncode != 0 or not fmt or fmt.get("format_name") in _UNTRUSTED_FORMATS \
             or int(fmt.get("probe_score") or 0) < MIN_PROBE_SCORE:
-        reason = res.stderr.strip().splitlines()[-1] if res.stderr.strip() else "unknown format"
+        last = res.stderr.strip().splitlines()[-1] if res.stderr.strip() else "unknown format"
+        reason = last.replace(str(p), p.name)  # never show storage paths to a submitter
         if "moov atom not found" in res.stderr:
             raise UnreadableMediaError(
                 "MP4/MOV 文件不完整：缺少 moov 索引（可能是上传或拷贝中断、录制未正常结束）。",

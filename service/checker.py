@@ -1,0 +1,87 @@
+"""Check one file end to end: probe it (and hash it at the same time), judge the facts
+against a profile, build the report. The CLI, the API and the workers all call
+``check_file``; a file that cannot be read gives a report with verdict ``error``."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from .checks import Check, judge
+from .errors import ToolError, UnreadableMediaError
+from .probe import Probe, probe
+from .profiles import Profile
+from .report import FileInfo, Report, ReportError, build_report
+
+HASH_CHUNK = 1 << 20
+"""Bytes read at a time while hashing."""
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb", buffering=0) as fh:
+        buf = bytearray(HASH_CHUNK)
+        view = memoryview(buf)
+        while n := fh.readinto(buf):
+            h.update(view[:n])
+    return h.hexdigest()
+
+
+def check_file(path: str | os.PathLike[str], profile: Profile, *, display_name: str | None = None,
+               sha256: str | None = None) -> Report:
+    """Check ``path`` against ``profile``. ``display_name`` is the name the submitter gave
+    (used by the file-name rule); ``sha256`` skips hashing when the caller already has it."""
+    p = Path(path)
+    name = display_name or p.name
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    try:
+        size = p.stat().st_size
+    except OSError as e:
+        size = 0
+        err = ReportError(code="io_error", message={"zh-CN": f"无法读取文件：{e.strerror}",
+                                                    "en": f"Cannot read the file: {e.strerror}"})
+        return _error_report(name, size, None, profile, err, timings, t0)
+
+    def timed_hash() -> str:
+        t = time.perf_counter()
+        digest = sha256_file(p)
+        timings["hash"] = (time.perf_counter() - t) * 1000
+        return digest
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(timed_hash) if sha256 is None else None
+        t = time.perf_counter()
+        result: Probe | None = None
+        err: ReportError | None = None
+        try:
+            result = probe(p)
+        except UnreadableMediaError as e:
+            err = ReportError(code=e.code, message=e.message)
+        except ToolError as e:
+            err = ReportError(code="tool_error", message={"zh-CN": f"检查工具出错：{e}", "en": f"Tool error: {e}"})
+        timings["probe"] = (time.perf_counter() - t) * 1000
+        try:
+            digest = future.result() if future else sha256
+        except OSError:
+            digest = None
+    if result is None:
+        return _error_report(name, size, digest, profile, err, timings, t0)  # type: ignore[arg-type]
+    t = time.perf_counter()
+    checks: list[Check] = judge(result.facts, profile, name)
+    timings["check"] = (time.perf_counter() - t) * 1000
+    timings["total"] = (time.perf_counter() - t0) * 1000
+    return build_report(file=FileInfo(name=name, size_bytes=size, sha256=digest), profile=profile,
+                        media=result.facts, checks=checks, tools=result.tools, timings_ms=timings)
+
+
+def _error_report(name: str, size: int, digest: str | None, profile: Profile, err: ReportError,
+                  timings: dict[str, float], t0: float) -> Report:
+    timings["total"] = (time.perf_counter() - t0) * 1000
+    check = Check(rule="readable", status="fail", severity="required", expected="readable media",
+                  actual=err.code, message=err.message)
+    return build_report(file=FileInfo(name=name, size_bytes=size, sha256=digest), profile=profile, media=None,
+                        checks=[check], tools={}, timings_ms=timings, error=err)

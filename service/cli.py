@@ -1,0 +1,157 @@
+"""The ``mediacheck`` command. Imports only the core: no web stack, so a check starts fast.
+
+Exit codes: 0 every file passes (warnings allowed), 1 a file fails or cannot be read,
+2 usage or profile errors."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from .errors import MediaCheckError, ProfileError
+from .profiles import Profile, ProfileStore, load_profile
+from .settings import Settings
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+_STATUS_MARK = {"pass": "✓", "warn": "!", "fail": "✗", "skip": "-"}
+_VERDICT = {"pass": ("通过", "PASS"), "warn": ("通过（有警告）", "PASS with warnings"),
+            "fail": ("不通过", "FAIL"), "error": ("无法检查", "ERROR")}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"mediacheck: 参数错误 / usage error: {message}\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="mediacheck", description="检查参赛媒体文件是否符合活动要求 / "
+                                                   "Check media submissions against campaign profiles.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    check = sub.add_parser("check", help="check files against a profile")
+    check.add_argument("files", nargs="+", metavar="FILE")
+    check.add_argument("--profile", "-p", required=True, help="profile id (see: mediacheck profiles) or YAML path")
+    check.add_argument("--format", "-f", choices=("json", "table"), default=None,
+                       help="json: one report per line (JSON Lines); table: for people (default on a terminal)")
+    check.add_argument("--lang", choices=("zh-CN", "en"), default="zh-CN")
+
+    profiles = sub.add_parser("profiles", help="list profiles, or show one")
+    profiles.add_argument("action", nargs="?", choices=("list", "show"), default="list")
+    profiles.add_argument("profile_id", nargs="?")
+    profiles.add_argument("--all", action="store_true", help="include abstract base profiles")
+
+    profile = sub.add_parser("profile", help="validate a profile file")
+    profile.add_argument("action", choices=("validate",))
+    profile.add_argument("path")
+
+    probe = sub.add_parser("probe", help="print the media facts of a file as JSON")
+    probe.add_argument("file")
+    return parser
+
+
+def resolve_profile(ref: str, store: ProfileStore) -> Profile:
+    """A profile id from the store, or a path to a YAML file."""
+    if ref.endswith((".yaml", ".yml")) or "/" in ref:
+        return load_profile(ref, store)
+    return store.get(ref)
+
+
+def _table(report: object, lang: str, out: TextIO) -> None:
+    from .report import Report
+
+    assert isinstance(report, Report)
+    zh = not lang.startswith("en")
+    label = _VERDICT[report.verdict][0 if zh else 1]
+    out.write(f"{report.file.name}  [{label}]  {report.summary['zh-CN' if zh else 'en']}\n")
+    m = report.media
+    if m is not None and m.kind in ("video", "audio"):
+        out.write(f"  {m.container} · {m.width}×{m.height} · {m.video_codec}/{m.audio_codec} · "
+                  f"{(m.duration_s or 0):.1f}s · {m.size_bytes / 2**20:.1f} MiB\n")
+    elif m is not None:
+        out.write(f"  {m.image_format} · {m.width}×{m.height} · {m.color_mode} · {m.size_bytes / 2**20:.2f} MiB\n")
+    for c in report.checks:
+        if c.status == "pass" and c.rule in ("readable", "media_kind"):
+            continue
+        fix = (" [可自动修复]" if zh else " [fixable]") if c.fixable else ""
+        out.write(f"  {_STATUS_MARK[c.status]} {c.rule:<16} {c.message['zh-CN' if zh else 'en']}{fix}\n")
+        if c.status in ("fail", "warn") and c.expected:
+            out.write(f"      {'要求' if zh else 'expected'}: {c.expected}   {'实际' if zh else 'actual'}: {c.actual}\n")
+
+
+def _cmd_check(args: argparse.Namespace, store: ProfileStore, out: TextIO) -> int:
+    from .checker import check_file
+
+    profile = resolve_profile(args.profile, store)
+    fmt = args.format or ("table" if out.isatty() else "json")
+    worst = EXIT_OK
+    for path in args.files:
+        report = check_file(path, profile)
+        if fmt == "json":
+            out.write(report.model_dump_json() + "\n")
+        else:
+            _table(report, args.lang, out)
+        out.flush()
+        if report.verdict in ("fail", "error"):
+            worst = EXIT_FAIL
+    return worst
+
+
+def _cmd_profiles(args: argparse.Namespace, store: ProfileStore, out: TextIO) -> int:
+    if args.action == "show":
+        if not args.profile_id:
+            raise ProfileError("give a profile id: mediacheck profiles show ID")
+        p = store.get(args.profile_id)
+        out.write(json.dumps(p.model_dump(mode="json", by_alias=True, exclude_none=True), ensure_ascii=False,
+                             indent=2) + "\n")
+        return EXIT_OK
+    for pid in store.ids(include_abstract=args.all):
+        p = store.get(pid)
+        kinds = ",".join(p.kinds)
+        out.write(f"{pid:<32} {p.version:<8} {kinds:<12} {p.title.zh} / {p.title.en}\n")
+    return EXIT_OK
+
+
+def _cmd_probe(args: argparse.Namespace, out: TextIO) -> int:
+    from .probe import probe
+
+    result = probe(args.file)
+    out.write(json.dumps({"media": result.facts.model_dump(mode="json"), "tools": result.tools},
+                         ensure_ascii=False, indent=2) + "\n")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    args = build_parser().parse_args(argv)
+    settings = Settings.from_env()
+    store = ProfileStore(settings.profiles_dir)
+    try:
+        if args.command == "check":
+            return _cmd_check(args, store, out)
+        if args.command == "profiles":
+            return _cmd_profiles(args, store, out)
+        if args.command == "profile":
+            p = load_profile(args.path, store)
+            out.write(f"OK {p.id} {p.version} (kinds: {', '.join(p.kinds)})\n")
+            return EXIT_OK
+        if args.command == "probe":
+            return _cmd_probe(args, out)
+    except ProfileError as e:
+        sys.stderr.write(f"mediacheck: 配置文件错误 / profile error: {e}\n")
+        return EXIT_USAGE
+    except MediaCheckError as e:
+        msg = getattr(e, "message", None)
+        text = f"{msg['zh-CN']} / {msg['en']}" if isinstance(msg, dict) else str(e)
+        sys.stderr.write(f"mediacheck: {text}\n")
+        return EXIT_FAIL
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
