@@ -344,13 +344,13 @@ def _file_size(rule: SizeRule, f: MediaFacts) -> _Outcome:
     if ok and not ambiguous:
         return _Outcome(True, expected, actual, f"文件大小 {units.human_bytes(f.size_bytes)}，符合要求。",
                         f"File size {units.human_bytes(f.size_bytes)} meets the rule.")
-    if ok and ambiguous:
-        return _Outcome(False, expected, actual,
+    if ok and ambiguous:  # passes this profile's reading: a warning, never a silent pass
+        return _Outcome(True, expected, actual,
                         f"文件大小 {units.human_bytes(f.size_bytes)} 处于“兆”的两种理解之间：按本配置的读法合格，"
                         "按另一种读法不合格。请留意主办方的理解。",
                         f"File size {units.human_bytes(f.size_bytes)} lies between the two readings of 兆: it "
                         "meets this profile's reading but not the other. Mind how the organiser reads it.",
-                        FixAction(action="set_bitrate", params={"reason": "size_band"}), ambiguous=True)
+                        ambiguous=True)
     big = bounds_main[1] is not None and f.size_bytes > bounds_main[1]
     band = "（该大小处于“兆”的两种理解之间）" if ambiguous else ""
     band_en = " (it lies between the two readings of 兆)" if ambiguous else ""
