@@ -103,7 +103,7 @@ def _probe_av(p: Path, size: int, timeout: float) -> Probe:
             or int(fmt.get("probe_score") or 0) < MIN_PROBE_SCORE:
         last = res.stderr.strip().splitlines()[-1] if res.stderr.strip() else "unknown format"
         reason = last.replace(str(p), p.name)  # never show storage paths to a submitter
-        if "moov atom not found" in res.stderr:
+        if "moov atom not found" in res.stderr and _looks_like_iso_bmff(p):
             raise UnreadableMediaError(
                 "MP4/MOV 文件不完整：缺少 moov 索引（可能是上传或拷贝中断、录制未正常结束）。",
                 "Incomplete MP4/MOV file: the moov index is missing (an interrupted upload or copy, "
@@ -128,6 +128,13 @@ def _probe_av(p: Path, size: int, timeout: float) -> Probe:
     if mi:
         tools["mediainfo"] = mi
     return Probe(facts, tools)
+
+
+def _looks_like_iso_bmff(p: Path) -> bool:
+    """An MP4/MOV starts with a box such as ftyp, moov, mdat, free, skip or wide."""
+    with p.open("rb") as fh:
+        head = fh.read(8)
+    return head[4:8] in (b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot")
 
 
 def _mediainfo_tracks(p: Path) -> list[dict[str, Any]]:
