@@ -38,6 +38,7 @@ def check_file(path: str | os.PathLike[str], profile: Profile, *, display_name: 
     name = display_name or p.name
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
+    err: ReportError | None = None
     try:
         size = p.stat().st_size
     except OSError as e:
@@ -56,7 +57,6 @@ def check_file(path: str | os.PathLike[str], profile: Profile, *, display_name: 
         future = pool.submit(timed_hash) if sha256 is None else None
         t = time.perf_counter()
         result: Probe | None = None
-        err: ReportError | None = None
         try:
             result = probe(p)
         except UnreadableMediaError as e:

@@ -15,9 +15,25 @@ from pydantic import BaseModel, ConfigDict, Field
 from . import units
 from .facts import MediaFacts
 from .profiles import (
-    Alternative, AnimatedRule, AspectRule, BitrateRule, CaseChoiceRule, ChoiceRule, DpiRule, DurationRule,
-    FilenameRule, FrameRateModeRule, FrameRateRule, OrientationRule, PresenceRule, Profile, ResolutionRule, Rule,
-    Rules, ScanRule, SizeRule,
+    Alternative,
+    AnimatedRule,
+    AspectRule,
+    BitrateRule,
+    CaseChoiceRule,
+    ChoiceRule,
+    DpiRule,
+    DurationRule,
+    FilenameRule,
+    FrameRateModeRule,
+    FrameRateRule,
+    OrientationRule,
+    PresenceRule,
+    Profile,
+    ResolutionRule,
+    Rule,
+    Rules,
+    ScanRule,
+    SizeRule,
 )
 
 Status = Literal["pass", "warn", "fail", "skip"]
@@ -317,6 +333,8 @@ def _duration(rule: DurationRule, f: MediaFacts) -> _Outcome:
 
 def _file_size(rule: SizeRule, f: MediaFacts) -> _Outcome:
     lo, hi = rule.min, rule.max
+    bounds_main: tuple[int | None, int | None]
+    bounds_alt: tuple[int | None, int | None]
     if rule.about is not None:
         pct = float((rule.tolerance or "0%").strip()[:-1]) / 100
         lo_b, hi_b = int(rule.about.bytes * (1 - pct)), int(rule.about.bytes * (1 + pct))
@@ -475,7 +493,7 @@ def judge(facts: MediaFacts, profile: Profile, file_name: str | None = None) -> 
                               "zh-CN": "文件不完整（被截断），可能是上传或拷贝中断，请重新导出或上传。",
                               "en": "The file is truncated (an interrupted upload or copy?): re-export or upload again."})
     kinds = tuple(profile.kinds)
-    spec = profile.kinds.get(facts.kind)  # type: ignore[call-overload]
+    spec = profile.kinds.get(facts.kind)  # type: ignore[arg-type]
     if spec is None:
         zh_kind = {"video": "视频", "image": "图片", "audio": "音频", "unknown": "未知"}
         checks.append(Check(

@@ -81,7 +81,8 @@ def _table(report: object, lang: str, out: TextIO) -> None:
         fix = (" [可自动修复]" if zh else " [fixable]") if c.fixable else ""
         out.write(f"  {_STATUS_MARK[c.status]} {c.rule:<16} {c.message['zh-CN' if zh else 'en']}{fix}\n")
         if c.status in ("fail", "warn") and c.expected:
-            out.write(f"      {'要求' if zh else 'expected'}: {c.expected}   {'实际' if zh else 'actual'}: {c.actual}\n")
+            want, got = ("要求", "实际") if zh else ("expected", "actual")
+            out.write(f"      {want}: {c.expected}   {got}: {c.actual}\n")
 
 
 def _cmd_check(args: argparse.Namespace, store: ProfileStore, out: TextIO) -> int:

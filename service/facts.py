@@ -187,7 +187,6 @@ def parse_av_facts(
     streams = ffprobe.get("streams") or []
     mi_general = next((t for t in mediainfo_tracks if t.get("track_type") == "General"), {})
     mi_video = next((t for t in mediainfo_tracks if t.get("track_type") == "Video"), {})
-    mi_audio = next((t for t in mediainfo_tracks if t.get("track_type") == "Audio"), {})
     notes: list[str] = []
 
     videos = [s for s in streams if s.get("codec_type") == "video" and not _is_attached_pic(s)]

@@ -4,7 +4,7 @@ import pytest
 
 from service.checks import judge
 from service.facts import MediaFacts
-from service.report import build_report, FileInfo
+from service.report import FileInfo, build_report
 
 MIB = 2**20
 

@@ -115,8 +115,9 @@ def test_truncated_mp4_is_an_error(good):
 
 
 def test_photo_to_a_video_campaign():
-    from PIL import Image
     import io
+
+    from PIL import Image
     buf = io.BytesIO()
     Image.new("RGB", (64, 64), "blue").save(buf, "JPEG")
     report = json.loads(run("check", str(written("p.jpg", buf.getvalue())), "-p", PROFILE, "-f", "json",

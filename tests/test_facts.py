@@ -2,8 +2,13 @@
 
 import pytest
 
-from service.facts import container_from, detect_frame_rate_mode, normalize_rotation, parse_av_facts, \
-    parse_mp4_boxes
+from service.facts import (
+    container_from,
+    detect_frame_rate_mode,
+    normalize_rotation,
+    parse_av_facts,
+    parse_mp4_boxes,
+)
 
 
 def _probe(*, rotation=None, tag_rotate=None, sar="1:1", w=1920, h=1080, brand="isom", field_order="progressive",
