@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: install system-deps run test lint bench schema clean
+.PHONY: install system-deps redis run test lint bench schema clean
 
 system-deps:
 	@missing=""; \
@@ -26,10 +26,18 @@ $(STAMP): pyproject.toml | system-deps
 
 install: system-deps $(STAMP)
 
+# The test suite talks to a real Redis (a spare database number per test module). Start one when none answers.
+redis:
+	@if ! (command -v redis-cli >/dev/null && redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG); then \
+	  command -v redis-server >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq redis-server >/dev/null; }; \
+	  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null; \
+	  for i in 1 2 3 4 5 6 7 8 9 10; do redis-cli -h 127.0.0.1 ping 2>/dev/null | grep -q PONG && break; sleep 0.5; done; \
+	fi
+
 run: install
 	$(BIN)/mediacheck profiles
 
-test: install
+test: install redis
 	$(BIN)/python -m pytest
 
 lint: install
