@@ -217,14 +217,14 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, int(round(q * len(ordered) + 0.5)) - 1))]
 
 
-def import_summary(python: str, argv: list[str], runs: int = 5) -> dict[str, object]:
+def import_summary(python: str, argv: list[str], cwd: Path, runs: int = 5) -> dict[str, object]:
     """``python -X importtime`` of the real check command: the total (sum of top-level
     imports, median of ``runs``) and the top-level imports that cost most."""
     totals: list[float] = []
     tops: dict[str, list[float]] = {}
     for _ in range(runs):
         code = "import sys; from service.cli import main; sys.exit(main())"
-        err = subprocess.run([python, "-X", "importtime", "-c", code, *argv], cwd=REPO,
+        err = subprocess.run([python, "-X", "importtime", "-c", code, *argv], cwd=cwd,
                              capture_output=True, text=True).stderr
         total = 0.0
         for line in err.splitlines():
@@ -244,7 +244,9 @@ def machine() -> dict[str, object]:
         model = re.search(r"model name\s*:\s*(.+)", cpuinfo).group(1).strip()  # type: ignore[union-attr]
     except (OSError, AttributeError):
         pass
-    return {"nproc": os.cpu_count(), "cpu": model, "python": platform.python_version(),
+    rev = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"], capture_output=True,
+                         text=True).stdout.strip()
+    return {"nproc": os.cpu_count(), "cpu": model, "python": platform.python_version(), "revision": rev,
             "loadavg_start": os.getloadavg()}
 
 
@@ -306,7 +308,8 @@ def main(argv: list[str] | None = None) -> int:
                     for k, v in json.loads(out)["timings_ms"].items():
                         stages.setdefault(k, []).append(v)
         cached = [_run(["mediaconch", "-p", str(policy), str(big)], env=mc_env)[0] * 1000 for _ in range(3)]
-        imports = import_summary(sys.executable, cmds["mediacheck"][1:])
+        # the interpreter of the timed console script, outside the repo: it imports the code it installed
+        imports = import_summary(str(Path(args.mediacheck).with_name("python")), cmds["mediacheck"][1:], work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -329,7 +332,8 @@ def main(argv: list[str] | None = None) -> int:
         "import": imports,
     }
     print(f"machine: {info['nproc']} CPUs, {info['cpu']}, Python {info['python']}, "
-          f"load {info['loadavg_start'][0]:.2f} → {info['loadavg_end'][0]:.2f}")
+          f"load {info['loadavg_start'][0]:.2f} → {info['loadavg_end'][0]:.2f}, "
+          f"mediacheck {info['revision']}")
     print(f"file: {big} ({size:,} B, {duration:.1f} s); {args.rounds} interleaved rounds")
     for name, s in summary.items():
         print(f"  {name:<11} median {s['median_ms']:7.1f} ms   p90 {s['p90_ms']:7.1f} ms   "
