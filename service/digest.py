@@ -12,10 +12,11 @@ import threading
 HASH_CHUNK = 1 << 20
 """Bytes read at a time while hashing."""
 
-BACKGROUND_CHUNK = 16 << 20
-"""Bytes read at a time by BackgroundDigest, whose thread competes with busy Python code:
-two GIL hand-overs per block, so few blocks (16 MiB hashed a 187 MB file alongside the CLI's
-imports in 200 ms, 1 MiB blocks took 310 ms, 64 MiB ones 290-340 ms)."""
+BACKGROUND_CHUNK = 4 << 20
+"""Bytes read at a time by BackgroundDigest, whose thread competes with busy Python code for
+the GIL, twice per block: alongside the CLI's imports, 1 MiB blocks hashed a 187 MB file in
+~365 ms, 4 MiB ones in ~320 ms; 16 MiB ones were no faster and cost ~35 ms more CPU (a block
+larger than the cache is read back from memory to be hashed)."""
 
 
 def sha256_file(path: str | os.PathLike[str], chunk: int = HASH_CHUNK) -> str:
