@@ -4,36 +4,25 @@ against a profile, build the report. The CLI, the API and the workers all call
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .checks import Check, judge
+from .digest import HASH_CHUNK, sha256_file  # noqa: F401 - HASH_CHUNK kept importable from here
 from .errors import ToolError, UnreadableMediaError
 from .probe import Probe, probe
+from .process import Started
 from .profiles import Profile
 from .report import FileInfo, Report, ReportError, build_report
 
-HASH_CHUNK = 1 << 20
-"""Bytes read at a time while hashing."""
-
-
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb", buffering=0) as fh:
-        buf = bytearray(HASH_CHUNK)
-        view = memoryview(buf)
-        while n := fh.readinto(buf):
-            h.update(view[:n])
-    return h.hexdigest()
-
 
 def check_file(path: str | os.PathLike[str], profile: Profile, *, display_name: str | None = None,
-               sha256: str | None = None) -> Report:
+               sha256: str | None = None, ffprobe: Started | None = None) -> Report:
     """Check ``path`` against ``profile``. ``display_name`` is the name the submitter gave
-    (used by the file-name rule); ``sha256`` skips hashing when the caller already has it."""
+    (used by the file-name rule); ``sha256`` skips hashing when the caller already has it;
+    ``ffprobe`` is ``probe.start_ffprobe(path)`` when the caller began it earlier."""
     p = Path(path)
     name = display_name or p.name
     t0 = time.perf_counter()
@@ -58,7 +47,7 @@ def check_file(path: str | os.PathLike[str], profile: Profile, *, display_name: 
         t = time.perf_counter()
         result: Probe | None = None
         try:
-            result = probe(p)
+            result = probe(p, ffprobe=ffprobe)
         except UnreadableMediaError as e:
             err = ReportError(code=e.code, message=e.message)
         except ToolError as e:

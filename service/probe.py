@@ -11,11 +11,13 @@ import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import process
 from .errors import ToolError, UnreadableMediaError
-from .facts import MediaFacts, parse_av_facts, parse_mp4_boxes
+
+if TYPE_CHECKING:  # imported where used, so that start_ffprobe needs no pydantic
+    from .facts import MediaFacts
 
 PROBE_TIMEOUT_S = 60.0
 """Longest time one ffprobe run may take before it is killed."""
@@ -61,9 +63,11 @@ def looks_like_image(head: bytes) -> bool:
     return head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS
 
 
-def probe(path: str | os.PathLike[str], *, timeout: float = PROBE_TIMEOUT_S) -> Probe:
+def probe(path: str | os.PathLike[str], *, timeout: float = PROBE_TIMEOUT_S,
+          ffprobe: process.Started | None = None) -> Probe:
     """Probe ``path``. Raises UnreadableMediaError for input that is not readable media and
-    ToolError when a tool is missing or misbehaves."""
+    ToolError when a tool is missing or misbehaves. ``ffprobe`` is the run of
+    ``start_ffprobe(path)`` when the caller began it earlier."""
     p = Path(path)
     try:
         size = p.stat().st_size
@@ -78,7 +82,30 @@ def probe(path: str | os.PathLike[str], *, timeout: float = PROBE_TIMEOUT_S) -> 
         from .images import probe_image
 
         return Probe(probe_image(p, size), {"pillow": _pillow_version()})
-    return _probe_av(p, size, timeout)
+    return _probe_av(p, size, timeout, ffprobe)
+
+
+def ffprobe_command(p: Path) -> list[str]:
+    """The one ffprobe run of a probe: format, streams, version and the packet timestamps
+    of the first VFR_SAMPLE_S seconds."""
+    return ["ffprobe", "-v", "error", "-hide_banner", "-of", "json", "-show_format", "-show_streams",
+            "-show_program_version", "-show_entries", "packet=stream_index,pts",
+            "-read_intervals", f"%+{VFR_SAMPLE_S}", "-i", str(p)]
+
+
+def start_ffprobe(path: str | os.PathLike[str], *, timeout: float = PROBE_TIMEOUT_S) -> process.Started | None:
+    """Begin the ffprobe run of ``probe(path)`` now, in the background (the CLI overlaps it
+    with its imports); None for what ffprobe would not be asked about (images, empty or
+    unreadable files: ``probe`` reports those itself)."""
+    p = Path(path)
+    try:
+        with p.open("rb") as fh:
+            head = fh.read(32)
+    except OSError:
+        return None
+    if not head or looks_like_image(head):
+        return None
+    return process.start(ffprobe_command(p), timeout=timeout, check=False)
 
 
 def _pillow_version() -> str:
@@ -87,11 +114,10 @@ def _pillow_version() -> str:
     return str(PIL.__version__)
 
 
-def _probe_av(p: Path, size: int, timeout: float) -> Probe:
-    cmd = ["ffprobe", "-v", "error", "-hide_banner", "-of", "json", "-show_format", "-show_streams",
-           "-show_program_version", "-show_entries", "packet=stream_index,pts",
-           "-read_intervals", f"%+{VFR_SAMPLE_S}", "-i", str(p)]
-    res = process.run(cmd, timeout=timeout, check=False)
+def _probe_av(p: Path, size: int, timeout: float, started: process.Started | None) -> Probe:
+    from .facts import parse_av_facts, parse_mp4_boxes
+
+    res = started.result() if started is not None else process.run(ffprobe_command(p), timeout=timeout, check=False)
     data: dict[str, Any] = {}
     if res.stdout.strip():
         try:

@@ -25,6 +25,43 @@ def _decode(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+class Started:
+    """``run`` begun now and collected later: a daemon thread runs it (the child is waited
+    for outside the GIL), so the caller does other work meanwhile. ``result()`` returns what
+    ``run`` returned or raises what it raised; the timeout kill is ``run``'s own."""
+
+    def __init__(self, command: list[str], *, timeout: float, check: bool = True) -> None:
+        import threading  # (already imported by subprocess)
+
+        self.command = command
+        self._result: Completed | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(timeout, check), name=command[0], daemon=True)
+        self._thread.start()
+
+    def _run(self, timeout: float, check: bool) -> None:
+        try:
+            self._result = run(self.command, timeout=timeout, check=check)
+        except BaseException as e:  # noqa: BLE001 - handed to the caller of result()
+            self._error = e
+
+    def result(self) -> Completed:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
+
+    def wait(self) -> None:
+        """Wait for the run to end, whatever its outcome (so that no child outlives the caller)."""
+        self._thread.join()
+
+
+def start(command: list[str], *, timeout: float, check: bool = True) -> Started:
+    """Start ``run(command)`` in the background; collect it with ``.result()``."""
+    return Started(command, timeout=timeout, check=check)
+
+
 def run(command: list[str], *, timeout: float, check: bool = True) -> Completed:
     """Run ``command`` and return its output; kill it after ``timeout`` seconds.
 
