@@ -124,7 +124,7 @@ def aspect_name(value: float, tolerance: float = 0.02) -> str | None:
 
 def timecode(seconds: float) -> str:
     """``HH:MM:SS.s`` (tenths), as players show it."""
-    tenths = max(0, round(seconds * 10))
+    tenths = max(0, int(seconds * 10 + 0.5))
     h, rest = divmod(tenths, 36000)
     m, rest = divmod(rest, 600)
     s, t = divmod(rest, 10)
@@ -192,7 +192,7 @@ def _borders(crops: list[tuple[int, int, int, int, float]], black: list[Segment]
     sw, sh = scaled
     fw, fh = full
     frames = [c for c in crops if c[1] >= c[0] and c[3] >= c[2]
-              and not any(b.start_s <= c[4] <= b.end_s for b in black)]
+              and not any(b.start_s <= c[4] < b.end_s for b in black)]
     if not frames or sw <= 0 or sh <= 0:
         return None
     x1 = _percentile([c[0] for c in frames], BORDER_PERCENTILE)
@@ -201,10 +201,8 @@ def _borders(crops: list[tuple[int, int, int, int, float]], black: list[Segment]
     y2 = _percentile([c[3] for c in frames], 1 - BORDER_PERCENTILE)
     kx, ky = fw / sw, fh / sh
     x, y = round(x1 * kx), round(y1 * ky)
-    # cropdetect's x2/y2 sit on the first dark column/row after a blurred edge: x2 - x1 is
-    # the width to within one scaled pixel
-    w = min(fw - x, round((x2 - x1) * kx))
-    h = min(fh - y, round((y2 - y1) * ky))
+    w = min(fw - x, round((x2 - x1 + 1) * kx))  # x2, y2 are inclusive
+    h = min(fh - y, round((y2 - y1 + 1) * ky))
     side = (fw - w) / fw > tolerance
     top = (fh - h) / fh > tolerance
     kind: Literal["none", "letterbox", "pillarbox", "windowbox"] = (

@@ -10,8 +10,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from .analysis import Analysis
 from .checks import Check, judge
+from .content import judge_content
 from .errors import ToolError, UnreadableMediaError
+from .facts import MediaFacts
 from .probe import Probe, probe
 from .profiles import Profile
 from .report import FileInfo, Report, ReportError, build_report
@@ -31,9 +34,11 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
 
 
 def check_file(path: str | os.PathLike[str], profile: Profile, *, display_name: str | None = None,
-               sha256: str | None = None) -> Report:
+               sha256: str | None = None, deep: bool = False) -> Report:
     """Check ``path`` against ``profile``. ``display_name`` is the name the submitter gave
-    (used by the file-name rule); ``sha256`` skips hashing when the caller already has it."""
+    (used by the file-name rule); ``sha256`` skips hashing when the caller already has it.
+    ``deep`` adds the content analysis (one decode of the whole file, service/analyze.py)
+    and the profile's content checks."""
     p = Path(path)
     name = display_name or p.name
     t0 = time.perf_counter()
@@ -73,9 +78,34 @@ def check_file(path: str | os.PathLike[str], profile: Profile, *, display_name: 
     t = time.perf_counter()
     checks: list[Check] = judge(result.facts, profile, name)
     timings["check"] = (time.perf_counter() - t) * 1000
+    analysis = None
+    if deep and result.facts.kind in ("video", "audio"):
+        t = time.perf_counter()
+        analysis, content_checks = deep_checks(p, result.facts, profile)
+        checks += content_checks
+        timings["analysis"] = (time.perf_counter() - t) * 1000
     timings["total"] = (time.perf_counter() - t0) * 1000
     return build_report(file=FileInfo(name=name, size_bytes=size, sha256=digest), profile=profile,
-                        media=result.facts, checks=checks, tools=result.tools, timings_ms=timings)
+                        media=result.facts, checks=checks, tools=result.tools, timings_ms=timings,
+                        analysis=analysis)
+
+
+def deep_checks(path: Path, facts: MediaFacts, profile: Profile) -> tuple[Analysis | None, list[Check]]:
+    """The content analysis of ``path`` and its checks against the profile's ``content:``
+    section. When ffmpeg fails the entry is not failed: one skipped check says why."""
+    from .analyze import analyze
+
+    spec = profile.kinds.get(facts.kind)  # type: ignore[call-overload]
+    rules = spec.content if spec is not None else None
+    try:
+        analysis = analyze(path, facts, rules)
+    except ToolError as e:
+        return None, [Check(rule="content_analysis", status="skip", severity="recommended",
+                            expected="content analysed", actual=type(e).__name__,
+                            message={"zh-CN": f"内容分析未完成（{e}），请人工查看画面和声音。",
+                                     "en": f"The content analysis did not finish ({e}); look at the picture "
+                                           "and sound yourself."})]
+    return analysis, judge_content(analysis, rules, scan_type=facts.scan_type) if rules else []
 
 
 def _error_report(name: str, size: int, digest: str | None, profile: Profile, err: ReportError,

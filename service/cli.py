@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--format", "-f", choices=("json", "table"), default=None,
                        help="json: one report per line (JSON Lines); table: for people (default on a terminal)")
     check.add_argument("--lang", choices=("zh-CN", "en"), default="zh-CN")
+    check.add_argument("--deep", action="store_true",
+                       help="also analyse the content in one decode: black, frozen, silent, loudness, "
+                            "black bars, interlacing (docs/content-analysis.md)")
 
     profiles = sub.add_parser("profiles", help="list profiles, or show one")
     profiles.add_argument("action", nargs="?", choices=("list", "show"), default="list")
@@ -91,7 +94,7 @@ def _cmd_check(args: argparse.Namespace, store: ProfileStore, out: TextIO) -> in
     fmt = args.format or ("table" if out.isatty() else "json")
     worst = EXIT_OK
     for path in args.files:
-        report = check_file(path, profile)
+        report = check_file(path, profile, deep=args.deep)
         if fmt == "json":
             out.write(report.model_dump_json() + "\n")
         else:
