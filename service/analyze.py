@@ -126,7 +126,7 @@ def analyze(path: str | os.PathLike[str], facts: MediaFacts, content: ContentRul
     t0 = time.perf_counter()
     done = run_lines(plan.command, timeout=timeout or plan.timeout_s, keep=is_detector_line)
     tolerance = content.borders.tolerance if content and content.borders else 0.03
-    analysis = parse_detector_log(done.stderr, duration_s=facts.duration_s, video=plan.video, audio=plan.audio,
-                                  scaled_size=plan.scaled_size, frame_size=plan.frame_size,
+    analysis = parse_detector_log(done.stderr, duration_s=facts.duration_s, video=plan.video,
+                                  audio=plan.audio, scaled_size=plan.scaled_size, frame_size=plan.frame_size,
                                   sample_fps=plan.sample_fps, border_tolerance=tolerance)
     return analysis.model_copy(update={"elapsed_ms": round((time.perf_counter() - t0) * 1000, 1)})

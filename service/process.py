@@ -96,6 +96,8 @@ def run_lines(command: list[str], *, timeout: float, keep: Callable[[str], bool]
         raise
     finally:
         timer.cancel()
+        if proc.stderr is not None:
+            proc.stderr.close()
     err_tail = "\n".join(tail)[-STDERR_TAIL_CHARS:]
     if timed_out.is_set():
         raise ToolTimeoutError(f"{command[0]} ran longer than {timeout:.0f}s and was killed",

@@ -16,8 +16,8 @@ LOG = """\
     LRA:         0.0 LU
     Peak:       -inf dBFS
 [Parsed_idet_9 @ 0x55] Multi frame detection: TFF:     0 BFF:     0 Progressive:     0 Undetermined:     0
-[Parsed_cropdetect_6] x1:479 x2:0 y1:269 y2:0 w:-478 h:-268 x:480 y:270 pts:0 t:0.000000 crop=-478:-268:480:270
-[Parsed_cropdetect_6] x1:479 x2:0 y1:269 y2:0 w:-478 h:-268 x:480 y:270 pts:5 t:1.000000 crop=-478:-268:480:270
+[cropdetect] x1:479 x2:0 y1:269 y2:0 w:-478 h:-268 x:480 y:270 pts:0 t:0.000000 crop=-478:-268:480:270
+[cropdetect] x1:479 x2:0 y1:269 y2:0 w:-478 h:-268 x:480 y:270 pts:5 t:1.000000 crop=-478:-268:480:270
 [freezedetect @ 0x55] lavfi.freezedetect.freeze_start: 0
 [blackdetect @ 0x55] black_start:0 black_end:2 black_duration:2
 [freezedetect @ 0x55] lavfi.freezedetect.freeze_duration: 2
@@ -93,7 +93,7 @@ def test_full_frame_is_none():
 
 
 def test_letterbox():
-    log = "\n".join(f"[cropdetect] x1:0 x2:479 y1:34 y2:235 w:480 h:202 x:0 y:34 t:{i / 5}" for i in range(20))
+    log = "\n".join(f"[cropdetect] x1:0 x2:479 y1:34 y2:235 w:480 h:202 t:{i / 5}" for i in range(20))
     b = parse(log).borders
     assert b is not None and b.kind == "letterbox" and b.aspect_name == "2.39:1"
 
