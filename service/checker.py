@@ -95,7 +95,7 @@ def deep_checks(path: Path, facts: MediaFacts, profile: Profile) -> tuple[Analys
     section. When ffmpeg fails the entry is not failed: one skipped check says why."""
     from .analyze import analyze
 
-    spec = profile.kinds.get(facts.kind)  # type: ignore[call-overload]
+    spec = profile.kinds.get(facts.kind)  # type: ignore[call-overload, arg-type]
     rules = spec.content if spec is not None else None
     try:
         analysis = analyze(path, facts, rules)

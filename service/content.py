@@ -149,9 +149,9 @@ def _loudness(rule: LoudnessRule, a: Analysis) -> Check:
     if not a.audio_analyzed or a.loudness is None:
         return _check("loudness", rule, None, expected, None, "没有音轨，未测量响度。",
                       "No audio track: loudness was not measured.")
-    lo = a.loudness
-    i, tp = lo.integrated_lufs, lo.true_peak_dbtp
-    lra = f"{lo.range_lu:g}" if lo.range_lu is not None else "—"
+    found = a.loudness
+    i, tp = found.integrated_lufs, found.true_peak_dbtp
+    lra = f"{found.range_lu:g}" if found.range_lu is not None else "—"
     actual = (f"{i:g} LUFS" if i is not None else "silent") + f", LRA {lra} LU" \
         + (f", true peak {tp:g} dBTP" if tp is not None else "")
     if i is None:

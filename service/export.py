@@ -83,7 +83,8 @@ def _rule_order(entries: Sequence[Entry]) -> list[str]:
 def headers(rules: Sequence[str], lang: str = "zh-CN") -> list[str]:
     en = lang.startswith("en")
     prefix = "Check: " if en else "检查："
-    return [c[2] if en else c[1] for c in FIXED_COLUMNS] + [prefix + label(RULE_LABELS, r, lang) for r in rules]
+    fixed = [c[2] if en else c[1] for c in FIXED_COLUMNS]
+    return fixed + [prefix + label(RULE_LABELS, r, lang) for r in rules]
 
 
 def _names(rules: Iterable[str], lang: str) -> str:
@@ -117,7 +118,8 @@ def row(index: int, entry: Entry, rules: Sequence[str], lang: str = "zh-CN") -> 
         label(VERDICT_LABELS, r.verdict, lang), _names((c.rule for c in failed), lang),
         _names((c.rule for c in warned), lang), "; ".join(content_text(c) for c in content),
         _names(sorted(waived), lang), "\n".join(c.message[key] for c in [*failed, *warned]),
-        label(DECISION_LABELS, d.decision, lang) if d else None, d.note if d else None, d.by if d else None, at,
+        label(DECISION_LABELS, d.decision, lang) if d else None, d.note if d else None,
+        d.by if d else None, at,
     ]
     for rule in rules:
         s = status.get(rule)
@@ -197,8 +199,8 @@ def write_xlsx(entries: Sequence[Entry], path: str | os.PathLike[str], lang: str
         fill = _VERDICT_FILL.get(entry.report.verdict)
         if fill:
             ws.cell(row=r, column=verdict_col).fill = PatternFill("solid", fgColor=fill)
-    widths = {"file_name": 36, "failed": 24, "warnings": 24, "content_warnings": 36, "details": 60, "note": 30,
-              "decided_at": 18}
+    widths = {"file_name": 36, "failed": 24, "warnings": 24, "content_warnings": 36, "details": 60,
+              "note": 30, "decided_at": 18}
     for i, (key, _, _) in enumerate(FIXED_COLUMNS, start=1):
         ws.column_dimensions[get_column_letter(i)].width = widths.get(key, 12)
     ws.freeze_panes = "D2"

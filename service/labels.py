@@ -47,8 +47,8 @@ VERDICT_LABELS: dict[str, tuple[str, str]] = {
 }
 
 STATUS_LABELS: dict[str, tuple[str, str]] = {
-    "pass": ("通过", "pass"), "warn": ("警告", "warn"), "fail": ("不合格", "fail"), "skip": ("未检查", "skipped"),
-    "waived": ("已豁免", "waived"),
+    "pass": ("通过", "pass"), "warn": ("警告", "warn"), "fail": ("不合格", "fail"),
+    "skip": ("未检查", "skipped"), "waived": ("已豁免", "waived"),
 }
 
 DECISION_LABELS: dict[str, tuple[str, str]] = {

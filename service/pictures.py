@@ -83,7 +83,8 @@ def _scale(width: int) -> str:
     return f"scale='min({width},iw*sar)':'trunc(min({width},iw*sar)/dar/2)*2',setsar=1"
 
 
-def extract_frames(path: str | os.PathLike[str], times: Sequence[float], width: int, directory: Path) -> list[Path]:
+def extract_frames(path: str | os.PathLike[str], times: Sequence[float], width: int,
+                   directory: Path) -> list[Path]:
     """One PNG per time in ``directory`` (``frame-NN.png``), by one ffmpeg run with an input
     seek per frame. A time past the last frame yields no file: callers check ``exists``."""
     cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y"]
@@ -153,13 +154,13 @@ def contact_sheet(path: str | os.PathLike[str], directory: Path, *, duration_s: 
                       (24, 24, 24))
     draw = ImageDraw.Draw(sheet)
     font = _font(16)
-    for i, (t, img) in enumerate(zip(times, images, strict=True)):
+    for i, (t, tile) in enumerate(zip(times, images, strict=True)):
         x = gap + (i % cols) * (tile_w + gap)
         y = gap + (i // cols) * (tile_h + label_h + gap)
-        if img is None:
+        if tile is None:
             draw.rectangle((x, y, x + tile_w - 1, y + tile_h - 1), fill=(60, 60, 60))
         else:
-            sheet.paste(img.resize((tile_w, tile_h)) if img.size != (tile_w, tile_h) else img, (x, y))
+            sheet.paste(tile.resize((tile_w, tile_h)) if tile.size != (tile_w, tile_h) else tile, (x, y))
         hit = in_segments(t, flagged)
         if hit:
             draw.rectangle((x - 3, y - 3, x + tile_w + 2, y + tile_h + 2), outline=FLAG_COLOUR, width=3)
@@ -176,7 +177,7 @@ def photo_thumbnail(path: str | os.PathLike[str], directory: Path, *, edge: int 
     _register_heif()
     with Image.open(path) as img:
         img.draft("RGB", (edge, edge))  # JPEG: decode at a reduced scale
-        shown = ImageOps.exif_transpose(img)
+        shown = ImageOps.exif_transpose(img) or img
         shown.thumbnail((edge, edge))
         return _save(shown, directory, name)
 

@@ -16,6 +16,9 @@ The language is documented in docs/profiles.md. In short::
         alternatives:
           - id: size_or_pixels
             any_of: [{file_size: {min: 5MB}}, {resolution: {min_long_edge: 3000}}]
+        content:                 # deep analysis thresholds (docs/content-analysis.md)
+          borders: {full_frame: true}
+          black_segments: {max_opening: 3s}
     filename: {pattern: '^[^-]+-[^-]+-[^-]+\\.mp4$', example: 作品名-作者-单位.mp4}
 """
 

@@ -7,7 +7,13 @@ from PIL import Image, ImageStat
 
 from service.analysis import Analysis, Segment
 from service.pictures import (
-    SHEET_NAME, contact_sheet, in_segments, photo_thumbnail, pictures_for, poster_time, sheet_times,
+    SHEET_NAME,
+    contact_sheet,
+    in_segments,
+    photo_thumbnail,
+    pictures_for,
+    poster_time,
+    sheet_times,
 )
 from service.probe import probe
 from tests import scenes
