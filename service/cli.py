@@ -78,6 +78,8 @@ def _table(report: object, lang: str, out: TextIO) -> None:
                   f"{(m.duration_s or 0):.1f}s · {m.size_bytes / 2**20:.1f} MiB\n")
     elif m is not None:
         out.write(f"  {m.image_format} · {m.width}×{m.height} · {m.color_mode} · {m.size_bytes / 2**20:.2f} MiB\n")
+    if report.analysis is not None:
+        _analysis_line(report.analysis, zh, out)
     for c in report.checks:
         if c.status == "pass" and c.rule in ("readable", "media_kind"):
             continue
@@ -85,6 +87,24 @@ def _table(report: object, lang: str, out: TextIO) -> None:
         out.write(f"  {_STATUS_MARK[c.status]} {c.rule:<16} {c.message['zh-CN' if zh else 'en']}{fix}\n")
         if c.status in ("fail", "warn") and c.expected:
             out.write(f"      {'要求' if zh else 'expected'}: {c.expected}   {'实际' if zh else 'actual'}: {c.actual}\n")
+
+
+def _analysis_line(a: object, zh: bool, out: TextIO) -> None:
+    from .analysis import Analysis
+
+    assert isinstance(a, Analysis)
+    parts = []
+    if a.borders is not None:
+        ratio = a.borders.aspect_name or f"{a.borders.aspect:.2f}"
+        parts.append(f"{'画面' if zh else 'picture'} {a.borders.width}×{a.borders.height} ({ratio})")
+    if a.loudness is not None:
+        i = a.loudness.integrated_lufs
+        parts.append(f"{'响度' if zh else 'loudness'} " + (f"{i:g} LUFS" if i is not None else "—"))
+    if a.video_analyzed:
+        parts.append(f"{a.scene_change_count} {'次切换' if zh else 'cut(s)'}")
+    if a.elapsed_ms is not None:
+        parts.append(f"{a.elapsed_ms / 1000:.1f} s")
+    out.write(f"  {'内容分析' if zh else 'content'}: {' · '.join(parts)}\n")
 
 
 def _cmd_check(args: argparse.Namespace, store: ProfileStore, out: TextIO) -> int:

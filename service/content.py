@@ -216,11 +216,20 @@ def _interlace(rule: InterlaceRule, a: Analysis, flagged: str | None) -> Check:
             en += " (The file is flagged interlaced but the picture is progressive: only the flag is wrong.)"
         return _check("interlace_detected", rule, True, expected, actual, zh, en)
     order = "TFF" if il.tff >= il.bff else "BFF"
-    hidden_zh = "，而文件标记为逐行" if flagged == "progressive" else ""
-    hidden_en = ", although the file is flagged progressive" if flagged == "progressive" else ""
+    if flagged != "interlaced":
+        # idet alone is fooled by pixel-sharp moving graphics: without the stream's flag to
+        # back it, this is a warning for a person to look at, never a failure
+        check = _check("interlace_detected", rule.model_copy(update={"severity": "recommended"}), False,
+                       expected, actual,
+                       f"画面疑似有隔行扫描的锯齿（{order}，而文件标记为逐行），运动时会出现横纹；"
+                       "锐利的动画图形也可能被误判，请评审查看画面。",
+                       f"The picture seems to show interlacing combs ({order}, although the file is flagged "
+                       "progressive): moving edges look striped. Sharp animated graphics can look alike: "
+                       "a reviewer should look.")
+        return check.model_copy(update={"severity": rule.severity})
     return _check("interlace_detected", rule, False, expected, actual,
-                  f"画面有隔行扫描的锯齿（{order}{hidden_zh}），运动时会出现横纹。可去隔行处理。",
-                  f"The picture shows interlacing combs ({order}{hidden_en}): moving edges look striped. "
+                  f"画面有隔行扫描的锯齿（{order}），运动时会出现横纹。可去隔行处理。",
+                  f"The picture shows interlacing combs ({order}): moving edges look striped. "
                   "Deinterlacing fixes it.")
 
 

@@ -98,10 +98,16 @@ def test_loudness_bounds(shanxi):
     assert "-35 LUFS" in c.message["zh-CN"] and "0.8 dBTP" in c.message["zh-CN"]
 
 
-def test_interlace_combs_in_a_progressive_flagged_file(shanxi):
+def test_interlace_combs_in_a_progressive_flagged_file_only_warn(store):
+    rules = store.get("shanxi-2023-microvideo").kinds["video"].content
+    strict = rules.model_copy(update={"interlace_detected": rules.interlace_detected.model_copy(
+        update={"severity": "required"})})
     il = Interlace(tff=60, bff=1, progressive=2, undetermined=10, verdict="interlaced")
-    c = by_rule(judge_content(analysis(interlace=il), shanxi, scan_type="progressive"))["interlace_detected"]
-    assert c.status == "warn" and "TFF" in c.message["en"] and "flagged progressive" in c.message["en"]
+    c = by_rule(judge_content(analysis(interlace=il), strict, scan_type="progressive"))["interlace_detected"]
+    assert c.status == "warn" and c.severity == "required"  # idet alone never fails an entry
+    assert "TFF" in c.message["en"] and "flagged progressive" in c.message["en"]
+    confirmed = by_rule(judge_content(analysis(interlace=il), strict, scan_type="interlaced"))
+    assert confirmed["interlace_detected"].status == "fail"
 
 
 def test_interlaced_flag_on_progressive_picture_is_told(shanxi):
