@@ -24,6 +24,7 @@ from typing import Literal
 from .analysis import timecode
 from .labels import CONTENT_RULES, DECISION_LABELS, RULE_LABELS, STATUS_LABELS, VERDICT_LABELS, label
 from .report import Report
+from .review import effective_verdict
 
 FIXED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("index", "序号", "No."),
@@ -32,7 +33,7 @@ FIXED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("size_mb", "大小（兆）", "Size (MB)"),
     ("duration_s", "时长（秒）", "Duration (s)"),
     ("resolution", "分辨率", "Resolution"),
-    ("verdict", "检查结论", "Verdict"),
+    ("verdict", "检查结论", "Verdict"),  # after waivers
     ("failed", "不合格项", "Failed rules"),
     ("warnings", "警告项", "Warnings"),
     ("content_warnings", "内容提示", "Content warnings"),
@@ -115,7 +116,7 @@ def row(index: int, entry: Entry, rules: Sequence[str], lang: str = "zh-CN") -> 
         index, entry.entry_id, r.file.name, round(r.file.size_bytes / unit, 1),
         round(m.duration_s, 1) if m and m.duration_s is not None else None,
         f"{m.width}×{m.height}" if m and m.width and m.height else None,
-        label(VERDICT_LABELS, r.verdict, lang), _names((c.rule for c in failed), lang),
+        label(VERDICT_LABELS, effective_verdict(r, waived), lang), _names((c.rule for c in failed), lang),
         _names((c.rule for c in warned), lang), "; ".join(content_text(c) for c in content),
         _names(sorted(waived), lang), "\n".join(c.message[key] for c in [*failed, *warned]),
         label(DECISION_LABELS, d.decision, lang) if d else None, d.note if d else None,
@@ -196,7 +197,7 @@ def write_xlsx(entries: Sequence[Entry], path: str | os.PathLike[str], lang: str
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
             else:
                 cell.value = v  # type: ignore[assignment]
-        fill = _VERDICT_FILL.get(entry.report.verdict)
+        fill = _VERDICT_FILL.get(effective_verdict(entry.report, entry.waived))
         if fill:
             ws.cell(row=r, column=verdict_col).fill = PatternFill("solid", fgColor=fill)
     widths = {"file_name": 36, "failed": 24, "warnings": 24, "content_warnings": 36, "details": 60,
