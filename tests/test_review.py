@@ -19,10 +19,12 @@ def check(rule, status, segments=None):
 @pytest.fixture
 def report(store):
     facts = MediaFacts(kind="video", size_bytes=1, duration_s=200.0)
-    checks = [check("duration", "pass"), check("borders", "fail"), check("black_segments", "warn", [(0.0, 12.0)]),
+    checks = [check("duration", "pass"), check("borders", "fail"),
+              check("black_segments", "warn", [(0.0, 12.0)]),
               check("silence", "warn", [(50.0, 51.0), (20, 40)])]
     profile = store.get("shanxi-2023-microvideo")
-    return build_report(file=FileInfo(name="a.mp4", size_bytes=1), profile=profile, media=facts, checks=checks, tools={}, timings_ms={},
+    return build_report(file=FileInfo(name="a.mp4", size_bytes=1), profile=profile, media=facts,
+                        checks=checks, tools={}, timings_ms={},
                         analysis=Analysis(duration_s=200.0, video_analyzed=True, audio_analyzed=True))
 
 
