@@ -14,6 +14,7 @@ from service.cli import main
 from service.errors import ToolTimeoutError
 from service.probe import probe
 from tests import scenes
+from tests.media import av, ffmpeg_media
 
 TOL = 0.3
 """Seconds a detected timecode may be off (the picture detectors sample 5 frames a second)."""
@@ -142,3 +143,18 @@ def test_cli_deep():
     table = io.StringIO()
     main([*args, "--format", "table"], table)
     assert "black_segments" in table.getvalue() and "00:00:04.0" in table.getvalue()
+
+
+def test_audio_only_and_video_only_files():
+    tone = ffmpeg_media("tone-gap.m4a", ["-f", "lavfi", "-i", "sine=frequency=300:sample_rate=48000:d=4",
+                                         "-af", "volume=enable='between(t,1,2.5)':volume=0", "-c:a", "aac"])
+    facts = probe(tone).facts
+    a = analyze(tone, facts)
+    assert (a.video_analyzed, a.audio_analyzed) == (False, True)
+    [s] = a.silence
+    assert s.start_s == pytest.approx(1, abs=0.1) and s.end_s == pytest.approx(2.5, abs=0.1)
+    assert a.borders is None and a.black_segments == []
+
+    mute = ffmpeg_media("mute.mp4", av("640x360", seconds=2, audio=False))
+    b = analyze(mute, probe(mute).facts)
+    assert (b.video_analyzed, b.audio_analyzed) == (True, False) and b.loudness is None and b.silence == []
