@@ -6,7 +6,7 @@ profile's ``content:`` thresholds.
 
 Conventions:
 - Times are seconds from the start of the file; a segment still open when the stream
-  ends is closed at the file's duration.
+  ends, or ending on the last sampled frame, is closed at the file's duration.
 - Frozen segments exclude black ones (a black opening is trivially "frozen").
 - Borders are found on the scaled-down picture and given back in the file's pixels; the
   picture area is the box holding the picture in 90% of the non-black sampled frames, so
@@ -269,6 +269,11 @@ def parse_detector_log(log: str, *, duration_s: float | None, video: bool, audio
             r128 = {}
         elif m := _R128.match(line):
             r128[m[1]] = _num(m[2])
+    if duration_s and sample_fps:
+        # the detectors stop at the last sampled frame, up to one sample before the end
+        last = duration_s - 1.0 / sample_fps - 0.05
+        black = [Segment(start_s=s.start_s, end_s=duration_s) if s.end_s >= last else s for s in black]
+        f_ends = [duration_s if e >= last else e for e in f_ends]
     frozen = subtract(_pairs(f_starts, f_ends, duration_s), black, MIN_FROZEN_REMNANT_S) if video else []
     static = (round(min(1.0, sum(s.duration_s for s in frozen) / duration_s), 4)
               if video and duration_s else None)

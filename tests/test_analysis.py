@@ -142,3 +142,9 @@ def test_subtract_and_timecode():
     assert segs == [Segment(start_s=0, end_s=2), Segment(start_s=3, end_s=9.5)]
     assert timecode(3723.45) == "01:02:03.5"
     assert aspect_name(1440 / 1080) == "4:3" and aspect_name(1.5) == "3:2" and aspect_name(1.1) is None
+
+
+def test_black_on_the_last_sampled_frame_reaches_the_end():
+    log = "[blackdetect] black_start:2 black_end:4.8 black_duration:2.8\n"
+    assert parse(log, duration_s=5.0).black_segments == [Segment(start_s=2, end_s=5.0)]
+    assert parse(log, duration_s=9.0).black_segments == [Segment(start_s=2, end_s=4.8)]
