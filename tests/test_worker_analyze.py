@@ -41,6 +41,7 @@ def test_job_writes_report_and_pictures(redis, validate_report, tmp_path):
     job = run_job(redis, str(scenes.pillarboxed()), "shanxi-2023-microvideo", str(out),
                   display_name="我的作品.mp4")
     assert job.get_status() == JobStatus.FINISHED
+    assert job.get_meta(refresh=True)["stage"] == "pictures"
     assert job.return_value() == {"verdict": "fail", "report": "report.json", "poster": "poster.jpg",
                                   "contact_sheet": "contact-sheet.jpg"}
     assert sorted(p.name for p in out.iterdir()) == ["contact-sheet.jpg", "poster.jpg", "report.json"]

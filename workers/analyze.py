@@ -50,6 +50,17 @@ def _write_json(data: str, path: Path) -> None:
         raise
 
 
+def _stage(name: str) -> None:
+    """Tell whoever watches the job what it is doing (``job.meta["stage"]``): two writes
+    a job, so the meta is never written often."""
+    from rq import get_current_job
+
+    job = get_current_job()
+    if job is not None:
+        job.meta["stage"] = name
+        job.save_meta()
+
+
 def analyze_media(media_path: str, profile_id: str, output_dir: str, *, display_name: str | None = None,
                   sha256: str | None = None, profiles_dir: str | None = None) -> dict[str, Any]:
     """Check ``media_path`` deeply against profile ``profile_id`` and write the report and
@@ -59,10 +70,12 @@ def analyze_media(media_path: str, profile_id: str, output_dir: str, *, display_
     profile = store.get(profile_id)
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
+    _stage("analysis")
     report = check_file(media_path, profile, display_name=display_name, sha256=sha256, deep=True)
     pictures = Pictures()
     picture_error = None
     if report.media is not None and report.verdict != "error":
+        _stage("pictures")
         try:
             pictures = pictures_for(media_path, report.media, out, report.analysis)
         except (ToolError, OSError) as e:  # the report still stands without pictures
