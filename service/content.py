@@ -172,7 +172,11 @@ def _loudness(rule: LoudnessRule, a: Analysis) -> Check:
         return _check("loudness", rule, True, expected, actual, f"响度 {i:g} LUFS，正常。",
                       f"Loudness {i:g} LUFS: fine.")
     return _check("loudness", rule, False, expected, actual, "；".join(problems_zh) + "。",
-                  "; ".join(problems_en).capitalize() + ".")
+                  _sentence("; ".join(problems_en)))
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + "."
 
 
 _BORDER_ZH = {"letterbox": "上下黑边", "pillarbox": "左右黑边", "windowbox": "四周黑边"}

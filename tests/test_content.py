@@ -96,6 +96,7 @@ def test_loudness_bounds(shanxi):
     c = by_rule(judge_content(analysis(loudness=loud), shanxi))["loudness"]
     assert c.status == "warn"
     assert "-35 LUFS" in c.message["zh-CN"] and "0.8 dBTP" in c.message["zh-CN"]
+    assert c.message["en"].startswith("Integrated loudness -35 LUFS is low") and "0.8 dBTP" in c.message["en"]
 
 
 def test_interlace_combs_in_a_progressive_flagged_file_only_warn(store):
