@@ -127,8 +127,8 @@ def _silence(rule: SilenceRule, a: Analysis) -> Check:
     total = sum(s.duration_s for s in a.silence)
     actual = f"{len(a.silence)} silent segment(s), {total:.1f}s in all"
     if a.duration_s and total >= 0.95 * a.duration_s:
-        return _check("silence", rule, False, expected, actual, "音轨全程无声（静音）。作品须有配音/解说。",
-                      "The audio track is silent from start to end. The entry needs narration.", a.silence)
+        return _check("silence", rule, False, expected, actual, "音轨全程无声（静音）。请确认作品是否应有配音或解说。",
+                      "The audio track is silent from start to end. Check whether the entry should have narration.", a.silence)
     bad = [s for s in a.silence if s.duration_s >= rule.max_duration]
     if not bad:
         return _check("silence", rule, True, expected, actual, "没有长时间的静音。", "No long silence.")
@@ -200,7 +200,7 @@ def _borders(rule: BordersRule, a: Analysis) -> Check:
         return _check("borders", rule, True, expected, actual, zh + "本活动不要求全画幅。",
                       en + " This campaign does not ask for full frame.")
     return _check("borders", rule, False, expected, actual,
-                  zh + "本活动要求全画幅（16:9 画面充满），请用原始比例素材重新导出，不要加黑边。",
+                  zh + "本活动要求全画幅（画面充满整个画幅），请用原始比例素材重新导出，不要加黑边。",
                   en + " This campaign asks for full frame: re-export from full-frame footage, without bars.")
 
 
@@ -219,7 +219,8 @@ def _interlace(rule: InterlaceRule, a: Analysis, flagged: str | None) -> Check:
             zh += "（文件标记为隔行，但画面实为逐行，只需改正标记。）"
             en += " (The file is flagged interlaced but the picture is progressive: only the flag is wrong.)"
         return _check("interlace_detected", rule, True, expected, actual, zh, en)
-    order = "TFF" if il.tff >= il.bff else "BFF"
+    order = "TFF 上场优先" if il.tff >= il.bff else "BFF 下场优先"
+    order_en = "top field first" if il.tff >= il.bff else "bottom field first"
     if flagged != "interlaced":
         # idet alone is fooled by pixel-sharp moving graphics: without the stream's flag to
         # back it, this is a warning for a person to look at, never a failure
@@ -227,13 +228,13 @@ def _interlace(rule: InterlaceRule, a: Analysis, flagged: str | None) -> Check:
                        expected, actual,
                        f"画面疑似有隔行扫描的锯齿（{order}，而文件标记为逐行），运动时会出现横纹；"
                        "锐利的动画图形也可能被误判，请评审查看画面。",
-                       f"The picture seems to show interlacing combs ({order}, although the file is flagged "
+                       f"The picture seems to show interlacing combs ({order_en}, although the file is flagged "
                        "progressive): moving edges look striped. Sharp animated graphics can look alike: "
                        "a reviewer should look.")
         return check.model_copy(update={"severity": rule.severity})
     return _check("interlace_detected", rule, False, expected, actual,
                   f"画面有隔行扫描的锯齿（{order}），运动时会出现横纹。可去隔行处理。",
-                  f"The picture shows interlacing combs ({order}): moving edges look striped. "
+                  f"The picture shows interlacing combs ({order_en}): moving edges look striped. "
                   "Deinterlacing fixes it.")
 
 

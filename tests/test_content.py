@@ -106,7 +106,8 @@ def test_interlace_combs_in_a_progressive_flagged_file_only_warn(store):
     il = Interlace(tff=60, bff=1, progressive=2, undetermined=10, verdict="interlaced")
     c = by_rule(judge_content(analysis(interlace=il), strict, scan_type="progressive"))["interlace_detected"]
     assert c.status == "warn" and c.severity == "required"  # idet alone never fails an entry
-    assert "TFF" in c.message["en"] and "flagged progressive" in c.message["en"]
+    assert "top field first" in c.message["en"] and "flagged progressive" in c.message["en"]
+    assert "TFF 上场优先" in c.message["zh-CN"]
     confirmed = by_rule(judge_content(analysis(interlace=il), strict, scan_type="interlaced"))
     assert confirmed["interlace_detected"].status == "fail"
 
