@@ -127,8 +127,10 @@ def _silence(rule: SilenceRule, a: Analysis) -> Check:
     total = sum(s.duration_s for s in a.silence)
     actual = f"{len(a.silence)} silent segment(s), {total:.1f}s in all"
     if a.duration_s and total >= 0.95 * a.duration_s:
-        return _check("silence", rule, False, expected, actual, "音轨全程无声（静音）。请确认作品是否应有配音或解说。",
-                      "The audio track is silent from start to end. Check whether the entry should have narration.", a.silence)
+        return _check("silence", rule, False, expected, actual,
+                      "音轨全程无声（静音）。请确认作品是否应有配音或解说。",
+                      "The audio track is silent from start to end. Check whether the entry should have "
+                      "narration.", a.silence)
     bad = [s for s in a.silence if s.duration_s >= rule.max_duration]
     if not bad:
         return _check("silence", rule, True, expected, actual, "没有长时间的静音。", "No long silence.")
@@ -228,8 +230,8 @@ def _interlace(rule: InterlaceRule, a: Analysis, flagged: str | None) -> Check:
                        expected, actual,
                        f"画面疑似有隔行扫描的锯齿（{order}，而文件标记为逐行），运动时会出现横纹；"
                        "锐利的动画图形也可能被误判，请评审查看画面。",
-                       f"The picture seems to show interlacing combs ({order_en}, although the file is flagged "
-                       "progressive): moving edges look striped. Sharp animated graphics can look alike: "
+                       f"The picture seems to show interlacing combs ({order_en}, although the file is "
+                       "flagged progressive): moving edges look striped. Sharp animated graphics can look alike: "
                        "a reviewer should look.")
         return check.model_copy(update={"severity": rule.severity})
     return _check("interlace_detected", rule, False, expected, actual,
