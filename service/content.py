@@ -231,8 +231,8 @@ def _interlace(rule: InterlaceRule, a: Analysis, flagged: str | None) -> Check:
                        f"画面疑似有隔行扫描的锯齿（{order}，而文件标记为逐行），运动时会出现横纹；"
                        "锐利的动画图形也可能被误判，请评审查看画面。",
                        f"The picture seems to show interlacing combs ({order_en}, although the file is "
-                       "flagged progressive): moving edges look striped. Sharp animated graphics can look alike: "
-                       "a reviewer should look.")
+                       "flagged progressive): moving edges look striped. Sharp animated graphics can look "
+                       "alike: a reviewer should look.")
         return check.model_copy(update={"severity": rule.severity})
     return _check("interlace_detected", rule, False, expected, actual,
                   f"画面有隔行扫描的锯齿（{order}），运动时会出现横纹。可去隔行处理。",
