@@ -134,3 +134,12 @@ def test_bad_content_threshold_is_refused_with_line(tmp_path):
     with pytest.raises(ProfileError) as e:
         load_profile(p)
     assert e.value.line == 8 and "max_ratio" in str(e.value)
+
+
+def test_guangxi_bars_only_warn_and_base_defaults_are_inherited(store):
+    rules = store.get("guangxi-2023-kexuepai-video").kinds["video"].content
+    b = Borders(frame_width=1920, frame_height=1080, x=656, y=0, width=608, height=1080, kind="pillarbox",
+                aspect=0.563, aspect_name="9:16", frames=900)
+    c = by_rule(judge_content(analysis(borders=b), rules))
+    assert c["borders"].status == "warn" and "9:16" in c["borders"].message["zh-CN"]
+    assert rules.black_segments is not None and rules.black_segments.max_opening == 3.0  # from base-video
