@@ -74,3 +74,13 @@ def test_photo_gets_a_thumbnail(tmp_path):
 
 def test_job_timeout_grows_with_duration():
     assert job_timeout(10) == 220 and job_timeout(300) == 1380 and job_timeout(None) > 180
+
+
+def test_run_analysis_reports_progress(store, tmp_path):
+    from workers.analyze import run_analysis
+
+    seen: list[float] = []
+    report, pictures, error = run_analysis(scenes.frozen_slide(), store.get("shanxi-2023-microvideo"),
+                                           tmp_path, progress=seen.append)
+    assert seen == [0.05, 0.8, 1.0] and error is None
+    assert pictures.contact_sheet is not None and report.analysis.static_ratio > 0.9

@@ -18,13 +18,15 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from service.checker import check_file
 from service.errors import ToolError
 from service.pictures import Pictures, pictures_for
-from service.profiles import ProfileStore
+from service.profiles import Profile, ProfileStore
+from service.report import Report
 from service.settings import Settings
 
 REPORT_NAME = "report.json"
@@ -61,26 +63,41 @@ def _stage(name: str) -> None:
         job.save_meta()
 
 
-def analyze_media(media_path: str, profile_id: str, output_dir: str, *, display_name: str | None = None,
-                  sha256: str | None = None, profiles_dir: str | None = None) -> dict[str, Any]:
-    """Check ``media_path`` deeply against profile ``profile_id`` and write the report and
-    pictures into ``output_dir``. Returns the verdict and the names written."""
-    settings = Settings.from_env()
-    store = ProfileStore(profiles_dir or settings.profiles_dir)
-    profile = store.get(profile_id)
+def run_analysis(media_path: str | os.PathLike[str], profile: Profile, output_dir: str | os.PathLike[str], *,
+                 display_name: str | None = None, sha256: str | None = None,
+                 progress: Callable[[float], None] | None = None) -> tuple[Report, Pictures, str | None]:
+    """The job's work, for any job runner: the deep report, the pictures written into
+    ``output_dir`` and, when the pictures could not be made, why (the report stands)."""
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     _stage("analysis")
+    if progress:
+        progress(0.05)
     report = check_file(media_path, profile, display_name=display_name, sha256=sha256, deep=True)
     pictures = Pictures()
     picture_error = None
     if report.media is not None and report.verdict != "error":
         _stage("pictures")
+        if progress:
+            progress(0.8)
         try:
             pictures = pictures_for(media_path, report.media, out, report.analysis)
         except (ToolError, OSError) as e:  # the report still stands without pictures
             picture_error = str(e)
     _write_json(report.model_dump_json(indent=1), out / REPORT_NAME)
+    if progress:
+        progress(1.0)
+    return report, pictures, picture_error
+
+
+def analyze_media(media_path: str, profile_id: str, output_dir: str, *, display_name: str | None = None,
+                  sha256: str | None = None, profiles_dir: str | None = None) -> dict[str, Any]:
+    """The RQ task (plain arguments): check ``media_path`` deeply against profile
+    ``profile_id``, write the report and pictures into ``output_dir``; returns the verdict
+    and the names written."""
+    store = ProfileStore(profiles_dir or Settings.from_env().profiles_dir)
+    report, pictures, picture_error = run_analysis(media_path, store.get(profile_id), output_dir,
+                                                   display_name=display_name, sha256=sha256)
     written = {k: p.name for k, p in (("poster", pictures.poster), ("contact_sheet", pictures.contact_sheet),
                                       ("thumbnail", pictures.thumbnail)) if p is not None}
     return {"verdict": report.verdict, "report": REPORT_NAME, **written,
