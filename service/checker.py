@@ -13,7 +13,7 @@ from pathlib import Path
 from .analysis import Analysis
 from .checks import Check, judge
 from .content import judge_content
-from .errors import ToolError, UnreadableMediaError
+from .errors import ToolError, ToolTimeoutError, UnreadableMediaError
 from .facts import MediaFacts
 from .probe import Probe, probe
 from .profiles import Profile
@@ -100,11 +100,13 @@ def deep_checks(path: Path, facts: MediaFacts, profile: Profile) -> tuple[Analys
     try:
         analysis = analyze(path, facts, rules)
     except ToolError as e:
+        why_zh = "超时" if isinstance(e, ToolTimeoutError) else f"ffmpeg 出错，退出码 {e.returncode}"
+        why_en = "it ran out of time" if isinstance(e, ToolTimeoutError) else f"ffmpeg exited with {e.returncode}"
         return None, [Check(rule="content_analysis", status="skip", severity="recommended",
                             expected="content analysed", actual=type(e).__name__,
-                            message={"zh-CN": f"内容分析未完成（{e}），请人工查看画面和声音。",
-                                     "en": f"The content analysis did not finish ({e}); look at the picture "
-                                           "and sound yourself."})]
+                            message={"zh-CN": f"内容分析未完成（{why_zh}），请人工查看画面和声音。",
+                                     "en": f"The content analysis did not finish ({why_en}); look at the "
+                                           "picture and sound yourself."})]
     return analysis, judge_content(analysis, rules, scan_type=facts.scan_type) if rules else []
 
 

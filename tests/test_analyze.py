@@ -128,7 +128,7 @@ def test_timeout_kills_and_is_reported_not_raised(shanxi, monkeypatch):
     analysis, checks = deep_checks(path, facts, shanxi)
     assert analysis is None
     assert [(c.rule, c.status) for c in checks] == [("content_analysis", "skip")]
-    assert "人工" in checks[0].message["zh-CN"]
+    assert "超时" in checks[0].message["zh-CN"] and "ran out of time" in checks[0].message["en"]
 
 
 def test_cli_deep():
