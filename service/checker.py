@@ -101,7 +101,8 @@ def deep_checks(path: Path, facts: MediaFacts, profile: Profile) -> tuple[Analys
         analysis = analyze(path, facts, rules)
     except ToolError as e:
         why_zh = "超时" if isinstance(e, ToolTimeoutError) else f"ffmpeg 出错，退出码 {e.returncode}"
-        why_en = "it ran out of time" if isinstance(e, ToolTimeoutError) else f"ffmpeg exited with {e.returncode}"
+        why_en = ("it ran out of time" if isinstance(e, ToolTimeoutError)
+                  else f"ffmpeg exited with {e.returncode}")
         return None, [Check(rule="content_analysis", status="skip", severity="recommended",
                             expected="content analysed", actual=type(e).__name__,
                             message={"zh-CN": f"内容分析未完成（{why_zh}），请人工查看画面和声音。",
