@@ -1,5 +1,5 @@
-"""Pictures for people: a poster frame and a contact sheet (4×4 frames with timecodes)
-for each video, a thumbnail for each photo. Frames are cut by ffmpeg (one process, one
+"""Pictures for people: a poster frame, a small thumbnail and a contact sheet (4×4
+frames with timecodes) for each video, a thumbnail for each photo. Frames are cut by ffmpeg (one process, one
 fast seek per frame, through service/process.py) and drawn with Pillow.
 
 Each function writes into a directory it is given (the service keeps them as derived
@@ -31,6 +31,9 @@ POSTER_WIDTH = 1280
 
 THUMB_EDGE = 480
 """Longest edge of a photo thumbnail."""
+
+VIDEO_THUMB_EDGE = 320
+"""Longest edge of a video's thumbnail (cut from its poster frame) for tables of entries."""
 
 JPEG_QUALITY = 85
 """Quality of the JPEG files written."""
@@ -192,12 +195,13 @@ def flagged_segments(analysis: Analysis | None) -> list[tuple[float, float]]:
 
 def pictures_for(path: str | os.PathLike[str], facts: MediaFacts, directory: Path,
                  analysis: Analysis | None = None) -> Pictures:
-    """Every picture that suits the file: poster + contact sheet for a video, a thumbnail
-    for a photo, nothing for audio."""
+    """Every picture that suits the file: poster, thumbnail and contact sheet for a video,
+    a thumbnail for a photo, nothing for audio."""
     if facts.kind == "image":
         return Pictures(thumbnail=photo_thumbnail(path, directory))
     if facts.kind != "video" or not facts.duration_s:
         return Pictures()
     poster = poster_frame(path, directory, at_s=poster_time(facts.duration_s, analysis))
+    thumb = photo_thumbnail(poster, directory, edge=VIDEO_THUMB_EDGE)  # for lists: from the poster
     sheet = contact_sheet(path, directory, duration_s=facts.duration_s, flagged=flagged_segments(analysis))
-    return Pictures(poster=poster, contact_sheet=sheet)
+    return Pictures(poster=poster, contact_sheet=sheet, thumbnail=thumb)

@@ -47,8 +47,10 @@ def test_video_pictures(tmp_path):
     black = Analysis(duration_s=7, video_analyzed=True, audio_analyzed=True,
                      black_segments=[Segment(start_s=0, end_s=4)])
     pics = pictures_for(path, facts, tmp_path / "derived", black)
-    assert pics.thumbnail is None
-    assert sorted(p.name for p in (tmp_path / "derived").iterdir()) == ["contact-sheet.jpg", "poster.jpg"]
+    assert sorted(p.name for p in (tmp_path / "derived").iterdir()) == ["contact-sheet.jpg", "poster.jpg",
+                                                                        "thumbnail.jpg"]
+    with Image.open(pics.thumbnail) as thumb:
+        assert thumb.size == (320, 180)
     with Image.open(pics.poster) as poster:
         assert poster.size == (1280, 720)
         assert brightness(poster) > 60  # after the black opening: the picture, not black

@@ -43,8 +43,9 @@ def test_job_writes_report_and_pictures(redis, validate_report, tmp_path):
     assert job.get_status() == JobStatus.FINISHED
     assert job.get_meta(refresh=True)["stage"] == "pictures"
     assert job.return_value() == {"verdict": "fail", "report": "report.json", "poster": "poster.jpg",
-                                  "contact_sheet": "contact-sheet.jpg"}
-    assert sorted(p.name for p in out.iterdir()) == ["contact-sheet.jpg", "poster.jpg", "report.json"]
+                                  "contact_sheet": "contact-sheet.jpg", "thumbnail": "thumbnail.jpg"}
+    assert sorted(p.name for p in out.iterdir()) == ["contact-sheet.jpg", "poster.jpg", "report.json",
+                                                     "thumbnail.jpg"]
     report = validate_report(load_report(out))
     assert report["file"]["name"] == "我的作品.mp4"
     assert report["analysis"]["borders"]["kind"] == "pillarbox"

@@ -8,7 +8,7 @@ service's derived-files directory of the submission)::
     report.json          the full report, with its ``analysis`` section
     poster.jpg           videos: a frame that shows the content
     contact-sheet.jpg    videos: 4×4 frames with timecodes, flagged ones framed red
-    thumbnail.jpg        photos
+    thumbnail.jpg        photos and videos: a small picture for lists (320 px for videos)
 
 Every file appears complete or not at all. The return value (kept by RQ for a short
 while only: the service stores the report in its database) names what was written."""
