@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TextIO
 
 from .errors import MediaCheckError, ProfileError
@@ -52,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     profile = sub.add_parser("profile", help="validate a profile file")
     profile.add_argument("action", choices=("validate",))
     profile.add_argument("path")
+
+    export = sub.add_parser("export", help="reports (JSON Lines of `check -f json`) to a spreadsheet")
+    export.add_argument("reports", type=Path, metavar="REPORTS.jsonl")
+    export.add_argument("--output", "-o", type=Path, required=True, help="campaign.xlsx or campaign.csv")
+    export.add_argument("--lang", choices=("zh-CN", "en"), default="zh-CN")
 
     probe = sub.add_parser("probe", help="print the media facts of a file as JSON")
     probe.add_argument("file")
@@ -140,6 +146,32 @@ def _cmd_profiles(args: argparse.Namespace, store: ProfileStore, out: TextIO) ->
     return EXIT_OK
 
 
+def _cmd_export(args: argparse.Namespace, out: TextIO) -> int:
+    from .export import Entry, write_csv, write_xlsx
+    from .report import Report
+
+    entries = []
+    try:
+        lines = args.reports.read_text(encoding="utf-8").splitlines()
+    except OSError as e:
+        sys.stderr.write(f"mediacheck: 无法读取 / cannot read {args.reports}: {e.strerror}\n")
+        return EXIT_USAGE
+    for n, line in enumerate(lines, start=1):
+        if line.strip():
+            try:
+                entries.append(Entry(Report.model_validate_json(line)))
+            except ValueError as e:
+                sys.stderr.write(f"mediacheck: {args.reports}:{n}: 不是报告 / not a report: {str(e)[:200]}\n")
+                return EXIT_USAGE
+    suffix = args.output.suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        sys.stderr.write("mediacheck: 输出文件须为 .xlsx 或 .csv / the output must end in .xlsx or .csv\n")
+        return EXIT_USAGE
+    (write_xlsx if suffix == ".xlsx" else write_csv)(entries, args.output, lang=args.lang)
+    out.write(f"{args.output}: {len(entries)} 行 / rows\n")
+    return EXIT_OK
+
+
 def _cmd_probe(args: argparse.Namespace, out: TextIO) -> int:
     from .probe import probe
 
@@ -165,6 +197,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             return EXIT_OK
         if args.command == "probe":
             return _cmd_probe(args, out)
+        if args.command == "export":
+            return _cmd_export(args, out)
     except ProfileError as e:
         sys.stderr.write(f"mediacheck: 配置文件错误 / profile error: {e}\n")
         return EXIT_USAGE

@@ -94,3 +94,21 @@ def test_control_characters_in_a_note_do_not_break_the_export(entries, tmp_path)
     ws = load_workbook(write_xlsx(noisy, tmp_path / "n.xlsx")).active
     assert ws.cell(row=2, column=14).value == "好作品"
     assert [p.name for p in tmp_path.iterdir()] == ["n.xlsx"]  # no temporary file left
+
+
+def test_cli_export_from_json_lines(entries, tmp_path):
+    import io
+
+    from service.cli import main
+
+    jsonl = tmp_path / "reports.jsonl"
+    jsonl.write_text("".join(e.report.model_dump_json() + "\n" for e in entries), encoding="utf-8")
+    out = io.StringIO()
+    assert main(["export", str(jsonl), "-o", str(tmp_path / "c.xlsx")], out) == 0
+    assert "6 行" in out.getvalue()
+    ws = load_workbook(tmp_path / "c.xlsx").active
+    assert ws.max_row == 7 and ws.cell(row=1, column=3).value == "文件名"
+    assert main(["export", str(jsonl), "-o", str(tmp_path / "c.txt")], io.StringIO()) == 2
+    jsonl.write_text("{not json\n", encoding="utf-8")
+    assert main(["export", str(jsonl), "-o", str(tmp_path / "d.csv")], io.StringIO()) == 2
+    assert not (tmp_path / "d.csv").exists()
