@@ -156,6 +156,9 @@ def _loudness(rule: LoudnessRule, a: Analysis) -> Check:
     lra = f"{found.range_lu:g}" if found.range_lu is not None else "—"
     actual = (f"{i:g} LUFS" if i is not None else "silent") + f", LRA {lra} LU" \
         + (f", true peak {tp:g} dBTP" if tp is not None else "")
+    if i is None and tp is not None:  # sound, but too short or too quiet to pass R128's gates
+        return _check("loudness", rule, None, expected, actual, "声音太短或太轻，无法测量整体响度。",
+                      "The sound is too short or too quiet for an integrated loudness.")
     if i is None:
         return _check("loudness", rule, False, expected, actual, "测不到响度：音轨没有声音。",
                       "No loudness could be measured: the track has no sound.")

@@ -143,3 +143,9 @@ def test_guangxi_bars_only_warn_and_base_defaults_are_inherited(store):
     c = by_rule(judge_content(analysis(borders=b), rules))
     assert c["borders"].status == "warn" and "9:16" in c["borders"].message["zh-CN"]
     assert rules.black_segments is not None and rules.black_segments.max_opening == 3.0  # from base-video
+
+
+def test_loudness_of_a_very_short_clip_is_skipped_not_called_silent(shanxi):
+    short = Loudness(integrated_lufs=None, range_lu=0, true_peak_dbtp=-17.7)
+    c = by_rule(judge_content(analysis(loudness=short), shanxi))["loudness"]
+    assert c.status == "skip" and "太短" in c.message["zh-CN"]
