@@ -95,3 +95,15 @@ def test_unreadable_video_leaves_no_picture(tmp_path):
     with pytest.raises(ToolError):
         contact_sheet(bogus, tmp_path / "out", duration_s=10)
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
+def test_heic_photo_thumbnail(tmp_path):
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    src = tmp_path / "iphone.heic"
+    Image.new("RGB", (400, 300), (10, 200, 30)).save(src, quality=50)
+    with Image.open(photo_thumbnail(src, tmp_path / "out", edge=200)) as img:
+        assert (img.size, img.format) == ((200, 150), "JPEG")
+        r, g, b = img.getpixel((100, 75))
+        assert g > 150 and r < 60
