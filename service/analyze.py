@@ -53,8 +53,9 @@ SILENCE_NOISE_DB = -50.0
 SCENE_THRESHOLD = 10.0
 """scdet score (0–100) above which a frame starts a new shot."""
 
-CROP_LIMIT = 24
-"""cropdetect: values up to this (8-bit) count as the black of a bar (video black is 16)."""
+CROP_LIMIT = round(24 / 255, 4)
+"""cropdetect: values up to this share of the range count as the black of a bar (24 of 255
+in 8 bits; video black is 16). A share, not a value, so 10-bit video is judged alike."""
 
 TIMEOUT_BASE_S, TIMEOUT_PER_MEDIA_S = 60.0, 3.0
 """The run is killed after base + factor × the media duration."""

@@ -158,3 +158,12 @@ def test_audio_only_and_video_only_files():
     mute = ffmpeg_media("mute.mp4", av("640x360", seconds=2, audio=False))
     b = analyze(mute, probe(mute).facts)
     assert (b.video_analyzed, b.audio_analyzed) == (True, False) and b.loudness is None and b.silence == []
+
+
+def test_bars_in_10_bit_video():
+    path = ffmpeg_media("pillarbox-10bit.mp4", [
+        "-f", "lavfi", "-i", "testsrc2=s=480x360:r=25:d=2",
+        "-vf", "gblur=sigma=1,pad=640:360:80:0,format=yuv420p10le",
+        "-c:v", "libx264", "-preset", "ultrafast"])
+    b = analyze(path, probe(path).facts).borders
+    assert b is not None and b.kind == "pillarbox" and b.aspect_name == "4:3"
