@@ -96,7 +96,7 @@ def extract_frames(path: str | os.PathLike[str], times: Sequence[float], width: 
     outs = []
     for i in range(len(times)):
         out = directory / f"frame-{i:02d}.png"
-        cmd += ["-map", f"{i}:v:0", "-frames:v", "1", "-vf", _scale(width), str(out)]
+        cmd += ["-map", f"{i}:v:0", "-frames:v", "1", "-vf", _scale(width), "-pix_fmt", "rgb24", str(out)]
         outs.append(out)
     run(cmd, timeout=EXTRACT_TIMEOUT_S)
     return outs
