@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: install system-deps redis run test lint bench schema clean
+.PHONY: install system-deps redis run test lint bench bench-deep schema clean
 
 system-deps:
 	@missing=""; \
@@ -46,6 +46,9 @@ lint: install
 
 bench: install
 	$(BIN)/python benchmarks/bench_check.py
+
+bench-deep: install
+	$(BIN)/python benchmarks/bench_deep.py --rounds 3
 
 schema: install
 	$(BIN)/python -m service.report > docs/report.schema.json

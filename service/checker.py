@@ -9,9 +9,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from .analysis import Analysis
 from .checks import Check, judge
+from .content import judge_content
 from .digest import HASH_CHUNK, sha256_file  # noqa: F401 - HASH_CHUNK kept importable from here
-from .errors import ToolError, UnreadableMediaError
+from .errors import ToolError, ToolTimeoutError, UnreadableMediaError
+from .facts import MediaFacts
 from .probe import Probe, probe
 from .process import Started
 from .profiles import Profile
@@ -19,10 +22,12 @@ from .report import FileInfo, Report, ReportError, build_report
 
 
 def check_file(path: str | os.PathLike[str], profile: Profile, *, display_name: str | None = None,
-               sha256: str | None = None, ffprobe: Started | None = None) -> Report:
+               sha256: str | None = None, ffprobe: Started | None = None, deep: bool = False) -> Report:
     """Check ``path`` against ``profile``. ``display_name`` is the name the submitter gave
     (used by the file-name rule); ``sha256`` skips hashing when the caller already has it;
-    ``ffprobe`` is ``probe.start_ffprobe(path)`` when the caller began it earlier."""
+    ``ffprobe`` is ``probe.start_ffprobe(path)`` when the caller began it earlier.
+    ``deep`` adds the content analysis (one decode of the whole file, service/analyze.py)
+    and the profile's content checks."""
     p = Path(path)
     name = display_name or p.name
     t0 = time.perf_counter()
@@ -62,9 +67,37 @@ def check_file(path: str | os.PathLike[str], profile: Profile, *, display_name: 
     t = time.perf_counter()
     checks: list[Check] = judge(result.facts, profile, name)
     timings["check"] = (time.perf_counter() - t) * 1000
+    analysis = None
+    if deep and result.facts.kind in ("video", "audio"):
+        t = time.perf_counter()
+        analysis, content_checks = deep_checks(p, result.facts, profile)
+        checks += content_checks
+        timings["analysis"] = (time.perf_counter() - t) * 1000
     timings["total"] = (time.perf_counter() - t0) * 1000
     return build_report(file=FileInfo(name=name, size_bytes=size, sha256=digest), profile=profile,
-                        media=result.facts, checks=checks, tools=result.tools, timings_ms=timings)
+                        media=result.facts, checks=checks, tools=result.tools, timings_ms=timings,
+                        analysis=analysis)
+
+
+def deep_checks(path: Path, facts: MediaFacts, profile: Profile) -> tuple[Analysis | None, list[Check]]:
+    """The content analysis of ``path`` and its checks against the profile's ``content:``
+    section. When ffmpeg fails the entry is not failed: one skipped check says why."""
+    from .analyze import analyze
+
+    spec = profile.kinds.get(facts.kind)  # type: ignore[call-overload, arg-type]
+    rules = spec.content if spec is not None else None
+    try:
+        analysis = analyze(path, facts, rules)
+    except ToolError as e:
+        why_zh = "超时" if isinstance(e, ToolTimeoutError) else f"ffmpeg 出错，退出码 {e.returncode}"
+        why_en = ("it ran out of time" if isinstance(e, ToolTimeoutError)
+                  else f"ffmpeg exited with {e.returncode}")
+        return None, [Check(rule="content_analysis", status="skip", severity="recommended",
+                            expected="content analysed", actual=type(e).__name__,
+                            message={"zh-CN": f"内容分析未完成（{why_zh}），请人工查看画面和声音。",
+                                     "en": f"The content analysis did not finish ({why_en}); look at the "
+                                           "picture and sound yourself."})]
+    return analysis, judge_content(analysis, rules, scan_type=facts.scan_type) if rules else []
 
 
 def _error_report(name: str, size: int, digest: str | None, profile: Profile, err: ReportError,

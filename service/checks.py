@@ -63,6 +63,8 @@ class Check(BaseModel):
     fix: FixAction | None = None
     ambiguous: bool = Field(False, description="the result differs between the two readings of 兆")
     note: dict[str, str] | None = Field(None, description="the profile's reason for this rule")
+    segments: list[tuple[float, float]] | None = Field(
+        None, description="time ranges (start, end) in seconds that the check points at (deep analysis)")
 
 
 class _Outcome:

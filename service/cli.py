@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .errors import MediaCheckError, ProfileError
@@ -45,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--format", "-f", choices=("json", "table"), default=None,
                        help="json: one report per line (JSON Lines); table: for people (default on a terminal)")
     check.add_argument("--lang", choices=("zh-CN", "en"), default="zh-CN")
+    check.add_argument("--deep", action="store_true",
+                       help="also analyse the content in one decode: black, frozen, silent, loudness, "
+                            "black bars, interlacing (docs/content-analysis.md)")
 
     profiles = sub.add_parser("profiles", help="list profiles, or show one")
     profiles.add_argument("action", nargs="?", choices=("list", "show"), default="list")
@@ -54,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     profile = sub.add_parser("profile", help="validate a profile file")
     profile.add_argument("action", choices=("validate",))
     profile.add_argument("path")
+
+    export = sub.add_parser("export", help="reports (JSON Lines of `check -f json`) to a spreadsheet")
+    export.add_argument("reports", type=Path, metavar="REPORTS.jsonl")
+    export.add_argument("--output", "-o", type=Path, required=True, help="campaign.xlsx or campaign.csv")
+    export.add_argument("--lang", choices=("zh-CN", "en"), default="zh-CN")
 
     probe = sub.add_parser("probe", help="print the media facts of a file as JSON")
     probe.add_argument("file")
@@ -82,6 +91,8 @@ def _table(report: object, lang: str, out: TextIO) -> None:
                   f"{(m.duration_s or 0):.1f}s · {m.size_bytes / 2**20:.1f} MiB\n")
     elif m is not None:
         out.write(f"  {m.image_format} · {m.width}×{m.height} · {m.color_mode} · {m.size_bytes / 2**20:.2f} MiB\n")
+    if report.analysis is not None:
+        _analysis_line(report.analysis, zh, out)
     for c in report.checks:
         if c.status == "pass" and c.rule in ("readable", "media_kind"):
             continue
@@ -120,6 +131,24 @@ class _HeadStart:
             self.ffprobe.wait()  # after an early exit (a bad profile) no ffprobe outlives us
 
 
+def _analysis_line(a: object, zh: bool, out: TextIO) -> None:
+    from .analysis import Analysis
+
+    assert isinstance(a, Analysis)
+    parts = []
+    if a.borders is not None:
+        ratio = a.borders.aspect_name or f"{a.borders.aspect:.2f}"
+        parts.append(f"{'画面' if zh else 'picture'} {a.borders.width}×{a.borders.height} ({ratio})")
+    if a.loudness is not None:
+        i = a.loudness.integrated_lufs
+        parts.append(f"{'响度' if zh else 'loudness'} " + (f"{i:g} LUFS" if i is not None else "—"))
+    if a.video_analyzed:
+        parts.append(f"{a.scene_change_count} {'次切换' if zh else 'cut(s)'}")
+    if a.elapsed_ms is not None:
+        parts.append(f"{a.elapsed_ms / 1000:.1f} s")
+    out.write(f"  {'内容分析' if zh else 'content'}: {' · '.join(parts)}\n")
+
+
 def _cmd_check(args: argparse.Namespace, store: ProfileStore, out: TextIO, head: _HeadStart | None = None) -> int:
     from .checker import check_file
 
@@ -131,7 +160,7 @@ def _cmd_check(args: argparse.Namespace, store: ProfileStore, out: TextIO, head:
     fmt = args.format or ("table" if out.isatty() else "json")
     worst = EXIT_OK
     for path in args.files:
-        report = check_file(path, profile)
+        report = check_file(path, profile, deep=args.deep)
         if fmt == "json":
             out.write(report.model_dump_json() + "\n")
         else:
@@ -154,6 +183,32 @@ def _cmd_profiles(args: argparse.Namespace, store: ProfileStore, out: TextIO) ->
         p = store.get(pid)
         kinds = ",".join(p.kinds)
         out.write(f"{pid:<32} {p.version:<8} {kinds:<12} {p.title.zh} / {p.title.en}\n")
+    return EXIT_OK
+
+
+def _cmd_export(args: argparse.Namespace, out: TextIO) -> int:
+    from .export import Entry, write_csv, write_xlsx
+    from .report import Report
+
+    entries = []
+    try:
+        lines = args.reports.read_text(encoding="utf-8").splitlines()
+    except OSError as e:
+        sys.stderr.write(f"mediacheck: 无法读取 / cannot read {args.reports}: {e.strerror}\n")
+        return EXIT_USAGE
+    for n, line in enumerate(lines, start=1):
+        if line.strip():
+            try:
+                entries.append(Entry(Report.model_validate_json(line)))
+            except ValueError as e:
+                sys.stderr.write(f"mediacheck: {args.reports}:{n}: 不是报告 / not a report: {str(e)[:200]}\n")
+                return EXIT_USAGE
+    suffix = args.output.suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        sys.stderr.write("mediacheck: 输出文件须为 .xlsx 或 .csv / the output must end in .xlsx or .csv\n")
+        return EXIT_USAGE
+    (write_xlsx if suffix == ".xlsx" else write_csv)(entries, args.output, lang=args.lang)
+    out.write(f"{args.output}: {len(entries)} 行 / rows\n")
     return EXIT_OK
 
 
@@ -197,6 +252,8 @@ def _dispatch(args: argparse.Namespace, out: TextIO, head: _HeadStart | None) ->
             return EXIT_OK
         if args.command == "probe":
             return _cmd_probe(args, out)
+        if args.command == "export":
+            return _cmd_export(args, out)
     except ProfileError as e:
         sys.stderr.write(f"mediacheck: 配置文件错误 / profile error: {e}\n")
         return EXIT_USAGE

@@ -5,6 +5,9 @@ our process group, so a worker's group kill (RQ's job timeout) reaches them too.
 from __future__ import annotations
 
 import subprocess
+import threading
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .errors import ToolError, ToolTimeoutError
@@ -90,3 +93,53 @@ def run(command: list[str], *, timeout: float, check: bool = True) -> Completed:
         raise ToolError(f"{command[0]} exited with {proc.returncode}: {result.stderr.strip()[-300:]}",
                         command=command, returncode=proc.returncode, stderr=result.stderr)
     return result
+
+
+def run_lines(command: list[str], *, timeout: float, keep: Callable[[str], bool],
+              max_lines: int = 100_000) -> Completed:
+    """Run ``command`` and return the stderr lines for which ``keep`` is true (in full, not
+    only the tail), for tools whose answer is their log (ffmpeg's detector filters).
+
+    stderr is read line by line as it comes, so a long run holds only the kept lines
+    (at most ``max_lines``). stdout is discarded. Killed after ``timeout`` seconds
+    (ToolTimeoutError); a non-zero exit raises ToolError with the end of stderr."""
+    try:
+        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)
+    except FileNotFoundError:
+        raise ToolError(f"{command[0]} not found: install ffmpeg (apt-get install ffmpeg)",
+                        command=command) from None
+    timed_out = threading.Event()
+
+    def kill() -> None:
+        timed_out.set()
+        proc.kill()
+
+    timer = threading.Timer(timeout, kill)
+    timer.start()
+    kept: list[str] = []
+    tail: deque[str] = deque(maxlen=40)
+    try:
+        assert proc.stderr is not None
+        for raw in proc.stderr:
+            line = _decode(raw).rstrip("\r\n")
+            tail.append(line)
+            if len(kept) < max_lines and keep(line):
+                kept.append(line)
+        proc.wait()
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        timer.cancel()
+        if proc.stderr is not None:
+            proc.stderr.close()
+    err_tail = "\n".join(tail)[-STDERR_TAIL_CHARS:]
+    if timed_out.is_set():
+        raise ToolTimeoutError(f"{command[0]} ran longer than {timeout:.0f}s and was killed",
+                               command=command, returncode=proc.returncode, stderr=err_tail)
+    if proc.returncode != 0:
+        raise ToolError(f"{command[0]} exited with {proc.returncode}: {err_tail.strip()[-300:]}",
+                        command=command, returncode=proc.returncode, stderr=err_tail)
+    return Completed(command, proc.returncode, b"", "\n".join(kept))

@@ -11,12 +11,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import __version__
+from .analysis import Analysis
 from .checks import Check
 from .facts import MediaFacts
 from .profiles import Profile
 
-SCHEMA_VERSION = "1.0"
-"""Version of the report format; consumers check it before reading."""
+SCHEMA_VERSION = "1.1"
+"""Version of the report format; consumers check it before reading. 1.1 added ``analysis``
+and ``Check.segments`` (deep content analysis), both optional."""
 
 Verdict = Literal["pass", "warn", "fail", "error"]
 
@@ -57,6 +59,7 @@ class Report(BaseModel):
     media: MediaFacts | None
     checks: list[Check]
     error: ReportError | None = None
+    analysis: Analysis | None = Field(None, description="content findings of the deep analysis (--deep)")
     tools: dict[str, str]
     timings_ms: dict[str, float]
     created_at: str
@@ -91,7 +94,7 @@ def _summary(verdict: Verdict, checks: list[Check], error: ReportError | None) -
 
 def build_report(*, file: FileInfo, profile: Profile, media: MediaFacts | None, checks: list[Check],
                  tools: dict[str, str], timings_ms: dict[str, float], error: ReportError | None = None,
-                 now: datetime | None = None) -> Report:
+                 now: datetime | None = None, analysis: Analysis | None = None) -> Report:
     verdict: Verdict = "error" if error is not None else verdict_of(checks)
     failing = [c for c in checks if c.status == "fail"]
     return Report(
@@ -100,7 +103,8 @@ def build_report(*, file: FileInfo, profile: Profile, media: MediaFacts | None, 
                            size_unit=profile.size_unit),
         verdict=verdict, summary=_summary(verdict, checks, error),
         fixable=bool(failing) and all(c.fixable for c in failing) and error is None,
-        media=media, checks=checks, error=error, tools={"mediacheck": __version__, **tools},
+        media=media, checks=checks, error=error, analysis=analysis,
+        tools={"mediacheck": __version__, **tools},
         timings_ms={k: round(v, 1) for k, v in timings_ms.items()},
         created_at=(now or datetime.now(UTC)).isoformat(timespec="seconds"),
     )

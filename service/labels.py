@@ -1,0 +1,64 @@
+"""Names people read for the ids in a report: rules, verdicts, check statuses and reviewer
+decisions, Chinese first with English. Pure data; the pages and the spreadsheets use them."""
+
+from __future__ import annotations
+
+RULE_LABELS: dict[str, tuple[str, str]] = {
+    "readable": ("可读取", "Readable"),
+    "media_kind": ("媒体类型", "Media kind"),
+    "container": ("封装格式", "Container"),
+    "video_codec": ("视频编码", "Video codec"),
+    "audio_codec": ("音频编码", "Audio codec"),
+    "audio_present": ("音轨", "Audio track"),
+    "resolution": ("分辨率", "Resolution"),
+    "aspect_ratio": ("画面比例", "Aspect ratio"),
+    "orientation": ("横竖屏", "Orientation"),
+    "scan_type": ("扫描方式", "Scan type"),
+    "frame_rate": ("帧率", "Frame rate"),
+    "frame_rate_mode": ("帧率模式", "Frame rate mode"),
+    "duration": ("时长", "Duration"),
+    "file_size": ("文件大小", "File size"),
+    "bitrate": ("码率", "Bitrate"),
+    "pixel_format": ("像素格式", "Pixel format"),
+    "faststart": ("网络播放优化", "Fast start"),
+    "image_format": ("图片格式", "Image format"),
+    "color_mode": ("色彩模式", "Colour mode"),
+    "dpi": ("分辨率（DPI）", "DPI"),
+    "animated": ("动图", "Animated"),
+    "filename": ("文件名", "File name"),
+    "black_segments": ("黑场", "Black segments"),
+    "frozen_segments": ("静止画面", "Frozen picture"),
+    "static_content": ("幻灯片式画面", "Slideshow-like"),
+    "silence": ("静音", "Silence"),
+    "loudness": ("响度", "Loudness"),
+    "borders": ("黑边（全画幅）", "Black bars (full frame)"),
+    "interlace_detected": ("隔行锯齿", "Interlacing combs"),
+    "content_analysis": ("内容分析", "Content analysis"),
+}
+"""Rule id → (Chinese, English). A rule id missing here is shown as itself."""
+
+CONTENT_RULES = ("black_segments", "frozen_segments", "static_content", "silence", "loudness", "borders",
+                 "interlace_detected")
+"""Rule ids of the deep content analysis (their warnings are the 'content warnings')."""
+
+VERDICT_LABELS: dict[str, tuple[str, str]] = {
+    "pass": ("通过", "Pass"), "warn": ("通过（有警告）", "Pass with warnings"),
+    "fail": ("不通过", "Fail"), "error": ("无法检查", "Could not check"),
+}
+
+STATUS_LABELS: dict[str, tuple[str, str]] = {
+    "pass": ("通过", "pass"), "warn": ("警告", "warn"), "fail": ("不合格", "fail"),
+    "skip": ("未检查", "skipped"), "waived": ("已豁免", "waived"),
+}
+
+DECISION_LABELS: dict[str, tuple[str, str]] = {
+    "accept": ("接受", "Accept"), "reject": ("拒绝", "Reject"), "needs_fix": ("需修改", "Needs fix"),
+}
+
+
+def label(table: dict[str, tuple[str, str]], key: str, lang: str = "zh-CN") -> str:
+    """The name of ``key`` in ``lang`` (zh-CN or en); the key itself when unknown."""
+    names = table.get(key)
+    if names is None:
+        return key
+    return names[1] if lang.startswith("en") else names[0]
