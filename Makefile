@@ -27,7 +27,8 @@ $(STAMP): pyproject.toml | system-deps
 install: system-deps $(STAMP)
 
 run: install
-	$(BIN)/mediacheck profiles
+	$(BIN)/mediacheck migrate
+	$(BIN)/mediacheck serve --host 127.0.0.1 --port 8000
 
 test: install
 	$(BIN)/python -m pytest

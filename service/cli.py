@@ -52,6 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     probe = sub.add_parser("probe", help="print the media facts of a file as JSON")
     probe.add_argument("file")
+
+    from .commands import add_service_commands
+
+    add_service_commands(sub)
     return parser
 
 
@@ -142,6 +146,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             return EXIT_OK
         if args.command == "probe":
             return _cmd_probe(args, out)
+        if hasattr(args, "service_command"):
+            return int(args.service_command(args, settings, out))
     except ProfileError as e:
         sys.stderr.write(f"mediacheck: 配置文件错误 / profile error: {e}\n")
         return EXIT_USAGE

@@ -1,0 +1,165 @@
+"""From received bytes to a checked submission: refuse early what can be refused before
+reading (unknown or closed campaign, bad name, declared size over the limit), store the
+complete file atomically, record the submission, run its quick check as a job and wait for
+the verdict. Nothing half-stored is left behind on any error."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import anyio
+from sqlalchemy import select
+
+from .access import digest, new_id, new_token
+from .campaigns import Campaign, CampaignBook
+from .database import Database
+from .errors import RequestError, UploadTooLargeError
+from .jobs import JobBackend, create_job, job_timeout
+from .models import Job, ReportRow, Submission
+from .storage import Incoming, Storage
+
+CHECK_RETRIES = 1
+"""A quick check that raised (a tool crashed) is tried once more."""
+
+POLL_S = (0.02, 0.25)
+"""First and longest interval between looks at a job the request waits for."""
+
+
+@dataclass
+class Accepted:
+    """A stored submission and the receipt token (shown once, to the submitter)."""
+
+    submission: Submission
+    token: str
+    job_id: str
+
+
+def closed_error(c: Campaign) -> RequestError:
+    when = c.deadline.isoformat(timespec="minutes") if c.deadline else ""
+    return RequestError(403, "campaign_closed", f"本活动已于 {when} 截止，不再接受上传。",
+                        f"This campaign closed at {when}; it no longer accepts uploads.", deadline=when)
+
+
+class Intake:
+    def __init__(self, db: Database, storage: Storage, book: CampaignBook, queue: JobBackend) -> None:
+        self.db, self.storage, self.book, self.queue = db, storage, book, queue
+
+    def open_campaign(self, campaign_id: str, declared_length: int | None = None) -> Campaign:
+        """The campaign, if it takes an upload of ``declared_length`` bytes now (else a problem)."""
+        with self.db.session() as s:
+            campaign = self.book.get(s, campaign_id)
+        if campaign.is_closed():
+            raise closed_error(campaign)
+        if declared_length is not None and declared_length > campaign.max_upload_bytes:
+            raise UploadTooLargeError(campaign.max_upload_bytes)
+        return campaign
+
+    def accept(self, campaign: Campaign, incoming: Incoming, *, file_name: str, content_type: str | None,
+               declared_length: int | None = None) -> Accepted:
+        """Store a completely received file and record it. Blocking: call from a thread."""
+        incoming.close()
+        try:
+            if incoming.size == 0:
+                raise RequestError(400, "empty_body", "文件为空（0 字节）。", "The file is empty (0 bytes).")
+            if declared_length is not None and incoming.size != declared_length:
+                raise RequestError(400, "length_mismatch", f"收到 {incoming.size} 字节，但声明了 {declared_length} 字节。",
+                                   f"Received {incoming.size} bytes but {declared_length} were declared.")
+            return self._record(campaign, incoming.path, incoming.size, incoming.sha256, file_name, content_type)
+        finally:
+            incoming.discard()
+
+    def _record(self, campaign: Campaign, src: Path, size: int, sha256: str, file_name: str,
+                content_type: str | None) -> Accepted:
+        sub_id, token = new_id(), new_token()
+        kind = sniff_kind(src)
+        profile = self.book.profile_for(campaign, kind)
+        with self.db.session() as s:
+            earlier = s.scalar(select(Submission).where(
+                Submission.campaign_id == campaign.id, Submission.sha256 == sha256,
+                Submission.status != "refused").order_by(Submission.created_at).limit(1))
+            if earlier is not None:
+                key = earlier.storage_key
+            else:
+                key = self.storage.original_key(campaign.id, sub_id)
+                self.storage.commit(src, key)
+            sub = Submission(id=sub_id, campaign_id=campaign.id, profile_id=profile.id, file_name=file_name,
+                             content_type=content_type, size_bytes=size, sha256=sha256, storage_key=key,
+                             receipt_hash=digest(token), status="received",
+                             duplicate_of=earlier.id if earlier else None, created_at=datetime.now(UTC))
+            s.add(sub)
+            s.flush()
+            job = create_job(s, kind="check", submission_id=sub_id, timeout_s=job_timeout("check", size_bytes=size),
+                             retries=CHECK_RETRIES, backend=self.queue.backend)
+        self.queue.enqueue(job.id, timeout_s=job.timeout_s, retries=job.retries)
+        return Accepted(submission=sub, token=token, job_id=job.id)
+
+    async def wait(self, job_id: str, timeout_s: float) -> Job:
+        """Wait for a job to finish or fail (or the time to pass); returns its row."""
+        deadline = time.monotonic() + timeout_s
+        delay = POLL_S[0]
+        while True:
+            job = await anyio.to_thread.run_sync(self._job, job_id)
+            if job.state in ("finished", "failed") or time.monotonic() >= deadline:
+                return job
+            await asyncio.sleep(delay)
+            delay = min(delay * 1.5, POLL_S[1])
+
+    def _job(self, job_id: str) -> Job:
+        with self.db.session() as s:
+            job = s.get(Job, job_id)
+            assert job is not None
+            return job
+
+    def refuse_if_unacceptable(self, sub_id: str) -> None:
+        """After the check: a file of a kind the campaign does not take, or no media at all,
+        is refused (4xx) and its stored bytes removed; the row stays, marked refused."""
+        with self.db.session() as s:
+            sub = s.get(Submission, sub_id)
+            assert sub is not None
+            report = latest_report(s, sub_id)
+            if report is None:
+                return
+            checks = {c["rule"]: c for c in report.report.get("checks", [])}
+            kind_check, readable = checks.get("media_kind"), checks.get("readable")
+            problem: RequestError | None = None
+            if report.verdict == "error" or (readable and readable["status"] == "fail"):
+                err = report.report.get("error") or {}
+                msg = err.get("message") or readable.get("message") if readable else {}
+                problem = RequestError(422, "unreadable_media", f"无法读取该文件：{(msg or {}).get('zh-CN', '')}",
+                                       f"The file cannot be read: {(msg or {}).get('en', '')}")
+            elif kind_check is not None and kind_check["status"] == "fail":
+                problem = RequestError(415, "wrong_kind", kind_check["message"]["zh-CN"], kind_check["message"]["en"],
+                                       expected=kind_check.get("expected"), actual=kind_check.get("actual"))
+            if problem is None:
+                return
+            sub.status = "refused"
+            shared = s.scalar(select(Submission.id).where(Submission.storage_key == sub.storage_key,
+                                                          Submission.id != sub.id, Submission.status != "refused"))
+            if shared is None:
+                self.storage.delete(sub.storage_key)
+        raise problem
+
+
+def latest_report(session: Any, submission_id: str) -> ReportRow | None:
+    return session.scalar(select(ReportRow).where(ReportRow.submission_id == submission_id)
+                          .order_by(ReportRow.id.desc()).limit(1))
+
+
+_IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF8", b"BM", b"II*\x00", b"MM\x00*")
+
+
+def sniff_kind(path: Path) -> str | None:
+    """A cheap first guess of the kind from the first bytes, to pick the campaign's profile
+    (the check then says for sure)."""
+    with open(path, "rb") as fh:
+        head = fh.read(32)
+    if head.startswith(_IMAGE_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
+        return "image"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"avif"):
+        return "image"
+    return "video" if head else None

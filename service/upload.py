@@ -1,0 +1,161 @@
+"""Receiving an upload body: streamed in chunks to a temporary file in storage while it is
+hashed, never held in memory, never spooled by FastAPI first. Raw bodies (``curl -T``) and
+multipart forms (the web page, ``curl -F``) are both streamed. Blocking writes run in a
+thread, a megabyte at a time, so the event loop keeps serving other requests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from urllib.parse import unquote
+
+import anyio
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import ClientDisconnect
+
+from .errors import RequestError
+from .storage import WRITE_CHUNK, Incoming
+
+MAX_FORM_FIELD = 64 * 1024
+"""Largest non-file field a multipart form may carry (bytes)."""
+
+FILE_FIELD = "file"
+"""The form field that carries the file."""
+
+
+@dataclass
+class Received:
+    """What came with the body besides the bytes."""
+
+    file_name: str | None = None
+    content_type: str | None = None
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+class _Sink:
+    """Gathers small network chunks into WRITE_CHUNK-sized writes done in a worker thread."""
+
+    def __init__(self, incoming: Incoming) -> None:
+        self.incoming = incoming
+        self.buf = bytearray()
+
+    async def add(self, data: bytes | memoryview) -> None:
+        if self.incoming.limit is not None and self.incoming.size + len(self.buf) + len(data) > self.incoming.limit:
+            await self.flush()
+            self.incoming.write(data)  # raises UploadTooLargeError before anything more is read
+        self.buf += data
+        if len(self.buf) >= WRITE_CHUNK:
+            await self.flush()
+
+    async def flush(self) -> None:
+        if self.buf:
+            chunk, self.buf = bytes(self.buf), bytearray()
+            await anyio.to_thread.run_sync(self.incoming.write, chunk)
+
+
+def _disconnected() -> RequestError:
+    return RequestError(400, "upload_aborted", "上传中断，未保存任何内容。", "The upload was interrupted; nothing was kept.")
+
+
+async def receive_raw(stream: AsyncIterator[bytes], incoming: Incoming) -> None:
+    sink = _Sink(incoming)
+    try:
+        async for chunk in stream:
+            if chunk:
+                await sink.add(chunk)
+    except ClientDisconnect:
+        raise _disconnected() from None
+    await sink.flush()
+
+
+def boundary_of(content_type: str) -> bytes:
+    ctype, params = parse_options_header(content_type)
+    boundary = params.get(b"boundary")
+    if ctype != b"multipart/form-data" or not boundary:
+        raise RequestError(400, "bad_multipart", "表单格式无效（缺少 boundary）。",
+                           "Invalid multipart form (no boundary).")
+    return boundary
+
+
+async def receive_multipart(stream: AsyncIterator[bytes], content_type: str, incoming: Incoming) -> Received:
+    """Stream a multipart form: the part named ``file`` goes to ``incoming``; other small
+    fields are returned. Exactly one file part is accepted."""
+    received = Received()
+    sink = _Sink(incoming)
+    state: dict[str, object] = {"headers": {}, "field": b"", "value": b"", "kind": None, "name": None, "files": 0}
+    pending: list[bytes] = []
+    text = bytearray()
+
+    def on_part_begin() -> None:
+        state["headers"], state["kind"], state["name"] = {}, None, None
+        text.clear()
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        state["field"] = bytes(state["field"]) + data[start:end]  # type: ignore[arg-type]
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        state["value"] = bytes(state["value"]) + data[start:end]  # type: ignore[arg-type]
+
+    def on_header_end() -> None:
+        headers = state["headers"]
+        assert isinstance(headers, dict)
+        headers[bytes(state["field"]).lower()] = bytes(state["value"])  # type: ignore[arg-type]
+        state["field"], state["value"] = b"", b""
+
+    def on_headers_finished() -> None:
+        headers = state["headers"]
+        assert isinstance(headers, dict)
+        _, opts = parse_options_header(headers.get(b"content-disposition", b""))
+        name = opts.get(b"name", b"").decode("utf-8", "replace")
+        filename = opts.get(b"filename*") or opts.get(b"filename")
+        state["name"] = name
+        if name == FILE_FIELD or filename is not None:
+            state["files"] = int(state["files"]) + 1  # type: ignore[call-overload]
+            if state["files"] != 1:
+                raise RequestError(400, "one_file_only", "一次只能上传一个文件。", "Upload one file at a time.")
+            state["kind"] = "file"
+            raw = (filename or b"").decode("utf-8", "replace")
+            if raw.lower().startswith("utf-8''"):
+                raw = unquote(raw[7:])
+            received.file_name = raw
+            ct = headers.get(b"content-type")
+            received.content_type = ct.decode("latin-1") if ct else None
+        else:
+            state["kind"] = "field"
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        if state["kind"] == "file":
+            pending.append(data[start:end])
+        else:
+            text.extend(data[start:end])
+            if len(text) > MAX_FORM_FIELD:
+                raise RequestError(413, "field_too_large", "表单字段过大。", "A form field is too large.")
+
+    def on_part_end() -> None:
+        if state["kind"] == "field":
+            received.fields[str(state["name"])] = text.decode("utf-8", "replace")
+
+    parser = MultipartParser(boundary_of(content_type), {
+        "on_part_begin": on_part_begin, "on_header_field": on_header_field, "on_header_value": on_header_value,
+        "on_header_end": on_header_end, "on_headers_finished": on_headers_finished,
+        "on_part_data": on_part_data, "on_part_end": on_part_end})
+    try:
+        async for chunk in stream:
+            if not chunk:
+                continue
+            try:
+                parser.write(chunk)
+            except RequestError:
+                raise
+            except Exception as e:  # python-multipart raises its own errors on malformed input
+                raise RequestError(400, "bad_multipart", "表单格式无效。", f"Invalid multipart form: {e}") from None
+            for piece in pending:
+                await sink.add(piece)
+            pending.clear()
+    except ClientDisconnect:
+        raise _disconnected() from None
+    parser.finalize()
+    await sink.flush()
+    if not state["files"]:
+        raise RequestError(400, "no_file", "表单中没有文件（字段名 file）。", "The form has no file (field 'file').")
+    return received
