@@ -69,11 +69,11 @@ class Intake:
             if declared_length is not None and incoming.size != declared_length:
                 raise RequestError(400, "length_mismatch", f"收到 {incoming.size} 字节，但声明了 {declared_length} 字节。",
                                    f"Received {incoming.size} bytes but {declared_length} were declared.")
-            return self._record(campaign, incoming.path, incoming.size, incoming.sha256, file_name, content_type)
+            return self.record(campaign, incoming.path, incoming.size, incoming.sha256, file_name, content_type)
         finally:
             incoming.discard()
 
-    def _record(self, campaign: Campaign, src: Path, size: int, sha256: str, file_name: str,
+    def record(self, campaign: Campaign, src: Path, size: int, sha256: str, file_name: str,
                 content_type: str | None) -> Accepted:
         sub_id, token = new_id(), new_token()
         kind = sniff_kind(src)

@@ -39,6 +39,25 @@ def count_submissions(live, status: str | None = None) -> int:
         return int(s.scalar(q) or 0)
 
 
+def read_response(sock: socket.socket) -> str:
+    """Read one whole HTTP response (headers and a Content-Length body) from a raw socket."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                   if line.lower().startswith(b"content-length:")), 0)
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return (head + b"\r\n\r\n" + body).decode("utf-8", "replace")
+
+
 def assert_problem(r: httpx.Response, status: int, code: str) -> dict:
     assert r.status_code == status, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
@@ -108,7 +127,7 @@ def test_declared_length_over_the_limit_is_refused_before_the_body(live):
     with socket.create_connection((host, int(port)), timeout=10) as sock:
         sock.sendall((f"POST {URL}?name=big.mp4 HTTP/1.1\r\nHost: x\r\nContent-Length: {limit + 1}\r\n"
                       "Content-Type: application/octet-stream\r\nExpect: 100-continue\r\n\r\n").encode())
-        answer = sock.recv(65536).decode("utf-8", "replace")
+        answer = read_response(sock)
     assert answer.startswith("HTTP/1.1 413"), answer[:200]
     assert "upload_too_large" in answer
     assert leftovers(live) == [] and count_submissions(live) == 0
