@@ -75,20 +75,34 @@ def caller_of(session: Session, *, authorization: str | None, token: str | None)
     if authorization:
         scheme, _, secret = authorization.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
-            raise RequestError(401, "bad_authorization", "Authorization 头应为 “Bearer <密钥>”。",
-                               "The Authorization header must be 'Bearer <key>'.")
+            raise RequestError(
+                401,
+                "bad_authorization",
+                "Authorization 头应为 “Bearer <密钥>”。",
+                "The Authorization header must be 'Bearer <key>'.",
+            )
         key = session.scalar(select(ApiKey).where(ApiKey.key_hash == digest(secret.strip())))
         if key is None or key.revoked_at is not None:
-            raise RequestError(401, "invalid_key", "API 密钥无效或已吊销。", "The API key is invalid or revoked.")
+            raise RequestError(
+                401, "invalid_key", "API 密钥无效或已吊销。", "The API key is invalid or revoked."
+            )
     return Caller(token=token or None, key=key)
 
 
 def require_read(caller: Caller, sub: Submission | None) -> Submission:
     """The submission if the caller may read it; otherwise 404, so nothing is revealed."""
     if caller.token is None and caller.key is None:
-        raise RequestError(401, "receipt_required", "请提供回执令牌（token）或 API 密钥。",
-                           "Give the receipt token (token) or an API key.")
+        raise RequestError(
+            401,
+            "receipt_required",
+            "请提供回执令牌（token）或 API 密钥。",
+            "Give the receipt token (token) or an API key.",
+        )
     if sub is None or not caller.may_read(sub):
-        raise RequestError(404, "submission_not_found", "找不到该提交，或回执令牌不对。",
-                           "No such submission, or the receipt token does not match.")
+        raise RequestError(
+            404,
+            "submission_not_found",
+            "找不到该提交，或回执令牌不对。",
+            "No such submission, or the receipt token does not match.",
+        )
     return sub

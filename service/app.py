@@ -49,8 +49,16 @@ def build_services(settings: Settings) -> Services:
     else:
         queue = InProcessQueue(lambda job_id: run_job(job_id, ctx))
     book = CampaignBook(store, settings.upload_limit)
-    return Services(settings=settings, db=db, storage=storage, store=store, book=book, queue=queue,
-                    intake=Intake(db, storage, book, queue), metrics=Metrics(queue))
+    return Services(
+        settings=settings,
+        db=db,
+        storage=storage,
+        store=store,
+        book=book,
+        queue=queue,
+        intake=Intake(db, storage, book, queue),
+        metrics=Metrics(queue),
+    )
 
 
 def services(request: Request) -> Services:
@@ -67,8 +75,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.services.queue.shutdown()
         app.state.services.db.dispose()
 
-    app = FastAPI(title="mediacheck", version=__version__, lifespan=lifespan,
-                  description="参赛媒体文件上传与检查 / Upload and check media submissions for campaigns.")
+    app = FastAPI(
+        title="mediacheck",
+        version=__version__,
+        lifespan=lifespan,
+        description="参赛媒体文件上传与检查 / Upload and check media submissions for campaigns.",
+    )
     app.state.services = build_services(settings)
     problems.install(app)
     from . import api, health, pages, tus

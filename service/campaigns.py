@@ -64,19 +64,33 @@ class CampaignBook:
         row = session.get(CampaignRow, campaign_id)
         if row is not None:
             profiles = [self.store.get(p) for p in row.profiles]
-            return Campaign(id=row.id, title={"zh-CN": row.title_zh, "en": row.title_en},
-                            profiles=tuple(row.profiles), deadline=aware(row.deadline), autofix=row.autofix,
-                            deep=row.deep,
-                            max_upload_bytes=row.max_upload_bytes or upload_limit(profiles, self.default_limit))
+            return Campaign(
+                id=row.id,
+                title={"zh-CN": row.title_zh, "en": row.title_en},
+                profiles=tuple(row.profiles),
+                deadline=aware(row.deadline),
+                autofix=row.autofix,
+                deep=row.deep,
+                max_upload_bytes=row.max_upload_bytes or upload_limit(profiles, self.default_limit),
+            )
         try:
             profile = self.store.get(campaign_id)
         except ProfileError:
             profile = None
         if profile is None or profile.abstract:
-            raise RequestError(404, "campaign_not_found", f"没有编号为 {campaign_id!r} 的活动。",
-                               f"There is no campaign {campaign_id!r}.")
-        return Campaign(id=profile.id, title=profile.title.as_dict(), profiles=(profile.id,),
-                        max_upload_bytes=upload_limit([profile], self.default_limit), default=True)
+            raise RequestError(
+                404,
+                "campaign_not_found",
+                f"没有编号为 {campaign_id!r} 的活动。",
+                f"There is no campaign {campaign_id!r}.",
+            )
+        return Campaign(
+            id=profile.id,
+            title=profile.title.as_dict(),
+            profiles=(profile.id,),
+            max_upload_bytes=upload_limit([profile], self.default_limit),
+            default=True,
+        )
 
     def all(self, session: Session) -> list[Campaign]:
         rows = {r.id for r in session.query(CampaignRow).all()}
@@ -98,9 +112,19 @@ class CampaignBook:
         return sorted({k for p in self.profiles(campaign) for k in p.kinds})
 
 
-def create_campaign(session: Session, store: ProfileStore, *, campaign_id: str, profiles: list[str],
-                    title_zh: str | None = None, title_en: str | None = None, deadline: datetime | None = None,
-                    autofix: bool = False, deep: bool = False, max_upload_bytes: int | None = None) -> CampaignRow:
+def create_campaign(
+    session: Session,
+    store: ProfileStore,
+    *,
+    campaign_id: str,
+    profiles: list[str],
+    title_zh: str | None = None,
+    title_en: str | None = None,
+    deadline: datetime | None = None,
+    autofix: bool = False,
+    deep: bool = False,
+    max_upload_bytes: int | None = None,
+) -> CampaignRow:
     """Create or replace a campaign row. Profiles must exist and not be abstract."""
     import re
 

@@ -24,7 +24,9 @@ def add_service_commands(sub: Any) -> None:
     worker = sub.add_parser("worker", help="run an RQ worker for jobs (needs MEDIACHECK_REDIS_URL)")
     worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     worker.add_argument("--simple", action="store_true", help="run jobs in this process (no fork)")
-    worker.add_argument("--with-scheduler", action="store_true", help="also run RQ's scheduler (retry intervals)")
+    worker.add_argument(
+        "--with-scheduler", action="store_true", help="also run RQ's scheduler (retry intervals)"
+    )
     worker.set_defaults(service_command=cmd_worker)
 
     mig = sub.add_parser("migrate", help="create or upgrade the database tables")
@@ -58,10 +60,19 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     db = Database(settings.db_url)
     migrate(db.engine)
     db.dispose()
-    out.write(f"mediacheck: http://{args.host}:{args.port}/  (jobs: {'RQ' if settings.redis_url else 'in-process'})\n")
+    out.write(
+        f"mediacheck: http://{args.host}:{args.port}/  "
+        f"(jobs: {'RQ' if settings.redis_url else 'in-process'})\n"
+    )
     out.flush()
-    uvicorn.run("service.asgi:app", host=args.host, port=args.port, workers=args.workers,
-                log_level="info", timeout_graceful_shutdown=10)
+    uvicorn.run(
+        "service.asgi:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+        timeout_graceful_shutdown=10,
+    )
     return 0
 
 
@@ -107,15 +118,26 @@ def cmd_campaign(args: argparse.Namespace, settings: Settings, out: TextIO) -> i
             raise SystemExit("mediacheck: give a campaign id")
         deadline = datetime.fromisoformat(args.deadline) if args.deadline else None
         with db.session() as s:
-            create_campaign(s, store, campaign_id=args.campaign_id, profiles=args.profile or [args.campaign_id],
-                            title_zh=args.title_zh, title_en=args.title_en, deadline=deadline,
-                            autofix=args.autofix, deep=args.deep, max_upload_bytes=args.max_upload)
+            create_campaign(
+                s,
+                store,
+                campaign_id=args.campaign_id,
+                profiles=args.profile or [args.campaign_id],
+                title_zh=args.title_zh,
+                title_en=args.title_en,
+                deadline=deadline,
+                autofix=args.autofix,
+                deep=args.deep,
+                max_upload_bytes=args.max_upload,
+            )
         out.write(f"campaign {args.campaign_id} saved\n")
         return 0
     with db.session() as s:
         for c in CampaignBook(store, settings.upload_limit).all(s):
-            out.write(f"{c.id:<32} {','.join(c.profiles):<48} {'closed' if c.is_closed() else 'open':<6} "
-                      f"{c.title['zh-CN']}\n")
+            out.write(
+                f"{c.id:<32} {','.join(c.profiles):<48} {'closed' if c.is_closed() else 'open':<6} "
+                f"{c.title['zh-CN']}\n"
+            )
     return 0
 
 
@@ -128,5 +150,8 @@ def cmd_apikey(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
     with db.session() as s:
         row, secret = create_api_key(s, name=args.name, role=args.role, campaigns=args.campaign)
     out.write(f"{secret}\n")
-    out.write(f"# key id {row.id}, role {row.role}, campaigns {','.join(row.campaigns)}; shown once, stored hashed\n")
+    out.write(
+        f"# key id {row.id}, role {row.role}, campaigns {','.join(row.campaigns)}; "
+        "shown once, stored hashed\n"
+    )
     return 0

@@ -42,8 +42,10 @@ async def readyz(request: Request) -> JSONResponse:
 
     await anyio.to_thread.run_sync(probe_all)
     ready = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ready" if ready else "not_ready", "checks": checks,
-                         "jobs": svc.queue.backend}, status_code=200 if ready else 503)
+    return JSONResponse(
+        {"status": "ready" if ready else "not_ready", "checks": checks, "jobs": svc.queue.backend},
+        status_code=200 if ready else 503,
+    )
 
 
 @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)

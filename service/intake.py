@@ -41,8 +41,13 @@ class Accepted:
 
 def closed_error(c: Campaign) -> RequestError:
     when = c.deadline.isoformat(timespec="minutes") if c.deadline else ""
-    return RequestError(403, "campaign_closed", f"本活动已于 {when} 截止，不再接受上传。",
-                        f"This campaign closed at {when}; it no longer accepts uploads.", deadline=when)
+    return RequestError(
+        403,
+        "campaign_closed",
+        f"本活动已于 {when} 截止，不再接受上传。",
+        f"This campaign closed at {when}; it no longer accepts uploads.",
+        deadline=when,
+    )
 
 
 class Intake:
@@ -59,42 +64,79 @@ class Intake:
             raise UploadTooLargeError(campaign.max_upload_bytes)
         return campaign
 
-    def accept(self, campaign: Campaign, incoming: Incoming, *, file_name: str, content_type: str | None,
-               declared_length: int | None = None) -> Accepted:
+    def accept(
+        self,
+        campaign: Campaign,
+        incoming: Incoming,
+        *,
+        file_name: str,
+        content_type: str | None,
+        declared_length: int | None = None,
+    ) -> Accepted:
         """Store a completely received file and record it. Blocking: call from a thread."""
         incoming.close()
         try:
             if incoming.size == 0:
                 raise RequestError(400, "empty_body", "文件为空（0 字节）。", "The file is empty (0 bytes).")
             if declared_length is not None and incoming.size != declared_length:
-                raise RequestError(400, "length_mismatch", f"收到 {incoming.size} 字节，但声明了 {declared_length} 字节。",
-                                   f"Received {incoming.size} bytes but {declared_length} were declared.")
-            return self.record(campaign, incoming.path, incoming.size, incoming.sha256, file_name, content_type)
+                raise RequestError(
+                    400,
+                    "length_mismatch",
+                    f"收到 {incoming.size} 字节，但声明了 {declared_length} 字节。",
+                    f"Received {incoming.size} bytes but {declared_length} were declared.",
+                )
+            return self.record(
+                campaign, incoming.path, incoming.size, incoming.sha256, file_name, content_type
+            )
         finally:
             incoming.discard()
 
-    def record(self, campaign: Campaign, src: Path, size: int, sha256: str, file_name: str,
-                content_type: str | None) -> Accepted:
+    def record(
+        self, campaign: Campaign, src: Path, size: int, sha256: str, file_name: str, content_type: str | None
+    ) -> Accepted:
         sub_id, token = new_id(), new_token()
         kind = sniff_kind(src)
         profile = self.book.profile_for(campaign, kind)
         with self.db.session() as s:
-            earlier = s.scalar(select(Submission).where(
-                Submission.campaign_id == campaign.id, Submission.sha256 == sha256,
-                Submission.status != "refused").order_by(Submission.created_at).limit(1))
+            earlier = s.scalar(
+                select(Submission)
+                .where(
+                    Submission.campaign_id == campaign.id,
+                    Submission.sha256 == sha256,
+                    Submission.status != "refused",
+                )
+                .order_by(Submission.created_at)
+                .limit(1)
+            )
             if earlier is not None:
                 key = earlier.storage_key
             else:
                 key = self.storage.original_key(campaign.id, sub_id)
                 self.storage.commit(src, key)
-            sub = Submission(id=sub_id, campaign_id=campaign.id, profile_id=profile.id, file_name=file_name,
-                             content_type=content_type, size_bytes=size, sha256=sha256, storage_key=key,
-                             receipt_hash=digest(token), status="received",
-                             duplicate_of=earlier.id if earlier else None, created_at=datetime.now(UTC))
+            sub = Submission(
+                id=sub_id,
+                campaign_id=campaign.id,
+                profile_id=profile.id,
+                file_name=file_name,
+                content_type=content_type,
+                size_bytes=size,
+                sha256=sha256,
+                storage_key=key,
+                receipt_hash=digest(token),
+                status="received",
+                duplicate_of=earlier.id if earlier else None,
+                created_at=datetime.now(UTC),
+            )
             s.add(sub)
             s.flush()
-            job = create_job(s, kind="check", submission_id=sub_id, timeout_s=job_timeout("check", size_bytes=size),
-                             retries=CHECK_RETRIES, backend=self.queue.backend)
+            job = create_job(
+                s,
+                kind="check",
+                submission_id=sub_id,
+                timeout_s=job_timeout("check", size_bytes=size),
+                retries=CHECK_RETRIES,
+                backend=self.queue.backend,
+            )
         self.queue.enqueue(job.id, timeout_s=job.timeout_s, retries=job.retries)
         return Accepted(submission=sub, token=token, job_id=job.id)
 
@@ -130,24 +172,43 @@ class Intake:
             if report.verdict == "error" or (readable and readable["status"] == "fail"):
                 err = report.report.get("error") or {}
                 msg = err.get("message") or readable.get("message") if readable else {}
-                problem = RequestError(422, "unreadable_media", f"无法读取该文件：{(msg or {}).get('zh-CN', '')}",
-                                       f"The file cannot be read: {(msg or {}).get('en', '')}")
+                problem = RequestError(
+                    422,
+                    "unreadable_media",
+                    f"无法读取该文件：{(msg or {}).get('zh-CN', '')}",
+                    f"The file cannot be read: {(msg or {}).get('en', '')}",
+                )
             elif kind_check is not None and kind_check["status"] == "fail":
-                problem = RequestError(415, "wrong_kind", kind_check["message"]["zh-CN"], kind_check["message"]["en"],
-                                       expected=kind_check.get("expected"), actual=kind_check.get("actual"))
+                problem = RequestError(
+                    415,
+                    "wrong_kind",
+                    kind_check["message"]["zh-CN"],
+                    kind_check["message"]["en"],
+                    expected=kind_check.get("expected"),
+                    actual=kind_check.get("actual"),
+                )
             if problem is None:
                 return
             sub.status = "refused"
-            shared = s.scalar(select(Submission.id).where(Submission.storage_key == sub.storage_key,
-                                                          Submission.id != sub.id, Submission.status != "refused"))
+            shared = s.scalar(
+                select(Submission.id).where(
+                    Submission.storage_key == sub.storage_key,
+                    Submission.id != sub.id,
+                    Submission.status != "refused",
+                )
+            )
             if shared is None:
                 self.storage.delete(sub.storage_key)
         raise problem
 
 
 def latest_report(session: Any, submission_id: str) -> ReportRow | None:
-    return session.scalar(select(ReportRow).where(ReportRow.submission_id == submission_id)
-                          .order_by(ReportRow.id.desc()).limit(1))
+    return session.scalar(
+        select(ReportRow)
+        .where(ReportRow.submission_id == submission_id)
+        .order_by(ReportRow.id.desc())
+        .limit(1)
+    )
 
 
 _IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF8", b"BM", b"II*\x00", b"MM\x00*")

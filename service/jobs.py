@@ -46,11 +46,29 @@ def job_timeout(kind: str, *, duration_s: float | None = None, size_bytes: int |
     return int(t)
 
 
-def create_job(session: Session, *, kind: str, submission_id: str | None, params: dict[str, Any] | None = None,
-               timeout_s: int, retries: int = 0, backend: str) -> Job:
-    job = Job(id=new_id(), kind=kind, submission_id=submission_id, params=params or {}, state="queued",
-              progress=0.0, attempts=0, retries=retries, timeout_s=timeout_s, backend=backend,
-              created_at=datetime.now(UTC))
+def create_job(
+    session: Session,
+    *,
+    kind: str,
+    submission_id: str | None,
+    params: dict[str, Any] | None = None,
+    timeout_s: int,
+    retries: int = 0,
+    backend: str,
+) -> Job:
+    job = Job(
+        id=new_id(),
+        kind=kind,
+        submission_id=submission_id,
+        params=params or {},
+        state="queued",
+        progress=0.0,
+        attempts=0,
+        retries=retries,
+        timeout_s=timeout_s,
+        backend=backend,
+        created_at=datetime.now(UTC),
+    )
     session.add(job)
     return job
 
@@ -125,9 +143,17 @@ class RqQueue:
     def enqueue(self, job_id: str, *, timeout_s: int, retries: int) -> None:
         from rq import Callback, Retry
 
-        self.queue.enqueue(RUN_JOB, job_id, job_id=job_id, job_timeout=timeout_s,
-                           retry=Retry(max=retries) if retries else None, on_failure=Callback(ON_FAILURE),
-                           result_ttl=RESULT_TTL_S, failure_ttl=RESULT_TTL_S, description=f"mediacheck {job_id}")
+        self.queue.enqueue(
+            RUN_JOB,
+            job_id,
+            job_id=job_id,
+            job_timeout=timeout_s,
+            retry=Retry(max=retries) if retries else None,
+            on_failure=Callback(ON_FAILURE),
+            result_ttl=RESULT_TTL_S,
+            failure_ttl=RESULT_TTL_S,
+            description=f"mediacheck {job_id}",
+        )
 
     def depth(self) -> int:
         return int(self.queue.count)

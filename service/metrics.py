@@ -14,14 +14,22 @@ JOB_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800)
 class Metrics:
     def __init__(self, queue: Any) -> None:
         self.registry = CollectorRegistry()
-        self.uploads = Counter("mediacheck_uploads_total", "Uploads by outcome", ["campaign", "outcome"],
-                               registry=self.registry)
-        self.upload_bytes = Counter("mediacheck_upload_bytes_total", "Bytes stored from uploads",
-                                    registry=self.registry)
-        self.verdicts = Counter("mediacheck_verdicts_total", "Quick-check verdicts", ["verdict"],
-                                registry=self.registry)
-        self.job_seconds = Histogram("mediacheck_job_duration_seconds", "Job run time", ["kind"],
-                                     buckets=JOB_BUCKETS, registry=self.registry)
+        self.uploads = Counter(
+            "mediacheck_uploads_total", "Uploads by outcome", ["campaign", "outcome"], registry=self.registry
+        )
+        self.upload_bytes = Counter(
+            "mediacheck_upload_bytes_total", "Bytes stored from uploads", registry=self.registry
+        )
+        self.verdicts = Counter(
+            "mediacheck_verdicts_total", "Quick-check verdicts", ["verdict"], registry=self.registry
+        )
+        self.job_seconds = Histogram(
+            "mediacheck_job_duration_seconds",
+            "Job run time",
+            ["kind"],
+            buckets=JOB_BUCKETS,
+            registry=self.registry,
+        )
         depth = Gauge("mediacheck_queue_depth", "Jobs waiting to run", registry=self.registry)
         depth.set_function(lambda: _safe_depth(queue))
 

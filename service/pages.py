@@ -33,11 +33,15 @@ def static(name: str) -> HTMLResponse:
     allowed = {p.name: p for p in STATIC.iterdir()}
     if name not in allowed:
         return HTMLResponse("not found", status_code=404)
-    media = "text/javascript" if name.endswith(".js") else "text/css" if name.endswith(".css") else "text/html"
+    media = (
+        "text/javascript" if name.endswith(".js") else "text/css" if name.endswith(".css") else "text/html"
+    )
     return HTMLResponse(allowed[name].read_text(encoding="utf-8"), media_type=media)
 
 
 @router.get("/s/{sub_id}")
-def submission_page(sub_id: str, request: Request, token: str | None = None, lang: str = "zh-CN") -> RedirectResponse:
+def submission_page(
+    sub_id: str, request: Request, token: str | None = None, lang: str = "zh-CN"
+) -> RedirectResponse:
     q = f"token={token}&" if token else ""
     return RedirectResponse(f"/api/submissions/{sub_id}/report?{q}format=html&lang={lang}", status_code=303)

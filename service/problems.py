@@ -16,17 +16,29 @@ PROBLEM_TYPE = "https://mediacheck.invalid/problems/"
 """Prefix of the ``type`` URI of our problems (followed by the code)."""
 
 _STATUS_TEXT = {
-    400: ("请求无效。", "Bad request."), 401: ("需要身份凭证。", "Credentials required."),
-    403: ("无权访问。", "Forbidden."), 404: ("找不到该资源。", "Not found."),
-    405: ("不支持该请求方法。", "Method not allowed."), 409: ("请求冲突。", "Conflict."),
-    413: ("内容过大。", "Content too large."), 415: ("不支持的内容类型。", "Unsupported media type."),
-    422: ("请求内容无法处理。", "Unprocessable content."), 500: ("服务器内部错误。", "Internal server error."),
+    400: ("请求无效。", "Bad request."),
+    401: ("需要身份凭证。", "Credentials required."),
+    403: ("无权访问。", "Forbidden."),
+    404: ("找不到该资源。", "Not found."),
+    405: ("不支持该请求方法。", "Method not allowed."),
+    409: ("请求冲突。", "Conflict."),
+    413: ("内容过大。", "Content too large."),
+    415: ("不支持的内容类型。", "Unsupported media type."),
+    422: ("请求内容无法处理。", "Unprocessable content."),
+    500: ("服务器内部错误。", "Internal server error."),
 }
 
 
 def problem(status: int, code: str, message: dict[str, str], **extra: Any) -> JSONResponse:
-    body = {"type": PROBLEM_TYPE + code, "title": message["en"], "status": status, "code": code,
-            "message": message, "detail": f"{message['zh-CN']} / {message['en']}", **extra}
+    body = {
+        "type": PROBLEM_TYPE + code,
+        "title": message["en"],
+        "status": status,
+        "code": code,
+        "message": message,
+        "detail": f"{message['zh-CN']} / {message['en']}",
+        **extra,
+    }
     return JSONResponse(body, status_code=status, media_type="application/problem+json")
 
 
@@ -55,5 +67,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, e: RequestValidationError) -> JSONResponse:
         errors = [{"loc": list(x.get("loc", ())), "msg": x.get("msg")} for x in e.errors()]
-        return problem(422, "invalid_request", {"zh-CN": "请求参数无效。", "en": "Invalid request parameters."},
-                       errors=errors)
+        return problem(
+            422,
+            "invalid_request",
+            {"zh-CN": "请求参数无效。", "en": "Invalid request parameters."},
+            errors=errors,
+        )

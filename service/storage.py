@@ -49,7 +49,7 @@ class Incoming:
         view = memoryview(data)
         while view:
             written = self._fh.write(view)
-            view = view[written or 0:]
+            view = view[written or 0 :]
         self.size += n
 
     @property

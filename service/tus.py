@@ -56,15 +56,22 @@ def _headers(**extra: str) -> dict[str, str]:
 
 def _require_version(request: Request) -> None:
     if request.headers.get("tus-resumable") != TUS_VERSION:
-        raise RequestError(412, "tus_version", "仅支持 tus 1.0.0。", "Only tus 1.0.0 is supported (Tus-Resumable).",
-                           tus_version=TUS_VERSION)
+        raise RequestError(
+            412,
+            "tus_version",
+            "仅支持 tus 1.0.0。",
+            "Only tus 1.0.0 is supported (Tus-Resumable).",
+            tus_version=TUS_VERSION,
+        )
 
 
 def _int_header(request: Request, name: str, required: bool = True) -> int | None:
     raw = request.headers.get(name)
     if raw is None:
         if required:
-            raise RequestError(400, "tus_header_missing", f"缺少 {name} 头。", f"The {name} header is missing.")
+            raise RequestError(
+                400, "tus_header_missing", f"缺少 {name} 头。", f"The {name} header is missing."
+            )
         return None
     if not raw.isdigit():
         raise RequestError(400, "tus_header_invalid", f"{name} 头无效。", f"The {name} header is invalid.")
@@ -82,7 +89,9 @@ def parse_metadata(raw: str | None) -> dict[str, str]:
         try:
             out[key] = base64.b64decode(value.strip(), validate=True).decode("utf-8") if value else ""
         except (binascii.Error, UnicodeDecodeError):
-            raise RequestError(400, "tus_metadata_invalid", "Upload-Metadata 无效。", "Invalid Upload-Metadata.") from None
+            raise RequestError(
+                400, "tus_metadata_invalid", "Upload-Metadata 无效。", "Invalid Upload-Metadata."
+            ) from None
     return out
 
 
@@ -97,7 +106,9 @@ def expire_uploads(svc: Services, now: datetime | None = None) -> int:
     now = now or datetime.now(UTC)
     cutoff = now - timedelta(seconds=svc.settings.tus_expiry_s)
     with svc.db.session() as s:
-        rows = s.scalars(select(Upload).where(Upload.updated_at < cutoff, Upload.submission_id.is_(None))).all()
+        rows = s.scalars(
+            select(Upload).where(Upload.updated_at < cutoff, Upload.submission_id.is_(None))
+        ).all()
         for up in rows:
             svc.storage.tus_path(up.id).unlink(missing_ok=True)
             s.delete(up)
@@ -110,7 +121,9 @@ def _load(svc: Services, campaign_id: str, upload_id: str) -> Upload:
     if up is None or up.campaign_id != campaign_id:
         raise RequestError(404, "upload_not_found", "找不到该上传。", "No such upload.")
     if up.submission_id is None and _expires(svc, up) < datetime.now(UTC):
-        raise RequestError(410, "upload_expired", "该上传已过期，请重新上传。", "This upload expired; start again.")
+        raise RequestError(
+            410, "upload_expired", "该上传已过期，请重新上传。", "This upload expired; start again."
+        )
     return up
 
 
@@ -120,32 +133,56 @@ async def options(campaign_id: str, request: Request) -> Response:
     svc = services(request)
     with svc.db.session() as s:
         campaign = svc.book.get(s, campaign_id)
-    return Response(status_code=204, headers=_headers(**{
-        "Tus-Version": TUS_VERSION, "Tus-Extension": EXTENSIONS, "Tus-Max-Size": str(campaign.max_upload_bytes),
-        "Tus-Checksum-Algorithm": ",".join(CHECKSUMS)}))
+    return Response(
+        status_code=204,
+        headers=_headers(
+            **{
+                "Tus-Version": TUS_VERSION,
+                "Tus-Extension": EXTENSIONS,
+                "Tus-Max-Size": str(campaign.max_upload_bytes),
+                "Tus-Checksum-Algorithm": ",".join(CHECKSUMS),
+            }
+        ),
+    )
 
 
 @router.post("/files/{campaign_id}/", status_code=201, summary="tus: create a resumable upload")
 async def create(campaign_id: str, request: Request) -> Response:
     svc = services(request)
     _require_version(request)
-    length = _int_header(request, "upload-length", required=request.headers.get("upload-defer-length") is None)
+    length = _int_header(
+        request, "upload-length", required=request.headers.get("upload-defer-length") is None
+    )
     if length is None:
-        raise RequestError(400, "tus_defer_unsupported", "请提供 Upload-Length。", "Give Upload-Length (deferred length is not supported).")
+        raise RequestError(
+            400,
+            "tus_defer_unsupported",
+            "请提供 Upload-Length。",
+            "Give Upload-Length (deferred length is not supported).",
+        )
     campaign = await anyio.to_thread.run_sync(svc.intake.open_campaign, campaign_id, length)
     if length == 0:
         raise RequestError(400, "empty_body", "文件为空（0 字节）。", "The file is empty (0 bytes).")
     meta = parse_metadata(request.headers.get("upload-metadata"))
     name = parse_file_name(meta.get("filename") or meta.get("name"))
     await anyio.to_thread.run_sync(expire_uploads, svc)
-    up = Upload(id=new_id(), campaign_id=campaign.id, length=length, file_name=name,
-                content_type=meta.get("filetype") or meta.get("type"), meta=meta,
-                created_at=datetime.now(UTC), updated_at=datetime.now(UTC))
+    up = Upload(
+        id=new_id(),
+        campaign_id=campaign.id,
+        length=length,
+        file_name=name,
+        content_type=meta.get("filetype") or meta.get("type"),
+        meta=meta,
+        created_at=datetime.now(UTC),
+        updated_at=datetime.now(UTC),
+    )
     svc.storage.tus_path(up.id).touch()
     with svc.db.session() as s:
         s.add(up)
-    headers = _headers(Location=f"/files/{campaign.id}/{up.id}",
-                       **{"Upload-Expires": format_datetime(_expires(svc, up), usegmt=True)})
+    headers = _headers(
+        Location=f"/files/{campaign.id}/{up.id}",
+        **{"Upload-Expires": format_datetime(_expires(svc, up), usegmt=True)},
+    )
     if request.headers.get("content-type", "").startswith(OFFSET_TYPE):
         return await _append(svc, request, campaign, up, 0, status=201, extra=headers)
     return Response(status_code=201, headers=headers)
@@ -157,11 +194,17 @@ async def head(campaign_id: str, upload_id: str, request: Request) -> Response:
     _require_version(request)
     up = await anyio.to_thread.run_sync(_load, svc, campaign_id, upload_id)
     offset = up.length if up.submission_id else svc.storage.tus_path(up.id).stat().st_size
-    headers = _headers(**{"Upload-Offset": str(offset), "Upload-Length": str(up.length),
-                          "Upload-Expires": format_datetime(_expires(svc, up), usegmt=True)})
+    headers = _headers(
+        **{
+            "Upload-Offset": str(offset),
+            "Upload-Length": str(up.length),
+            "Upload-Expires": format_datetime(_expires(svc, up), usegmt=True),
+        }
+    )
     if up.meta:
         headers["Upload-Metadata"] = ",".join(
-            f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in up.meta.items())
+            f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in up.meta.items()
+        )
     return Response(status_code=200, headers=headers)
 
 
@@ -170,8 +213,12 @@ async def patch(campaign_id: str, upload_id: str, request: Request) -> Response:
     svc = services(request)
     _require_version(request)
     if not request.headers.get("content-type", "").startswith(OFFSET_TYPE):
-        raise RequestError(415, "tus_content_type", f"PATCH 的 Content-Type 须为 {OFFSET_TYPE}。",
-                           f"PATCH needs Content-Type: {OFFSET_TYPE}.")
+        raise RequestError(
+            415,
+            "tus_content_type",
+            f"PATCH 的 Content-Type 须为 {OFFSET_TYPE}。",
+            f"PATCH needs Content-Type: {OFFSET_TYPE}.",
+        )
     offset = _int_header(request, "upload-offset")
     assert offset is not None
     up = await anyio.to_thread.run_sync(_load, svc, campaign_id, upload_id)
@@ -188,7 +235,12 @@ async def terminate(campaign_id: str, upload_id: str, request: Request) -> Respo
     _require_version(request)
     up = await anyio.to_thread.run_sync(_load, svc, campaign_id, upload_id)
     if up.submission_id:
-        raise RequestError(409, "tus_complete", "该上传已完成，不能删除。", "This upload is complete; it cannot be terminated.")
+        raise RequestError(
+            409,
+            "tus_complete",
+            "该上传已完成，不能删除。",
+            "This upload is complete; it cannot be terminated.",
+        )
     svc.storage.tus_path(up.id).unlink(missing_ok=True)
     with svc.db.session() as s:
         row = s.get(Upload, up.id)
@@ -210,20 +262,29 @@ class _Appender:
             except BlockingIOError:
                 if time.monotonic() > deadline:
                     self.fh.close()
-                    raise RequestError(423, "tus_locked", "该上传正在被另一个请求写入。",
-                                       "Another request is writing this upload.") from None
+                    raise RequestError(
+                        423,
+                        "tus_locked",
+                        "该上传正在被另一个请求写入。",
+                        "Another request is writing this upload.",
+                    ) from None
                 time.sleep(0.05)
         self.start = os.fstat(self.fh.fileno()).st_size
         if expected_offset != self.start:
             self.close()
-            raise RequestError(409, "tus_offset_mismatch", f"偏移量不符：服务器已有 {self.start} 字节。",
-                               f"Offset mismatch: the server has {self.start} bytes.", upload_offset=self.start)
+            raise RequestError(
+                409,
+                "tus_offset_mismatch",
+                f"偏移量不符：服务器已有 {self.start} 字节。",
+                f"Offset mismatch: the server has {self.start} bytes.",
+                upload_offset=self.start,
+            )
         self.fh.seek(self.start)
 
     def write(self, data: bytes) -> None:
         view = memoryview(data)
         while view:
-            view = view[self.fh.write(view) or 0:]
+            view = view[self.fh.write(view) or 0 :]
 
     def truncate_back(self) -> None:
         self.fh.truncate(self.start)
@@ -238,8 +299,16 @@ class _Appender:
             self.fh.close()
 
 
-async def _append(svc: Services, request: Request, campaign: Campaign, up: Upload, offset: int, *, status: int,
-                  extra: dict[str, str]) -> Response:
+async def _append(
+    svc: Services,
+    request: Request,
+    campaign: Campaign,
+    up: Upload,
+    offset: int,
+    *,
+    status: int,
+    extra: dict[str, str],
+) -> Response:
     assert up.length is not None
     checksum = request.headers.get("upload-checksum")
     digest: Any = None
@@ -247,7 +316,12 @@ async def _append(svc: Services, request: Request, campaign: Campaign, up: Uploa
     if checksum:
         algo, _, b64 = checksum.partition(" ")
         if algo not in CHECKSUMS:
-            raise RequestError(400, "tus_checksum_algorithm", "不支持该校验算法。", f"Unsupported checksum algorithm {algo!r}.")
+            raise RequestError(
+                400,
+                "tus_checksum_algorithm",
+                "不支持该校验算法。",
+                f"Unsupported checksum algorithm {algo!r}.",
+            )
         digest, expected = CHECKSUMS[algo](), base64.b64decode(b64 or "")
     app = await anyio.to_thread.run_sync(_Appender, svc.storage.tus_path(up.id), offset)
     room = up.length - offset
@@ -271,8 +345,12 @@ async def _append(svc: Services, request: Request, campaign: Campaign, up: Uploa
             await anyio.to_thread.run_sync(app.truncate_back)
             if cut:
                 raise RequestError(400, "upload_aborted", "上传中断。", "The upload was interrupted.")
-            raise RequestError(460, "tus_checksum_mismatch", "校验和不符，本段数据未保存。",
-                               "Checksum mismatch; this chunk was not kept.")
+            raise RequestError(
+                460,
+                "tus_checksum_mismatch",
+                "校验和不符，本段数据未保存。",
+                "Checksum mismatch; this chunk was not kept.",
+            )
         if buf:
             await anyio.to_thread.run_sync(app.write, bytes(buf))
         new_offset = await anyio.to_thread.run_sync(app.size)
@@ -291,7 +369,9 @@ async def _append(svc: Services, request: Request, campaign: Campaign, up: Uploa
     return await _finish(svc, campaign, up, status, headers)
 
 
-async def _finish(svc: Services, campaign: Campaign, up: Upload, status: int, headers: dict[str, str]) -> Response:
+async def _finish(
+    svc: Services, campaign: Campaign, up: Upload, status: int, headers: dict[str, str]
+) -> Response:
     """The last byte arrived: the file becomes a submission and is checked."""
     from .api import respond_with_verdict
 
@@ -299,7 +379,8 @@ async def _finish(svc: Services, campaign: Campaign, up: Upload, status: int, he
     sha = await anyio.to_thread.run_sync(sha256_file, path)
     assert up.length is not None
     accepted = await anyio.to_thread.run_sync(
-        lambda: svc.intake.record(campaign, path, up.length or 0, sha, up.file_name, up.content_type))
+        lambda: svc.intake.record(campaign, path, up.length or 0, sha, up.file_name, up.content_type)
+    )
     path.unlink(missing_ok=True)  # a duplicate's bytes were not moved
     with svc.db.session() as s:
         row = s.get(Upload, up.id)
@@ -314,8 +395,12 @@ async def _finish(svc: Services, campaign: Campaign, up: Upload, status: int, he
         svc.metrics.uploads.labels(campaign=campaign.id, outcome=outcome).inc()
     body = result.body.decode() if isinstance(result.body, bytes) else ""
     info = json.loads(body)
-    headers |= {"Mediacheck-Submission": info["id"], "Mediacheck-Receipt-Token": info["receipt_token"],
-                "Mediacheck-Verdict": info.get("verdict") or "", "Mediacheck-Report": info["report_url"],
-                "Access-Control-Expose-Headers": "Mediacheck-Submission, Mediacheck-Receipt-Token, "
-                                                 "Mediacheck-Verdict, Mediacheck-Report, Upload-Offset, Location"}
+    headers |= {
+        "Mediacheck-Submission": info["id"],
+        "Mediacheck-Receipt-Token": info["receipt_token"],
+        "Mediacheck-Verdict": info.get("verdict") or "",
+        "Mediacheck-Report": info["report_url"],
+        "Access-Control-Expose-Headers": "Mediacheck-Submission, Mediacheck-Receipt-Token, "
+        "Mediacheck-Verdict, Mediacheck-Report, Upload-Offset, Location",
+    }
     return Response(status_code=status, headers=headers)

@@ -40,7 +40,10 @@ class _Sink:
         self.buf = bytearray()
 
     async def add(self, data: bytes | memoryview) -> None:
-        if self.incoming.limit is not None and self.incoming.size + len(self.buf) + len(data) > self.incoming.limit:
+        if (
+            self.incoming.limit is not None
+            and self.incoming.size + len(self.buf) + len(data) > self.incoming.limit
+        ):
             await self.flush()
             self.incoming.write(data)  # raises UploadTooLargeError before anything more is read
         self.buf += data
@@ -54,7 +57,9 @@ class _Sink:
 
 
 def _disconnected() -> RequestError:
-    return RequestError(400, "upload_aborted", "上传中断，未保存任何内容。", "The upload was interrupted; nothing was kept.")
+    return RequestError(
+        400, "upload_aborted", "上传中断，未保存任何内容。", "The upload was interrupted; nothing was kept."
+    )
 
 
 async def receive_raw(stream: AsyncIterator[bytes], incoming: Incoming) -> None:
@@ -72,8 +77,9 @@ def boundary_of(content_type: str) -> bytes:
     ctype, params = parse_options_header(content_type)
     boundary = params.get(b"boundary")
     if ctype != b"multipart/form-data" or not boundary:
-        raise RequestError(400, "bad_multipart", "表单格式无效（缺少 boundary）。",
-                           "Invalid multipart form (no boundary).")
+        raise RequestError(
+            400, "bad_multipart", "表单格式无效（缺少 boundary）。", "Invalid multipart form (no boundary)."
+        )
     return boundary
 
 
@@ -82,7 +88,14 @@ async def receive_multipart(stream: AsyncIterator[bytes], content_type: str, inc
     fields are returned. Exactly one file part is accepted."""
     received = Received()
     sink = _Sink(incoming)
-    state: dict[str, object] = {"headers": {}, "field": b"", "value": b"", "kind": None, "name": None, "files": 0}
+    state: dict[str, object] = {
+        "headers": {},
+        "field": b"",
+        "value": b"",
+        "kind": None,
+        "name": None,
+        "files": 0,
+    }
     pending: list[bytes] = []
     text = bytearray()
 
@@ -112,7 +125,9 @@ async def receive_multipart(stream: AsyncIterator[bytes], content_type: str, inc
         if name == FILE_FIELD or filename is not None:
             state["files"] = int(state["files"]) + 1  # type: ignore[call-overload]
             if state["files"] != 1:
-                raise RequestError(400, "one_file_only", "一次只能上传一个文件。", "Upload one file at a time.")
+                raise RequestError(
+                    400, "one_file_only", "一次只能上传一个文件。", "Upload one file at a time."
+                )
             state["kind"] = "file"
             raw = (filename or b"").decode("utf-8", "replace")
             if raw.lower().startswith("utf-8''"):
@@ -135,10 +150,18 @@ async def receive_multipart(stream: AsyncIterator[bytes], content_type: str, inc
         if state["kind"] == "field":
             received.fields[str(state["name"])] = text.decode("utf-8", "replace")
 
-    parser = MultipartParser(boundary_of(content_type), {
-        "on_part_begin": on_part_begin, "on_header_field": on_header_field, "on_header_value": on_header_value,
-        "on_header_end": on_header_end, "on_headers_finished": on_headers_finished,
-        "on_part_data": on_part_data, "on_part_end": on_part_end})
+    parser = MultipartParser(
+        boundary_of(content_type),
+        {
+            "on_part_begin": on_part_begin,
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_headers_finished": on_headers_finished,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+        },
+    )
     try:
         async for chunk in stream:
             if not chunk:
@@ -148,7 +171,9 @@ async def receive_multipart(stream: AsyncIterator[bytes], content_type: str, inc
             except RequestError:
                 raise
             except Exception as e:  # python-multipart raises its own errors on malformed input
-                raise RequestError(400, "bad_multipart", "表单格式无效。", f"Invalid multipart form: {e}") from None
+                raise RequestError(
+                    400, "bad_multipart", "表单格式无效。", f"Invalid multipart form: {e}"
+                ) from None
             for piece in pending:
                 await sink.add(piece)
             pending.clear()
@@ -157,5 +182,7 @@ async def receive_multipart(stream: AsyncIterator[bytes], content_type: str, inc
     parser.finalize()
     await sink.flush()
     if not state["files"]:
-        raise RequestError(400, "no_file", "表单中没有文件（字段名 file）。", "The form has no file (field 'file').")
+        raise RequestError(
+            400, "no_file", "表单中没有文件（字段名 file）。", "The form has no file (field 'file')."
+        )
     return received

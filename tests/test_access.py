@@ -47,9 +47,14 @@ def test_reviewer_keys_are_scoped_to_campaigns(live, small_video):
         auth = {"Authorization": f"Bearer {key_a}"}
         assert c.get(f"/api/submissions/{in_a['id']}", headers=auth).status_code == 200
         assert c.get(f"/api/submissions/{in_b['id']}", headers=auth).status_code == 404
-        assert [x["id"] for x in c.get("/api/campaigns/camp-a/submissions", headers=auth).json()] == [in_a["id"]]
+        assert [x["id"] for x in c.get("/api/campaigns/camp-a/submissions", headers=auth).json()] == [
+            in_a["id"]
+        ]
         assert c.get("/api/campaigns/camp-b/submissions", headers=auth).json()["code"] == "not_in_scope"
-        assert c.get(f"/api/submissions/{in_b['id']}", headers={"Authorization": f"Bearer {admin}"}).status_code == 200
+        assert (
+            c.get(f"/api/submissions/{in_b['id']}", headers={"Authorization": f"Bearer {admin}"}).status_code
+            == 200
+        )
         bad = c.get(f"/api/submissions/{in_a['id']}", headers={"Authorization": "Bearer mck_nope"})
         assert bad.status_code == 401 and bad.json()["code"] == "invalid_key"
 
@@ -65,8 +70,12 @@ def test_keys_and_tokens_are_stored_hashed(live, small_video):
 
 
 def test_check_command_does_not_import_the_web_stack():
-    code = ("import sys; from service.cli import build_parser; build_parser(); import service.checker;"
-            "bad=[m for m in ('fastapi','sqlalchemy','rq','redis','uvicorn','starlette') if m in sys.modules];"
-            "print(','.join(bad))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    code = (
+        "import sys; from service.cli import build_parser; build_parser(); import service.checker;"
+        "bad=[m for m in ('fastapi','sqlalchemy','rq','redis','uvicorn','starlette') if m in sys.modules];"
+        "print(','.join(bad))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out == ""

@@ -48,8 +48,14 @@ def read_response(sock: socket.socket) -> str:
             break
         data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
-    length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                   if line.lower().startswith(b"content-length:")), 0)
+    length = next(
+        (
+            int(line.split(b":")[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        ),
+        0,
+    )
     while len(body) < length:
         chunk = sock.recv(65536)
         if not chunk:
@@ -69,8 +75,12 @@ def assert_problem(r: httpx.Response, status: int, code: str) -> dict:
 
 def test_raw_upload_passes_and_stores_the_original(live, small_video, validate_report):
     with live.client() as c:
-        r = c.post(URL, params={"name": "作品名-作者-单位.mp4"}, content=small_video.read_bytes(),
-                   headers={"Content-Type": "video/mp4"})
+        r = c.post(
+            URL,
+            params={"name": "作品名-作者-单位.mp4"},
+            content=small_video.read_bytes(),
+            headers={"Content-Type": "video/mp4"},
+        )
         assert r.status_code == 201, r.text
         body = r.json()
         assert body["verdict"] == "pass"
@@ -125,8 +135,12 @@ def test_declared_length_over_the_limit_is_refused_before_the_body(live):
     limit = 2 * 2**20  # test-video allows 1 MiB, so uploads up to 2 MiB
     host, port = live.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as sock:
-        sock.sendall((f"POST {URL}?name=big.mp4 HTTP/1.1\r\nHost: x\r\nContent-Length: {limit + 1}\r\n"
-                      "Content-Type: application/octet-stream\r\nExpect: 100-continue\r\n\r\n").encode())
+        sock.sendall(
+            (
+                f"POST {URL}?name=big.mp4 HTTP/1.1\r\nHost: x\r\nContent-Length: {limit + 1}\r\n"
+                "Content-Type: application/octet-stream\r\nExpect: 100-continue\r\n\r\n"
+            ).encode()
+        )
         answer = read_response(sock)
     assert answer.startswith("HTTP/1.1 413"), answer[:200]
     assert "upload_too_large" in answer
@@ -159,8 +173,13 @@ def test_lying_content_length_and_aborted_upload_leave_nothing(live, small_video
     data = small_video.read_bytes()
     host, port = live.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as sock:
-        sock.sendall((f"POST {URL}?name=cut.mp4 HTTP/1.1\r\nHost: x\r\n"
-                      f"Content-Length: {len(data) + declared_extra}\r\n\r\n").encode() + data)
+        sock.sendall(
+            (
+                f"POST {URL}?name=cut.mp4 HTTP/1.1\r\nHost: x\r\n"
+                f"Content-Length: {len(data) + declared_extra}\r\n\r\n"
+            ).encode()
+            + data
+        )
         sock.shutdown(socket.SHUT_WR)  # the client goes away before sending what it declared
         sock.recv(65536)
     import time
@@ -189,12 +208,15 @@ def test_random_bytes_are_refused_as_unreadable(live):
 
 def test_unknown_campaign_is_a_404_problem(live):
     with live.client() as c:
-        body = assert_problem(c.post("/api/campaigns/no-such/submissions?name=a.mp4", content=b"x"), 404,
-                              "campaign_not_found")
+        body = assert_problem(
+            c.post("/api/campaigns/no-such/submissions?name=a.mp4", content=b"x"), 404, "campaign_not_found"
+        )
     assert "no-such" in body["message"]["en"]
 
 
-@pytest.mark.parametrize("name", ["../../etc/passwd", "a\x00b.mp4", "x" * 2000 + ".mp4", "dir/a.mp4", "..\\a.mp4"])
+@pytest.mark.parametrize(
+    "name", ["../../etc/passwd", "a\x00b.mp4", "x" * 2000 + ".mp4", "dir/a.mp4", "..\\a.mp4"]
+)
 def test_bad_file_names_are_refused(live, small_video, name):
     with live.client() as c:
         r = c.post(URL, params={"name": name}, content=small_video.read_bytes())
@@ -215,11 +237,19 @@ def test_closed_campaign_refuses_uploads(live, small_video):
     from service.campaigns import create_campaign
 
     with live.services.db.session() as s:
-        create_campaign(s, live.services.store, campaign_id="closed-one", profiles=["test-video"],
-                        deadline=datetime(2023, 4, 28, 16, 0, tzinfo=UTC))
+        create_campaign(
+            s,
+            live.services.store,
+            campaign_id="closed-one",
+            profiles=["test-video"],
+            deadline=datetime(2023, 4, 28, 16, 0, tzinfo=UTC),
+        )
     with live.client() as c:
-        body = assert_problem(c.post("/api/campaigns/closed-one/submissions?name=a.mp4",
-                                     content=small_video.read_bytes()), 403, "campaign_closed")
+        body = assert_problem(
+            c.post("/api/campaigns/closed-one/submissions?name=a.mp4", content=small_video.read_bytes()),
+            403,
+            "campaign_closed",
+        )
     assert "2023-04-28" in body["message"]["zh-CN"]
 
 
@@ -259,7 +289,14 @@ def test_report_rows_and_job_are_recorded(live, small_video):
 def test_openapi_lists_the_paths(live):
     with live.client() as c:
         paths = c.get("/openapi.json").json()["paths"]
-    for p in ("/api/campaigns/{campaign_id}/submissions", "/api/submissions/{sub_id}",
-              "/api/submissions/{sub_id}/report", "/api/jobs/{job_id}"):
+    for p in (
+        "/api/campaigns/{campaign_id}/submissions",
+        "/api/submissions/{sub_id}",
+        "/api/submissions/{sub_id}/report",
+        "/api/jobs/{job_id}",
+    ):
         assert p in paths
-    assert "multipart/form-data" in paths["/api/campaigns/{campaign_id}/submissions"]["post"]["requestBody"]["content"]
+    assert (
+        "multipart/form-data"
+        in paths["/api/campaigns/{campaign_id}/submissions"]["post"]["requestBody"]["content"]
+    )

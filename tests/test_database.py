@@ -15,7 +15,16 @@ from service.models import Submission
 from tests.server import live_server
 
 PG_ADMIN_URL = os.environ.get("MEDIACHECK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-TABLES = {"campaigns", "submissions", "reports", "jobs", "decisions", "api_keys", "uploads", "alembic_version"}
+TABLES = {
+    "campaigns",
+    "submissions",
+    "reports",
+    "jobs",
+    "decisions",
+    "api_keys",
+    "uploads",
+    "alembic_version",
+}
 
 
 def test_sqlite_migrates_from_nothing_to_head(tmp_path):
@@ -51,12 +60,17 @@ def pg_url():
 
 
 def test_postgresql_end_to_end(pg_url, service_settings, small_video):
-    settings = replace(service_settings, database_url=pg_url.replace("postgresql+psycopg://", "postgresql://"))
+    settings = replace(
+        service_settings, database_url=pg_url.replace("postgresql+psycopg://", "postgresql://")
+    )
     with live_server(settings) as live:
         assert live.services.db.engine.dialect.name == "postgresql"
         with live.client() as c:
-            r = c.post("/api/campaigns/test-video/submissions", params={"name": "视频.mp4"},
-                       content=small_video.read_bytes())
+            r = c.post(
+                "/api/campaigns/test-video/submissions",
+                params={"name": "视频.mp4"},
+                content=small_video.read_bytes(),
+            )
             assert r.status_code == 201, r.text
             assert c.get("/readyz").json()["checks"]["database"] == "ok"
         with live.services.db.session() as s:

@@ -42,16 +42,25 @@ def rq_settings(service_settings, redis_db):
 
 
 def worker_env(settings) -> dict[str, str]:
-    return {**os.environ, "MEDIACHECK_REDIS_URL": settings.redis_url, "MEDIACHECK_DATA_DIR": str(settings.data_dir),
-            "MEDIACHECK_PROFILES_DIR": str(settings.profiles_dir), "MEDIACHECK_QUEUE": settings.queue_name}
+    return {
+        **os.environ,
+        "MEDIACHECK_REDIS_URL": settings.redis_url,
+        "MEDIACHECK_DATA_DIR": str(settings.data_dir),
+        "MEDIACHECK_PROFILES_DIR": str(settings.profiles_dir),
+        "MEDIACHECK_QUEUE": settings.queue_name,
+    }
 
 
 def test_upload_is_checked_by_a_separate_worker_process(rq_settings, small_video):
     from rq.job import Job as RqJob
 
     with live_server(rq_settings) as live:
-        worker = subprocess.Popen([sys.executable, "-m", "service.cli", "worker"], env=worker_env(rq_settings),
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "worker"],
+            env=worker_env(rq_settings),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         try:
             with live.client() as c:
                 r = c.post(URL, params={"name": "w.mp4"}, content=small_video.read_bytes())
@@ -76,29 +85,34 @@ def test_burst_simple_worker_and_202_while_queued(rq_settings, small_video):
     from workers.tasks import Context, use_context
 
     settings = replace(rq_settings, check_wait_s=0.3)
-    with live_server(settings) as live:
-        with live.client() as c:
-            r = c.post(URL, params={"name": "q.mp4"}, content=small_video.read_bytes())
-            assert r.status_code == 202 and r.json()["job"]["state"] == "queued"
-            body = r.json()
-            assert c.get(body["links"]["self"]).json()["verdict"] is None
-            conn = Redis.from_url(REDIS_URL)
-            q = Queue(settings.queue_name, connection=conn)
-            assert q.count == 1
-            use_context(Context(settings=settings, db=live.services.db, storage=live.services.storage,
-                                store=live.services.store))
-            try:
-                SimpleWorker([q], connection=conn).work(burst=True)
-            finally:
-                use_context(None)
-            after = c.get(body["links"]["self"]).json()
-            metrics = c.get("/metrics").text
+    with live_server(settings) as live, live.client() as c:
+        r = c.post(URL, params={"name": "q.mp4"}, content=small_video.read_bytes())
+        assert r.status_code == 202 and r.json()["job"]["state"] == "queued"
+        body = r.json()
+        assert c.get(body["links"]["self"]).json()["verdict"] is None
+        conn = Redis.from_url(REDIS_URL)
+        q = Queue(settings.queue_name, connection=conn)
+        assert q.count == 1
+        use_context(
+            Context(
+                settings=settings,
+                db=live.services.db,
+                storage=live.services.storage,
+                store=live.services.store,
+            )
+        )
+        try:
+            SimpleWorker([q], connection=conn).work(burst=True)
+        finally:
+            use_context(None)
+        after = c.get(body["links"]["self"]).json()
+        metrics = c.get("/metrics").text
     assert after["verdict"] == "pass" and after["status"] == "checked"
     assert "mediacheck_queue_depth 0.0" in metrics
 
 
 def test_failure_reason_is_stored_after_retries(rq_settings):
-    from rq import Queue, SimpleWorker
+    from rq import SimpleWorker
 
     from service.database import Database, migrate
     from service.jobs import RqQueue
@@ -108,14 +122,29 @@ def test_failure_reason_is_stored_after_retries(rq_settings):
 
     db = Database(rq_settings.db_url)
     migrate(db.engine)
-    ctx = Context(settings=rq_settings, db=db, storage=Storage(rq_settings.storage_dir),
-                  store=ProfileStore(rq_settings.profiles_dir))
+    ctx = Context(
+        settings=rq_settings,
+        db=db,
+        storage=Storage(rq_settings.storage_dir),
+        store=ProfileStore(rq_settings.profiles_dir),
+    )
     with db.session() as s:
-        s.add(Submission(id="s" * 32, campaign_id="test-video", profile_id="test-video", file_name="gone.mp4",
-                         size_bytes=1, sha256="0" * 64, storage_key="originals/test-video/ss/" + "s" * 32,
-                         receipt_hash="1" * 64))
+        s.add(
+            Submission(
+                id="s" * 32,
+                campaign_id="test-video",
+                profile_id="test-video",
+                file_name="gone.mp4",
+                size_bytes=1,
+                sha256="0" * 64,
+                storage_key="originals/test-video/ss/" + "s" * 32,
+                receipt_hash="1" * 64,
+            )
+        )
         s.flush()
-        job = create_job(s, kind="nonexistent-kind", submission_id="s" * 32, timeout_s=60, retries=1, backend="rq")
+        job = create_job(
+            s, kind="nonexistent-kind", submission_id="s" * 32, timeout_s=60, retries=1, backend="rq"
+        )
     queue = RqQueue(REDIS_URL, rq_settings.queue_name)
     queue.enqueue(job.id, timeout_s=60, retries=1)
     use_context(ctx)

@@ -31,7 +31,9 @@ def meta(**kw: str) -> str:
 def test_tuspy_uploads_with_checksums_and_gets_the_verdict(live, small_video):
     c = tus_client.TusClient(live.url + ENDPOINT)
     with open(small_video, "rb") as fh:
-        up = c.uploader(file_stream=fh, chunk_size=16 * 1024, metadata={"filename": "科普.mp4"}, upload_checksum=True)
+        up = c.uploader(
+            file_stream=fh, chunk_size=16 * 1024, metadata={"filename": "科普.mp4"}, upload_checksum=True
+        )
         up.upload()
     headers = up.request.response_headers
     assert headers["mediacheck-verdict"] == "pass"
@@ -58,9 +60,14 @@ def _cut_and_resume(live, c, fh, data):
     path = first.url.removeprefix(live.url)
     host, port = live.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as sock:
-        sock.sendall((f"PATCH {path} HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 10000\r\n"
-                      f"Content-Type: application/offset+octet-stream\r\nContent-Length: {len(data) - 10_000}\r\n\r\n"
-                      ).encode() + data[10_000:17_000])
+        sock.sendall(
+            (
+                f"PATCH {path} HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 10000\r\n"
+                "Content-Type: application/offset+octet-stream\r\n"
+                f"Content-Length: {len(data) - 10_000}\r\n\r\n"
+            ).encode()
+            + data[10_000:17_000]
+        )
         time.sleep(0.5)  # the server reads what came, then the connection breaks
         sock.close()
     for _ in range(100):  # the server notices the disconnect and keeps what arrived
@@ -85,15 +92,27 @@ def test_protocol_edges(live, small_video):
         opt = c.options(ENDPOINT)
         assert opt.status_code == 204 and "creation-with-upload" in opt.headers["tus-extension"]
         assert int(opt.headers["tus-max-size"]) == 2 * 2**20
-        too_big = c.post(ENDPOINT, headers=TUS | {"Upload-Length": str(2 * 2**20 + 1), "Upload-Metadata": meta(filename="a.mp4")})
+        too_big = c.post(
+            ENDPOINT,
+            headers=TUS | {"Upload-Length": str(2 * 2**20 + 1), "Upload-Metadata": meta(filename="a.mp4")},
+        )
         assert too_big.status_code == 413 and too_big.json()["code"] == "upload_too_large"
         assert c.post(ENDPOINT, headers={"Upload-Length": "10"}).status_code == 412
-        bad_name = c.post(ENDPOINT, headers=TUS | {"Upload-Length": "10", "Upload-Metadata": meta(filename="../x")})
+        bad_name = c.post(
+            ENDPOINT, headers=TUS | {"Upload-Length": "10", "Upload-Metadata": meta(filename="../x")}
+        )
         assert bad_name.status_code == 400
         # creation-with-upload: the first half in the POST
-        r = c.post(ENDPOINT, content=data[:5000], headers=TUS | {
-            "Upload-Length": str(len(data)), "Upload-Metadata": meta(filename="w.mp4"),
-            "Content-Type": "application/offset+octet-stream"})
+        r = c.post(
+            ENDPOINT,
+            content=data[:5000],
+            headers=TUS
+            | {
+                "Upload-Length": str(len(data)),
+                "Upload-Metadata": meta(filename="w.mp4"),
+                "Content-Type": "application/offset+octet-stream",
+            },
+        )
         assert r.status_code == 201 and r.headers["upload-offset"] == "5000" and r.headers["upload-expires"]
         url = r.headers["location"]
         assert c.head(url, headers=TUS).headers["upload-offset"] == "5000"
@@ -102,8 +121,11 @@ def test_protocol_edges(live, small_video):
         h = TUS | {"Content-Type": "application/offset+octet-stream"}
         assert c.patch(url, content=data[4000:], headers=h | {"Upload-Offset": "4000"}).status_code == 409
         bad_sum = base64.b64encode(hashlib.sha256(b"other").digest()).decode()
-        r460 = c.patch(url, content=data[5000:6000], headers=h | {"Upload-Offset": "5000",
-                                                                  "Upload-Checksum": f"sha256 {bad_sum}"})
+        r460 = c.patch(
+            url,
+            content=data[5000:6000],
+            headers=h | {"Upload-Offset": "5000", "Upload-Checksum": f"sha256 {bad_sum}"},
+        )
         assert r460.status_code == 460
         assert c.head(url, headers=TUS).headers["upload-offset"] == "5000"
         over = c.patch(url, content=data[5000:] + b"extra", headers=h | {"Upload-Offset": "5000"})
@@ -112,7 +134,9 @@ def test_protocol_edges(live, small_video):
         done = c.patch(url, content=data[5000:], headers=h | {"Upload-Offset": "5000"})
         assert done.status_code == 204 and done.headers["mediacheck-verdict"] == "pass"
         # termination
-        t = c.post(ENDPOINT, headers=TUS | {"Upload-Length": "100", "Upload-Metadata": meta(filename="t.mp4")})
+        t = c.post(
+            ENDPOINT, headers=TUS | {"Upload-Length": "100", "Upload-Metadata": meta(filename="t.mp4")}
+        )
         turl = t.headers["location"]
         assert c.delete(turl, headers=TUS).status_code == 204
         assert c.head(turl, headers=TUS).status_code == 404
@@ -123,7 +147,9 @@ def test_abandoned_uploads_expire(live):
     from service.tus import expire_uploads
 
     with live.client() as c:
-        r = c.post(ENDPOINT, headers=TUS | {"Upload-Length": "100", "Upload-Metadata": meta(filename="old.mp4")})
+        r = c.post(
+            ENDPOINT, headers=TUS | {"Upload-Length": "100", "Upload-Metadata": meta(filename="old.mp4")}
+        )
         url = r.headers["location"]
     upload_id = url.rsplit("/", 1)[1]
     with live.services.db.session() as s:
@@ -137,5 +163,7 @@ def test_abandoned_uploads_expire(live):
 @pytest.mark.parametrize("length", ["0"])
 def test_empty_upload_refused(live, length):
     with live.client() as c:
-        r = c.post(ENDPOINT, headers=TUS | {"Upload-Length": length, "Upload-Metadata": meta(filename="e.mp4")})
+        r = c.post(
+            ENDPOINT, headers=TUS | {"Upload-Length": length, "Upload-Metadata": meta(filename="e.mp4")}
+        )
     assert r.status_code == 400 and r.json()["code"] == "empty_body"

@@ -30,8 +30,12 @@ class Context:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Context:
-        return cls(settings=settings, db=Database(settings.db_url), storage=Storage(settings.storage_dir),
-                   store=ProfileStore(settings.profiles_dir))
+        return cls(
+            settings=settings,
+            db=Database(settings.db_url),
+            storage=Storage(settings.storage_dir),
+            store=ProfileStore(settings.profiles_dir),
+        )
 
 
 _context: Context | None = None
@@ -73,13 +77,23 @@ def check_task(ctx: Context, job: Job, progress: Progress) -> dict[str, Any]:
         if sub is None:
             raise LookupError(f"submission {job.submission_id} not found")
         sub.status = "checking"
-        path, profile_id, name, sha = ctx.storage.path(sub.storage_key), sub.profile_id, sub.file_name, sub.sha256
+        path, profile_id, name, sha = (
+            ctx.storage.path(sub.storage_key),
+            sub.profile_id,
+            sub.file_name,
+            sub.sha256,
+        )
     report = check_file(path, ctx.store.get(profile_id), display_name=name, sha256=sha)
     progress(0.9, force=True)
     data = report.model_dump(mode="json")
     with ctx.db.session() as s:
-        row = ReportRow(submission_id=job.submission_id, subject="original", verdict=report.verdict, report=data,
-                        created_at=datetime.now(UTC))
+        row = ReportRow(
+            submission_id=job.submission_id,
+            subject="original",
+            verdict=report.verdict,
+            report=data,
+            created_at=datetime.now(UTC),
+        )
         s.add(row)
         sub = s.get(Submission, job.submission_id)
         assert sub is not None
@@ -111,8 +125,12 @@ def _reason(exc: BaseException) -> dict[str, Any]:
     msg = getattr(exc, "message", None)
     if not isinstance(msg, dict):
         msg = {"zh-CN": f"任务失败：{exc}", "en": f"The job failed: {exc}"}
-    return {"type": type(exc).__name__, "message": msg, "detail": str(exc)[-2000:],
-            "traceback": "".join(traceback.format_exception(exc))[-4000:]}
+    return {
+        "type": type(exc).__name__,
+        "message": msg,
+        "detail": str(exc)[-2000:],
+        "traceback": "".join(traceback.format_exception(exc))[-4000:],
+    }
 
 
 def _record_failure(ctx: Context, job_id: str, reason: dict[str, Any]) -> None:

@@ -16,8 +16,9 @@ if engine is None:
     engine = make_engine(Settings.from_env().db_url)
 
 with engine.connect() as connection:
-    context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True,
-                      compare_type=True)
+    context.configure(
+        connection=connection, target_metadata=Base.metadata, render_as_batch=True, compare_type=True
+    )
     with context.begin_transaction():
         context.run_migrations()
     connection.commit()
