@@ -12,6 +12,7 @@ export DEBIAN_FRONTEND := noninteractive
 system-deps:
 	@missing=""; \
 	command -v ffprobe >/dev/null || missing="$$missing ffmpeg"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	$(PY) -c 'import venv, ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \

@@ -174,6 +174,9 @@ def client_rules(profiles: list[Profile], max_upload_bytes: int) -> dict[str, An
             if res and res.severity == "required":
                 r["min_short_edge"] = res.min.short_edge if res.min else res.min_short_edge
                 r["min_long_edge"] = (res.min.long_edge if res.min else None) or res.min_long_edge
+            if spec.aspect_ratio and spec.aspect_ratio.severity == "required":
+                r["aspect_ratios"] = [{"text": a.text, "value": a.value} for a in spec.aspect_ratio.allowed]
+                r["aspect_tolerance"] = spec.aspect_ratio.tolerance
             if spec.orientation and spec.orientation.severity == "required":
                 r["orientations"] = list(spec.orientation.allowed)
             kinds[kind] = r
