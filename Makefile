@@ -7,12 +7,11 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: install system-deps run test lint bench schema clean
+.PHONY: install system-deps test-deps run test lint bench schema clean
 
 system-deps:
 	@missing=""; \
 	command -v ffprobe >/dev/null || missing="$$missing ffmpeg"; \
-	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	$(PY) -c 'import venv, ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
@@ -31,7 +30,12 @@ run: install
 	$(BIN)/mediacheck migrate
 	$(BIN)/mediacheck serve --host 127.0.0.1 --port 8000
 
-test: install
+# The page tests drive Debian's Chromium (headless); only `make test` needs it.
+test-deps:
+	@command -v chromium >/dev/null || { echo "installing: chromium"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+test: install test-deps
 	$(BIN)/python -m pytest
 
 lint: install
