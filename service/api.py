@@ -152,9 +152,10 @@ def get_campaign(campaign_id: str, request: Request) -> dict[str, Any]:
 # ------------------------------------------------------------------- upload
 @router.post(
     "/campaigns/{campaign_id}/submissions",
+    operation_id="upload_submission",
     status_code=201,
     openapi_extra=UPLOAD_BODY,
-    summary="Upload a file (raw body or multipart form); answers with the verdict",
+    summary="Upload a file (raw body, as `curl -T` sends with PUT, or a multipart form); answers with the verdict",
 )
 async def upload(
     campaign_id: str,
@@ -201,6 +202,17 @@ async def upload(
         svc.metrics.uploads.labels(
             campaign=campaign_id if len(campaign_id) < 65 else "?", outcome=outcome
         ).inc()
+
+
+router.add_api_route(
+    "/campaigns/{campaign_id}/submissions",
+    upload,
+    methods=["PUT"],
+    operation_id="upload_submission_put",
+    status_code=201,
+    openapi_extra=UPLOAD_BODY,
+    summary="Upload a raw body with PUT (what `curl -T FILE URL` sends)",
+)
 
 
 async def respond_with_verdict(svc: Services, sub_id: str, job_id: str, token: str) -> JSONResponse:

@@ -97,6 +97,18 @@ def test_raw_upload_passes_and_stores_the_original(live, small_video, validate_r
     assert leftovers(live) == []
 
 
+def test_curl_put_with_the_name_in_a_header(live, small_video):
+    import subprocess
+    from urllib.parse import quote
+
+    out = subprocess.run(["curl", "-sS", "-T", str(small_video), "-H", f"X-File-Name: {quote('微视频.mp4')}",
+                          live.url + URL], capture_output=True, text=True, check=True).stdout
+    import json
+
+    body = json.loads(out)
+    assert body["verdict"] == "pass" and body["file_name"] == "微视频.mp4"
+
+
 def test_multipart_upload_and_download_keep_the_chinese_name(live, small_video):
     with live.client() as c:
         r = c.post(URL, files={"file": ("科普 视频.mp4", small_video.read_bytes(), "video/mp4")})
