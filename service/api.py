@@ -266,13 +266,19 @@ def get_submission(
     token: TokenQuery = None,
     x_receipt_token: TokenHeader = None,
     authorization: AuthHeader = None,
-) -> dict[str, Any]:
+) -> JSONResponse:
     svc = services(request)
-    sub, report = _load(svc, sub_id, _caller(svc, authorization, token or x_receipt_token))
-    with svc.db.session() as s:
-        jobs = s.scalars(select(Job).where(Job.submission_id == sub_id).order_by(Job.created_at)).all()
-        job_list = [{"id": j.id, "kind": j.kind, "state": j.state} for j in jobs]
-    return submission_view(sub, report) | {"jobs": job_list, "links": links(sub_id, token or x_receipt_token)}
+    with svc.db.session() as s:  # one session: this is the endpoint clients poll
+        caller = caller_of(s, authorization=authorization, token=token or x_receipt_token)
+        sub = require_read(caller, s.get(Submission, sub_id) if len(sub_id) <= 32 else None)
+        report = latest_report(s, sub_id)
+        jobs = s.execute(
+            select(Job.id, Job.kind, Job.state).where(Job.submission_id == sub_id).order_by(Job.created_at)
+        ).all()
+        body = submission_view(sub, report.report if report else None)
+    body |= {"jobs": [{"id": j.id, "kind": j.kind, "state": j.state} for j in jobs],
+             "links": links(sub_id, token or x_receipt_token)}
+    return JSONResponse(body)
 
 
 @router.get("/submissions/{sub_id}/report", summary="The report (JSON; ?format=html for people)")

@@ -5,6 +5,8 @@ thread, a megabyte at a time, so the event loop keeps serving other requests."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from urllib.parse import unquote
@@ -20,6 +22,9 @@ MAX_FORM_FIELD = 64 * 1024
 """Largest non-file field a multipart form may carry (bytes)."""
 
 FILE_FIELD = "file"
+
+MAX_PARTS = 512
+"""Most chunks written with one ``writev`` (the system allows 1024)."""
 """The form field that carries the file."""
 
 
@@ -33,27 +38,46 @@ class Received:
 
 
 class _Sink:
-    """Gathers small network chunks into WRITE_CHUNK-sized writes done in a worker thread."""
+    """Gathers network chunks (kept as they are, not copied) into WRITE_CHUNK-sized batches
+    that a worker thread hashes and writes with one ``writev``. One batch is written while
+    the next is received (at most one in flight), so disk and hash overlap the network."""
 
     def __init__(self, incoming: Incoming) -> None:
         self.incoming = incoming
-        self.buf = bytearray()
+        self.parts: list[bytes] = []
+        self.pending = 0
+        self.inflight: asyncio.Future[None] | None = None
 
-    async def add(self, data: bytes | memoryview) -> None:
-        if (
-            self.incoming.limit is not None
-            and self.incoming.size + len(self.buf) + len(data) > self.incoming.limit
-        ):
+    async def add(self, data: bytes) -> None:
+        limit = self.incoming.limit
+        if limit is not None and self.incoming.size + self.pending + len(data) > limit:
             await self.flush()
             self.incoming.write(data)  # raises UploadTooLargeError before anything more is read
-        self.buf += data
-        if len(self.buf) >= WRITE_CHUNK:
-            await self.flush()
+        self.parts.append(data)
+        self.pending += len(data)
+        if self.pending >= WRITE_CHUNK or len(self.parts) >= MAX_PARTS:
+            await self._wait()
+            parts, self.parts, self.pending = self.parts, [], 0
+            self.inflight = asyncio.get_running_loop().run_in_executor(None, self.incoming.write_many, parts)
+
+    async def _wait(self) -> None:
+        if self.inflight is not None:
+            fut, self.inflight = self.inflight, None
+            await fut
 
     async def flush(self) -> None:
-        if self.buf:
-            chunk, self.buf = bytes(self.buf), bytearray()
-            await anyio.to_thread.run_sync(self.incoming.write, chunk)
+        """Write everything received so far (raises what a write raised)."""
+        await self._wait()
+        if self.parts:
+            parts, self.parts, self.pending = self.parts, [], 0
+            await anyio.to_thread.run_sync(self.incoming.write_many, parts)
+
+    async def drain(self) -> None:
+        """After an error: let a write in flight end before the file is discarded."""
+        if self.inflight is not None:
+            fut, self.inflight = self.inflight, None
+            with contextlib.suppress(Exception):
+                await asyncio.shield(fut)
 
 
 def _disconnected() -> RequestError:
@@ -68,9 +92,11 @@ async def receive_raw(stream: AsyncIterator[bytes], incoming: Incoming) -> None:
         async for chunk in stream:
             if chunk:
                 await sink.add(chunk)
+        await sink.flush()
     except ClientDisconnect:
         raise _disconnected() from None
-    await sink.flush()
+    finally:
+        await sink.drain()
 
 
 def boundary_of(content_type: str) -> bytes:
@@ -177,10 +203,12 @@ async def receive_multipart(stream: AsyncIterator[bytes], content_type: str, inc
             for piece in pending:
                 await sink.add(piece)
             pending.clear()
+        parser.finalize()
+        await sink.flush()
     except ClientDisconnect:
         raise _disconnected() from None
-    parser.finalize()
-    await sink.flush()
+    finally:
+        await sink.drain()
     if not state["files"]:
         raise RequestError(
             400, "no_file", "表单中没有文件（字段名 file）。", "The form has no file (field 'file')."
