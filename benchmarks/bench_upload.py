@@ -92,6 +92,32 @@ class Sink(threading.Thread):
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
 
 
+FLOOR_APP = """
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    while (await receive()).get("more_body"):
+        pass
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
+    await send({"type": "http.response.body", "body": b"ok"})
+"""
+"""The least any uvicorn application can do with an upload: read the body and drop it."""
+
+
+def start_floor(tmp: Path) -> tuple[subprocess.Popen[bytes], int]:
+    (tmp / "floor_app.py").write_text(FLOOR_APP)
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "floor_app:app", "--port", str(port),
+                             "--log-level", "warning"], cwd=tmp)
+    for _ in range(100):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/")
+            return proc, port
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError("floor server did not start")
+
+
 def curl_put(path: Path, url: str, *extra: str) -> dict[str, float]:
     fmt = '{"total": %{time_total}, "speed": %{speed_upload}, "code": %{http_code}}'
     out = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", fmt, "-T", str(path), *extra, url],
@@ -151,21 +177,33 @@ def measure_rss(server: Server, path: Path) -> tuple[dict[str, float], int, int]
 
 
 async def status_load(url: str, seconds: float) -> list[float]:
+    """CLIENTS keep-alive connections, each sending GET ``url`` about once per POLL_S. Raw
+    asyncio streams: an HTTP client library would cost more CPU than the server under test."""
+    rest = url.removeprefix("http://")
+    hostport, _, path = rest.partition("/")
+    host, port = hostport.split(":")
+    request = f"GET /{path} HTTP/1.1\r\nHost: {hostport}\r\n\r\n".encode()
     latencies: list[float] = []
-    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
-        stop = time.monotonic() + seconds
+    stop = time.monotonic() + seconds
 
-        async def one() -> None:
-            await asyncio.sleep(random.random() * POLL_S)
+    async def one() -> None:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        await asyncio.sleep(random.random() * POLL_S)
+        try:
             while time.monotonic() < stop:
                 t0 = time.perf_counter()
-                r = await client.get(url)
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next(int(x.split(b":")[1]) for x in head.split(b"\r\n")
+                              if x.lower().startswith(b"content-length"))
+                await reader.readexactly(length)
                 latencies.append((time.perf_counter() - t0) * 1000)
-                assert r.status_code == 200, r.text
-                await asyncio.sleep(max(0.0, POLL_S - (time.perf_counter() - t0)) * random.uniform(0.8, 1.2))
+                assert head.startswith(b"HTTP/1.1 200"), head
+                await asyncio.sleep(max(0.0, POLL_S * random.uniform(0.8, 1.2) - (time.perf_counter() - t0)))
+        finally:
+            writer.close()
 
-        await asyncio.gather(*(one() for _ in range(CLIENTS)))
+    await asyncio.gather(*(one() for _ in range(CLIENTS)))
     return latencies
 
 
@@ -176,29 +214,34 @@ def pct(values: list[float], p: float) -> float:
 
 def main() -> None:
     f300, f1g = media(300), media(1000)
+    print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"media: {f300.stat().st_size / 1e6:.0f} MB and {f1g.stat().st_size / 1e6:.0f} MB (curl {shutil.which('curl')})")
     sink = Sink()
     sink.start()
     with tempfile.TemporaryDirectory(prefix="mediacheck-bench-") as tmp:
+        floor, floor_port = start_floor(Path(tmp))
         server = Server(Path(tmp) / "data", check_wait=0)
         try:
             small = media(300).parent / "seg-1080p-2s.mp4"
             curl_put(small, server.upload_url("warmup.mp4"))  # imports, first probe, database
             rows = []
-            for _ in range(2):
+            for _ in range(3):
                 s = curl_put(f300, f"http://127.0.0.1:{sink.port}/sink")
+                fl = curl_put(f300, f"http://127.0.0.1:{floor_port}/")
                 m, before, peak = measure_rss(server, f300)
-                rows.append((s["speed"], m["speed"], m["code"], (peak - before) / 1024))
-            sink_speed = statistics.median(r[0] for r in rows)
-            svc_speed = statistics.median(r[1] for r in rows)
-            print(f"300 MB upload: sink {sink_speed / 2**20:.0f} MiB/s, mediacheck {svc_speed / 2**20:.0f} MiB/s, "
-                  f"ratio {svc_speed / sink_speed:.2f} (HTTP {rows[-1][2]}); "
-                  f"RSS growth {max(r[3] for r in rows):.1f} MiB")
+                rows.append((s["speed"], fl["speed"], m["speed"], m["code"], (peak - before) / 1024))
+            sink_speed, floor_speed, svc_speed = (statistics.median(r[i] for r in rows) for i in range(3))
+            print(f"300 MB upload (median of 3): sink {sink_speed / 2**20:.0f} MiB/s, bare uvicorn app "
+                  f"{floor_speed / 2**20:.0f} MiB/s, mediacheck {svc_speed / 2**20:.0f} MiB/s (HTTP {rows[-1][3]}); "
+                  f"ratio to sink {svc_speed / sink_speed:.2f}, to bare uvicorn {svc_speed / floor_speed:.2f}; "
+                  f"RSS growth per upload {', '.join(f'{r[4]:.1f}' for r in rows)} MiB")
             m, before, peak = measure_rss(server, f1g)
             print(f"1 GB upload: mediacheck {m['speed'] / 2**20:.0f} MiB/s (HTTP {m['code']:.0f}); "
                   f"RSS growth {(peak - before) / 1024:.1f} MiB")
         finally:
             server.stop()
+            floor.terminate()
+            floor.wait(timeout=30)
         server = Server(Path(tmp) / "data2", check_wait=60)
         try:
             t0 = time.perf_counter()

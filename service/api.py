@@ -18,7 +18,7 @@ from .app import Services, services
 from .errors import RequestError
 from .filenames import content_disposition, parse_file_name
 from .intake import latest_report
-from .models import Job, Submission
+from .models import Job, ReportRow, Submission
 from .report_page import render_report
 from .upload import receive_multipart, receive_raw
 
@@ -268,14 +268,17 @@ def get_submission(
     authorization: AuthHeader = None,
 ) -> JSONResponse:
     svc = services(request)
-    with svc.db.session() as s:  # one session: this is the endpoint clients poll
+    with svc.db.session() as s:  # the endpoint clients poll: one session, rows not ORM objects
         caller = caller_of(s, authorization=authorization, token=token or x_receipt_token)
-        sub = require_read(caller, s.get(Submission, sub_id) if len(sub_id) <= 32 else None)
-        report = latest_report(s, sub_id)
+        row = s.execute(select(Submission.__table__).where(Submission.id == sub_id)).first()
+        sub = require_read(caller, row if len(sub_id) <= 32 else None)  # type: ignore[arg-type]
+        report = s.scalar(
+            select(ReportRow.report).where(ReportRow.submission_id == sub_id).order_by(ReportRow.id.desc()).limit(1)
+        )
         jobs = s.execute(
             select(Job.id, Job.kind, Job.state).where(Job.submission_id == sub_id).order_by(Job.created_at)
         ).all()
-        body = submission_view(sub, report.report if report else None)
+        body = submission_view(sub, report)
     body |= {"jobs": [{"id": j.id, "kind": j.kind, "state": j.state} for j in jobs],
              "links": links(sub_id, token or x_receipt_token)}
     return JSONResponse(body)
