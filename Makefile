@@ -30,10 +30,14 @@ run: install
 	$(BIN)/mediacheck migrate
 	$(BIN)/mediacheck serve --host 127.0.0.1 --port 8000
 
-# The page tests drive Debian's Chromium (headless); only `make test` needs it.
+# The page tests drive Debian's Chromium (headless); only `make test` needs it,
+# and tus-js-client (npm), the reference browser client of the tus protocol.
 test-deps:
-	@command -v chromium >/dev/null || { echo "installing: chromium"; \
-	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	@missing=""; command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing >/dev/null; fi
+	@[ -d tests/browser/node_modules/tus-js-client ] || npm ci --prefix tests/browser --no-audit --no-fund --silent
 
 test: install test-deps
 	$(BIN)/python -m pytest
