@@ -3,13 +3,15 @@ are problems (problems.py). All paths are listed in the OpenAPI docs at /docs.""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import unquote
 
 import anyio
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from . import rulebook
@@ -18,7 +20,7 @@ from .app import Services, services
 from .errors import RequestError
 from .filenames import content_disposition, parse_file_name
 from .intake import latest_report
-from .models import Job, ReportRow, Submission
+from .models import Decision, Job, ReportRow, Submission
 from .report_page import render_report
 from .upload import receive_multipart, receive_raw
 
@@ -273,14 +275,19 @@ def get_submission(
         row = s.execute(select(Submission.__table__).where(Submission.id == sub_id)).first()
         sub = require_read(caller, row if len(sub_id) <= 32 else None)  # type: ignore[arg-type]
         report = s.scalar(
-            select(ReportRow.report).where(ReportRow.submission_id == sub_id).order_by(ReportRow.id.desc()).limit(1)
+            select(ReportRow.report)
+            .where(ReportRow.submission_id == sub_id)
+            .order_by(ReportRow.id.desc())
+            .limit(1)
         )
         jobs = s.execute(
             select(Job.id, Job.kind, Job.state).where(Job.submission_id == sub_id).order_by(Job.created_at)
         ).all()
         body = submission_view(sub, report)
-    body |= {"jobs": [{"id": j.id, "kind": j.kind, "state": j.state} for j in jobs],
-             "links": links(sub_id, token or x_receipt_token)}
+    body |= {
+        "jobs": [{"id": j.id, "kind": j.kind, "state": j.state} for j in jobs],
+        "links": links(sub_id, token or x_receipt_token),
+    }
     return JSONResponse(body)
 
 
@@ -390,3 +397,46 @@ def get_job(
         "created_at": job.created_at.isoformat(),
         "finished_at": job.finished_at and job.finished_at.isoformat(),
     }
+
+
+class DecisionIn(BaseModel):
+    decision: Literal["accept", "reject", "needs_fix"]
+    note: str | None = Field(None, max_length=2000)
+
+
+@router.post(
+    "/submissions/{sub_id}/decisions",
+    status_code=201,
+    summary="A reviewer's decision (reviewer or admin key)",
+)
+def post_decision(
+    sub_id: str, body: DecisionIn, request: Request, authorization: AuthHeader = None
+) -> dict[str, Any]:
+    svc = services(request)
+    with svc.db.session() as s:
+        caller = caller_of(s, authorization=authorization, token=None)
+        if caller.key is None:
+            raise RequestError(
+                401,
+                "key_required",
+                "需要评审或管理员的 API 密钥。",
+                "A reviewer or admin API key is required.",
+            )
+        sub = require_read(caller, s.get(Submission, sub_id) if len(sub_id) <= 32 else None)
+        row = Decision(
+            submission_id=sub.id,
+            key_id=caller.key.id,
+            decision=body.decision,
+            note=body.note,
+            created_at=datetime.now(UTC),
+        )
+        s.add(row)
+        s.flush()
+        return {
+            "id": row.id,
+            "submission_id": sub.id,
+            "decision": row.decision,
+            "note": row.note,
+            "reviewer": caller.key.name,
+            "created_at": row.created_at.isoformat(),
+        }

@@ -80,6 +80,20 @@ class _Sink:
                 await asyncio.shield(fut)
 
 
+class _Part:
+    """The headers of the multipart part being parsed."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.headers: dict[bytes, bytes] = {}
+        self.field = b""
+        self.value = b""
+        self.kind: str | None = None
+        self.name = ""
+
+
 def _disconnected() -> RequestError:
     return RequestError(
         400, "upload_aborted", "上传中断，未保存任何内容。", "The upload was interrupted; nothing was kept."
@@ -114,58 +128,49 @@ async def receive_multipart(stream: AsyncIterator[bytes], content_type: str, inc
     fields are returned. Exactly one file part is accepted."""
     received = Received()
     sink = _Sink(incoming)
-    state: dict[str, object] = {
-        "headers": {},
-        "field": b"",
-        "value": b"",
-        "kind": None,
-        "name": None,
-        "files": 0,
-    }
+    part = _Part()
+    files = 0
     pending: list[bytes] = []
     text = bytearray()
 
     def on_part_begin() -> None:
-        state["headers"], state["kind"], state["name"] = {}, None, None
+        part.reset()
         text.clear()
 
     def on_header_field(data: bytes, start: int, end: int) -> None:
-        state["field"] = bytes(state["field"]) + data[start:end]  # type: ignore[arg-type]
+        part.field += data[start:end]
 
     def on_header_value(data: bytes, start: int, end: int) -> None:
-        state["value"] = bytes(state["value"]) + data[start:end]  # type: ignore[arg-type]
+        part.value += data[start:end]
 
     def on_header_end() -> None:
-        headers = state["headers"]
-        assert isinstance(headers, dict)
-        headers[bytes(state["field"]).lower()] = bytes(state["value"])  # type: ignore[arg-type]
-        state["field"], state["value"] = b"", b""
+        part.headers[part.field.lower()] = part.value
+        part.field, part.value = b"", b""
 
     def on_headers_finished() -> None:
-        headers = state["headers"]
-        assert isinstance(headers, dict)
-        _, opts = parse_options_header(headers.get(b"content-disposition", b""))
+        nonlocal files
+        _, opts = parse_options_header(part.headers.get(b"content-disposition", b""))
         name = opts.get(b"name", b"").decode("utf-8", "replace")
         filename = opts.get(b"filename*") or opts.get(b"filename")
-        state["name"] = name
+        part.name = name
         if name == FILE_FIELD or filename is not None:
-            state["files"] = int(state["files"]) + 1  # type: ignore[call-overload]
-            if state["files"] != 1:
+            files += 1
+            if files != 1:
                 raise RequestError(
                     400, "one_file_only", "一次只能上传一个文件。", "Upload one file at a time."
                 )
-            state["kind"] = "file"
+            part.kind = "file"
             raw = (filename or b"").decode("utf-8", "replace")
             if raw.lower().startswith("utf-8''"):
                 raw = unquote(raw[7:])
             received.file_name = raw
-            ct = headers.get(b"content-type")
+            ct = part.headers.get(b"content-type")
             received.content_type = ct.decode("latin-1") if ct else None
         else:
-            state["kind"] = "field"
+            part.kind = "field"
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
-        if state["kind"] == "file":
+        if part.kind == "file":
             pending.append(data[start:end])
         else:
             text.extend(data[start:end])
@@ -173,8 +178,8 @@ async def receive_multipart(stream: AsyncIterator[bytes], content_type: str, inc
                 raise RequestError(413, "field_too_large", "表单字段过大。", "A form field is too large.")
 
     def on_part_end() -> None:
-        if state["kind"] == "field":
-            received.fields[str(state["name"])] = text.decode("utf-8", "replace")
+        if part.kind == "field":
+            received.fields[part.name] = text.decode("utf-8", "replace")
 
     parser = MultipartParser(
         boundary_of(content_type),
@@ -209,7 +214,7 @@ async def receive_multipart(stream: AsyncIterator[bytes], content_type: str, inc
         raise _disconnected() from None
     finally:
         await sink.drain()
-    if not state["files"]:
+    if not files:
         raise RequestError(
             400, "no_file", "表单中没有文件（字段名 file）。", "The form has no file (field 'file')."
         )

@@ -79,3 +79,25 @@ def test_check_command_does_not_import_the_web_stack():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert out == ""
+
+
+def test_reviewer_records_a_decision_only_in_scope(live, small_video):
+    from sqlalchemy import select
+
+    from service.models import Decision
+
+    with live.services.db.session() as s:
+        create_campaign(s, live.services.store, campaign_id="camp-c", profiles=["test-video"])
+        _, key_c = create_api_key(s, name="评审 C", role="reviewer", campaigns=["camp-c"])
+        _, key_other = create_api_key(s, name="other", role="reviewer", campaigns=["test-video"])
+    with live.client() as c:
+        sub = upload(c, "camp-c", small_video.read_bytes())
+        url = f"/api/submissions/{sub['id']}/decisions"
+        ok = c.post(url, json={"decision": "accept", "note": "画面清晰"}, headers={"Authorization": f"Bearer {key_c}"})
+        assert ok.status_code == 201 and ok.json()["reviewer"] == "评审 C"
+        assert c.post(url, json={"decision": "accept"}, headers={"Authorization": f"Bearer {key_other}"}).status_code == 404
+        assert c.post(url, json={"decision": "maybe"}, headers={"Authorization": f"Bearer {key_c}"}).status_code == 422
+        assert c.post(url + f"?token={sub['receipt_token']}", json={"decision": "accept"}).status_code == 401
+    with live.services.db.session() as s:
+        rows = s.scalars(select(Decision).where(Decision.submission_id == sub["id"])).all()
+        assert [(r.decision, r.note) for r in rows] == [("accept", "画面清晰")]

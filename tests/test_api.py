@@ -312,3 +312,19 @@ def test_openapi_lists_the_paths(live):
         "multipart/form-data"
         in paths["/api/campaigns/{campaign_id}/submissions"]["post"]["requestBody"]["content"]
     )
+
+
+def test_multipart_edge_cases(live, small_video):
+    data = small_video.read_bytes()
+    with live.client() as c:
+        two = c.post(URL, files=[("file", ("a.mp4", data, "video/mp4")), ("other", ("b.mp4", data, "video/mp4"))])
+        assert_problem(two, 400, "one_file_only")
+        assert_problem(c.post(URL, files={"file": ("", data, "video/mp4")}), 400, "invalid_file_name")
+        assert_problem(c.post(URL, data={"only": "text"}, headers={"Content-Type": "multipart/form-data; boundary=zz"},
+                              content=b"--zz\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nx\r\n--zz--\r\n"),
+                       400, "no_file")
+        big = c.post(URL, files={"file": ("big.mp4", b"\0" * (3 * 2**20), "video/mp4")})
+        assert_problem(big, 413, "upload_too_large")
+        named = c.post(URL, files={"file": ("x.mp4", data, "video/mp4")}, data={"name": "显示名.mp4"})
+        assert named.status_code == 201 and named.json()["file_name"] == "显示名.mp4"
+    assert leftovers(live) == []
