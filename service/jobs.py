@@ -5,6 +5,7 @@ expire."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -101,9 +102,11 @@ class InProcessQueue:
         self._runner = runner
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mediacheck-job")
         self._pending = 0
+        self._lock = threading.Lock()
 
     def enqueue(self, job_id: str, *, timeout_s: int, retries: int) -> None:
-        self._pending += 1
+        with self._lock:
+            self._pending += 1
 
         def run() -> None:
             try:
@@ -114,7 +117,8 @@ class InProcessQueue:
                     except Exception:  # noqa: BLE001 - recorded in the job row by the runner
                         continue
             finally:
-                self._pending -= 1
+                with self._lock:
+                    self._pending -= 1
 
         self._pool.submit(run)
 

@@ -328,3 +328,23 @@ def test_multipart_edge_cases(live, small_video):
         named = c.post(URL, files={"file": ("x.mp4", data, "video/mp4")}, data={"name": "显示名.mp4"})
         assert named.status_code == 201 and named.json()["file_name"] == "显示名.mp4"
     assert leftovers(live) == []
+
+
+def test_metrics_count_uploads_and_verdicts(live, small_video, square_video):
+    with live.client() as c:
+        c.post(URL, params={"name": "a.mp4"}, content=small_video.read_bytes())
+        c.post(URL, params={"name": "b.mp4"}, content=square_video.read_bytes())
+        c.post(URL, params={"name": "../c.mp4"}, content=small_video.read_bytes())
+        text = c.get("/metrics").text
+    assert 'mediacheck_uploads_total{campaign="test-video",outcome="accepted"} 2.0' in text
+    assert 'mediacheck_uploads_total{campaign="test-video",outcome="refused"} 1.0' in text
+    assert 'mediacheck_verdicts_total{verdict="pass"} 1.0' in text
+    assert 'mediacheck_verdicts_total{verdict="fail"} 1.0' in text
+    assert 'mediacheck_job_duration_seconds_count{kind="check"} 2.0' in text
+
+
+def test_report_page_escapes_the_file_name(live, small_video):
+    with live.client() as c:
+        body = c.post(URL, params={"name": "<img src=x onerror=alert(1)>.mp4"}, content=small_video.read_bytes()).json()
+        page = c.get(body["report_url"] + "&format=html").text
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;.mp4" in page

@@ -67,10 +67,12 @@ def test_upload_is_checked_by_a_separate_worker_process(rq_settings, small_video
                 assert r.status_code == 201, r.text
                 body = r.json()
                 job = c.get(body["links"]["job"]).json()
+                ready = c.get("/readyz").json()
         finally:
             worker.send_signal(signal.SIGTERM)
             _, err = worker.communicate(timeout=30)
     assert body["verdict"] == "pass"
+    assert ready["checks"]["redis"] == "ok" and ready["jobs"] == "rq"
     assert job["backend"] == "rq" and job["state"] == "finished" and job["result"]["verdict"] == "pass"
     rq_job = RqJob.fetch(job["id"], connection=Redis.from_url(REDIS_URL))
     assert rq_job.worker_name and rq_job.timeout == job["timeout_s"] > 180 - BASE_TIMEOUT_S
