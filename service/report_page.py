@@ -96,6 +96,8 @@ def render_report(
         label = f"{len(passed)} rules met" if en else f"符合的 {len(passed)} 项规则"
         items = "".join(f"<li>{escape(_t(lang, c.get('message')))}</li>" for c in passed)
         parts.append(f"<details><summary>{label}</summary><ul>{items}</ul></details>")
+    again = "Upload another file" if en else "上传另一个文件"
+    parts.append(f'<p><a id="again" href="/c/{escape(sub.campaign_id)}?lang={lang}">{again}</a></p>')
     keep = "Keep this page's address: it is your receipt." if en else "请保存本页地址，它就是您的回执。"
     parts.append(f"<p><small>{keep} ID {escape(sub.id)}</small></p></body></html>")
     return "".join(parts)
