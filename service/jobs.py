@@ -74,6 +74,19 @@ def create_job(
     return job
 
 
+def submit_job(db: Any, queue: JobBackend, *, kind: str, submission_id: str | None,
+               params: dict[str, Any] | None = None, duration_s: float | None = None,
+               size_bytes: int | None = None, retries: int = 0) -> str:
+    """Record a job and hand it to the backend; the timeout is derived from the media.
+    ``db`` is a service.database.Database. Returns the job id (``GET /api/jobs/{id}``)."""
+    timeout = job_timeout(kind, duration_s=duration_s, size_bytes=size_bytes)
+    with db.session() as s:
+        job = create_job(s, kind=kind, submission_id=submission_id, params=params, timeout_s=timeout,
+                         retries=retries, backend=queue.backend)
+    queue.enqueue(job.id, timeout_s=timeout, retries=retries)
+    return job.id
+
+
 class Progress:
     """Reports a job's progress (0…1), throttled to PROGRESS_INTERVAL_S: ``save`` writes it
     (the runner gives a function that updates the database row and, under RQ, the job meta)."""

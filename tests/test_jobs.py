@@ -184,3 +184,35 @@ def test_inprocess_backend_when_no_redis(live, small_video):
         assert c.get(r.json()["links"]["job"]).json()["backend"] == "inprocess"
         ready = c.get("/readyz").json()
     assert ready["status"] == "ready" and "redis" not in ready["checks"]
+
+
+def test_a_new_job_kind_runs_through_the_same_api(live):
+    """How the transcoder plugs in: register a task by kind, submit, read it at /api/jobs/{id}."""
+    from service.access import create_api_key
+    from service.jobs import submit_job
+    from workers.tasks import TASKS, task
+
+    @task("test-steps")
+    def steps(ctx, job, progress):
+        for i in range(3):
+            progress((i + 1) / 3, force=True)
+        return {"steps": 3, "params": job.params}
+
+    try:
+        job_id = submit_job(live.services.db, live.services.queue, kind="test-steps", submission_id=None,
+                            params={"x": 1}, duration_s=300)
+        with live.services.db.session() as s:
+            _, admin = create_api_key(s, name="a", role="admin", campaigns=["*"])
+            _, reviewer = create_api_key(s, name="r", role="reviewer", campaigns=["test-video"])
+        with live.client() as c:
+            for _ in range(100):
+                job = c.get(f"/api/jobs/{job_id}", headers={"Authorization": f"Bearer {admin}"}).json()
+                if job["state"] == "finished":
+                    break
+                time.sleep(0.05)
+            hidden = c.get(f"/api/jobs/{job_id}", headers={"Authorization": f"Bearer {reviewer}"})
+    finally:
+        TASKS.pop("test-steps", None)
+    assert job["state"] == "finished" and job["result"] == {"steps": 3, "params": {"x": 1}}
+    assert job["progress"] == 1.0 and job["timeout_s"] == job_timeout("test-steps", duration_s=300)
+    assert hidden.status_code == 404
