@@ -33,6 +33,8 @@ DEFAULT_EXTENSIONS = {
 
 
 def _mmss(s: float) -> tuple[str, str]:
+    if s < 60 and s != int(s):
+        return f"{s:g} 秒", f"{s:g} s"
     m, sec = divmod(round(s), 60)
     zh = f"{m} 分钟" + (f" {sec} 秒" if sec else "") if m else f"{sec} 秒"
     en = f"{m} min" + (f" {sec} s" if sec else "") if m else f"{sec} s"

@@ -205,3 +205,14 @@ def test_tus_js_client_resumes_after_a_broken_connection(live, page, small_video
     assert sub.file_name == "科普视频.mp4"
     stored = live.services.storage.path(sub.storage_key).read_bytes()
     assert hashlib.sha256(stored).hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+def test_wrong_kind_is_explained_on_the_page(live, page, small_photo):
+    page.goto(f"{live.url}/c/test-video")
+    page.wait_for_selector("#rules li")
+    page.set_input_files("#file", str(small_photo))
+    page.wait_for_selector("#problems li[data-rule=type]")  # .jpg is not among the video endings
+    page.click("#upload")
+    page.wait_for_function("document.getElementById('message').textContent.includes('本活动接受视频')")
+    assert page.inner_text("#message").startswith("上传失败：")
+    shot(page, "upload-wrong-kind-zh")

@@ -2,12 +2,14 @@
 // profile, and a resumable (tus 1.0) upload with a progress bar. Chinese first.
 "use strict";
 
+const KIND_ZH = {video: "视频", image: "图片", audio: "音频"};
 const T = {
   "zh-CN": {
     rules: "作品要求", choose: "选择文件", precheck: "上传前的初步检查", upload: "上传", pause: "暂停", resume: "继续",
     precheck_ok: "初步检查未发现问题。上传后会进行完整检查。", upload_anyway: "仍然上传",
     recommended: "建议", closed: "本活动已截止，不再接受上传。", deadline: "截止时间：",
     bad_type: (ext, ok) => `文件类型 ${ext || "（无扩展名）"} 不被接受，请使用 ${ok.join("、")}。`,
+    bad_kind: (kind, ok) => `本活动接受${ok.map((k) => KIND_ZH[k] || k).join("或")}，这是${KIND_ZH[kind] || kind}文件。`,
     too_big_upload: (mb) => `文件超过上传上限（${mb} 兆）。`,
     size_min: (a, b) => `文件大小 ${a} 兆，少于要求的 ${b} 兆。`, size_max: (a, b) => `文件大小 ${a} 兆，超过要求的 ${b} 兆。`,
     dur_min: (a, b) => `时长 ${a}，短于要求的 ${b}。`, dur_max: (a, b) => `时长 ${a}，长于要求的 ${b}。`,
@@ -23,6 +25,7 @@ const T = {
     upload_anyway: "Upload anyway", recommended: "recommended", closed: "This campaign is closed; it no longer accepts uploads.",
     deadline: "Deadline: ",
     bad_type: (ext, ok) => `Files of type ${ext || "(no extension)"} are not accepted; use ${ok.join(", ")}.`,
+    bad_kind: (kind, ok) => `This campaign accepts ${ok.join(" or ")}; this is ${kind === "image" ? "a photo" : "a " + kind} file.`,
     too_big_upload: (mb) => `The file exceeds the upload limit (${mb} MiB).`,
     size_min: (a, b) => `The file is ${a} MiB, less than the required ${b} MiB.`,
     size_max: (a, b) => `The file is ${a} MiB, more than the allowed ${b} MiB.`,
@@ -114,6 +117,7 @@ async function precheck(f) {
   const kind = kindOf(f);
   const rules = campaign.client_rules.kinds[kind] || {};
   const ext = (f.name.match(/\.[^.]+$/) || [""])[0].toLowerCase();
+  if (!campaign.client_rules.kinds[kind]) problems.push(["type", t.bad_kind(kind, Object.keys(campaign.client_rules.kinds))]);
   if (rules.extensions && rules.extensions.length && !rules.extensions.includes(ext)) problems.push(["type", t.bad_type(ext, rules.extensions)]);
   if (f.size > campaign.client_rules.max_upload_bytes) problems.push(["upload_limit", t.too_big_upload(mib(campaign.client_rules.max_upload_bytes))]);
   if (rules.min_bytes && f.size < rules.min_bytes) problems.push(["file_size", t.size_min(mib(f.size), mib(rules.min_bytes))]);
