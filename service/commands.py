@@ -13,6 +13,9 @@ from .settings import Settings
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 
+STRAY_TMP_AGE_S = 24 * 3600.0
+"""A temporary upload file this old belongs to no live request (uploads stream straight through)."""
+
 
 def add_service_commands(sub: Any) -> None:
     serve = sub.add_parser("serve", help="run the web service (API and upload pages)")
@@ -43,6 +46,10 @@ def add_service_commands(sub: Any) -> None:
     camp.add_argument("--deep", action="store_true")
     camp.add_argument("--max-upload", type=int, help="bytes")
     camp.set_defaults(service_command=cmd_campaign)
+
+    clean = sub.add_parser("cleanup", help="delete expired resumable uploads and stray temporary files")
+    clean.add_argument("--tmp-age", type=float, default=STRAY_TMP_AGE_S, help="seconds (default: a day)")
+    clean.set_defaults(service_command=cmd_cleanup)
 
     key = sub.add_parser("apikey", help="create an API key for a reviewer or admin")
     key.add_argument("action", choices=("create",))
@@ -154,4 +161,20 @@ def cmd_apikey(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
         f"# key id {row.id}, role {row.role}, campaigns {','.join(row.campaigns)}; "
         "shown once, stored hashed\n"
     )
+    return 0
+
+
+def cmd_cleanup(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    from .database import Database, migrate
+    from .storage import Storage
+    from .tus import expire_abandoned
+
+    db = Database(settings.db_url)
+    migrate(db.engine)
+    storage = Storage(settings.storage_dir)
+    expired = expire_abandoned(db, storage, settings.tus_expiry_s)
+    stray = storage.stray_temporaries(args.tmp_age)
+    for p in stray:
+        p.unlink(missing_ok=True)
+    out.write(f"expired resumable uploads: {expired}; stray temporary files removed: {len(stray)}\n")
     return 0

@@ -138,5 +138,9 @@ class Storage:
             os.chmod(p, 0o644)
             p.unlink()
 
-    def stray_temporaries(self) -> list[Path]:
-        return sorted((self.root / "tmp").iterdir())
+    def stray_temporaries(self, older_than_s: float) -> list[Path]:
+        """Files in tmp/ older than ``older_than_s``: left by a server that crashed mid-upload."""
+        import time
+
+        cutoff = time.time() - older_than_s
+        return sorted(p for p in (self.root / "tmp").iterdir() if p.stat().st_mtime < cutoff)

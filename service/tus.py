@@ -30,11 +30,11 @@ from .access import new_id
 from .app import Services, services
 from .campaigns import Campaign
 from .checker import sha256_file
-from .database import aware
+from .database import Database, aware
 from .errors import RequestError, UploadTooLargeError
 from .filenames import parse_file_name
 from .models import Upload
-from .storage import WRITE_CHUNK
+from .storage import WRITE_CHUNK, Storage
 
 router = APIRouter(tags=["tus"])
 
@@ -103,14 +103,15 @@ def _expires(svc: Services, up: Upload) -> datetime:
 
 def expire_uploads(svc: Services, now: datetime | None = None) -> int:
     """Delete unfinished uploads whose last byte is older than the expiry; returns how many."""
-    now = now or datetime.now(UTC)
-    cutoff = now - timedelta(seconds=svc.settings.tus_expiry_s)
-    with svc.db.session() as s:
-        rows = s.scalars(
-            select(Upload).where(Upload.updated_at < cutoff, Upload.submission_id.is_(None))
-        ).all()
+    return expire_abandoned(svc.db, svc.storage, svc.settings.tus_expiry_s, now)
+
+
+def expire_abandoned(db: Database, storage: Storage, expiry_s: float, now: datetime | None = None) -> int:
+    cutoff = (now or datetime.now(UTC)) - timedelta(seconds=expiry_s)
+    with db.session() as s:
+        rows = s.scalars(select(Upload).where(Upload.updated_at < cutoff, Upload.submission_id.is_(None))).all()
         for up in rows:
-            svc.storage.tus_path(up.id).unlink(missing_ok=True)
+            storage.tus_path(up.id).unlink(missing_ok=True)
             s.delete(up)
         return len(rows)
 

@@ -167,3 +167,26 @@ def test_empty_upload_refused(live, length):
             ENDPOINT, headers=TUS | {"Upload-Length": length, "Upload-Metadata": meta(filename="e.mp4")}
         )
     assert r.status_code == 400 and r.json()["code"] == "empty_body"
+
+
+def test_cleanup_command_expires_uploads_and_stray_temporaries(live, monkeypatch):
+    import io
+
+    from service.cli import main
+
+    with live.client() as c:
+        url = c.post(ENDPOINT, headers=TUS | {"Upload-Length": "100", "Upload-Metadata": meta(filename="o.mp4")}
+                     ).headers["location"]
+    upload_id = url.rsplit("/", 1)[1]
+    with live.services.db.session() as s:
+        s.get(Upload, upload_id).updated_at = datetime.now(UTC) - timedelta(days=2)
+    stray = live.services.storage.root / "tmp" / "up-crashed"
+    stray.write_bytes(b"x")
+    os.utime(stray, (0, 0))
+    out = io.StringIO()
+    settings = live.services.settings
+    monkeypatch.setenv("MEDIACHECK_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("MEDIACHECK_PROFILES_DIR", str(settings.profiles_dir))
+    assert main(["cleanup"], out=out) == 0
+    assert out.getvalue().startswith("expired resumable uploads: 1; stray temporary files removed: 1")
+    assert not stray.exists() and not live.services.storage.tus_path(upload_id).exists()
