@@ -133,12 +133,13 @@ def rss_kb(pid: int) -> int:
 
 
 class Server:
-    def __init__(self, data: Path, check_wait: float) -> None:
+    def __init__(self, data: Path, check_wait: float, workers: int = 1) -> None:
         self.port = free_port()
         env = {**os.environ, "MEDIACHECK_DATA_DIR": str(data), "MEDIACHECK_CHECK_WAIT_S": str(check_wait)}
         env.pop("MEDIACHECK_REDIS_URL", None)
         env.pop("MEDIACHECK_DATABASE_URL", None)
-        self.proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(self.port)],
+        self.proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(self.port),
+                                      "--workers", str(workers)],
                                      env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
         self.url = f"http://127.0.0.1:{self.port}"
         for _ in range(200):
@@ -242,22 +243,25 @@ def main() -> None:
             server.stop()
             floor.terminate()
             floor.wait(timeout=30)
-        server = Server(Path(tmp) / "data2", check_wait=60)
-        try:
-            t0 = time.perf_counter()
-            first = json.loads(subprocess.run(["curl", "-sS", "-T", str(f300), server.upload_url("verdict.mp4")],
-                                              capture_output=True, text=True, check=True).stdout)
-            print(f"time to verdict, 300 MB (upload + quick check): {time.perf_counter() - t0:.2f} s, "
-                  f"verdict {first['verdict']}")
-            status_url = f"{server.url}/api/submissions/{first['id']}?token={first['receipt_token']}"
-            up = subprocess.Popen(["curl", "-sS", "-o", "/dev/null", "--limit-rate", "25M", "-T", str(f300),
-                                   server.upload_url("during.mp4")])
-            lat = asyncio.run(status_load(status_url, STATUS_SECONDS))
-            up.wait(timeout=120)
-            print(f"status under {CLIENTS} clients polling every {POLL_S:.0f} s during an upload: {len(lat)} requests, "
-                  f"p50 {pct(lat, 50):.1f} ms, p99 {pct(lat, 99):.1f} ms, max {max(lat):.1f} ms")
-        finally:
-            server.stop()
+        for workers in (1, 2):
+            server = Server(Path(tmp) / f"data-w{workers}", check_wait=60, workers=workers)
+            try:
+                t0 = time.perf_counter()
+                first = json.loads(subprocess.run(["curl", "-sS", "-T", str(f300), server.upload_url("verdict.mp4")],
+                                                  capture_output=True, text=True, check=True).stdout)
+                if workers == 1:
+                    print(f"time to verdict, 300 MB (upload + quick check): {time.perf_counter() - t0:.2f} s, "
+                          f"verdict {first['verdict']}")
+                status_url = f"{server.url}/api/submissions/{first['id']}?token={first['receipt_token']}"
+                up = subprocess.Popen(["curl", "-sS", "-o", "/dev/null", "--limit-rate", "25M", "-T", str(f300),
+                                       server.upload_url("during.mp4")])
+                lat = asyncio.run(status_load(status_url, STATUS_SECONDS))
+                up.wait(timeout=120)
+                print(f"status, {workers} server process(es), {CLIENTS} clients polling every {POLL_S:.0f} s during an "
+                      f"upload: {len(lat)} requests, p50 {pct(lat, 50):.1f} ms, p99 {pct(lat, 99):.1f} ms, "
+                      f"max {max(lat):.1f} ms")
+            finally:
+                server.stop()
     sink.sock.close()
 
 
