@@ -225,7 +225,7 @@ async def respond_with_verdict(svc: Services, sub_id: str, job_id: str, token: s
             (job.finished_at - job.started_at).total_seconds()
         )
     if job.state == "finished":
-        await anyio.to_thread.run_sync(svc.intake.refuse_if_unacceptable, sub_id)
+        await anyio.to_thread.run_sync(svc.intake.raise_if_refused, sub_id)
     with svc.db.session() as s:
         sub = s.get(Submission, sub_id)
         assert sub is not None

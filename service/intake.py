@@ -157,49 +157,40 @@ class Intake:
             assert job is not None
             return job
 
-    def refuse_if_unacceptable(self, sub_id: str) -> None:
-        """After the check: a file of a kind the campaign does not take, or no media at all,
-        is refused (4xx) and its stored bytes removed; the row stays, marked refused."""
+    def raise_if_refused(self, sub_id: str) -> None:
+        """The problem (415/422) of a submission its check refused, if it was."""
         with self.db.session() as s:
             sub = s.get(Submission, sub_id)
-            assert sub is not None
             report = latest_report(s, sub_id)
-            if report is None:
-                return
-            checks = {c["rule"]: c for c in report.report.get("checks", [])}
-            kind_check, readable = checks.get("media_kind"), checks.get("readable")
-            problem: RequestError | None = None
-            if report.verdict == "error" or (readable and readable["status"] == "fail"):
-                err = report.report.get("error") or {}
-                msg = err.get("message") or readable.get("message") if readable else {}
-                problem = RequestError(
-                    422,
-                    "unreadable_media",
-                    f"无法读取该文件：{(msg or {}).get('zh-CN', '')}",
-                    f"The file cannot be read: {(msg or {}).get('en', '')}",
-                )
-            elif kind_check is not None and kind_check["status"] == "fail":
-                problem = RequestError(
-                    415,
-                    "wrong_kind",
-                    kind_check["message"]["zh-CN"],
-                    kind_check["message"]["en"],
-                    expected=kind_check.get("expected"),
-                    actual=kind_check.get("actual"),
-                )
-            if problem is None:
-                return
-            sub.status = "refused"
-            shared = s.scalar(
-                select(Submission.id).where(
-                    Submission.storage_key == sub.storage_key,
-                    Submission.id != sub.id,
-                    Submission.status != "refused",
-                )
-            )
-            if shared is None:
-                self.storage.delete(sub.storage_key)
-        raise problem
+            problem = refusal(report.report) if sub is not None and sub.status == "refused" and report else None
+        if problem is not None:
+            raise problem
+
+
+def refusal(report: dict[str, Any]) -> RequestError | None:
+    """Why a checked file is refused rather than kept: it is not media we can read (422), or
+    not a kind the campaign takes (415). None for every other report, failing or not."""
+    checks = {c["rule"]: c for c in report.get("checks", [])}
+    kind_check, readable = checks.get("media_kind"), checks.get("readable")
+    if report.get("verdict") == "error" or (readable and readable["status"] == "fail"):
+        err = report.get("error") or {}
+        msg = err.get("message") or (readable or {}).get("message") or {}
+        return RequestError(422, "unreadable_media", f"无法读取该文件：{msg.get('zh-CN', '')}",
+                            f"The file cannot be read: {msg.get('en', '')}")
+    if kind_check is not None and kind_check["status"] == "fail":
+        return RequestError(415, "wrong_kind", kind_check["message"]["zh-CN"], kind_check["message"]["en"],
+                            expected=kind_check.get("expected"), actual=kind_check.get("actual"))
+    return None
+
+
+def refuse(session: Any, storage: Storage, sub: Submission) -> None:
+    """Mark a submission refused and remove its bytes (unless an accepted duplicate shares them);
+    the row stays for the record."""
+    sub.status = "refused"
+    shared = session.scalar(select(Submission.id).where(
+        Submission.storage_key == sub.storage_key, Submission.id != sub.id, Submission.status != "refused"))
+    if shared is None:
+        storage.delete(sub.storage_key)
 
 
 def latest_report(session: Any, submission_id: str) -> ReportRow | None:

@@ -216,3 +216,29 @@ def test_a_new_job_kind_runs_through_the_same_api(live):
     assert job["state"] == "finished" and job["result"] == {"steps": 3, "params": {"x": 1}}
     assert job["progress"] == 1.0 and job["timeout_s"] == job_timeout("test-steps", duration_s=300)
     assert hidden.status_code == 404
+
+
+def test_refusal_happens_in_the_worker_even_after_a_202(rq_settings, small_photo):
+    """A photo sent to a video campaign is refused by the check itself, not only by the waiting request."""
+    from dataclasses import replace
+
+    from rq import Queue, SimpleWorker
+
+    from workers.tasks import Context, use_context
+
+    settings = replace(rq_settings, check_wait_s=0.1)
+    with live_server(settings) as live:
+        with live.client() as c:
+            r = c.post(URL, params={"name": "p.jpg"}, content=small_photo.read_bytes())
+            assert r.status_code == 202
+            conn = Redis.from_url(REDIS_URL)
+            use_context(Context(settings=settings, db=live.services.db, storage=live.services.storage,
+                                store=live.services.store))
+            try:
+                SimpleWorker([Queue(settings.queue_name, connection=conn)], connection=conn).work(burst=True)
+            finally:
+                use_context(None)
+            after = c.get(r.json()["links"]["self"]).json()
+            gone = c.get(r.json()["links"]["file"])
+        originals = [p for p in (live.services.storage.root / "originals").rglob("*") if p.is_file()]
+    assert after["status"] == "refused" and gone.status_code == 410 and originals == []

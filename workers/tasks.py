@@ -12,6 +12,7 @@ from typing import Any
 
 from service.database import Database
 from service.errors import MediaCheckError
+from service.intake import refusal, refuse
 from service.jobs import Progress
 from service.models import Job, ReportRow, Submission
 from service.profiles import ProfileStore
@@ -98,6 +99,8 @@ def check_task(ctx: Context, job: Job, progress: Progress) -> dict[str, Any]:
         sub = s.get(Submission, job.submission_id)
         assert sub is not None
         sub.status, sub.verdict, sub.checked_at = "checked", report.verdict, datetime.now(UTC)
+        if refusal(data) is not None:  # not media, or a kind the campaign does not take
+            refuse(s, ctx.storage, sub)
         s.flush()
         return {"verdict": report.verdict, "report_id": row.id}
 
