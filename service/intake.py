@@ -94,49 +94,38 @@ class Intake:
     def record(
         self, campaign: Campaign, src: Path, size: int, sha256: str, file_name: str, content_type: str | None
     ) -> Accepted:
+        """Record a complete file: the row, then the file moved into place, then the row
+        commits; if the commit fails the file is taken back out. Then its check is queued."""
         sub_id, token = new_id(), new_token()
-        kind = sniff_kind(src)
-        profile = self.book.profile_for(campaign, kind)
-        with self.db.session() as s:
-            earlier = s.scalar(
-                select(Submission)
-                .where(
-                    Submission.campaign_id == campaign.id,
-                    Submission.sha256 == sha256,
-                    Submission.status != "refused",
+        profile = self.book.profile_for(campaign, sniff_kind(src))
+        moved: str | None = None
+        try:
+            with self.db.session() as s:
+                earlier = s.scalar(
+                    select(Submission)
+                    .where(Submission.campaign_id == campaign.id, Submission.sha256 == sha256,
+                           Submission.status != "refused")
+                    .order_by(Submission.created_at)
+                    .limit(1)
                 )
-                .order_by(Submission.created_at)
-                .limit(1)
-            )
-            if earlier is not None:
-                key = earlier.storage_key
-            else:
-                key = self.storage.original_key(campaign.id, sub_id)
-                self.storage.commit(src, key)
-            sub = Submission(
-                id=sub_id,
-                campaign_id=campaign.id,
-                profile_id=profile.id,
-                file_name=file_name,
-                content_type=content_type,
-                size_bytes=size,
-                sha256=sha256,
-                storage_key=key,
-                receipt_hash=digest(token),
-                status="received",
-                duplicate_of=earlier.id if earlier else None,
-                created_at=datetime.now(UTC),
-            )
-            s.add(sub)
-            s.flush()
-            job = create_job(
-                s,
-                kind="check",
-                submission_id=sub_id,
-                timeout_s=job_timeout("check", size_bytes=size),
-                retries=CHECK_RETRIES,
-                backend=self.queue.backend,
-            )
+                key = earlier.storage_key if earlier is not None else self.storage.original_key(campaign.id, sub_id)
+                sub = Submission(
+                    id=sub_id, campaign_id=campaign.id, profile_id=profile.id, file_name=file_name,
+                    content_type=content_type, size_bytes=size, sha256=sha256, storage_key=key,
+                    receipt_hash=digest(token), status="received", duplicate_of=earlier.id if earlier else None,
+                    created_at=datetime.now(UTC),
+                )
+                s.add(sub)
+                s.flush()
+                job = create_job(s, kind="check", submission_id=sub_id, timeout_s=job_timeout("check", size_bytes=size),
+                                 retries=CHECK_RETRIES, backend=self.queue.backend)
+                if earlier is None:
+                    self.storage.commit(src, key)
+                    moved = key
+        except BaseException:
+            if moved is not None:
+                self.storage.delete(moved)
+            raise
         self.queue.enqueue(job.id, timeout_s=job.timeout_s, retries=job.retries)
         return Accepted(submission=sub, token=token, job_id=job.id)
 
