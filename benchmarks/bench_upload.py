@@ -47,14 +47,56 @@ def media(size_mb: int) -> Path:
     BENCH.mkdir(parents=True, exist_ok=True)
     seg = BENCH / "seg-1080p-2s.mp4"
     if not seg.exists():
-        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=1920x1080:r=25:d=2",
-                        "-f", "lavfi", "-i", "sine=d=2", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "4",
-                        "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(seg)], check=True)
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc2=s=1920x1080:r=25:d=2",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=d=2",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-crf",
+                "4",
+                "-pix_fmt",
+                "yuv420p",
+                "-c:a",
+                "aac",
+                "-shortest",
+                str(seg),
+            ],
+            check=True,
+        )
     out = BENCH / f"big-{size_mb}MB.mp4"
     if not out.exists():
         loops = max(1, round(size_mb * 1_000_000 / seg.stat().st_size)) - 1
-        subprocess.run(["ffmpeg", "-v", "error", "-y", "-stream_loop", str(loops), "-i", str(seg), "-c", "copy",
-                        "-movflags", "+faststart", str(out)], check=True)
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-v",
+                "error",
+                "-y",
+                "-stream_loop",
+                str(loops),
+                "-i",
+                str(seg),
+                "-c",
+                "copy",
+                "-movflags",
+                "+faststart",
+                str(out),
+            ],
+            check=True,
+        )
     return out
 
 
@@ -79,7 +121,9 @@ class Sink(threading.Thread):
                 while b"\r\n\r\n" not in data:
                     data += conn.recv(65536)
                 head, _, rest = data.partition(b"\r\n\r\n")
-                length = next(int(x.split(b":")[1]) for x in head.split(b"\r\n") if x.lower().startswith(b"content-length"))
+                length = next(
+                    int(x.split(b":")[1]) for x in head.split(b"\r\n") if x.lower().startswith(b"content-length")
+                )
                 if b"100-continue" in head.lower():
                     conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
                 got = len(rest)
@@ -107,8 +151,9 @@ async def app(scope, receive, send):
 def start_floor(tmp: Path) -> tuple[subprocess.Popen[bytes], int]:
     (tmp / "floor_app.py").write_text(FLOOR_APP)
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "floor_app:app", "--port", str(port),
-                             "--log-level", "warning"], cwd=tmp)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "floor_app:app", "--port", str(port), "--log-level", "warning"], cwd=tmp
+    )
     for _ in range(100):
         try:
             httpx.get(f"http://127.0.0.1:{port}/")
@@ -120,8 +165,12 @@ def start_floor(tmp: Path) -> tuple[subprocess.Popen[bytes], int]:
 
 def curl_put(path: Path, url: str, *extra: str) -> dict[str, float]:
     fmt = '{"total": %{time_total}, "speed": %{speed_upload}, "code": %{http_code}}'
-    out = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", fmt, "-T", str(path), *extra, url],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["curl", "-sS", "-o", "/dev/null", "-w", fmt, "-T", str(path), *extra, url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return json.loads(out)
 
 
@@ -138,9 +187,13 @@ class Server:
         env = {**os.environ, "MEDIACHECK_DATA_DIR": str(data), "MEDIACHECK_CHECK_WAIT_S": str(check_wait)}
         env.pop("MEDIACHECK_REDIS_URL", None)
         env.pop("MEDIACHECK_DATABASE_URL", None)
-        self.proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(self.port),
-                                      "--workers", str(workers)],
-                                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "serve", "--port", str(self.port), "--workers", str(workers)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=ROOT,
+        )
         self.url = f"http://127.0.0.1:{self.port}"
         for _ in range(200):
             try:
@@ -195,8 +248,9 @@ async def status_load(url: str, seconds: float) -> list[float]:
                 t0 = time.perf_counter()
                 writer.write(request)
                 head = await reader.readuntil(b"\r\n\r\n")
-                length = next(int(x.split(b":")[1]) for x in head.split(b"\r\n")
-                              if x.lower().startswith(b"content-length"))
+                length = next(
+                    int(x.split(b":")[1]) for x in head.split(b"\r\n") if x.lower().startswith(b"content-length")
+                )
                 await reader.readexactly(length)
                 latencies.append((time.perf_counter() - t0) * 1000)
                 assert head.startswith(b"HTTP/1.1 200"), head
@@ -216,7 +270,9 @@ def pct(values: list[float], p: float) -> float:
 def main() -> None:
     f300, f1g = media(300), media(1000)
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    print(f"media: {f300.stat().st_size / 1e6:.0f} MB and {f1g.stat().st_size / 1e6:.0f} MB (curl {shutil.which('curl')})")
+    print(
+        f"media: {f300.stat().st_size / 1e6:.0f} MB and {f1g.stat().st_size / 1e6:.0f} MB (curl {shutil.which('curl')})"
+    )
     sink = Sink()
     sink.start()
     with tempfile.TemporaryDirectory(prefix="mediacheck-bench-") as tmp:
@@ -232,13 +288,17 @@ def main() -> None:
                 m, before, peak = measure_rss(server, f300)
                 rows.append((s["speed"], fl["speed"], m["speed"], m["code"], (peak - before) / 1024))
             sink_speed, floor_speed, svc_speed = (statistics.median(r[i] for r in rows) for i in range(3))
-            print(f"300 MB upload (median of 3): sink {sink_speed / 2**20:.0f} MiB/s, bare uvicorn app "
-                  f"{floor_speed / 2**20:.0f} MiB/s, mediacheck {svc_speed / 2**20:.0f} MiB/s (HTTP {rows[-1][3]}); "
-                  f"ratio to sink {svc_speed / sink_speed:.2f}, to bare uvicorn {svc_speed / floor_speed:.2f}; "
-                  f"RSS growth per upload {', '.join(f'{r[4]:.1f}' for r in rows)} MiB")
+            print(
+                f"300 MB upload (median of 3): sink {sink_speed / 2**20:.0f} MiB/s, bare uvicorn app "
+                f"{floor_speed / 2**20:.0f} MiB/s, mediacheck {svc_speed / 2**20:.0f} MiB/s (HTTP {rows[-1][3]}); "
+                f"ratio to sink {svc_speed / sink_speed:.2f}, to bare uvicorn {svc_speed / floor_speed:.2f}; "
+                f"RSS growth per upload {', '.join(f'{r[4]:.1f}' for r in rows)} MiB"
+            )
             m, before, peak = measure_rss(server, f1g)
-            print(f"1 GB upload: mediacheck {m['speed'] / 2**20:.0f} MiB/s (HTTP {m['code']:.0f}); "
-                  f"RSS growth {(peak - before) / 1024:.1f} MiB")
+            print(
+                f"1 GB upload: mediacheck {m['speed'] / 2**20:.0f} MiB/s (HTTP {m['code']:.0f}); "
+                f"RSS growth {(peak - before) / 1024:.1f} MiB"
+            )
         finally:
             server.stop()
             floor.terminate()
@@ -247,19 +307,40 @@ def main() -> None:
             server = Server(Path(tmp) / f"data-w{workers}", check_wait=60, workers=workers)
             try:
                 t0 = time.perf_counter()
-                first = json.loads(subprocess.run(["curl", "-sS", "-T", str(f300), server.upload_url("verdict.mp4")],
-                                                  capture_output=True, text=True, check=True).stdout)
+                first = json.loads(
+                    subprocess.run(
+                        ["curl", "-sS", "-T", str(f300), server.upload_url("verdict.mp4")],
+                        capture_output=True,
+                        text=True,
+                        check=True,
+                    ).stdout
+                )
                 if workers == 1:
-                    print(f"time to verdict, 300 MB (upload + quick check): {time.perf_counter() - t0:.2f} s, "
-                          f"verdict {first['verdict']}")
+                    print(
+                        f"time to verdict, 300 MB (upload + quick check): {time.perf_counter() - t0:.2f} s, "
+                        f"verdict {first['verdict']}"
+                    )
                 status_url = f"{server.url}/api/submissions/{first['id']}?token={first['receipt_token']}"
-                up = subprocess.Popen(["curl", "-sS", "-o", "/dev/null", "--limit-rate", "25M", "-T", str(f300),
-                                       server.upload_url("during.mp4")])
+                up = subprocess.Popen(
+                    [
+                        "curl",
+                        "-sS",
+                        "-o",
+                        "/dev/null",
+                        "--limit-rate",
+                        "25M",
+                        "-T",
+                        str(f300),
+                        server.upload_url("during.mp4"),
+                    ]
+                )
                 lat = asyncio.run(status_load(status_url, STATUS_SECONDS))
                 up.wait(timeout=120)
-                print(f"status, {workers} server process(es), {CLIENTS} clients polling every {POLL_S:.0f} s during an "
-                      f"upload: {len(lat)} requests, p50 {pct(lat, 50):.1f} ms, p99 {pct(lat, 99):.1f} ms, "
-                      f"max {max(lat):.1f} ms")
+                print(
+                    f"status, {workers} server process(es), {CLIENTS} clients polling every {POLL_S:.0f} s during an "
+                    f"upload: {len(lat)} requests, p50 {pct(lat, 50):.1f} ms, p99 {pct(lat, 99):.1f} ms, "
+                    f"max {max(lat):.1f} ms"
+                )
             finally:
                 server.stop()
     sink.sock.close()

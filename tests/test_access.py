@@ -47,14 +47,9 @@ def test_reviewer_keys_are_scoped_to_campaigns(live, small_video):
         auth = {"Authorization": f"Bearer {key_a}"}
         assert c.get(f"/api/submissions/{in_a['id']}", headers=auth).status_code == 200
         assert c.get(f"/api/submissions/{in_b['id']}", headers=auth).status_code == 404
-        assert [x["id"] for x in c.get("/api/campaigns/camp-a/submissions", headers=auth).json()] == [
-            in_a["id"]
-        ]
+        assert [x["id"] for x in c.get("/api/campaigns/camp-a/submissions", headers=auth).json()] == [in_a["id"]]
         assert c.get("/api/campaigns/camp-b/submissions", headers=auth).json()["code"] == "not_in_scope"
-        assert (
-            c.get(f"/api/submissions/{in_b['id']}", headers={"Authorization": f"Bearer {admin}"}).status_code
-            == 200
-        )
+        assert c.get(f"/api/submissions/{in_b['id']}", headers={"Authorization": f"Bearer {admin}"}).status_code == 200
         bad = c.get(f"/api/submissions/{in_a['id']}", headers={"Authorization": "Bearer mck_nope"})
         assert bad.status_code == 401 and bad.json()["code"] == "invalid_key"
 
@@ -75,9 +70,7 @@ def test_check_command_does_not_import_the_web_stack():
         "bad=[m for m in ('fastapi','sqlalchemy','rq','redis','uvicorn','starlette') if m in sys.modules];"
         "print(','.join(bad))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.strip()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == ""
 
 
@@ -95,7 +88,10 @@ def test_reviewer_records_a_decision_only_in_scope(live, small_video):
         url = f"/api/submissions/{sub['id']}/decisions"
         ok = c.post(url, json={"decision": "accept", "note": "画面清晰"}, headers={"Authorization": f"Bearer {key_c}"})
         assert ok.status_code == 201 and ok.json()["reviewer"] == "评审 C"
-        assert c.post(url, json={"decision": "accept"}, headers={"Authorization": f"Bearer {key_other}"}).status_code == 404
+        assert (
+            c.post(url, json={"decision": "accept"}, headers={"Authorization": f"Bearer {key_other}"}).status_code
+            == 404
+        )
         assert c.post(url, json={"decision": "maybe"}, headers={"Authorization": f"Bearer {key_c}"}).status_code == 422
         assert c.post(url + f"?token={sub['receipt_token']}", json={"decision": "accept"}).status_code == 401
     with live.services.db.session() as s:

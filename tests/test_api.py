@@ -49,11 +49,7 @@ def read_response(sock: socket.socket) -> str:
         data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
     length = next(
-        (
-            int(line.split(b":")[1])
-            for line in head.split(b"\r\n")
-            if line.lower().startswith(b"content-length:")
-        ),
+        (int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")),
         0,
     )
     while len(body) < length:
@@ -101,8 +97,12 @@ def test_curl_put_with_the_name_in_a_header(live, small_video):
     import subprocess
     from urllib.parse import quote
 
-    out = subprocess.run(["curl", "-sS", "-T", str(small_video), "-H", f"X-File-Name: {quote('微视频.mp4')}",
-                          live.url + URL], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["curl", "-sS", "-T", str(small_video), "-H", f"X-File-Name: {quote('微视频.mp4')}", live.url + URL],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     import json
 
     body = json.loads(out)
@@ -187,8 +187,7 @@ def test_lying_content_length_and_aborted_upload_leave_nothing(live, small_video
     with socket.create_connection((host, int(port)), timeout=10) as sock:
         sock.sendall(
             (
-                f"POST {URL}?name=cut.mp4 HTTP/1.1\r\nHost: x\r\n"
-                f"Content-Length: {len(data) + declared_extra}\r\n\r\n"
+                f"POST {URL}?name=cut.mp4 HTTP/1.1\r\nHost: x\r\nContent-Length: {len(data) + declared_extra}\r\n\r\n"
             ).encode()
             + data
         )
@@ -226,9 +225,7 @@ def test_unknown_campaign_is_a_404_problem(live):
     assert "no-such" in body["message"]["en"]
 
 
-@pytest.mark.parametrize(
-    "name", ["../../etc/passwd", "a\x00b.mp4", "x" * 2000 + ".mp4", "dir/a.mp4", "..\\a.mp4"]
-)
+@pytest.mark.parametrize("name", ["../../etc/passwd", "a\x00b.mp4", "x" * 2000 + ".mp4", "dir/a.mp4", "..\\a.mp4"])
 def test_bad_file_names_are_refused(live, small_video, name):
     with live.client() as c:
         r = c.post(URL, params={"name": name}, content=small_video.read_bytes())
@@ -308,10 +305,7 @@ def test_openapi_lists_the_paths(live):
         "/api/jobs/{job_id}",
     ):
         assert p in paths
-    assert (
-        "multipart/form-data"
-        in paths["/api/campaigns/{campaign_id}/submissions"]["post"]["requestBody"]["content"]
-    )
+    assert "multipart/form-data" in paths["/api/campaigns/{campaign_id}/submissions"]["post"]["requestBody"]["content"]
 
 
 def test_multipart_edge_cases(live, small_video):
@@ -320,9 +314,16 @@ def test_multipart_edge_cases(live, small_video):
         two = c.post(URL, files=[("file", ("a.mp4", data, "video/mp4")), ("other", ("b.mp4", data, "video/mp4"))])
         assert_problem(two, 400, "one_file_only")
         assert_problem(c.post(URL, files={"file": ("", data, "video/mp4")}), 400, "invalid_file_name")
-        assert_problem(c.post(URL, data={"only": "text"}, headers={"Content-Type": "multipart/form-data; boundary=zz"},
-                              content=b"--zz\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nx\r\n--zz--\r\n"),
-                       400, "no_file")
+        assert_problem(
+            c.post(
+                URL,
+                data={"only": "text"},
+                headers={"Content-Type": "multipart/form-data; boundary=zz"},
+                content=b'--zz\r\nContent-Disposition: form-data; name="a"\r\n\r\nx\r\n--zz--\r\n',
+            ),
+            400,
+            "no_file",
+        )
         big = c.post(URL, files={"file": ("big.mp4", b"\0" * (3 * 2**20), "video/mp4")})
         assert_problem(big, 413, "upload_too_large")
         named = c.post(URL, files={"file": ("x.mp4", data, "video/mp4")}, data={"name": "显示名.mp4"})

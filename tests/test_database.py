@@ -60,9 +60,7 @@ def pg_url():
 
 
 def test_postgresql_end_to_end(pg_url, service_settings, small_video):
-    settings = replace(
-        service_settings, database_url=pg_url.replace("postgresql+psycopg://", "postgresql://")
-    )
+    settings = replace(service_settings, database_url=pg_url.replace("postgresql+psycopg://", "postgresql://"))
     with live_server(settings) as live:
         assert live.services.db.engine.dialect.name == "postgresql"
         with live.client() as c:

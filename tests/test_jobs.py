@@ -144,9 +144,7 @@ def test_failure_reason_is_stored_after_retries(rq_settings):
             )
         )
         s.flush()
-        job = create_job(
-            s, kind="nonexistent-kind", submission_id="s" * 32, timeout_s=60, retries=1, backend="rq"
-        )
+        job = create_job(s, kind="nonexistent-kind", submission_id="s" * 32, timeout_s=60, retries=1, backend="rq")
     queue = RqQueue(REDIS_URL, rq_settings.queue_name)
     queue.enqueue(job.id, timeout_s=60, retries=1)
     use_context(ctx)
@@ -199,8 +197,14 @@ def test_a_new_job_kind_runs_through_the_same_api(live):
         return {"steps": 3, "params": job.params}
 
     try:
-        job_id = submit_job(live.services.db, live.services.queue, kind="test-steps", submission_id=None,
-                            params={"x": 1}, duration_s=300)
+        job_id = submit_job(
+            live.services.db,
+            live.services.queue,
+            kind="test-steps",
+            submission_id=None,
+            params={"x": 1},
+            duration_s=300,
+        )
         with live.services.db.session() as s:
             _, admin = create_api_key(s, name="a", role="admin", campaigns=["*"])
             _, reviewer = create_api_key(s, name="r", role="reviewer", campaigns=["test-video"])
@@ -232,8 +236,11 @@ def test_refusal_happens_in_the_worker_even_after_a_202(rq_settings, small_photo
             r = c.post(URL, params={"name": "p.jpg"}, content=small_photo.read_bytes())
             assert r.status_code == 202
             conn = Redis.from_url(REDIS_URL)
-            use_context(Context(settings=settings, db=live.services.db, storage=live.services.storage,
-                                store=live.services.store))
+            use_context(
+                Context(
+                    settings=settings, db=live.services.db, storage=live.services.storage, store=live.services.store
+                )
+            )
             try:
                 SimpleWorker([Queue(settings.queue_name, connection=conn)], connection=conn).work(burst=True)
             finally:

@@ -15,9 +15,18 @@ import pytest
 from service.models import Submission
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-SHOTS = Path(os.environ.get("MEDIACHECK_SCREENSHOTS") or Path(__file__).resolve().parent.parent / ".cache" / "screenshots")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SHOTS = Path(
+    os.environ.get("MEDIACHECK_SCREENSHOTS") or Path(__file__).resolve().parent.parent / ".cache" / "screenshots"
+)
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed")
 

@@ -31,9 +31,7 @@ def meta(**kw: str) -> str:
 def test_tuspy_uploads_with_checksums_and_gets_the_verdict(live, small_video):
     c = tus_client.TusClient(live.url + ENDPOINT)
     with open(small_video, "rb") as fh:
-        up = c.uploader(
-            file_stream=fh, chunk_size=16 * 1024, metadata={"filename": "科普.mp4"}, upload_checksum=True
-        )
+        up = c.uploader(file_stream=fh, chunk_size=16 * 1024, metadata={"filename": "科普.mp4"}, upload_checksum=True)
         up.upload()
     headers = up.request.response_headers
     assert headers["mediacheck-verdict"] == "pass"
@@ -98,9 +96,7 @@ def test_protocol_edges(live, small_video):
         )
         assert too_big.status_code == 413 and too_big.json()["code"] == "upload_too_large"
         assert c.post(ENDPOINT, headers={"Upload-Length": "10"}).status_code == 412
-        bad_name = c.post(
-            ENDPOINT, headers=TUS | {"Upload-Length": "10", "Upload-Metadata": meta(filename="../x")}
-        )
+        bad_name = c.post(ENDPOINT, headers=TUS | {"Upload-Length": "10", "Upload-Metadata": meta(filename="../x")})
         assert bad_name.status_code == 400
         # creation-with-upload: the first half in the POST
         r = c.post(
@@ -134,9 +130,7 @@ def test_protocol_edges(live, small_video):
         done = c.patch(url, content=data[5000:], headers=h | {"Upload-Offset": "5000"})
         assert done.status_code == 204 and done.headers["mediacheck-verdict"] == "pass"
         # termination
-        t = c.post(
-            ENDPOINT, headers=TUS | {"Upload-Length": "100", "Upload-Metadata": meta(filename="t.mp4")}
-        )
+        t = c.post(ENDPOINT, headers=TUS | {"Upload-Length": "100", "Upload-Metadata": meta(filename="t.mp4")})
         turl = t.headers["location"]
         assert c.delete(turl, headers=TUS).status_code == 204
         assert c.head(turl, headers=TUS).status_code == 404
@@ -147,9 +141,7 @@ def test_abandoned_uploads_expire(live):
     from service.tus import expire_uploads
 
     with live.client() as c:
-        r = c.post(
-            ENDPOINT, headers=TUS | {"Upload-Length": "100", "Upload-Metadata": meta(filename="old.mp4")}
-        )
+        r = c.post(ENDPOINT, headers=TUS | {"Upload-Length": "100", "Upload-Metadata": meta(filename="old.mp4")})
         url = r.headers["location"]
     upload_id = url.rsplit("/", 1)[1]
     with live.services.db.session() as s:
@@ -163,9 +155,7 @@ def test_abandoned_uploads_expire(live):
 @pytest.mark.parametrize("length", ["0"])
 def test_empty_upload_refused(live, length):
     with live.client() as c:
-        r = c.post(
-            ENDPOINT, headers=TUS | {"Upload-Length": length, "Upload-Metadata": meta(filename="e.mp4")}
-        )
+        r = c.post(ENDPOINT, headers=TUS | {"Upload-Length": length, "Upload-Metadata": meta(filename="e.mp4")})
     assert r.status_code == 400 and r.json()["code"] == "empty_body"
 
 
@@ -175,8 +165,9 @@ def test_cleanup_command_expires_uploads_and_stray_temporaries(live, monkeypatch
     from service.cli import main
 
     with live.client() as c:
-        url = c.post(ENDPOINT, headers=TUS | {"Upload-Length": "100", "Upload-Metadata": meta(filename="o.mp4")}
-                     ).headers["location"]
+        url = c.post(
+            ENDPOINT, headers=TUS | {"Upload-Length": "100", "Upload-Metadata": meta(filename="o.mp4")}
+        ).headers["location"]
     upload_id = url.rsplit("/", 1)[1]
     with live.services.db.session() as s:
         s.get(Upload, upload_id).updated_at = datetime.now(UTC) - timedelta(days=2)
