@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI, Request
 
-from . import __version__, problems
+from . import __version__, logs, problems
 from .campaigns import CampaignBook
 from .database import Database, migrate
 from .intake import Intake
@@ -83,6 +84,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.services = build_services(settings)
     problems.install(app)
+    logs.install()
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        # receipt tokens travel in page URLs: never hand them on as a Referer
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
     from . import api, health, pages, tus
 
     app.include_router(api.router)

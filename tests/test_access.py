@@ -97,3 +97,19 @@ def test_reviewer_records_a_decision_only_in_scope(live, small_video):
     with live.services.db.session() as s:
         rows = s.scalars(select(Decision).where(Decision.submission_id == sub["id"])).all()
         assert [(r.decision, r.note) for r in rows] == [("accept", "画面清晰")]
+
+
+def test_tokens_stay_out_of_access_logs_and_referers(live, small_video):
+    import logging
+
+    from service.logs import RedactTokens
+
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:1", "GET", "/api/submissions/x?token=SECRET&lang=en", "1.1", 200), None)
+    RedactTokens().filter(record)
+    assert "SECRET" not in record.getMessage() and "token=[redacted]&lang=en" in record.getMessage()
+    assert any(isinstance(f, RedactTokens) for f in logging.getLogger("uvicorn.access").filters)
+    with live.client() as c:
+        body = upload(c, "test-video", small_video.read_bytes())
+        page = c.get(body["report_url"] + "&format=html")
+    assert page.headers["referrer-policy"] == "no-referrer"
