@@ -217,7 +217,7 @@ router.add_api_route(
 )
 
 
-async def respond_with_verdict(svc: Services, sub_id: str, job_id: str, token: str) -> JSONResponse:
+async def respond_with_verdict(svc: Services, sub_id: str, job_id: str, token: str | None) -> JSONResponse:
     """Wait (bounded) for the quick check; refuse a file of the wrong kind; answer."""
     job = await svc.intake.wait(job_id, svc.settings.check_wait_s)
     if job.started_at and job.finished_at:

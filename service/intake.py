@@ -35,7 +35,7 @@ class Accepted:
     """A stored submission and the receipt token (shown once, to the submitter)."""
 
     submission: Submission
-    token: str
+    token: str | None
     job_id: str
 
 
@@ -92,11 +92,15 @@ class Intake:
             incoming.discard()
 
     def record(
-        self, campaign: Campaign, src: Path, size: int, sha256: str, file_name: str, content_type: str | None
+        self, campaign: Campaign, src: Path, size: int, sha256: str, file_name: str, content_type: str | None,
+        receipt_hash: str | None = None,
     ) -> Accepted:
         """Record a complete file: the row, then the file moved into place, then the row
-        commits; if the commit fails the file is taken back out. Then its check is queued."""
-        sub_id, token = new_id(), new_token()
+        commits; if the commit fails the file is taken back out. Then its check is queued.
+        ``receipt_hash``: the digest of a token given out earlier (a tus upload gets its token
+        when it is created); otherwise a new token is made and returned."""
+        sub_id = new_id()
+        token = None if receipt_hash else new_token()
         profile = self.book.profile_for(campaign, sniff_kind(src))
         moved: str | None = None
         try:
@@ -112,7 +116,7 @@ class Intake:
                 sub = Submission(
                     id=sub_id, campaign_id=campaign.id, profile_id=profile.id, file_name=file_name,
                     content_type=content_type, size_bytes=size, sha256=sha256, storage_key=key,
-                    receipt_hash=digest(token), status="received", duplicate_of=earlier.id if earlier else None,
+                    receipt_hash=receipt_hash or digest(token or ""), status="received", duplicate_of=earlier.id if earlier else None,
                     created_at=datetime.now(UTC),
                 )
                 s.add(sub)

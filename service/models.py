@@ -124,5 +124,8 @@ class Upload(Base):
     content_type: Mapped[str | None] = mapped_column(String(100))
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     submission_id: Mapped[str | None] = mapped_column(String(32))
+    receipt_token: Mapped[str | None] = mapped_column(
+        String(64), doc="the submission's receipt token, kept only until the row expires, so a client whose last "
+        "response was lost can ask again (HEAD) with the upload URL, itself a secret")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

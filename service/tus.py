@@ -26,7 +26,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 from starlette.requests import ClientDisconnect
 
-from .access import new_id
+from .access import digest, new_id, new_token
 from .app import Services, services
 from .campaigns import Campaign
 from .checker import sha256_file
@@ -109,11 +109,11 @@ def expire_uploads(svc: Services, now: datetime | None = None) -> int:
 def expire_abandoned(db: Database, storage: Storage, expiry_s: float, now: datetime | None = None) -> int:
     cutoff = (now or datetime.now(UTC)) - timedelta(seconds=expiry_s)
     with db.session() as s:
-        rows = s.scalars(select(Upload).where(Upload.updated_at < cutoff, Upload.submission_id.is_(None))).all()
-        for up in rows:
+        rows = s.scalars(select(Upload).where(Upload.updated_at < cutoff)).all()
+        for up in rows:  # completed ones too: their receipt token must not stay in plain text
             storage.tus_path(up.id).unlink(missing_ok=True)
             s.delete(up)
-        return len(rows)
+        return sum(1 for up in rows if up.submission_id is None)
 
 
 def _load(svc: Services, campaign_id: str, upload_id: str) -> Upload:
@@ -168,6 +168,7 @@ async def create(campaign_id: str, request: Request) -> Response:
     name = parse_file_name(meta.get("filename") or meta.get("name"))
     await anyio.to_thread.run_sync(expire_uploads, svc)
     up = Upload(
+        receipt_token=new_token(),
         id=new_id(),
         campaign_id=campaign.id,
         length=length,
@@ -202,6 +203,8 @@ async def head(campaign_id: str, upload_id: str, request: Request) -> Response:
             "Upload-Expires": format_datetime(_expires(svc, up), usegmt=True),
         }
     )
+    if up.submission_id and up.receipt_token:
+        headers |= {"Mediacheck-Submission": up.submission_id, "Mediacheck-Receipt-Token": up.receipt_token}
     if up.meta:
         headers["Upload-Metadata"] = ",".join(
             f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in up.meta.items()
@@ -380,8 +383,12 @@ async def _finish(
     sha = await anyio.to_thread.run_sync(sha256_file, path)
     assert up.length is not None
     accepted = await anyio.to_thread.run_sync(
-        lambda: svc.intake.record(campaign, path, up.length or 0, sha, up.file_name, up.content_type)
+        lambda: svc.intake.record(
+            campaign, path, up.length or 0, sha, up.file_name, up.content_type,
+            receipt_hash=digest(up.receipt_token) if up.receipt_token else None,
+        )
     )
+    token = up.receipt_token or accepted.token
     path.unlink(missing_ok=True)  # a duplicate's bytes were not moved
     with svc.db.session() as s:
         row = s.get(Upload, up.id)
@@ -390,7 +397,7 @@ async def _finish(
     svc.metrics.upload_bytes.inc(up.length)
     outcome = "refused"
     try:
-        result = await respond_with_verdict(svc, accepted.submission.id, accepted.job_id, accepted.token)
+        result = await respond_with_verdict(svc, accepted.submission.id, accepted.job_id, token)
         outcome = "accepted"
     finally:
         svc.metrics.uploads.labels(campaign=campaign.id, outcome=outcome).inc()
@@ -398,7 +405,7 @@ async def _finish(
     info = json.loads(body)
     headers |= {
         "Mediacheck-Submission": info["id"],
-        "Mediacheck-Receipt-Token": info["receipt_token"],
+        "Mediacheck-Receipt-Token": token or "",
         "Mediacheck-Verdict": info.get("verdict") or "",
         "Mediacheck-Report": info["report_url"],
         "Access-Control-Expose-Headers": "Mediacheck-Submission, Mediacheck-Receipt-Token, "

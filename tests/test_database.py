@@ -78,3 +78,16 @@ def test_postgresql_end_to_end(pg_url, service_settings, small_video):
     db = Database(pg_url)
     assert current_revision(db.engine) == "0001"
     db.dispose()
+
+
+def test_migrations_match_the_models(tmp_path):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from service.models import Base
+
+    db = Database(f"sqlite:///{tmp_path / 'c.db'}")
+    migrate(db.engine)
+    with db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+    assert diff == []

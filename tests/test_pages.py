@@ -225,3 +225,31 @@ def test_wrong_kind_is_explained_on_the_page(live, page, small_photo):
     page.wait_for_function("document.getElementById('message').textContent.includes('本活动接受视频')")
     assert page.inner_text("#message").startswith("上传失败：")
     shot(page, "upload-wrong-kind-zh")
+
+
+def test_lost_final_answer_still_leads_to_the_report(live, page, small_video):
+    """The server stores the last chunk but its answer never reaches the browser: the page asks
+    the upload's state (HEAD), learns the submission and its receipt, and shows the report."""
+    size = small_video.stat().st_size
+    lost = {"done": False}
+
+    def lose_final_answer(route, request):
+        if request.method == "PATCH" and not lost["done"]:
+            offset = int(request.headers["upload-offset"])
+            if offset + len(request.post_data_buffer or b"") == size:
+                route.fetch()  # the server gets it all and records the submission
+                lost["done"] = True
+                route.abort("connectionreset")
+                return
+        route.continue_()
+
+    page.route("**/files/**", lose_final_answer)
+    page.goto(f"{live.url}/c/test-video?chunk=32768")
+    page.wait_for_selector("#rules li")
+    page.set_input_files("#file", str(small_video))
+    page.wait_for_selector("#precheck-ok:not([hidden])")
+    page.click("#upload")
+    page.wait_for_url("**/report?*", timeout=60_000)
+    assert lost["done"] and page.get_attribute("#verdict", "data-verdict") == "pass"
+    with live.services.db.session() as s:
+        assert s.query(Submission).count() == 1

@@ -181,3 +181,16 @@ def test_cleanup_command_expires_uploads_and_stray_temporaries(live, monkeypatch
     assert main(["cleanup"], out=out) == 0
     assert out.getvalue().startswith("expired resumable uploads: 1; stray temporary files removed: 1")
     assert not stray.exists() and not live.services.storage.tus_path(upload_id).exists()
+
+
+def test_a_client_that_lost_the_last_answer_gets_the_receipt_again(live, small_video):
+    data = small_video.read_bytes()
+    with live.client() as c:
+        r = c.post(ENDPOINT, content=data, headers=TUS | {"Upload-Length": str(len(data)),
+                   "Upload-Metadata": meta(filename="lost.mp4"), "Content-Type": "application/offset+octet-stream"})
+        assert r.status_code == 201 and r.headers["mediacheck-verdict"] == "pass"
+        token, sub_id = r.headers["mediacheck-receipt-token"], r.headers["mediacheck-submission"]
+        again = c.head(r.headers["location"], headers=TUS)
+        assert again.headers["upload-offset"] == str(len(data))
+        assert (again.headers["mediacheck-submission"], again.headers["mediacheck-receipt-token"]) == (sub_id, token)
+        assert c.get(f"/api/submissions/{sub_id}", params={"token": token}).json()["verdict"] == "pass"

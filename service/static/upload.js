@@ -183,11 +183,21 @@ async function problemOf(x) {
   try { const j = JSON.parse(x.responseText); return j.message ? j.message[lang] : x.statusText; } catch { return `HTTP ${x.status}`; }
 }
 
+function finished(x) {
+  // the final PATCH, or a HEAD of a complete upload (when the last answer was lost), names the submission
+  const sub = x.getResponseHeader("Mediacheck-Submission"), token = x.getResponseHeader("Mediacheck-Receipt-Token");
+  if (!sub || !token) return false;
+  localStorage.removeItem(storeKey(file));
+  say(t.checking);
+  location.assign(`/s/${sub}?token=${encodeURIComponent(token)}&lang=${lang}`);
+  return true;
+}
+
 async function createOrFind() {
   const saved = localStorage.getItem(storeKey(file));
   if (saved) {
     const h = await request("HEAD", saved);
-    if (h.status === 200) return { url: saved, offset: parseInt(h.getResponseHeader("Upload-Offset"), 10) };
+    if (h.status === 200) return { url: saved, offset: parseInt(h.getResponseHeader("Upload-Offset"), 10), head: h };
     localStorage.removeItem(storeKey(file));
   }
   const meta = `filename ${b64(file.name)},filetype ${b64(file.type || "application/octet-stream")}`;
@@ -209,10 +219,12 @@ async function upload() {
     try {
       if (!up) {
         up = await createOrFind();
+        if (up.head && finished(up.head)) return;
         if (up.offset > 0) say(t.resumed_from(Math.floor((up.offset / file.size) * 100)));
       } else {
         const h = await request("HEAD", up.url);
-        if (h.status !== 200) throw new Error(await problemOf(h));
+        if (h.status !== 200) throw Object.assign(new Error(await problemOf(h)), { fatal: h.status < 500 });
+        if (finished(h)) return;
         up.offset = parseInt(h.getResponseHeader("Upload-Offset"), 10);
       }
       showProgress(up.offset);
@@ -231,13 +243,11 @@ async function upload() {
         attempt = 0;
         showProgress(up.offset);
         if (up.offset >= file.size) {
-          localStorage.removeItem(storeKey(file));
-          say(t.checking);
-          const sub = r.getResponseHeader("Mediacheck-Submission"), token = r.getResponseHeader("Mediacheck-Receipt-Token");
-          location.assign(`/s/${sub}?token=${encodeURIComponent(token)}&lang=${lang}`);
-          return;
+          if (finished(r)) return;
+          throw Object.assign(new Error("no receipt"), { fatal: true });
         }
       }
+      throw new Error("retry");  // complete but not yet recorded: ask again
     } catch (e) {
       if (e.fatal || (!up && e.message !== "network")) { say(t.failed + e.message, "note"); $("pause").hidden = true; $("file").disabled = false; return; }
       if (paused) { say(t.paused); return; }

@@ -75,6 +75,7 @@ def upgrade() -> None:
         sa.Column("content_type", sa.String(length=100), nullable=True),
         sa.Column("meta", sa.JSON(), nullable=False),
         sa.Column("submission_id", sa.String(length=32), nullable=True),
+        sa.Column("receipt_token", sa.String(length=64), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
