@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: install system-deps redis run test lint bench bench-deep schema clean
+.PHONY: install system-deps redis test-deps run test lint bench bench-deep schema clean
 
 system-deps:
 	@missing=""; \
@@ -35,9 +35,19 @@ redis:
 	fi
 
 run: install
-	$(BIN)/mediacheck profiles
+	$(BIN)/mediacheck migrate
+	$(BIN)/mediacheck serve --host 127.0.0.1 --port 8000
 
-test: install redis
+# The page tests drive Debian's Chromium (headless); only `make test` needs it,
+# and tus-js-client (npm), the reference browser client of the tus protocol.
+test-deps:
+	@missing=""; command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing >/dev/null; fi
+	@[ -d tests/browser/node_modules/tus-js-client ] || npm ci --prefix tests/browser --no-audit --no-fund --silent
+
+test: install redis test-deps
 	$(BIN)/python -m pytest
 
 lint: install

@@ -66,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     probe = sub.add_parser("probe", help="print the media facts of a file as JSON")
     probe.add_argument("file")
+
+    from .commands import add_service_commands
+
+    add_service_commands(sub)
     return parser
 
 
@@ -254,6 +258,8 @@ def _dispatch(args: argparse.Namespace, out: TextIO, head: _HeadStart | None) ->
             return _cmd_probe(args, out)
         if args.command == "export":
             return _cmd_export(args, out)
+        if hasattr(args, "service_command"):
+            return int(args.service_command(args, settings, out))
     except ProfileError as e:
         sys.stderr.write(f"mediacheck: 配置文件错误 / profile error: {e}\n")
         return EXIT_USAGE

@@ -5,7 +5,9 @@ report with failed checks. An exception means "could not check".
     ├── ProfileError            a profile file is missing or invalid (file, line, reason)
     ├── ToolError               an external tool is missing or failed
     │   └── ToolTimeoutError    it ran past its timeout and was killed
-    └── UnreadableMediaError    the input is not media we can read (empty, random, truncated)
+    ├── UnreadableMediaError    the input is not media we can read (empty, random, truncated)
+    └── RequestError            the service refuses a request (HTTP status, stable code, bilingual text)
+        └── UploadTooLargeError the body passed the campaign's size limit (413)
 """
 
 from __future__ import annotations
@@ -50,3 +52,24 @@ class UnreadableMediaError(MediaCheckError):
         self.code = code
         self.message = {"zh-CN": zh, "en": en}
         super().__init__(en)
+
+
+class RequestError(MediaCheckError):
+    """A request the service refuses. Becomes an HTTP problem (RFC 9457) with ``status``,
+    a stable ``code`` and a bilingual ``message`` at the edge."""
+
+    def __init__(self, status: int, code: str, zh: str, en: str, **extra: object) -> None:
+        self.status = status
+        self.code = code
+        self.message = {"zh-CN": zh, "en": en}
+        self.extra = extra
+        super().__init__(f"{code}: {en}")
+
+
+class UploadTooLargeError(RequestError):
+    """The upload passed the campaign's size limit."""
+
+    def __init__(self, limit: int) -> None:
+        mib = limit / 2**20
+        super().__init__(413, "upload_too_large", f"文件超过本活动允许的最大上传大小（{mib:.0f} 兆）。",
+                         f"The file exceeds this campaign's upload limit ({mib:.0f} MiB).", limit_bytes=limit)

@@ -13,12 +13,63 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PROFILES_DIR = REPO_ROOT / "profiles"
 """Where the shipped campaign profiles are."""
 
+DEFAULT_DATA_DIR = REPO_ROOT / "var"
+"""Where uploads, derived files and the SQLite database live unless told otherwise."""
+
+DEFAULT_UPLOAD_LIMIT = 2 * 1024**3
+"""Largest upload (bytes) a campaign accepts when neither it nor its profiles bound the size."""
+
+DEFAULT_TUS_EXPIRY_S = 24 * 3600
+"""Seconds an unfinished resumable upload is kept after its last byte arrived."""
+
+DEFAULT_CHECK_WAIT_S = 60.0
+"""Seconds an upload request waits for its quick check before answering 202 with the job."""
+
+
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+
 
 @dataclass(frozen=True)
 class Settings:
     profiles_dir: Path = DEFAULT_PROFILES_DIR
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str = ""
+    redis_url: str = ""
+    campaigns_dir: Path | None = None
+    upload_limit: int = DEFAULT_UPLOAD_LIMIT
+    tus_expiry_s: float = DEFAULT_TUS_EXPIRY_S
+    check_wait_s: float = DEFAULT_CHECK_WAIT_S
+    queue_name: str = "mediacheck"
+
+    @property
+    def storage_dir(self) -> Path:
+        """Root of the file storage (originals, derived files, temporary uploads)."""
+        return self.data_dir / "storage"
+
+    @property
+    def db_url(self) -> str:
+        """The SQLAlchemy URL: MEDIACHECK_DATABASE_URL, else SQLite in the data directory."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'mediacheck.db'}"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
-        return cls(profiles_dir=Path(env.get("MEDIACHECK_PROFILES_DIR") or DEFAULT_PROFILES_DIR))
+        campaigns = env.get("MEDIACHECK_CAMPAIGNS_DIR")
+        return cls(
+            profiles_dir=Path(env.get("MEDIACHECK_PROFILES_DIR") or DEFAULT_PROFILES_DIR),
+            data_dir=Path(env.get("MEDIACHECK_DATA_DIR") or DEFAULT_DATA_DIR).resolve(),
+            database_url=env.get("MEDIACHECK_DATABASE_URL", ""),
+            redis_url=env.get("MEDIACHECK_REDIS_URL", ""),
+            campaigns_dir=Path(campaigns) if campaigns else None,
+            upload_limit=int(_float(env, "MEDIACHECK_UPLOAD_LIMIT", DEFAULT_UPLOAD_LIMIT)),
+            tus_expiry_s=_float(env, "MEDIACHECK_TUS_EXPIRY_S", DEFAULT_TUS_EXPIRY_S),
+            check_wait_s=_float(env, "MEDIACHECK_CHECK_WAIT_S", DEFAULT_CHECK_WAIT_S),
+            queue_name=env.get("MEDIACHECK_QUEUE", "mediacheck"),
+        )

@@ -34,3 +34,57 @@ def validate_report(report_schema):
         return data
 
     return validate
+
+
+# ---------------------------------------------------------------- service fixtures
+TEST_PROFILES = Path(__file__).resolve().parent / "profiles"
+
+
+@pytest.fixture
+def profiles_dir(tmp_path: Path) -> Path:
+    """The shipped profiles plus the tiny test profiles (tests/profiles)."""
+    import shutil
+
+    d = tmp_path / "profiles"
+    shutil.copytree(DEFAULT_PROFILES_DIR, d)
+    for p in TEST_PROFILES.glob("*.yaml"):
+        shutil.copy(p, d / p.name)
+    return d
+
+
+@pytest.fixture
+def service_settings(tmp_path: Path, profiles_dir: Path):
+    from service.settings import Settings
+
+    return Settings(data_dir=tmp_path / "data", profiles_dir=profiles_dir, check_wait_s=30.0)
+
+
+@pytest.fixture
+def live(service_settings):
+    from tests.server import live_server
+
+    with live_server(service_settings) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def small_video() -> Path:
+    """A compliant clip for the test-video profile: 320×180, 1 s, H.264 + AAC, MP4."""
+    from tests.media import av, ffmpeg_media
+
+    return ffmpeg_media("small.mp4", av("320x180", seconds=1) + ["-movflags", "+faststart"])
+
+
+@pytest.fixture(scope="session")
+def square_video() -> Path:
+    """Breaks the test-video profile: 1:1 aspect, no audio."""
+    from tests.media import av, ffmpeg_media
+
+    return ffmpeg_media("square.mp4", av("200x200", seconds=1, audio=False))
+
+
+@pytest.fixture(scope="session")
+def small_photo() -> Path:
+    from tests.media import ffmpeg_media
+
+    return ffmpeg_media("photo.jpg", ["-f", "lavfi", "-i", "testsrc2=s=320x240", "-frames:v", "1"])

@@ -1,0 +1,103 @@
+"""The FastAPI application: built by ``create_app(settings)``; ``mediacheck serve`` runs it
+with uvicorn. Routes live in api.py (submissions, jobs, campaigns), tus.py (resumable
+uploads), pages.py (pages for submitters) and health.py (health, readiness, metrics)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI, Request
+
+from . import __version__, logs, problems
+from .campaigns import CampaignBook
+from .database import Database, migrate
+from .intake import Intake
+from .jobs import InProcessQueue, JobBackend, RqQueue
+from .metrics import Metrics
+from .profiles import ProfileStore
+from .settings import Settings
+from .storage import Storage
+
+
+@dataclass
+class Services:
+    """Everything the routes use, made once per application."""
+
+    settings: Settings
+    db: Database
+    storage: Storage
+    store: ProfileStore
+    book: CampaignBook
+    queue: JobBackend
+    intake: Intake
+    metrics: Metrics
+
+
+def build_services(settings: Settings) -> Services:
+    from workers.tasks import Context, run_job
+
+    db = Database(settings.db_url)
+    migrate(db.engine)
+    storage = Storage(settings.storage_dir)
+    store = ProfileStore(settings.profiles_dir)
+    ctx = Context(settings=settings, db=db, storage=storage, store=store)
+    queue: JobBackend
+    if settings.redis_url:
+        queue = RqQueue(settings.redis_url, settings.queue_name)
+    else:
+        queue = InProcessQueue(lambda job_id: run_job(job_id, ctx))
+    book = CampaignBook(store, settings.upload_limit)
+    return Services(
+        settings=settings,
+        db=db,
+        storage=storage,
+        store=store,
+        book=book,
+        queue=queue,
+        intake=Intake(db, storage, book, queue),
+        metrics=Metrics(queue),
+    )
+
+
+def services(request: Request) -> Services:
+    svc: Services = request.app.state.services
+    return svc
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.services.queue.shutdown()
+        app.state.services.db.dispose()
+
+    app = FastAPI(
+        title="mediacheck",
+        version=__version__,
+        lifespan=lifespan,
+        description="参赛媒体文件上传与检查 / Upload and check media submissions for campaigns.",
+    )
+    app.state.services = build_services(settings)
+    problems.install(app)
+    logs.install()
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        # receipt tokens travel in page URLs: never hand them on as a Referer
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+    from . import api, health, pages, tus
+
+    app.include_router(api.router)
+    app.include_router(tus.router)
+    app.include_router(health.router)
+    app.include_router(pages.router)
+    return app

@@ -1,0 +1,146 @@
+"""File storage: the one module that writes uploaded and derived files. Local directory.
+
+Layout under the storage root (``$MEDIACHECK_DATA_DIR/storage``)::
+
+    tmp/                                  uploads being received (deleted on error or disconnect)
+    tus/<upload id>                       resumable uploads in progress (bytes so far)
+    originals/<campaign>/<id[:2]>/<id>    originals, moved in atomically when complete, read-only
+    derived/<submission id>/<name>        fixed copies, thumbnails (never beside the originals)
+
+Names on disk are ids we made; a submitter's file name is metadata in the database,
+never part of a path. Everything lives on one filesystem so a finished upload is
+moved into place with one ``rename``."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from .errors import UploadTooLargeError
+
+WRITE_CHUNK = 1 << 20
+"""Bytes gathered before one write (and one hash update) on the way to disk."""
+
+_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
+
+
+class Incoming:
+    """A file being received: bytes go to a temporary file in ``tmp/`` and into a sha256
+    as they arrive; the size limit is enforced on every write. ``commit`` moves it into
+    place; ``discard`` deletes it. Not thread-safe: one writer at a time."""
+
+    def __init__(self, directory: Path, limit: int | None) -> None:
+        fd, name = tempfile.mkstemp(dir=directory, prefix="up-")
+        self.path = Path(name)
+        self._fh = os.fdopen(fd, "wb", buffering=0)
+        self._hash = hashlib.sha256()
+        self.limit = limit
+        self.size = 0
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        n = len(data)
+        if self.limit is not None and self.size + n > self.limit:
+            raise UploadTooLargeError(self.limit)
+        self._hash.update(data)
+        view = memoryview(data)
+        while view:
+            written = self._fh.write(view)
+            view = view[written or 0 :]
+        self.size += n
+
+    def write_many(self, parts: list[bytes]) -> None:
+        """Write several chunks with one system call (the size limit was checked by the caller
+        chunk by chunk; it is checked again here)."""
+        n = sum(len(x) for x in parts)
+        if self.limit is not None and self.size + n > self.limit:
+            raise UploadTooLargeError(self.limit)
+        for x in parts:
+            self._hash.update(x)
+        fd = self._fh.fileno()
+        written = os.writev(fd, parts)
+        if written < n:  # a short write: finish the rest the slow way
+            rest = b"".join(parts)[written:]
+            while rest:
+                rest = rest[os.write(fd, rest):]
+        self.size += n
+
+    @property
+    def sha256(self) -> str:
+        return self._hash.hexdigest()
+
+    def close(self) -> None:
+        if not self._fh.closed:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self._fh.close()
+
+    def discard(self) -> None:
+        if not self._fh.closed:
+            self._fh.close()
+        self.path.unlink(missing_ok=True)
+
+
+class Storage:
+    """The storage root and its layout. Creates its folders on first use."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).resolve()
+        for sub in ("tmp", "tus", "originals", "derived"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+
+    # ---------------------------------------------------------------- paths
+    def path(self, key: str) -> Path:
+        """The file of a storage key (a relative path we made). Refuses anything else."""
+        if not _KEY.fullmatch(key) or ".." in key.split("/"):
+            raise ValueError(f"invalid storage key {key!r}")
+        return self.root / key
+
+    @staticmethod
+    def original_key(campaign_id: str, submission_id: str) -> str:
+        return f"originals/{campaign_id}/{submission_id[:2]}/{submission_id}"
+
+    @staticmethod
+    def derived_key(submission_id: str, name: str) -> str:
+        return f"derived/{submission_id}/{name}"
+
+    def tus_path(self, upload_id: str) -> Path:
+        return self.path(f"tus/{upload_id}")
+
+    # ---------------------------------------------------------------- writing
+    def incoming(self, limit: int | None) -> Incoming:
+        return Incoming(self.root / "tmp", limit)
+
+    def commit(self, src: Path, key: str) -> Path:
+        """Move a complete file into place atomically and make it read-only."""
+        dst = self.path(key)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(src, 0o444)
+        os.replace(src, dst)
+        return dst
+
+    def write_derived(self, submission_id: str, name: str, src: Path) -> str:
+        """Copy a derived file (a fixed copy, a thumbnail) in; returns its key."""
+        key = self.derived_key(submission_id, name)
+        dst = self.path(key)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dst.with_name(f".tmp-{os.getpid()}-{dst.name}")
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dst)
+        return key
+
+    def delete(self, key: str) -> None:
+        p = self.path(key)
+        if p.exists():
+            os.chmod(p, 0o644)
+            p.unlink()
+
+    def stray_temporaries(self, older_than_s: float) -> list[Path]:
+        """Files in tmp/ older than ``older_than_s``: left by a server that crashed mid-upload."""
+        import time
+
+        cutoff = time.time() - older_than_s
+        return sorted(p for p in (self.root / "tmp").iterdir() if p.stat().st_mtime < cutoff)

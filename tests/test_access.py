@@ -1,0 +1,115 @@
+"""Receipt tokens and scoped API keys: one submitter cannot read another's submission, a
+reviewer cannot read another campaign's."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from service.access import create_api_key, digest
+from service.campaigns import create_campaign
+from service.models import ApiKey
+
+URL = "/api/campaigns/{}/submissions"
+
+
+def upload(c, campaign, data, name="a.mp4"):
+    r = c.post(URL.format(campaign), params={"name": name}, content=data)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_only_the_receipt_token_reveals_a_submission(live, small_video, square_video):
+    with live.client() as c:
+        a = upload(c, "test-video", small_video.read_bytes())
+        b = upload(c, "test-video", square_video.read_bytes())
+        sub = f"/api/submissions/{a['id']}"
+        assert c.get(sub, params={"token": a["receipt_token"]}).json()["id"] == a["id"]
+        assert c.get(sub, headers={"X-Receipt-Token": a["receipt_token"]}).status_code == 200
+        no = c.get(sub)
+        assert no.status_code == 401 and no.json()["code"] == "receipt_required"
+        other = c.get(sub, params={"token": b["receipt_token"]})
+        assert other.status_code == 404 and other.json()["code"] == "submission_not_found"
+        for path in ("/report", "/file"):
+            assert c.get(sub + path, params={"token": b["receipt_token"]}).status_code == 404
+        assert c.get(f"/api/jobs/{a['job']['id']}", params={"token": b["receipt_token"]}).status_code == 404
+
+
+def test_reviewer_keys_are_scoped_to_campaigns(live, small_video):
+    with live.services.db.session() as s:
+        create_campaign(s, live.services.store, campaign_id="camp-a", profiles=["test-video"])
+        create_campaign(s, live.services.store, campaign_id="camp-b", profiles=["test-video"])
+        _, key_a = create_api_key(s, name="reviewer A", role="reviewer", campaigns=["camp-a"])
+        _, admin = create_api_key(s, name="admin", role="admin", campaigns=["*"])
+    with live.client() as c:
+        in_a = upload(c, "camp-a", small_video.read_bytes())
+        in_b = upload(c, "camp-b", small_video.read_bytes())
+        auth = {"Authorization": f"Bearer {key_a}"}
+        assert c.get(f"/api/submissions/{in_a['id']}", headers=auth).status_code == 200
+        assert c.get(f"/api/submissions/{in_b['id']}", headers=auth).status_code == 404
+        assert [x["id"] for x in c.get("/api/campaigns/camp-a/submissions", headers=auth).json()] == [in_a["id"]]
+        assert c.get("/api/campaigns/camp-b/submissions", headers=auth).json()["code"] == "not_in_scope"
+        assert c.get(f"/api/submissions/{in_b['id']}", headers={"Authorization": f"Bearer {admin}"}).status_code == 200
+        bad = c.get(f"/api/submissions/{in_a['id']}", headers={"Authorization": "Bearer mck_nope"})
+        assert bad.status_code == 401 and bad.json()["code"] == "invalid_key"
+
+
+def test_keys_and_tokens_are_stored_hashed(live, small_video):
+    with live.services.db.session() as s:
+        row, secret = create_api_key(s, name="r", role="reviewer", campaigns=["test-video"])
+    with live.services.db.session() as s:
+        stored = s.get(ApiKey, row.id)
+        assert stored.key_hash == digest(secret) and secret not in stored.key_hash
+    db_bytes = (live.services.settings.data_dir / "mediacheck.db").read_bytes()
+    assert secret.encode() not in db_bytes
+
+
+def test_check_command_does_not_import_the_web_stack():
+    code = (
+        "import sys; from service.cli import build_parser; build_parser(); import service.checker;"
+        "bad=[m for m in ('fastapi','sqlalchemy','rq','redis','uvicorn','starlette') if m in sys.modules];"
+        "print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == ""
+
+
+def test_reviewer_records_a_decision_only_in_scope(live, small_video):
+    from sqlalchemy import select
+
+    from service.models import Decision
+
+    with live.services.db.session() as s:
+        create_campaign(s, live.services.store, campaign_id="camp-c", profiles=["test-video"])
+        _, key_c = create_api_key(s, name="评审 C", role="reviewer", campaigns=["camp-c"])
+        _, key_other = create_api_key(s, name="other", role="reviewer", campaigns=["test-video"])
+    with live.client() as c:
+        sub = upload(c, "camp-c", small_video.read_bytes())
+        url = f"/api/submissions/{sub['id']}/decisions"
+        ok = c.post(url, json={"decision": "accept", "note": "画面清晰"}, headers={"Authorization": f"Bearer {key_c}"})
+        assert ok.status_code == 201 and ok.json()["reviewer"] == "评审 C"
+        assert (
+            c.post(url, json={"decision": "accept"}, headers={"Authorization": f"Bearer {key_other}"}).status_code
+            == 404
+        )
+        assert c.post(url, json={"decision": "maybe"}, headers={"Authorization": f"Bearer {key_c}"}).status_code == 422
+        assert c.post(url + f"?token={sub['receipt_token']}", json={"decision": "accept"}).status_code == 401
+    with live.services.db.session() as s:
+        rows = s.scalars(select(Decision).where(Decision.submission_id == sub["id"])).all()
+        assert [(r.decision, r.note) for r in rows] == [("accept", "画面清晰")]
+
+
+def test_tokens_stay_out_of_access_logs_and_referers(live, small_video):
+    import logging
+
+    from service.logs import RedactTokens
+
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:1", "GET", "/api/submissions/x?token=SECRET&lang=en", "1.1", 200), None)
+    RedactTokens().filter(record)
+    assert "SECRET" not in record.getMessage() and "token=[redacted]&lang=en" in record.getMessage()
+    assert any(isinstance(f, RedactTokens) for f in logging.getLogger("uvicorn.access").filters)
+    with live.client() as c:
+        body = upload(c, "test-video", small_video.read_bytes())
+        page = c.get(body["report_url"] + "&format=html")
+    assert page.headers["referrer-policy"] == "no-referrer"

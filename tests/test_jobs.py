@@ -1,0 +1,251 @@
+"""Jobs: the RQ path against a real Redis (database 13, flushed before and after) with a
+real worker process and a burst SimpleWorker; failure reasons in the database; timeouts
+derived from the media; throttled progress."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from redis import Redis
+
+from service.jobs import BASE_TIMEOUT_S, Progress, create_job, job_timeout
+from service.models import Job, Submission
+from tests.server import live_server
+
+REDIS_URL = "redis://127.0.0.1:6379/13"
+URL = "/api/campaigns/test-video/submissions"
+
+
+@pytest.fixture
+def redis_db():
+    conn = Redis.from_url(REDIS_URL)
+    try:
+        conn.ping()
+    except Exception:
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+    conn.close()
+
+
+@pytest.fixture
+def rq_settings(service_settings, redis_db):
+    from dataclasses import replace
+
+    return replace(service_settings, redis_url=REDIS_URL, queue_name="mediacheck-test")
+
+
+def worker_env(settings) -> dict[str, str]:
+    return {
+        **os.environ,
+        "MEDIACHECK_REDIS_URL": settings.redis_url,
+        "MEDIACHECK_DATA_DIR": str(settings.data_dir),
+        "MEDIACHECK_PROFILES_DIR": str(settings.profiles_dir),
+        "MEDIACHECK_QUEUE": settings.queue_name,
+    }
+
+
+def test_upload_is_checked_by_a_separate_worker_process(rq_settings, small_video):
+    from rq.job import Job as RqJob
+
+    with live_server(rq_settings) as live:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "worker"],
+            env=worker_env(rq_settings),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            with live.client() as c:
+                r = c.post(URL, params={"name": "w.mp4"}, content=small_video.read_bytes())
+                assert r.status_code == 201, r.text
+                body = r.json()
+                job = c.get(body["links"]["job"]).json()
+                ready = c.get("/readyz").json()
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            _, err = worker.communicate(timeout=30)
+    assert body["verdict"] == "pass"
+    assert ready["checks"]["redis"] == "ok" and ready["jobs"] == "rq"
+    assert job["backend"] == "rq" and job["state"] == "finished" and job["result"]["verdict"] == "pass"
+    rq_job = RqJob.fetch(job["id"], connection=Redis.from_url(REDIS_URL))
+    assert rq_job.worker_name and rq_job.timeout == job["timeout_s"] > 180 - BASE_TIMEOUT_S
+    assert b"Traceback" not in err
+
+
+def test_burst_simple_worker_and_202_while_queued(rq_settings, small_video):
+    from dataclasses import replace
+
+    from rq import Queue, SimpleWorker
+
+    from workers.tasks import Context, use_context
+
+    settings = replace(rq_settings, check_wait_s=0.3)
+    with live_server(settings) as live, live.client() as c:
+        r = c.post(URL, params={"name": "q.mp4"}, content=small_video.read_bytes())
+        assert r.status_code == 202 and r.json()["job"]["state"] == "queued"
+        body = r.json()
+        assert c.get(body["links"]["self"]).json()["verdict"] is None
+        conn = Redis.from_url(REDIS_URL)
+        q = Queue(settings.queue_name, connection=conn)
+        assert q.count == 1
+        use_context(
+            Context(
+                settings=settings,
+                db=live.services.db,
+                storage=live.services.storage,
+                store=live.services.store,
+            )
+        )
+        try:
+            SimpleWorker([q], connection=conn).work(burst=True)
+        finally:
+            use_context(None)
+        after = c.get(body["links"]["self"]).json()
+        metrics = c.get("/metrics").text
+    assert after["verdict"] == "pass" and after["status"] == "checked"
+    assert "mediacheck_queue_depth 0.0" in metrics
+
+
+def test_failure_reason_is_stored_after_retries(rq_settings):
+    from rq import SimpleWorker
+
+    from service.database import Database, migrate
+    from service.jobs import RqQueue
+    from service.profiles import ProfileStore
+    from service.storage import Storage
+    from workers.tasks import Context, use_context
+
+    db = Database(rq_settings.db_url)
+    migrate(db.engine)
+    ctx = Context(
+        settings=rq_settings,
+        db=db,
+        storage=Storage(rq_settings.storage_dir),
+        store=ProfileStore(rq_settings.profiles_dir),
+    )
+    with db.session() as s:
+        s.add(
+            Submission(
+                id="s" * 32,
+                campaign_id="test-video",
+                profile_id="test-video",
+                file_name="gone.mp4",
+                size_bytes=1,
+                sha256="0" * 64,
+                storage_key="originals/test-video/ss/" + "s" * 32,
+                receipt_hash="1" * 64,
+            )
+        )
+        s.flush()
+        job = create_job(s, kind="nonexistent-kind", submission_id="s" * 32, timeout_s=60, retries=1, backend="rq")
+    queue = RqQueue(REDIS_URL, rq_settings.queue_name)
+    queue.enqueue(job.id, timeout_s=60, retries=1)
+    use_context(ctx)
+    try:
+        SimpleWorker([queue.queue], connection=queue.connection).work(burst=True)
+    finally:
+        use_context(None)
+        queue.shutdown()
+    with db.session() as s:
+        row = s.get(Job, job.id)
+        assert row.state == "failed" and row.attempts == 2
+        assert "nonexistent-kind" in row.error["detail"] and row.error["message"]["zh-CN"]
+
+
+def test_timeout_grows_with_the_media():
+    assert job_timeout("transcode", duration_s=300) > 180 * 5  # RQ's 180 s default would kill it
+    assert job_timeout("transcode", duration_s=600) > job_timeout("transcode", duration_s=300)
+    assert job_timeout("check", size_bytes=300 * 2**20) >= BASE_TIMEOUT_S + 15
+
+
+def test_progress_is_written_at_most_once_a_second():
+    saved: list[float] = []
+    p = Progress(saved.append, interval=1.0)
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 0.3:
+        p(0.5)
+    p(0.9, force=True)
+    assert saved == [0.5, 0.9]
+
+
+def test_inprocess_backend_when_no_redis(live, small_video):
+    assert live.services.queue.backend == "inprocess"
+    with live.client() as c:
+        r = c.post(URL, params={"name": "i.mp4"}, content=small_video.read_bytes())
+        assert c.get(r.json()["links"]["job"]).json()["backend"] == "inprocess"
+        ready = c.get("/readyz").json()
+    assert ready["status"] == "ready" and "redis" not in ready["checks"]
+
+
+def test_a_new_job_kind_runs_through_the_same_api(live):
+    """How the transcoder plugs in: register a task by kind, submit, read it at /api/jobs/{id}."""
+    from service.access import create_api_key
+    from service.jobs import submit_job
+    from workers.tasks import TASKS, task
+
+    @task("test-steps")
+    def steps(ctx, job, progress):
+        for i in range(3):
+            progress((i + 1) / 3, force=True)
+        return {"steps": 3, "params": job.params}
+
+    try:
+        job_id = submit_job(
+            live.services.db,
+            live.services.queue,
+            kind="test-steps",
+            submission_id=None,
+            params={"x": 1},
+            duration_s=300,
+        )
+        with live.services.db.session() as s:
+            _, admin = create_api_key(s, name="a", role="admin", campaigns=["*"])
+            _, reviewer = create_api_key(s, name="r", role="reviewer", campaigns=["test-video"])
+        with live.client() as c:
+            for _ in range(100):
+                job = c.get(f"/api/jobs/{job_id}", headers={"Authorization": f"Bearer {admin}"}).json()
+                if job["state"] == "finished":
+                    break
+                time.sleep(0.05)
+            hidden = c.get(f"/api/jobs/{job_id}", headers={"Authorization": f"Bearer {reviewer}"})
+    finally:
+        TASKS.pop("test-steps", None)
+    assert job["state"] == "finished" and job["result"] == {"steps": 3, "params": {"x": 1}}
+    assert job["progress"] == 1.0 and job["timeout_s"] == job_timeout("test-steps", duration_s=300)
+    assert hidden.status_code == 404
+
+
+def test_refusal_happens_in_the_worker_even_after_a_202(rq_settings, small_photo):
+    """A photo sent to a video campaign is refused by the check itself, not only by the waiting request."""
+    from dataclasses import replace
+
+    from rq import Queue, SimpleWorker
+
+    from workers.tasks import Context, use_context
+
+    settings = replace(rq_settings, check_wait_s=0.1)
+    with live_server(settings) as live:
+        with live.client() as c:
+            r = c.post(URL, params={"name": "p.jpg"}, content=small_photo.read_bytes())
+            assert r.status_code == 202
+            conn = Redis.from_url(REDIS_URL)
+            use_context(
+                Context(
+                    settings=settings, db=live.services.db, storage=live.services.storage, store=live.services.store
+                )
+            )
+            try:
+                SimpleWorker([Queue(settings.queue_name, connection=conn)], connection=conn).work(burst=True)
+            finally:
+                use_context(None)
+            after = c.get(r.json()["links"]["self"]).json()
+            gone = c.get(r.json()["links"]["file"])
+        originals = [p for p in (live.services.storage.root / "originals").rglob("*") if p.is_file()]
+    assert after["status"] == "refused" and gone.status_code == 410 and originals == []

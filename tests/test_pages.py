@@ -1,0 +1,255 @@
+"""The submitter pages in real headless Chromium (Debian's /usr/bin/chromium driven by
+Playwright): rules in plain words, the browser's pre-check, a resumable upload that survives
+a broken connection, and the report in Chinese (English by the switch). Screenshots go to
+$MEDIACHECK_SCREENSHOTS (default .cache/screenshots) to look at."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from service.models import Submission
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SHOTS = Path(
+    os.environ.get("MEDIACHECK_SCREENSHOTS") or Path(__file__).resolve().parent.parent / ".cache" / "screenshots"
+)
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1000, "height": 900})
+    pg = ctx.new_page()
+    yield pg
+    ctx.close()
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_compliant_video_passes_from_the_page(live, page, small_video):
+    page.goto(f"{live.url}/c/test-video")
+    page.wait_for_selector("#rules li")
+    assert page.inner_text("h1") == "测试视频活动"
+    assert "时长" in page.inner_text("#rules")
+    page.set_input_files("#file", str(small_video))
+    page.wait_for_selector("#precheck-ok:not([hidden])")
+    page.click("#upload")
+    page.wait_for_url("**/api/submissions/*/report?*format=html*", timeout=30_000)
+    assert page.get_attribute("#verdict", "data-verdict") == "pass"
+    assert page.inner_text("#verdict") == "通过"
+    shot(page, "report-pass-zh")
+
+
+def test_precheck_says_what_is_wrong_before_uploading(live, page, small_video):
+    page.goto(f"{live.url}/c/shanxi-2023-microvideo")
+    page.wait_for_selector("#rules li")
+    page.set_input_files("#file", str(small_video))
+    page.wait_for_selector("#problems li")
+    problems = {li.get_attribute("data-rule"): li.inner_text() for li in page.query_selector_all("#problems li")}
+    assert {"duration", "resolution", "file_size"} <= set(problems)
+    assert "短于要求的 2 分 0 秒" in problems["duration"]
+    assert "1080" in problems["resolution"]
+    assert page.inner_text("#upload") == "仍然上传"
+    shot(page, "upload-precheck-zh")
+
+
+def test_failing_video_report_lists_rules_in_chinese_and_english(live, page, square_video):
+    page.goto(f"{live.url}/c/test-video")
+    page.wait_for_selector("#rules li")
+    page.set_input_files("#file", str(square_video))
+    page.wait_for_selector("#problems li[data-rule=aspect_ratio]")  # 1:1 is seen in the browser
+    page.click("#upload")
+    page.wait_for_url("**/report?*", timeout=30_000)
+    assert page.get_attribute("#verdict", "data-verdict") == "fail"
+    rows = {tr.get_attribute("data-rule"): tr.inner_text() for tr in page.query_selector_all("#checks tbody tr")}
+    assert {"aspect_ratio", "audio_present"} <= set(rows)
+    assert "要求" in page.inner_text("#checks thead") and "16:9" in rows["aspect_ratio"]
+    shot(page, "report-fail-zh")
+    page.click("nav a")
+    page.wait_for_selector("html[lang=en]")
+    assert page.inner_text("#verdict") == "Fail"
+    assert "Expected" in page.inner_text("#checks thead")
+    shot(page, "report-fail-en")
+
+
+def test_upload_survives_a_broken_connection(live, page, small_video):
+    patches: list[str] = []
+
+    def cut_third_patch(route, request):
+        if request.method == "PATCH":
+            patches.append(request.url)
+            if len(patches) == 3:
+                route.abort("connectionreset")
+                return
+        route.continue_()
+
+    page.route("**/files/**", cut_third_patch)
+    page.goto(f"{live.url}/c/test-video?chunk=16384")
+    page.wait_for_selector("#rules li")
+    page.set_input_files("#file", str(small_video))
+    page.wait_for_selector("#precheck-ok:not([hidden])")
+    page.click("#upload")
+    page.wait_for_url("**/report?*", timeout=60_000)
+    assert page.get_attribute("#verdict", "data-verdict") == "pass"
+    assert len(patches) >= 7  # 6 chunks of 16 KiB + the one cut and resent
+    sub_id = page.url.split("/api/submissions/")[1].split("/")[0]
+    with live.services.db.session() as s:
+        sub = s.get(Submission, sub_id)
+    stored = live.services.storage.path(sub.storage_key).read_bytes()
+    assert hashlib.sha256(stored).hexdigest() == hashlib.sha256(small_video.read_bytes()).hexdigest()
+
+
+def test_reloaded_page_resumes_where_it_stopped(live, page, small_video):
+    state = {"allow": 2}
+
+    def stop_after_two(route, request):
+        if request.method == "PATCH":
+            if state["allow"] <= 0:
+                route.abort("connectionreset")
+                return
+            state["allow"] -= 1
+        route.continue_()
+
+    page.route("**/files/**", stop_after_two)
+    page.goto(f"{live.url}/c/test-video?chunk=16384")
+    page.wait_for_selector("#rules li")
+    page.set_input_files("#file", str(small_video))
+    page.wait_for_selector("#precheck-ok:not([hidden])")
+    page.click("#upload")
+    page.wait_for_function("document.getElementById('message').className === 'note'")  # retrying
+    page.unroute("**/files/**")
+    page.goto(f"{live.url}/c/test-video?chunk=16384")  # the person reloads and picks the file again
+    page.wait_for_selector("#rules li")
+    page.set_input_files("#file", str(small_video))
+    page.wait_for_selector("#precheck-ok:not([hidden])")
+    page.click("#upload")
+    page.wait_for_url("**/report?*", timeout=60_000)
+    assert page.get_attribute("#verdict", "data-verdict") == "pass"
+
+
+def test_english_upload_page(live, page):
+    page.goto(f"{live.url}/c/test-video?lang=en")
+    page.wait_for_selector("#rules li")
+    assert page.inner_text("h1") == "Test video campaign"
+    assert page.inner_text("h2") == "Requirements"
+    assert "Duration" in page.inner_text("#rules")
+    shot(page, "upload-en")
+
+
+TUS_JS = Path(__file__).resolve().parent / "browser" / "node_modules" / "tus-js-client" / "dist" / "tus.min.js"
+
+
+@pytest.mark.skipif(not TUS_JS.exists(), reason="run: npm ci --prefix tests/browser")
+def test_tus_js_client_resumes_after_a_broken_connection(live, page, small_video):
+    """The reference browser client (tus-js-client) against our tus server: one PATCH is cut
+    by a connection reset; the client asks the offset, resumes, and the file arrives whole."""
+    import base64
+
+    cut = {"patches": 0}
+
+    def reset_second_patch(route, request):
+        if request.method == "PATCH":
+            cut["patches"] += 1
+            if cut["patches"] == 2:
+                route.abort("connectionreset")
+                return
+        route.continue_()
+
+    page.route("**/files/**", reset_second_patch)
+    page.goto(f"{live.url}/c/test-video")
+    page.add_script_tag(path=str(TUS_JS))
+    data = small_video.read_bytes()
+    result = page.evaluate(
+        """async (b64) => {
+          const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+          const file = new File([bytes], "科普视频.mp4", {type: "video/mp4"});
+          return await new Promise((resolve, reject) => {
+            const up = new tus.Upload(file, {
+              endpoint: "/files/test-video/", chunkSize: 16384, retryDelays: [0, 300, 1000],
+              metadata: {filename: file.name, filetype: file.type},
+              onError: (e) => reject(String(e)),
+              onSuccess: (payload) => resolve({
+                submission: payload.lastResponse.getHeader("Mediacheck-Submission"),
+                verdict: payload.lastResponse.getHeader("Mediacheck-Verdict"),
+                url: up.url,
+              }),
+            });
+            up.start();
+          });
+        }""",
+        base64.b64encode(data).decode(),
+    )
+    assert result["verdict"] == "pass"
+    assert cut["patches"] >= 7  # 6 chunks and the one that was reset
+    with live.services.db.session() as s:
+        sub = s.get(Submission, result["submission"])
+    assert sub.file_name == "科普视频.mp4"
+    stored = live.services.storage.path(sub.storage_key).read_bytes()
+    assert hashlib.sha256(stored).hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+def test_wrong_kind_is_explained_on_the_page(live, page, small_photo):
+    page.goto(f"{live.url}/c/test-video")
+    page.wait_for_selector("#rules li")
+    page.set_input_files("#file", str(small_photo))
+    page.wait_for_selector("#problems li[data-rule=type]")  # .jpg is not among the video endings
+    page.click("#upload")
+    page.wait_for_function("document.getElementById('message').textContent.includes('本活动接受视频')")
+    assert page.inner_text("#message").startswith("上传失败：")
+    shot(page, "upload-wrong-kind-zh")
+
+
+def test_lost_final_answer_still_leads_to_the_report(live, page, small_video):
+    """The server stores the last chunk but its answer never reaches the browser: the page asks
+    the upload's state (HEAD), learns the submission and its receipt, and shows the report."""
+    size = small_video.stat().st_size
+    lost = {"done": False}
+
+    def lose_final_answer(route, request):
+        if request.method == "PATCH" and not lost["done"]:
+            offset = int(request.headers["upload-offset"])
+            if offset + len(request.post_data_buffer or b"") == size:
+                route.fetch()  # the server gets it all and records the submission
+                lost["done"] = True
+                route.abort("connectionreset")
+                return
+        route.continue_()
+
+    page.route("**/files/**", lose_final_answer)
+    page.goto(f"{live.url}/c/test-video?chunk=32768")
+    page.wait_for_selector("#rules li")
+    page.set_input_files("#file", str(small_video))
+    page.wait_for_selector("#precheck-ok:not([hidden])")
+    page.click("#upload")
+    page.wait_for_url("**/report?*", timeout=60_000)
+    assert lost["done"] and page.get_attribute("#verdict", "data-verdict") == "pass"
+    with live.services.db.session() as s:
+        assert s.query(Submission).count() == 1
