@@ -159,7 +159,7 @@ def _cmd_check(args: argparse.Namespace, store: ProfileStore, out: TextIO, head:
     if head is not None:
         check_file = head.wrap(check_file)
     profile = resolve_profile(args.profile, store)
-    gc.freeze()  # what the imports built lives as long as we do: never traverse it (see main)
+    gc.freeze()  # what the imports built lives as long as we do: never traverse it again (see main)
     gc.enable()
     fmt = args.format or ("table" if out.isatty() else "json")
     worst = EXIT_OK
@@ -228,15 +228,17 @@ def _cmd_probe(args: argparse.Namespace, out: TextIO) -> int:
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     args = build_parser().parse_args(argv)
-    head = _HeadStart(args.files[0]) if args.command == "check" else None
-    if "pydantic" not in sys.modules:  # no pydantic plugins here; looking for them costs ~5 ms a run
-        os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    gc.disable()  # the imports allocate ~0.3 M lasting objects: collecting during them wasted ~25 ms
+    head = None
+    if args.command == "check":  # a submitter waits for it: see docs/benchmarks.md
+        head = _HeadStart(args.files[0])
+        if "pydantic" not in sys.modules:  # no pydantic plugins here; looking for them costs 3-25 ms a run
+            os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+        gc.disable()  # the imports allocate ~0.3 M lasting objects: collecting during them cost 30-50 ms
     try:
         return _dispatch(args, out, head)
     finally:
-        gc.enable()
         if head is not None:
+            gc.enable()
             head.close()
 
 

@@ -109,3 +109,17 @@ def test_bad_profile_exits_2_after_the_head_start(video):
     proc = subprocess.run([MEDIACHECK, "check", str(video), "--profile", "no-such-profile"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "unknown profile" in proc.stderr
+
+
+def test_gc_is_back_on_after_every_command(video, capsys):
+    import gc
+
+    from service.cli import main
+
+    assert main(["check", str(video), "--profile", PROFILE, "--format", "json"]) == 1
+    assert gc.isenabled()
+    assert main(["check", str(video), "--profile", "no-such-profile"]) == 2
+    assert gc.isenabled()
+    assert main(["profiles"]) == 0
+    assert gc.isenabled()
+    assert json.loads(capsys.readouterr().out.splitlines()[0])["file"]["name"] == video.name
