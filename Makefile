@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: install system-deps run test lint bench schema clean
+.PHONY: install system-deps run test lint bench schema clean image
 
 system-deps:
 	@missing=""; \
@@ -41,6 +41,13 @@ bench: install
 
 schema: install
 	$(BIN)/python -m service.report > docs/report.schema.json
+
+# The deployable image (docs/operations-container.md). podman needs scripts/podman-setup.sh once.
+CONTAINER ?= $(shell command -v podman >/dev/null && echo podman || echo docker)
+CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
+image:
+	$(CONTAINER) build $(if $(filter podman,$(CONTAINER)),--pull=never --format docker) \
+	  $(if $(wildcard $(CA_BUNDLE)),--secret id=build-ca,src=$(CA_BUNDLE)) -t mediacheck .
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache
