@@ -45,9 +45,10 @@ schema: install
 # The deployable image (docs/operations-container.md). podman needs scripts/podman-setup.sh once.
 CONTAINER ?= $(shell command -v podman >/dev/null && echo podman || echo docker)
 CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
+CA_SECRET := --secret id=build-ca,src=$(CA_BUNDLE)
 image:
 	$(CONTAINER) build $(if $(filter podman,$(CONTAINER)),--pull=never --format docker) \
-	  $(if $(wildcard $(CA_BUNDLE)),--secret id=build-ca,src=$(CA_BUNDLE)) -t mediacheck .
+	  $(if $(wildcard $(CA_BUNDLE)),$(CA_SECRET)) -t mediacheck .
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache
