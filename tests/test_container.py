@@ -132,7 +132,17 @@ def _get(url: str) -> tuple[int, str]:
         return err.code, err.read().decode()
 
 
-def test_image_serves_healthz_and_readyz(image):
+def _post_file(url: str, path: Path) -> tuple[int, dict]:
+    request = urllib.request.Request(url, data=path.read_bytes(), method="POST",
+                                     headers={"Content-Type": "video/mp4"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read() or b"{}")
+
+
+def test_image_serves_health_readiness_and_uploads(image):
     if run_in_image("mediacheck", "serve", "--help").returncode != 0:
         pytest.skip("this tree has no `mediacheck serve` yet")
     port, name = _free_port(), f"mediacheck-test-{uuid.uuid4().hex[:8]}"
@@ -150,9 +160,19 @@ def test_image_serves_healthz_and_readyz(image):
         # SQLite in the data volume, no Redis configured, ffprobe from Debian: ready.
         status, body = _get(f"http://127.0.0.1:{port}/readyz")
         assert status == 200, body
+        assert json.loads(body)["checks"]["ffprobe"] == "ok"
         # The image's own HEALTHCHECK command passes against the running server.
         health = podman("exec", name, *_healthcheck_cmd(image), check=False)
         assert health.returncode == 0, health.stderr
+        # An upload is stored in the data volume and checked by the image's ffprobe.
+        media = ffmpeg_media("container-1080p.mp4", av("1920x1080", seconds=1))
+        status, sub = _post_file(
+            f"http://127.0.0.1:{port}/api/campaigns/shanxi-2023-microvideo/submissions?name=clip.mp4", media)
+        assert status == 201, sub
+        assert (sub["verdict"], sub["size_bytes"]) == ("fail", media.stat().st_size)
+        size = f"{media.stat().st_size}c"
+        stored = podman("exec", name, "find", "/var/lib/mediacheck", "-type", "f", "-size", size)
+        assert stored.stdout.strip(), "the original is not in the data volume"
     finally:
         podman("rm", "--force", "--volumes", "--time", "3", name, check=False)
 
