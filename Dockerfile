@@ -44,6 +44,7 @@ RUN pip install -q --no-deps --no-build-isolation . \
 
 # Profiles are data: outside the package, found through MEDIACHECK_PROFILES_DIR.
 COPY profiles /opt/mediacheck/profiles
+COPY scripts/container-health.py /usr/local/bin/mediacheck-health
 
 RUN useradd --uid 10001 --user-group --no-create-home --home-dir /var/lib/mediacheck --shell /usr/sbin/nologin mediacheck \
  && install -d -o mediacheck -g mediacheck -m 0750 /var/lib/mediacheck
@@ -56,8 +57,8 @@ USER mediacheck
 
 EXPOSE 8000
 # Needs `podman build --format docker` (the OCI image format has no HEALTHCHECK); docker keeps it anyway.
-HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["/opt/mediacheck/venv/bin/python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
+# Workers override it with `mediacheck-health worker` (docker-compose.yml).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["mediacheck-health"]
 # tini as PID 1 forwards signals and reaps orphaned ffmpeg processes.
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["mediacheck", "serve", "--host", "0.0.0.0", "--port", "8000"]

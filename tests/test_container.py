@@ -82,11 +82,19 @@ def test_image_runs_as_the_mediacheck_user_with_a_writable_data_volume(image_con
     assert "/var/lib/mediacheck" in config["Volumes"]
     assert "8000/tcp" in config["ExposedPorts"]
     assert config["Cmd"] == ["mediacheck", "serve", "--host", "0.0.0.0", "--port", "8000"]
-    assert "/healthz" in " ".join(image_config["Healthcheck"]["Test"])
+    assert image_config["Healthcheck"]["Test"] == ["CMD", "mediacheck-health"]
 
     done = run_in_image("sh", "-c", "id -u && touch /var/lib/mediacheck/probe && echo $MEDIACHECK_DATA_DIR")
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [str(IMAGE_UID), "/var/lib/mediacheck"]
+
+
+def test_health_check_fails_when_nothing_serves(image):
+    done = run_in_image("mediacheck-health")
+    assert done.returncode == 1
+    assert "127.0.0.1:8000/healthz" in done.stderr
+    done = run_in_image("mediacheck-health", "worker")
+    assert (done.returncode, done.stderr.strip()) == (1, "unhealthy: MEDIACHECK_REDIS_URL is not set")
 
 
 def test_image_lists_the_shipped_profiles(image):
