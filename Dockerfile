@@ -49,7 +49,8 @@ COPY scripts/container-health.py /usr/local/bin/mediacheck-health
 RUN useradd --uid 10001 --user-group --no-create-home --home-dir /var/lib/mediacheck --shell /usr/sbin/nologin mediacheck \
  && install -d -o mediacheck -g mediacheck -m 0750 /var/lib/mediacheck
 ENV MEDIACHECK_PROFILES_DIR=/opt/mediacheck/profiles \
-    MEDIACHECK_DATA_DIR=/var/lib/mediacheck
+    MEDIACHECK_DATA_DIR=/var/lib/mediacheck \
+    LANG=C.UTF-8
 # Uploads, derived files (and the SQLite database when no MEDIACHECK_DATABASE_URL is given).
 VOLUME ["/var/lib/mediacheck"]
 WORKDIR /var/lib/mediacheck

@@ -108,11 +108,11 @@ def test_image_lists_the_shipped_profiles(image):
 def test_image_checks_a_file_as_the_host_does(image):
     media = ffmpeg_media("container-1080p.mp4", av("1920x1080", seconds=1))
     done = run_in_image("mediacheck", "check", "--profile", "shanxi-2023-microvideo", "--format", "json",
-                        "/media/clip.mp4", mounts={media: "/media/clip.mp4"})
+                        "/media/科普视频.mp4", mounts={media: "/media/科普视频.mp4"})
     assert done.returncode == 1, done.stderr  # exit 1: the file fails the profile
     report = json.loads(done.stdout.splitlines()[0])
     statuses = {c["rule"]: c["status"] for c in report["checks"]}
-    assert report["verdict"] == "fail"
+    assert (report["verdict"], report["file"]["name"]) == ("fail", "科普视频.mp4")
     assert statuses["resolution"] == "pass"
     assert statuses["duration"] == "fail"  # one second, two to five minutes asked
     assert statuses["file_size"] == "fail"
@@ -120,7 +120,7 @@ def test_image_checks_a_file_as_the_host_does(image):
     assert report["file"]["sha256"] is not None
 
     host = check_file(media, ProfileStore(DEFAULT_PROFILES_DIR).get("shanxi-2023-microvideo"),
-                      display_name="clip.mp4")
+                      display_name="科普视频.mp4")
     assert report["verdict"] == host.verdict
     assert statuses == {c.rule: c.status for c in host.checks}
     assert report["file"]["sha256"] == host.file.sha256
