@@ -15,6 +15,8 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -150,39 +152,64 @@ def _post_file(url: str, path: Path) -> tuple[int, dict]:
         return err.code, json.loads(err.read() or b"{}")
 
 
-def test_image_serves_health_readiness_and_uploads(image):
+@pytest.fixture(scope="module")
+def serves(image):
     if run_in_image("mediacheck", "serve", "--help").returncode != 0:
         pytest.skip("this tree has no `mediacheck serve` yet")
+    return image
+
+
+@contextmanager
+def served(image: str, env: dict[str, str] | None = None) -> Iterator[tuple[str, str]]:
+    """The image's default command in a detached container; yields (base URL, container name)
+    once /healthz answers."""
     port, name = _free_port(), f"mediacheck-test-{uuid.uuid4().hex[:8]}"
-    podman("run", "--detach", "--rm", "--name", name, "--no-healthcheck",
+    options = [f"--env={k}={v}" for k, v in (env or {}).items()]
+    podman("run", "--detach", "--rm", "--name", name, "--no-healthcheck", *options,
            "--publish", f"127.0.0.1:{port}:8000", image)
     try:
         deadline, status = time.monotonic() + SERVE_START_TIMEOUT_S, 0
         while time.monotonic() < deadline:
             try:
-                status, body = _get(f"http://127.0.0.1:{port}/healthz")
+                status, _ = _get(f"http://127.0.0.1:{port}/healthz")
                 break
             except (ConnectionError, urllib.error.URLError, TimeoutError):
                 time.sleep(0.5)
         assert status == 200, podman("logs", name, check=False).stderr[-3000:]
+        yield f"http://127.0.0.1:{port}", name
+    finally:
+        podman("rm", "--force", "--volumes", "--time", "3", name, check=False)
+
+
+def test_image_serves_health_readiness_and_uploads(serves):
+    with served(serves) as (url, name):
         # SQLite in the data volume, no Redis configured, ffprobe from Debian: ready.
-        status, body = _get(f"http://127.0.0.1:{port}/readyz")
+        status, body = _get(f"{url}/readyz")
         assert status == 200, body
         assert json.loads(body)["checks"]["ffprobe"] == "ok"
         # The image's own HEALTHCHECK command passes against the running server.
-        health = podman("exec", name, *_healthcheck_cmd(image), check=False)
+        health = podman("exec", name, *_healthcheck_cmd(serves), check=False)
         assert health.returncode == 0, health.stderr
         # An upload is stored in the data volume and checked by the image's ffprobe.
         media = ffmpeg_media("container-1080p.mp4", av("1920x1080", seconds=1))
-        status, sub = _post_file(
-            f"http://127.0.0.1:{port}/api/campaigns/shanxi-2023-microvideo/submissions?name=clip.mp4", media)
+        upload = f"{url}/api/campaigns/shanxi-2023-microvideo/submissions?name=clip.mp4"
+        status, sub = _post_file(upload, media)
         assert status == 201, sub
         assert (sub["verdict"], sub["size_bytes"]) == ("fail", media.stat().st_size)
         size = f"{media.stat().st_size}c"
         stored = podman("exec", name, "find", "/var/lib/mediacheck", "-type", "f", "-size", size)
         assert stored.stdout.strip(), "the original is not in the data volume"
-    finally:
-        podman("rm", "--force", "--volumes", "--time", "3", name, check=False)
+
+
+def test_unreachable_redis_makes_the_api_unready_but_alive(serves):
+    with served(serves, {"MEDIACHECK_REDIS_URL": "redis://127.0.0.1:1/0"}) as (url, name):
+        status, body = _get(f"{url}/readyz")
+        assert status == 503, body
+        checks = json.loads(body)["checks"]
+        assert checks["redis"].startswith("error: ")
+        assert (checks["database"], checks["ffprobe"]) == ("ok", "ok")
+        # Liveness stays green: the engine must not restart the API for an outage elsewhere.
+        assert podman("exec", name, *_healthcheck_cmd(serves), check=False).returncode == 0
 
 
 def _healthcheck_cmd(image: str) -> list[str]:
