@@ -47,7 +47,8 @@ COPY profiles /opt/mediacheck/profiles
 COPY scripts/container-health.py /usr/local/bin/mediacheck-health
 
 RUN useradd --uid 10001 --user-group --no-create-home --home-dir /var/lib/mediacheck --shell /usr/sbin/nologin mediacheck \
- && install -d -o mediacheck -g mediacheck -m 0750 /var/lib/mediacheck
+ && install -d -o mediacheck -g mediacheck -m 0750 /var/lib/mediacheck \
+ && chmod 0755 /usr/local/bin/mediacheck-health
 ENV MEDIACHECK_PROFILES_DIR=/opt/mediacheck/profiles \
     MEDIACHECK_DATA_DIR=/var/lib/mediacheck \
     LANG=C.UTF-8
