@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: install system-deps run test lint bench schema clean image
+.PHONY: install system-deps run test lint bench schema clean
 
 system-deps:
 	@missing=""; \
@@ -46,6 +46,7 @@ schema: install
 CONTAINER ?= $(shell command -v podman >/dev/null && echo podman || echo docker)
 CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 CA_SECRET := --secret id=build-ca,src=$(CA_BUNDLE)
+.PHONY: image
 image:
 	$(CONTAINER) build $(if $(filter podman,$(CONTAINER)),--pull=never --format docker) \
 	  $(if $(wildcard $(CA_BUNDLE)),$(CA_SECRET)) -t mediacheck .
