@@ -63,5 +63,14 @@ bench-deep: install
 schema: install
 	$(BIN)/python -m service.report > docs/report.schema.json
 
+# The deployable image (docs/operations-container.md). podman needs scripts/podman-setup.sh once.
+CONTAINER ?= $(shell command -v podman >/dev/null && echo podman || echo docker)
+CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
+CA_SECRET := --secret id=build-ca,src=$(CA_BUNDLE)
+.PHONY: image
+image:
+	$(CONTAINER) build $(if $(filter podman,$(CONTAINER)),--pull=never --format docker) \
+	  $(if $(wildcard $(CA_BUNDLE)),$(CA_SECRET)) -t mediacheck .
+
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache
