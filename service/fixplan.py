@@ -1,0 +1,545 @@
+"""Plan a fix. Pure: the facts of a file, its checks and the profile in, a ``FixPlan`` out:
+what to do (remux only, re-encode, convert a photo), what the output must look like
+(frame, picture, frame rate, codecs, bitrate chosen from the size window), and why a
+failure cannot be fixed. The transcoder (``service/transcode.py``) only carries it out.
+
+Policy (docs/fixing.md):
+- Remux when that suffices (container, faststart): streams are copied, nothing is re-encoded.
+- Otherwise H.264 High yuv420p + AAC-LC 48 kHz in MP4; rotation baked in, square pixels,
+  aspect changed by padding (or cropping), interlaced pictures deinterlaced, VFR made CFR.
+- Size window: aim at ``size_target`` of the window (the middle), read with both readings
+  of 兆 so the result is never ambiguous; constant bitrate with filler guarantees the minimum.
+- Never invent: duration, missing audio and low resolution (unless upscaling is allowed, and
+  then the plan says "upscaled") are reasons, not steps.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .checks import Check
+from .facts import MediaFacts
+from .profiles import FixSpec, KindSpec, Profile, ResolutionRule, SizeRule
+
+Mode = Literal["none", "remux", "reencode", "image", "unfixable"]
+
+CONTAINER_OVERHEAD = 0.02
+"""Bytes beyond the nominal bitrate (MP4 index, SEI, HRD filler granularity), as a fraction."""
+
+MIN_BITS_PER_PIXEL = 0.01
+"""Below this video bitrate per pixel and frame the picture breaks up: the size rule is then unfixable."""
+
+MAX_VIDEO_BITRATE = 100_000_000
+"""Highest video bitrate the fixer will use to reach a minimum size (H.264 High level 5.1 limits)."""
+
+WIDE_WINDOW_CAP = 2.0
+"""In a window whose maximum is far above its minimum, aim no higher than this multiple of the minimum."""
+
+MP4_VIDEO_CODECS = frozenset({"h264", "hevc", "mpeg4", "av1"})
+"""Video codecs that can be stream-copied into MP4."""
+
+MP4_AUDIO_CODECS = frozenset({"aac", "mp3", "alac", "ac3", "eac3", "opus"})
+"""Audio codecs that can be stream-copied into MP4."""
+
+STANDARD_FPS = (Fraction(24000, 1001), Fraction(24), Fraction(25), Fraction(30000, 1001), Fraction(30),
+                Fraction(50), Fraction(60000, 1001), Fraction(60))
+"""Frame rates a variable-rate recording is snapped to when made constant."""
+
+_REMUX_RULES = frozenset({"container", "faststart"})
+_AUDIO_RULES = frozenset({"audio_codec"})
+
+
+class FixStep(BaseModel):
+    """One thing the fix does, and the rules it answers."""
+
+    model_config = ConfigDict(frozen=True)
+
+    action: str
+    rules: tuple[str, ...] = ()
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class Reason(BaseModel):
+    """Why a failure cannot be fixed (bilingual)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rule: str
+    message: dict[str, str]
+
+
+class Loudnorm(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    integrated: float
+    true_peak: float
+    loudness_range: float
+
+
+class VideoTarget(BaseModel):
+    """What the output of a video fix must be."""
+
+    model_config = ConfigDict(frozen=True)
+
+    container: Literal["mp4", "mov"] = "mp4"
+    copy_video: bool = False
+    width: int | None = None
+    height: int | None = None
+    picture_width: int | None = Field(None, description="the source picture, scaled, inside the frame")
+    picture_height: int | None = None
+    fit: Literal["pad", "crop"] = "pad"
+    scale: bool = False
+    upscaled: bool = False
+    deinterlace: bool = False
+    fps: str | None = Field(None, description="constant output rate (rational); None keeps the source's")
+    preset: str = "fast"
+    rate_control: Literal["copy", "cbr", "two_pass", "capped_crf", "crf"] = "copy"
+    video_bitrate: int | None = None
+    crf: int | None = None
+    audio: Literal["aac", "copy", "none"] = "copy"
+    audio_bitrate: int | None = None
+    sample_rate: int | None = None
+    loudnorm: Loudnorm | None = None
+    target_bytes: int | None = None
+    min_bytes: int | None = None
+    max_bytes: int | None = None
+
+
+class ImageTarget(BaseModel):
+    """What the output of a photo fix must be."""
+
+    model_config = ConfigDict(frozen=True)
+
+    format: Literal["jpeg", "png"]
+    width: int
+    height: int
+    exif_transpose: bool = True
+    to_rgb: bool = False
+    quality: int = 90
+    dpi: float | None = None
+    max_bytes: int | None = None
+    upscaled: bool = False
+
+
+class FixPlan(BaseModel):
+    """The whole plan. ``mode`` is ``none`` when nothing needs fixing and ``unfixable``
+    when a required failure cannot be fixed (``unfixable`` says why)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    mode: Mode
+    steps: tuple[FixStep, ...] = ()
+    video: VideoTarget | None = None
+    image: ImageTarget | None = None
+    unfixable: tuple[Reason, ...] = ()
+    notes: tuple[dict[str, str], ...] = ()
+    duration_s: float | None = None
+
+    @property
+    def fixable(self) -> bool:
+        return self.mode in ("remux", "reencode", "image")
+
+    def actions(self) -> list[str]:
+        return [s.action for s in self.steps]
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def even(x: float) -> int:
+    """The nearest even integer ≥ 2 (yuv420p needs even dimensions)."""
+    return max(2, int(round(x / 2.0)) * 2)
+
+
+def size_window(rule: SizeRule | None) -> tuple[int | None, int | None]:
+    """The byte window that passes under both readings of 兆 (so the result is never ambiguous)."""
+    if rule is None:
+        return None, None
+    if rule.about is not None:
+        pct = float((rule.tolerance or "0%").strip()[:-1]) / 100
+        readings = [rule.about.bytes] + ([rule.about.alt_bytes] if rule.about.alt_bytes else [])
+        return max(int(b * (1 - pct)) for b in readings), min(int(b * (1 + pct)) for b in readings)
+    lo = max(rule.min.bytes, rule.min.alt_bytes or 0) if rule.min else None
+    hi = min(rule.max.bytes, rule.max.alt_bytes or rule.max.bytes) if rule.max else None
+    return lo, hi
+
+
+def target_bytes(lo: int | None, hi: int | None, position: float) -> int | None:
+    """Where to aim inside the window: ``position`` of the way from min to max, capped at
+    WIDE_WINDOW_CAP × min; 90% of a lone maximum; 110% of a lone minimum."""
+    if lo is not None and hi is not None:
+        return int(min(lo + position * (hi - lo), max(lo * WIDE_WINDOW_CAP, lo + 0.1 * (hi - lo))))
+    if hi is not None:
+        return int(hi * 0.9)
+    if lo is not None:
+        return int(lo * 1.1)
+    return None
+
+
+def video_bitrate_for(total_bytes: int, duration_s: float, audio_bps: int) -> int:
+    """The video bitrate that makes a file of ``total_bytes`` (container overhead included)."""
+    return int(total_bytes * 8 / duration_s / (1 + CONTAINER_OVERHEAD)) - audio_bps
+
+
+def corrected_bitrate(bitrate: int, audio_bps: int, got_bytes: int, want_bytes: int) -> int:
+    """After an attempt landed at ``got_bytes``, the bitrate that should land at ``want_bytes``
+    (the audio part stays as it was)."""
+    total = bitrate + audio_bps
+    return max(1, int(total * want_bytes / max(1, got_bytes)) - audio_bps)
+
+
+def snap_fps(fps: float) -> Fraction:
+    """The standard rate nearest ``fps`` (within 5%), else ``fps`` rounded to 1/1000."""
+    best = min(STANDARD_FPS, key=lambda f: abs(float(f) - fps))
+    if abs(float(best) - fps) <= 0.05 * fps:
+        return best
+    return Fraction(round(fps * 1000), 1000)
+
+
+def _oriented(long_e: int, short_e: int, orientation: str) -> tuple[int, int]:
+    return (short_e, long_e) if orientation == "portrait" else (long_e, short_e)
+
+
+def _msg(zh: str, en: str) -> dict[str, str]:
+    return {"zh-CN": zh, "en": en}
+
+
+# ------------------------------------------------------------------ planning
+
+
+def plan_fix(facts: MediaFacts, checks: list[Check], profile: Profile) -> FixPlan:
+    """The plan for one file: from its failed (and warned) checks, its facts and the profile."""
+    open_checks = [c for c in checks if c.status in ("fail", "warn")]
+    if not open_checks:
+        return FixPlan(kind=facts.kind, mode="none", duration_s=facts.duration_s)
+    spec = profile.kinds.get(facts.kind)  # type: ignore[call-overload]
+    if facts.kind not in ("video", "image") or spec is None:
+        return FixPlan(kind=facts.kind, mode="unfixable", unfixable=(Reason(rule="media_kind", message=_msg(
+            "只能自动修复视频和照片。", "Only videos and photos can be fixed automatically.")),))
+    fix = spec.fix or FixSpec()
+    reasons: list[Reason] = []
+    notes: list[dict[str, str]] = []
+    for c in open_checks:
+        if c.fixable or c.rule == "resolution":  # resolution is decided by the geometry below
+            continue
+        if c.status == "fail":
+            reasons.append(Reason(rule=c.rule, message=c.message))
+        else:
+            notes.append(_msg(f"未修复（建议项）：{c.message['zh-CN']}", f"Not fixed (recommendation): {c.message['en']}"))
+    if facts.kind == "image":
+        return _plan_image(facts, open_checks, spec, fix, reasons, notes)
+    return _plan_video(facts, open_checks, spec, fix, reasons, notes)
+
+
+def _upscale_allowed(spec: KindSpec, fix: FixSpec) -> bool:
+    if fix.upscale_allowed is not None:
+        return fix.upscale_allowed
+    return bool(spec.resolution and spec.resolution.upscale_allowed)
+
+
+def _bounds_scale(long_e: float, short_e: float, rule: ResolutionRule | None, extra_max: int | None = None
+                  ) -> float:
+    """The uniform factor that brings a frame inside the resolution rule's bounds (1 = none)."""
+    up, down = 1.0, 1.0
+    if rule is not None:
+        for b in (rule.min, rule.exact):
+            if b is not None:
+                up = max(up, b.short_edge / short_e, (b.long_edge or 0) / long_e)
+        if rule.min_short_edge:
+            up = max(up, rule.min_short_edge / short_e)
+        if rule.min_long_edge:
+            up = max(up, rule.min_long_edge / long_e)
+        if rule.max is not None:
+            down = min(down, rule.max.short_edge / short_e, (rule.max.long_edge or long_e) / long_e)
+    if extra_max:
+        down = min(down, extra_max / long_e)
+    return up if up > 1.0 else down
+
+
+def _geometry(facts: MediaFacts, spec: KindSpec, fix: FixSpec) -> dict[str, Any]:
+    """Frame W×H, picture pw×ph inside it, and whether that upscales, for a re-encode."""
+    dw, dh = facts.width or 0, facts.height or 0
+    src_o = facts.orientation or "landscape"
+    out_o = src_o
+    if spec.orientation is not None and src_o not in spec.orientation.allowed:
+        out_o = spec.orientation.allowed[0]
+    src_aspect = dw / dh
+    exact = fix.target_resolution or (spec.resolution.exact if spec.resolution else None)
+    if exact is not None and exact.long_edge:
+        w, h = _oriented(exact.long_edge, exact.short_edge, out_o)
+        aspect = w / h
+    else:
+        aspect = src_aspect
+        rule = spec.aspect_ratio
+        if rule is not None:
+            matches = any(abs(src_aspect - r.value) <= rule.tolerance * r.value for r in rule.allowed)
+            if out_o != src_o or not matches:
+                fitting = [r.value for r in rule.allowed if (r.value >= 1) == (out_o != "portrait")]
+                aspect = min(fitting or [r.value for r in rule.allowed], key=lambda v: abs(v - src_aspect))
+        elif out_o != src_o:
+            aspect = {"landscape": 16 / 9, "portrait": 9 / 16, "square": 1.0}[out_o]
+        # the frame that holds the picture at its own size (pad) or inside it (crop)
+        if (src_aspect > aspect) == (fix.fit == "pad"):
+            w, h = float(dw), dw / aspect
+        else:
+            w, h = dh * aspect, float(dh)
+        if out_o != src_o:  # turned frame: keep the source's short edge as the frame's short edge
+            k = min(dw, dh) / min(w, h)
+            w, h = w * k, h * k
+        k = _bounds_scale(max(w, h), min(w, h), spec.resolution)
+        if exact is not None:  # exact short edge only ("1080p")
+            k = exact.short_edge / min(w, h)
+        w, h = w * k, h * k
+    w_i, h_i = even(w), even(h)
+    s = min(w_i / dw, h_i / dh) if fix.fit == "pad" else max(w_i / dw, h_i / dh)
+    pw, ph = even(dw * s), even(dh * s)
+    if fix.fit == "pad":
+        pw, ph = min(pw, w_i), min(ph, h_i)
+    else:
+        pw, ph = max(pw, w_i), max(ph, h_i)
+    return {"width": w_i, "height": h_i, "picture_width": pw, "picture_height": ph, "factor": s,
+            "upscale": s > 1.001, "orientation": out_o}
+
+
+def _plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix: FixSpec,
+                reasons: list[Reason], notes: list[dict[str, str]]) -> FixPlan:
+    fixable = {c.rule: c for c in open_checks if c.fixable}
+    steps: list[FixStep] = []
+    duration = facts.duration_s or 0.0
+    allowed = spec.container.allowed if spec.container else ("mp4",)
+    container: Literal["mp4", "mov"] | None = "mp4" if "mp4" in allowed else "mov" if "mov" in allowed else None
+    if container is None:
+        reasons.append(Reason(rule="container", message=_msg(
+            f"无法生成所要求的封装格式（{'/'.join(allowed)}），只能输出 MP4/MOV。",
+            f"Cannot write the required container ({'/'.join(allowed)}); only MP4/MOV can be written.")))
+        container = "mp4"
+    reencode = [r for r in fixable if r not in _REMUX_RULES | _AUDIO_RULES]
+    if facts.video_codec not in MP4_VIDEO_CODECS:
+        reencode.append("video_codec")
+    audio_encode = facts.audio_present and (
+        "audio_codec" in fixable or fix.loudnorm or facts.audio_codec not in MP4_AUDIO_CODECS)
+    res = next((c for c in open_checks if c.rule == "resolution" and not c.fixable), None)
+    if res is not None:  # below the rule: only an allowed upscale fixes it
+        if _upscale_allowed(spec, fix):
+            reencode.append("resolution")
+        elif res.status == "fail":
+            reasons.append(Reason(rule="resolution", message=res.message))
+        else:
+            notes.append(_msg(f"未修复（建议项）：{res.message['zh-CN']}", f"Not fixed (recommendation): {res.message['en']}"))
+    geo = _geometry(facts, spec, fix) if facts.width and facts.height else None
+    if geo and geo["upscale"] and reencode and not any(r.rule == "resolution" for r in reasons):
+        if _upscale_allowed(spec, fix):
+            notes.append(_msg(f"已放大：画面从 {facts.width}×{facts.height} 放大到 {geo['picture_width']}×"
+                              f"{geo['picture_height']}（配置允许放大）。",
+                              f"Upscaled: the picture was enlarged from {facts.width}×{facts.height} to "
+                              f"{geo['picture_width']}×{geo['picture_height']} (the profile allows upscaling)."))
+        else:
+            res = next((c for c in open_checks if c.rule == "resolution"), None)
+            reasons.append(Reason(rule="resolution", message=_msg(
+                f"画面 {facts.width}×{facts.height} 低于目标 {geo['width']}×{geo['height']}，不放大低分辨率画面。",
+                f"The picture {facts.width}×{facts.height} is below the target {geo['width']}×{geo['height']}; "
+                "low-resolution pictures are not upscaled.")))
+    if reasons:
+        return FixPlan(kind="video", mode="unfixable", unfixable=tuple(reasons), notes=tuple(notes),
+                       duration_s=facts.duration_s)
+    if not fixable and not reencode and not audio_encode:
+        return FixPlan(kind="video", mode="none", notes=tuple(notes), duration_s=facts.duration_s)
+
+    lo, hi = size_window(spec.file_size)
+    audio_bps = fix.audio_bitrate if facts.audio_present and (reencode or audio_encode) else 0
+    loud = Loudnorm(integrated=fix.loudness, true_peak=fix.true_peak, loudness_range=fix.loudness_range) \
+        if fix.loudnorm and facts.audio_present else None
+    audio_mode: Literal["aac", "copy", "none"] = "none" if not facts.audio_present else \
+        "aac" if (reencode or audio_encode) else "copy"
+    if not reencode:
+        steps.append(FixStep(action="remux", rules=tuple(r for r in fixable if r in _REMUX_RULES),
+                             params={"container": container, "faststart": True}))
+        if audio_mode == "aac":
+            steps.append(FixStep(action="encode_audio", rules=tuple(r for r in fixable if r in _AUDIO_RULES),
+                                 params={"codec": "aac", "bitrate": audio_bps, "sample_rate": 48000}))
+        if loud:
+            steps.append(FixStep(action="loudnorm", params=loud.model_dump()))
+        video = VideoTarget(container=container, copy_video=True, audio=audio_mode,
+                            audio_bitrate=audio_bps or None, sample_rate=48000 if audio_mode == "aac" else None,
+                            loudnorm=loud, min_bytes=lo, max_bytes=hi)
+        return FixPlan(kind="video", mode="remux", steps=tuple(steps), video=video, notes=tuple(notes),
+                       duration_s=facts.duration_s)
+
+    assert geo is not None
+    steps.append(FixStep(action="encode_video", rules=tuple(sorted(set(reencode))),
+                         params={"codec": "h264", "profile": "high", "pixel_format": "yuv420p",
+                                 "preset": fix.preset}))
+    if facts.rotation:
+        steps.append(FixStep(action="rotate", rules=("orientation",) if "orientation" in fixable else (),
+                             params={"degrees_cw": facts.rotation}))
+    deint = facts.scan_type == "interlaced" and (spec.scan_type is None or "interlaced" not in spec.scan_type.allowed)
+    if deint:
+        steps.append(FixStep(action="deinterlace", rules=("scan_type",), params={"filter": "bwdif"}))
+    fps: Fraction | None = None
+    if "frame_rate" in fixable and fixable["frame_rate"].fix is not None:
+        fps = snap_fps(float(fixable["frame_rate"].fix.params.get("fps") or facts.frame_rate_fps or 25))
+        steps.append(FixStep(action="change_frame_rate", rules=("frame_rate",), params={"fps": str(fps)}))
+    if facts.frame_rate_mode == "variable" and (spec.frame_rate_mode is None
+                                                or "variable" not in spec.frame_rate_mode.allowed):
+        fps = fps or snap_fps(facts.frame_rate_fps or 25.0)
+        steps.append(FixStep(action="constant_frame_rate", rules=("frame_rate_mode",), params={"fps": str(fps)}))
+    sar_square = facts.sample_aspect_ratio in (None, "1:1", "0:1")
+    scale = (geo["picture_width"], geo["picture_height"]) != (facts.width, facts.height) or not sar_square
+    geo_rules = tuple(r for r in ("resolution", "aspect_ratio", "orientation") if r in fixable)
+    if scale:
+        steps.append(FixStep(action="upscale" if geo["upscale"] else "scale", rules=geo_rules,
+                             params={"width": geo["picture_width"], "height": geo["picture_height"],
+                                     "square_pixels": True}))
+    if (geo["width"], geo["height"]) != (geo["picture_width"], geo["picture_height"]):
+        steps.append(FixStep(action=fix.fit, rules=geo_rules, params={"width": geo["width"], "height": geo["height"]}))
+
+    rate: Literal["cbr", "two_pass", "capped_crf", "crf"]
+    want = target_bytes(lo, hi, fix.size_target)
+    bitrate: int | None = None
+    size_rules = tuple(r for r in ("file_size", "bitrate") if r in fixable)
+    out_fps = float(fps) if fps else (facts.frame_rate_fps or 25.0)
+    if want is not None and duration > 0:
+        bitrate = video_bitrate_for(want, duration, audio_bps)
+        rate = fix.rate_control if lo is not None else "capped_crf"
+        floor = MIN_BITS_PER_PIXEL * geo["width"] * geo["height"] * out_fps
+        if lo is not None and bitrate > MAX_VIDEO_BITRATE:
+            return _unfixable_size(facts, spec, notes, _msg(
+                f"要达到最小文件大小，{duration:.0f} 秒的视频需要超过 {MAX_VIDEO_BITRATE // 1_000_000} Mbps 的码率："
+                "视频太短，无法靠重新编码满足大小要求。",
+                f"Reaching the minimum size would need more than {MAX_VIDEO_BITRATE // 1_000_000} Mbps for "
+                f"{duration:.0f} s of video: the video is too short to meet the size rule by re-encoding."))
+        if hi is not None and bitrate < floor:
+            return _unfixable_size(facts, spec, notes, _msg(
+                f"最大文件大小对 {duration:.0f} 秒、{geo['width']}×{geo['height']} 的视频太小"
+                f"（只够 {max(bitrate, 0) / 1000:.0f} kbps），压缩后画面会严重失真。",
+                f"The maximum size is too small for {duration:.0f} s at {geo['width']}×{geo['height']} "
+                f"(only {max(bitrate, 0) / 1000:.0f} kbps); the picture would break up."))
+        steps.append(FixStep(action="set_bitrate", rules=size_rules, params={
+            "target_bytes": want, "min_bytes": lo, "max_bytes": hi, "video_bitrate": bitrate,
+            "audio_bitrate": audio_bps, "rate_control": rate, "duration_s": duration}))
+    elif spec.bitrate is not None:
+        bmin, bmax = spec.bitrate.min, spec.bitrate.max
+        total = (bmin + bmax) // 2 if bmin and bmax else int((bmin or 0) * 1.1) or int((bmax or 0) * 0.9)
+        bitrate = max(1, total - audio_bps)
+        rate = "cbr" if bmin else "capped_crf"
+        steps.append(FixStep(action="set_bitrate", rules=size_rules, params={"video_bitrate": bitrate,
+                                                                            "rate_control": rate}))
+    else:
+        rate = "crf"
+    if audio_mode == "aac":
+        steps.append(FixStep(action="encode_audio", rules=tuple(r for r in fixable if r in _AUDIO_RULES),
+                             params={"codec": "aac", "bitrate": audio_bps, "sample_rate": 48000}))
+    if loud:
+        steps.append(FixStep(action="loudnorm", params=loud.model_dump()))
+    steps.append(FixStep(action="faststart", rules=tuple(r for r in fixable if r in _REMUX_RULES),
+                         params={"container": container}))
+    video = VideoTarget(
+        container=container, width=geo["width"], height=geo["height"], picture_width=geo["picture_width"],
+        picture_height=geo["picture_height"], fit=fix.fit, scale=scale, upscaled=geo["upscale"],
+        deinterlace=deint, fps=f"{fps.numerator}/{fps.denominator}" if fps else None, preset=fix.preset,
+        rate_control=rate, video_bitrate=bitrate, crf=fix.crf if rate in ("crf", "capped_crf") else None,
+        audio=audio_mode, audio_bitrate=audio_bps or None, sample_rate=48000 if audio_mode == "aac" else None,
+        loudnorm=loud, target_bytes=want, min_bytes=lo, max_bytes=hi)
+    return FixPlan(kind="video", mode="reencode", steps=tuple(steps), video=video, notes=tuple(notes),
+                   duration_s=facts.duration_s)
+
+
+def _unfixable_size(facts: MediaFacts, spec: KindSpec, notes: list[dict[str, str]],
+                    message: dict[str, str]) -> FixPlan:
+    return FixPlan(kind="video", mode="unfixable", unfixable=(Reason(rule="file_size", message=message),),
+                   notes=tuple(notes), duration_s=facts.duration_s)
+
+
+def _plan_image(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix: FixSpec,
+                reasons: list[Reason], notes: list[dict[str, str]]) -> FixPlan:
+    fixable = {c.rule: c for c in open_checks if c.fixable}
+    w, h = facts.width or 0, facts.height or 0
+    k = _bounds_scale(max(w, h), min(w, h), spec.resolution, fix.max_long_edge) if w and h else 1.0
+    upscaled = k > 1.001
+    if upscaled and not _upscale_allowed(spec, fix):
+        res = next((c for c in open_checks if c.rule == "resolution"), None)
+        if res is not None and res.status == "fail":
+            reasons.append(Reason(rule="resolution", message=res.message))
+        elif res is not None:
+            notes.append(_msg(f"未修复（建议项）：{res.message['zh-CN']}", f"Not fixed (recommendation): {res.message['en']}"))
+        k = 1.0
+        upscaled = False
+    if reasons:
+        return FixPlan(kind="image", mode="unfixable", unfixable=tuple(reasons), notes=tuple(notes))
+    if not fixable and k == 1.0:
+        return FixPlan(kind="image", mode="none", notes=tuple(notes))
+    allowed = spec.image_format.allowed if spec.image_format else ("jpeg", "png")
+    current = facts.image_format or ""
+    fmt: Literal["jpeg", "png"] = "jpeg"
+    if current in ("jpeg", "png") and current in allowed:
+        fmt = current  # type: ignore[assignment]
+    elif "jpeg" not in allowed and "png" in allowed:
+        fmt = "png"
+    steps: list[FixStep] = []
+    if current != fmt:
+        steps.append(FixStep(action="convert_image", rules=("image_format",) if "image_format" in fixable else (),
+                             params={"from": current, "to": fmt}))
+    if facts.exif_orientation not in (None, 1):
+        steps.append(FixStep(action="apply_exif_orientation", params={"orientation": facts.exif_orientation}))
+    to_rgb = "color_mode" in fixable or (fmt == "jpeg" and facts.color_mode not in ("RGB", "L"))
+    if to_rgb:
+        steps.append(FixStep(action="convert_color", rules=("color_mode",) if "color_mode" in fixable else (),
+                             params={"from": facts.color_mode, "to": "RGB (sRGB)"}))
+    tw, th = (max(1, round(w * k)), max(1, round(h * k))) if k != 1.0 else (w, h)
+    if k != 1.0:
+        steps.append(FixStep(action="upscale" if upscaled else "downscale", rules=("resolution",)
+                             if "resolution" in fixable else (), params={"width": tw, "height": th}))
+        if upscaled:
+            notes.append(_msg(f"已放大：照片从 {w}×{h} 放大到 {tw}×{th}（配置允许放大）。",
+                              f"Upscaled: the photo was enlarged from {w}×{h} to {tw}×{th} (the profile allows it)."))
+    dpi = None
+    if "dpi" in fixable and fixable["dpi"].fix is not None:
+        dpi = float(fixable["dpi"].fix.params["dpi"])
+        steps.append(FixStep(action="set_dpi", rules=("dpi",), params={"dpi": dpi}))
+    _, hi = size_window(spec.file_size)
+    if "file_size" in fixable:
+        steps.append(FixStep(action="reduce_size", rules=("file_size",), params={"max_bytes": hi}))
+    image = ImageTarget(format=fmt, width=tw, height=th, to_rgb=to_rgb, quality=fix.jpeg_quality, dpi=dpi,
+                        max_bytes=hi, upscaled=upscaled)
+    return FixPlan(kind="image", mode="image", steps=tuple(steps), image=image, notes=tuple(notes))
+
+
+_STEP_TEXT = {
+    "remux": ("无损重封装为 {container}（索引前置）", "lossless remux to {container} (index first)"),
+    "encode_video": ("重新编码视频为 H.264 High / yuv420p（{preset}）", "re-encode video to H.264 High / yuv420p ({preset})"),
+    "encode_audio": ("音频编码为 AAC-LC 48 kHz", "encode audio to AAC-LC 48 kHz"),
+    "rotate": ("按旋转标记（{degrees_cw}°）转正画面并清除标记", "bake in the {degrees_cw}° rotation and clear the flag"),
+    "deinterlace": ("去隔行（bwdif）", "deinterlace (bwdif)"),
+    "change_frame_rate": ("帧率转换为 {fps}", "convert the frame rate to {fps}"),
+    "constant_frame_rate": ("转为恒定帧率 {fps}", "make the frame rate constant at {fps}"),
+    "scale": ("画面缩放为 {width}×{height}（方形像素）", "scale the picture to {width}×{height} (square pixels)"),
+    "upscale": ("画面放大为 {width}×{height}", "upscale the picture to {width}×{height}"),
+    "pad": ("加黑边到 {width}×{height}", "pad to {width}×{height}"),
+    "crop": ("裁切到 {width}×{height}", "crop to {width}×{height}"),
+    "set_bitrate": ("视频码率 {kbps} kbps，目标大小 {mib} MiB", "video bitrate {kbps} kbps, target size {mib} MiB"),
+    "loudnorm": ("响度标准化（EBU R128，{integrated} LUFS）", "loudness normalisation (EBU R128, {integrated} LUFS)"),
+    "faststart": ("MP4 索引前置", "MP4 index first (faststart)"),
+    "convert_image": ("图片格式 {from} → {to}", "image format {from} → {to}"),
+    "apply_exif_orientation": ("按 EXIF 方向转正", "apply the EXIF orientation"),
+    "convert_color": ("色彩模式 {from} → sRGB", "colour mode {from} → sRGB"),
+    "downscale": ("缩小到 {width}×{height}", "downscale to {width}×{height}"),
+    "set_dpi": ("写入 {dpi} DPI", "write {dpi} DPI"),
+    "reduce_size": ("压缩到大小上限以内", "compress below the size limit"),
+}
+
+
+def describe_step(step: FixStep) -> dict[str, str]:
+    """A bilingual one-line description of a step, for people."""
+    zh, en = _STEP_TEXT.get(step.action, (step.action, step.action))
+    params = dict(step.params)
+    if step.action == "set_bitrate":
+        params["kbps"] = round((params.get("video_bitrate") or 0) / 1000)
+        params["mib"] = f"{(params.get('target_bytes') or 0) / 2**20:.1f}"
+    try:
+        return {"zh-CN": zh.format(**params), "en": en.format(**params)}
+    except (KeyError, IndexError):
+        return {"zh-CN": zh, "en": en}

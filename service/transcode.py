@@ -1,0 +1,375 @@
+"""Carry out a fix plan (the edge that writes media). ffmpeg commands are built with
+ffmpeg-python (only here, so it can be swapped) and run by ``process.run_with_progress``;
+photos go through Pillow. Every job works in its own hidden directory beside the
+destination (temporary output, two-pass log, loudnorm measurement); the output is checked
+again against the same profile and moved into place atomically only when it passes.
+The original is never written to. A fix whose output does not pass is a failed fix with
+the reason; a size outside the window is retried once with a corrected bitrate."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import ffmpeg
+from pydantic import BaseModel, ConfigDict, Field
+
+from . import process
+from .checker import check_file
+from .errors import ToolCancelledError, ToolError
+from .fixplan import FixPlan, VideoTarget, corrected_bitrate, plan_fix
+from .profiles import Profile
+from .report import Report
+
+ENCODE_S_PER_MEDIA_S = 8.0
+"""Timeout budget of one encode pass, in seconds per second of 1080p media (2 shared cores, generous)."""
+
+MIN_TOOL_TIMEOUT_S = 120.0
+"""No ffmpeg run gets less time than this."""
+
+JOB_DIR_PREFIX = ".mediacheck-fix-"
+"""Per-job working directories start with this (hidden; never a finished file)."""
+
+Status = Literal["fixed", "not_needed", "unfixable", "failed", "cancelled"]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a fix is: ``percent`` 0–100 over all its passes, ``eta_s`` the seconds left."""
+
+    percent: float
+    eta_s: float | None
+    stage: str
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+class FixResult(BaseModel):
+    """The outcome of one fix: both reports, the plan, and where the output is (if fixed)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    status: Status
+    plan: FixPlan
+    before: Report
+    after: Report | None = None
+    output: str | None = None
+    attempts: int = 0
+    reason: dict[str, str] | None = Field(None, description="why it is not fixed (zh-CN, en)")
+    notes: tuple[dict[str, str], ...] = ()
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+
+
+def _msg(zh: str, en: str) -> dict[str, str]:
+    return {"zh-CN": zh, "en": en}
+
+
+def encode_timeout(duration_s: float, width: int, height: int) -> float:
+    """Seconds one encode pass may take: proportional to duration × pixels, never below the minimum."""
+    pixels = max(1.0, width * height / (1920 * 1080))
+    return max(MIN_TOOL_TIMEOUT_S, 60 + duration_s * ENCODE_S_PER_MEDIA_S * pixels)
+
+
+def job_timeout(plan: FixPlan) -> float:
+    """Seconds a whole fix may take (all passes, a retry, the checks): for the queue's job timeout."""
+    d = plan.duration_s or 60.0
+    v = plan.video
+    if v is None or v.copy_video:
+        return max(MIN_TOOL_TIMEOUT_S, 120 + d * 2)
+    passes = (2 if v.rate_control == "two_pass" else 1) * 2 + (1 if v.loudnorm else 0)
+    return passes * encode_timeout(d, v.width or 1920, v.height or 1080) + 120
+
+
+class _Meter:
+    """Turns ffmpeg's ``out_time_us`` of each pass into one percentage and an ETA."""
+
+    def __init__(self, callback: ProgressCallback | None, duration_s: float, weights: list[tuple[str, float]]):
+        self.callback, self.duration = callback, max(duration_s, 0.001)
+        total = sum(w for _, w in weights) or 1.0
+        self.stages = [(name, w / total) for name, w in weights]
+        self.index = 0
+        self.start = time.monotonic()
+
+    def stage(self, name: str) -> Callable[[dict[str, str]], None]:
+        idx = next((i for i, (n, _) in enumerate(self.stages) if n == name), self.index)
+        self.index = idx
+        base = sum(w for _, w in self.stages[:idx])
+        weight = self.stages[idx][1] if idx < len(self.stages) else 0.0
+
+        def on_block(block: dict[str, str]) -> None:
+            try:
+                us = int(block.get("out_time_us") or 0)
+            except ValueError:
+                us = 0
+            frac = 1.0 if block.get("progress") == "end" else min(1.0, max(0.0, us / 1e6 / self.duration))
+            self.report(base + weight * frac, name)
+        return on_block
+
+    def report(self, fraction: float, name: str) -> None:
+        if self.callback is None:
+            return
+        elapsed = time.monotonic() - self.start
+        eta = elapsed / fraction * (1 - fraction) if fraction > 0.01 else None
+        self.callback(Progress(percent=round(100 * fraction, 1), eta_s=round(eta, 1) if eta is not None else None,
+                               stage=name))
+
+
+# ------------------------------------------------------------------ commands
+
+
+def _global(cmd: Any, loglevel: str = "error") -> list[str]:
+    args: list[str] = cmd.global_args("-hide_banner", "-nostdin", "-nostats", "-v", loglevel,
+                                      "-progress", "pipe:1").overwrite_output().compile()
+    return args
+
+
+def remux_command(src: Path, out: Path, v: VideoTarget, has_audio: bool,
+                  loudnorm_measured: dict[str, str] | None = None) -> list[str]:
+    """Copy the video stream into MP4/MOV with its index first; audio copied or encoded."""
+    inp = ffmpeg.input(str(src))
+    streams = [inp["V:0"]]
+    kwargs: dict[str, Any] = {"c:v": "copy", "movflags": "+faststart", "f": v.container, "map_chapters": -1}
+    if has_audio:
+        streams.append(_audio_stream(inp, v, loudnorm_measured))
+        kwargs.update(_audio_args(v))
+    return _global(ffmpeg.output(*streams, str(out), **kwargs), "info" if v.loudnorm else "error")
+
+
+def _audio_stream(inp: Any, v: VideoTarget, measured: dict[str, str] | None) -> Any:
+    a = inp["a:0"]
+    if v.loudnorm is not None and measured:
+        a = a.filter("loudnorm", I=v.loudnorm.integrated, TP=v.loudnorm.true_peak, LRA=v.loudnorm.loudness_range,
+                     measured_I=measured["input_i"], measured_TP=measured["input_tp"],
+                     measured_LRA=measured["input_lra"], measured_thresh=measured["input_thresh"],
+                     offset=measured["target_offset"], linear="true", print_format="json")
+    return a
+
+
+def _audio_args(v: VideoTarget) -> dict[str, Any]:
+    if v.audio != "aac":
+        return {"c:a": "copy"}
+    return {"c:a": "aac", "profile:a": "aac_low", "b:a": v.audio_bitrate or 160_000, "ar": v.sample_rate or 48000}
+
+
+def _rate_args(v: VideoTarget, bitrate: int | None) -> tuple[dict[str, Any], str]:
+    """Encoder rate-control options and x264-params for the plan's rate control."""
+    x264 = "force-cfr=1" if v.fps else ""
+    if v.rate_control in ("cbr", "two_pass") and bitrate:
+        x264 = ":".join(p for p in ("nal-hrd=cbr", x264) if p)
+        return {"b:v": bitrate, "minrate": bitrate, "maxrate": bitrate, "bufsize": bitrate}, x264
+    if v.rate_control == "capped_crf" and bitrate:
+        return {"crf": v.crf or 20, "maxrate": bitrate, "bufsize": 2 * bitrate}, x264
+    return {"crf": v.crf or 20}, x264
+
+
+def encode_command(src: Path, out: Path, plan: FixPlan, *, bitrate: int | None, has_audio: bool,
+                   pass_no: int | None = None, passlog: Path | None = None,
+                   loudnorm_measured: dict[str, str] | None = None) -> list[str]:
+    """The re-encode: filters (deinterlace, constant rate, scale, pad/crop, square pixels,
+    yuv420p) on the autorotated picture, H.264 High, AAC-LC 48 kHz, MP4 with the index first.
+    ``pass_no`` 1 writes only the two-pass log (no audio, null output)."""
+    v = plan.video
+    assert v is not None
+    inp = ffmpeg.input(str(src))  # autorotate (ffmpeg's default) bakes the rotation in and drops the flag
+    vs = inp["V:0"]
+    if v.deinterlace:
+        vs = vs.filter("bwdif", mode="send_frame", parity="auto", deint="interlaced")
+    if v.fps:
+        vs = vs.filter("fps", fps=v.fps)
+    pw, ph = v.picture_width or v.width, v.picture_height or v.height
+    if v.scale and pw and ph:
+        vs = vs.filter("scale", pw, ph, flags="bicubic")
+    vs = vs.filter("setsar", 1)
+    if v.width and v.height and (v.width, v.height) != (pw, ph):
+        if v.fit == "pad":
+            vs = vs.filter("pad", v.width, v.height, ((v.width - (pw or 0)) // 2), ((v.height - (ph or 0)) // 2),
+                           color="black")
+        else:
+            vs = vs.filter("crop", v.width, v.height)
+    vs = vs.filter("format", "yuv420p")
+    rate, x264 = _rate_args(v, bitrate)
+    kwargs: dict[str, Any] = {"c:v": "libx264", "preset": v.preset, "profile:v": "high", "pix_fmt": "yuv420p",
+                              **rate, "map_chapters": -1}
+    if x264:
+        kwargs["x264-params"] = x264
+    if v.fps:
+        kwargs["fps_mode"] = "cfr"
+    if pass_no is not None:
+        kwargs.update({"pass": pass_no, "passlogfile": str(passlog)})
+    if pass_no == 1:
+        return _global(ffmpeg.output(vs, os.devnull, f="null", **kwargs))
+    streams = [vs]
+    if has_audio and v.audio != "none":
+        streams.append(_audio_stream(inp, v, loudnorm_measured))
+        kwargs.update(_audio_args(v))
+    kwargs.update({"movflags": "+faststart", "f": v.container})
+    return _global(ffmpeg.output(*streams, str(out), **kwargs), "info" if v.loudnorm else "error")
+
+
+def loudnorm_measure_command(src: Path, v: VideoTarget) -> list[str]:
+    """First loudnorm pass: measure the audio (printed as JSON on stderr)."""
+    assert v.loudnorm is not None
+    a = ffmpeg.input(str(src))["a:0"].filter("loudnorm", I=v.loudnorm.integrated, TP=v.loudnorm.true_peak,
+                                               LRA=v.loudnorm.loudness_range, print_format="json")
+    return _global(ffmpeg.output(a, os.devnull, f="null"), "info")
+
+
+def parse_loudnorm_json(stderr: str) -> dict[str, str]:
+    """The last JSON object loudnorm printed (its measurement or its summary)."""
+    blocks = re.findall(r"\{[^{}]*\}", stderr)
+    for text in reversed(blocks):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(data, dict) and "input_i" in data:
+            return {k: str(v) for k, v in data.items()}
+    raise ToolError("loudnorm printed no measurement", stderr=stderr[-500:])
+
+
+# ------------------------------------------------------------------ running
+
+
+def job_dir_for(dest: Path, job_id: str) -> Path:
+    """The hidden working directory of one job, beside the destination (same filesystem, so the
+    final move is atomic)."""
+    return dest.parent / f"{JOB_DIR_PREFIX}{job_id}"
+
+
+def fix_file(src: str | os.PathLike[str], profile: Profile, dest: str | os.PathLike[str], *,
+             job_id: str | None = None, progress: ProgressCallback | None = None,
+             cancelled: Callable[[], bool] | None = None, display_name: str | None = None,
+             before: Report | None = None) -> FixResult:
+    """Fix ``src`` so that it passes ``profile``, writing ``dest`` only when it does.
+    Never raises for a file that cannot be fixed or a tool that fails: the result says why."""
+    src_p, dest_p = Path(src), Path(dest)
+    if src_p.resolve() == dest_p.resolve():
+        raise ValueError("the output must not be the original file")
+    t0 = time.perf_counter()
+    before = before or check_file(src_p, profile, display_name=display_name)
+    if before.verdict == "error" or before.media is None:
+        plan = FixPlan(kind="unknown", mode="unfixable")
+        return FixResult(status="unfixable", plan=plan, before=before, reason=before.summary)
+    plan = plan_fix(before.media, before.checks, profile)
+    if plan.mode == "none":
+        return FixResult(status="not_needed", plan=plan, before=before, notes=plan.notes, reason=_msg(
+            "文件已符合要求，无需修复。", "The file already meets the profile; nothing to fix."))
+    if not plan.fixable:
+        zh = "；".join(r.message["zh-CN"] for r in plan.unfixable)
+        en = " ".join(r.message["en"] for r in plan.unfixable)
+        return FixResult(status="unfixable", plan=plan, before=before, notes=plan.notes,
+                         reason=_msg(f"无法自动修复：{zh}", f"Cannot be fixed automatically: {en}"))
+    job_dir = job_dir_for(dest_p, job_id or uuid.uuid4().hex)
+    shutil.rmtree(job_dir, ignore_errors=True)  # a previous attempt of this job that died
+    job_dir.mkdir(parents=True)
+    tmp_out = job_dir / f"output.{'jpg' if plan.image and plan.image.format == 'jpeg' else 'png' if plan.image else plan.video.container if plan.video else 'mp4'}"  # noqa: E501
+    notes = list(plan.notes)
+    attempts = 0
+    after: Report | None = None
+    try:
+        if plan.image is not None:
+            from .photofix import fix_photo
+
+            attempts = 1
+            fix_photo(src_p, tmp_out, plan.image)
+            after = check_file(tmp_out, profile, display_name=dest_p.name)
+        else:
+            meter_src = before.media
+            assert plan.video is not None and meter_src is not None
+            runner = _VideoRun(src_p, tmp_out, job_dir, plan, meter_src.audio_present, progress, cancelled)
+            bitrate = plan.video.video_bitrate
+            for attempt in (1, 2):
+                attempts = attempt
+                notes.extend(runner.run(bitrate))
+                after = check_file(tmp_out, profile, display_name=dest_p.name)
+                size_off = next((c for c in after.checks if c.rule == "file_size" and c.status != "pass"), None)
+                if size_off is None or attempt == 2 or not bitrate or plan.video.target_bytes is None:
+                    break
+                bitrate = corrected_bitrate(bitrate, plan.video.audio_bitrate or 0, after.file.size_bytes,
+                                            plan.video.target_bytes)
+                notes.append(_msg(f"第一次输出大小不在范围内（{after.file.size_bytes:,} 字节），已按修正码率重试。",
+                                  f"The first output was outside the size window ({after.file.size_bytes:,} bytes); "
+                                  "retried with a corrected bitrate."))
+        assert after is not None
+        if after.verdict in ("pass", "warn"):
+            os.replace(tmp_out, dest_p)
+            return FixResult(status="fixed", plan=plan, before=before, after=after, output=str(dest_p),
+                             attempts=attempts, notes=tuple(notes),
+                             timings_ms={"total": round((time.perf_counter() - t0) * 1000, 1)})
+        failed = ", ".join(c.rule for c in after.failed())
+        return FixResult(status="failed", plan=plan, before=before, after=after, attempts=attempts,
+                         notes=tuple(notes), reason=_msg(f"修复后的文件仍不符合要求：{failed}。",
+                                                         f"The fixed file still fails: {failed}."))
+    except ToolCancelledError:
+        return FixResult(status="cancelled", plan=plan, before=before, attempts=attempts, notes=tuple(notes),
+                         reason=_msg("修复已取消。", "The fix was cancelled."))
+    except ToolError as e:
+        return FixResult(status="failed", plan=plan, before=before, attempts=attempts, notes=tuple(notes),
+                         reason=_msg(f"转码工具出错：{e}", f"The transcoder failed: {e}"))
+    finally:
+        shutil.rmtree(job_dir, ignore_errors=True)
+
+
+class _VideoRun:
+    """The ffmpeg passes of one video fix, with progress over all of them."""
+
+    def __init__(self, src: Path, out: Path, job_dir: Path, plan: FixPlan, has_audio: bool,
+                 progress: ProgressCallback | None, cancelled: Callable[[], bool] | None) -> None:
+        self.src, self.out, self.job_dir, self.plan = src, out, job_dir, plan
+        self.has_audio, self.cancelled = has_audio, cancelled
+        v = plan.video
+        assert v is not None
+        self.v = v
+        weights: list[tuple[str, float]] = []
+        if v.loudnorm and has_audio:
+            weights.append(("loudness", 0.1))
+        if v.copy_video:
+            weights.append(("remux", 1.0))
+        elif v.rate_control == "two_pass":
+            weights += [("pass1", 0.4), ("pass2", 1.0)]
+        else:
+            weights.append(("encode", 1.0))
+        self.meter = _Meter(progress, plan.duration_s or 1.0, weights)
+        self.timeout = encode_timeout(plan.duration_s or 60.0, v.width or 1920, v.height or 1080)
+        self.measured: dict[str, str] | None = None
+
+    def _run(self, cmd: list[str], stage: str) -> process.Completed:
+        return process.run_with_progress(cmd, timeout=self.timeout, on_progress=self.meter.stage(stage),
+                                         cancelled=self.cancelled)
+
+    def run(self, bitrate: int | None) -> list[dict[str, str]]:
+        """One attempt; returns notes for the report (e.g. loudnorm's mode)."""
+        notes: list[dict[str, str]] = []
+        v = self.v
+        if v.loudnorm and self.has_audio and self.measured is None:
+            self.measured = parse_loudnorm_json(self._run(loudnorm_measure_command(self.src, v), "loudness").stderr)
+        if v.copy_video:
+            done = self._run(remux_command(self.src, self.out, v, self.has_audio, self.measured), "remux")
+        elif v.rate_control == "two_pass":
+            passlog = self.job_dir / "x264-2pass"
+            self._run(encode_command(self.src, self.out, self.plan, bitrate=bitrate, has_audio=False, pass_no=1,
+                                     passlog=passlog), "pass1")
+            done = self._run(encode_command(self.src, self.out, self.plan, bitrate=bitrate, has_audio=self.has_audio,
+                                            pass_no=2, passlog=passlog, loudnorm_measured=self.measured), "pass2")
+        else:
+            done = self._run(encode_command(self.src, self.out, self.plan, bitrate=bitrate, has_audio=self.has_audio,
+                                            loudnorm_measured=self.measured), "encode")
+        if v.loudnorm and self.has_audio:
+            try:
+                summary = parse_loudnorm_json(done.stderr)
+            except ToolError:
+                summary = {}
+            if summary.get("normalization_type") == "dynamic":
+                notes.append(_msg("响度标准化采用了动态模式（素材动态范围过大，无法线性调整）。",
+                                  "Loudness normalisation ran in dynamic mode (the range was too wide for a "
+                                  "linear gain)."))
+        return notes
