@@ -125,6 +125,9 @@ def run_with_progress(command: list[str], *, timeout: float, on_progress: Callab
     finally:
         for t in readers:
             t.join(timeout=5)
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
     err = _decode(b"".join(tail))
     if proc.returncode != 0:
         raise ToolError(f"{command[0]} exited with {proc.returncode}: {err.strip()[-300:]}",
