@@ -52,6 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     probe = sub.add_parser("probe", help="print the media facts of a file as JSON")
     probe.add_argument("file")
+
+    from .fixcli import add_parser as add_fix_parser
+
+    add_fix_parser(sub)
     return parser
 
 
@@ -142,6 +146,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             return EXIT_OK
         if args.command == "probe":
             return _cmd_probe(args, out)
+        if args.command == "fix":
+            from .fixcli import cmd_fix
+
+            return cmd_fix(args, store, out)
     except ProfileError as e:
         sys.stderr.write(f"mediacheck: 配置文件错误 / profile error: {e}\n")
         return EXIT_USAGE
