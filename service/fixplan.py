@@ -208,6 +208,11 @@ def _msg(zh: str, en: str) -> dict[str, str]:
     return {"zh-CN": zh, "en": en}
 
 
+def _not_fixed(message: dict[str, str]) -> dict[str, str]:
+    """A note for a missed recommendation the fixer leaves alone."""
+    return _msg(f"未修复（建议项）：{message['zh-CN']}", f"Not fixed (recommendation): {message['en']}")
+
+
 # ------------------------------------------------------------------ planning
 
 
@@ -216,7 +221,7 @@ def plan_fix(facts: MediaFacts, checks: list[Check], profile: Profile) -> FixPla
     open_checks = [c for c in checks if c.status in ("fail", "warn")]
     if not open_checks:
         return FixPlan(kind=facts.kind, mode="none", duration_s=facts.duration_s)
-    spec = profile.kinds.get(facts.kind)  # type: ignore[call-overload]
+    spec = profile.kinds.get(facts.kind)  # type: ignore[arg-type]
     if facts.kind not in ("video", "image") or spec is None:
         return FixPlan(kind=facts.kind, mode="unfixable", unfixable=(Reason(rule="media_kind", message=_msg(
             "只能自动修复视频和照片。", "Only videos and photos can be fixed automatically.")),))
@@ -229,7 +234,7 @@ def plan_fix(facts: MediaFacts, checks: list[Check], profile: Profile) -> FixPla
         if c.status == "fail":
             reasons.append(Reason(rule=c.rule, message=c.message))
         else:
-            notes.append(_msg(f"未修复（建议项）：{c.message['zh-CN']}", f"Not fixed (recommendation): {c.message['en']}"))
+            notes.append(_not_fixed(c.message))
     if facts.kind == "image":
         return _plan_image(facts, open_checks, spec, fix, reasons, notes)
     return _plan_video(facts, open_checks, spec, fix, reasons, notes)
@@ -269,6 +274,8 @@ def _geometry(facts: MediaFacts, spec: KindSpec, fix: FixSpec) -> dict[str, Any]
         out_o = spec.orientation.allowed[0]
     src_aspect = dw / dh
     exact = fix.target_resolution or (spec.resolution.exact if spec.resolution else None)
+    w: float
+    h: float
     if exact is not None and exact.long_edge:
         w, h = _oriented(exact.long_edge, exact.short_edge, out_o)
         aspect = w / h
@@ -311,7 +318,8 @@ def _plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix
     steps: list[FixStep] = []
     duration = facts.duration_s or 0.0
     allowed = spec.container.allowed if spec.container else ("mp4",)
-    container: Literal["mp4", "mov"] | None = "mp4" if "mp4" in allowed else "mov" if "mov" in allowed else None
+    container: Literal["mp4", "mov"] | None = \
+        "mp4" if "mp4" in allowed else "mov" if "mov" in allowed else None
     if container is None:
         reasons.append(Reason(rule="container", message=_msg(
             f"无法生成所要求的封装格式（{'/'.join(allowed)}），只能输出 MP4/MOV。",
@@ -329,20 +337,22 @@ def _plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix
         elif res.status == "fail":
             reasons.append(Reason(rule="resolution", message=res.message))
         else:
-            notes.append(_msg(f"未修复（建议项）：{res.message['zh-CN']}", f"Not fixed (recommendation): {res.message['en']}"))
+            notes.append(_not_fixed(res.message))
     geo = _geometry(facts, spec, fix) if facts.width and facts.height else None
     if geo and geo["upscale"] and reencode and not any(r.rule == "resolution" for r in reasons):
         if _upscale_allowed(spec, fix):
             notes.append(_msg(f"已放大：画面从 {facts.width}×{facts.height} 放大到 {geo['picture_width']}×"
                               f"{geo['picture_height']}（配置允许放大）。",
                               f"Upscaled: the picture was enlarged from {facts.width}×{facts.height} to "
-                              f"{geo['picture_width']}×{geo['picture_height']} (the profile allows upscaling)."))
+                              f"{geo['picture_width']}×{geo['picture_height']} "
+                              "(the profile allows upscaling)."))
         else:
             res = next((c for c in open_checks if c.rule == "resolution"), None)
             reasons.append(Reason(rule="resolution", message=_msg(
-                f"画面 {facts.width}×{facts.height} 低于目标 {geo['width']}×{geo['height']}，不放大低分辨率画面。",
-                f"The picture {facts.width}×{facts.height} is below the target {geo['width']}×{geo['height']}; "
-                "low-resolution pictures are not upscaled.")))
+                f"画面 {facts.width}×{facts.height} 低于目标 {geo['width']}×{geo['height']}，"
+                "不放大低分辨率画面。",
+                f"The picture {facts.width}×{facts.height} is below the target "
+                f"{geo['width']}×{geo['height']}; low-resolution pictures are not upscaled.")))
     if reasons:
         return FixPlan(kind="video", mode="unfixable", unfixable=tuple(reasons), notes=tuple(notes),
                        duration_s=facts.duration_s)
@@ -364,8 +374,8 @@ def _plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix
         if loud:
             steps.append(FixStep(action="loudnorm", params=loud.model_dump()))
         video = VideoTarget(container=container, copy_video=True, audio=audio_mode,
-                            audio_bitrate=audio_bps or None, sample_rate=48000 if audio_mode == "aac" else None,
-                            loudnorm=loud, min_bytes=lo, max_bytes=hi)
+                            audio_bitrate=audio_bps or None, loudnorm=loud, min_bytes=lo, max_bytes=hi,
+                            sample_rate=48000 if audio_mode == "aac" else None)
         return FixPlan(kind="video", mode="remux", steps=tuple(steps), video=video, notes=tuple(notes),
                        duration_s=facts.duration_s)
 
@@ -376,7 +386,8 @@ def _plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix
     if facts.rotation:
         steps.append(FixStep(action="rotate", rules=("orientation",) if "orientation" in fixable else (),
                              params={"degrees_cw": facts.rotation}))
-    deint = facts.scan_type == "interlaced" and (spec.scan_type is None or "interlaced" not in spec.scan_type.allowed)
+    deint = facts.scan_type == "interlaced" and (
+        spec.scan_type is None or "interlaced" not in spec.scan_type.allowed)
     if deint:
         steps.append(FixStep(action="deinterlace", rules=("scan_type",), params={"filter": "bwdif"}))
     fps: Fraction | None = None
@@ -386,7 +397,8 @@ def _plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix
     if facts.frame_rate_mode == "variable" and (spec.frame_rate_mode is None
                                                 or "variable" not in spec.frame_rate_mode.allowed):
         fps = fps or snap_fps(facts.frame_rate_fps or 25.0)
-        steps.append(FixStep(action="constant_frame_rate", rules=("frame_rate_mode",), params={"fps": str(fps)}))
+        steps.append(FixStep(action="constant_frame_rate", rules=("frame_rate_mode",),
+                             params={"fps": str(fps)}))
     sar_square = facts.sample_aspect_ratio in (None, "1:1", "0:1")
     scale = (geo["picture_width"], geo["picture_height"]) != (facts.width, facts.height) or not sar_square
     geo_rules = tuple(r for r in ("resolution", "aspect_ratio", "orientation") if r in fixable)
@@ -395,7 +407,8 @@ def _plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix
                              params={"width": geo["picture_width"], "height": geo["picture_height"],
                                      "square_pixels": True}))
     if (geo["width"], geo["height"]) != (geo["picture_width"], geo["picture_height"]):
-        steps.append(FixStep(action=fix.fit, rules=geo_rules, params={"width": geo["width"], "height": geo["height"]}))
+        steps.append(FixStep(action=fix.fit, rules=geo_rules,
+                             params={"width": geo["width"], "height": geo["height"]}))
 
     rate: Literal["cbr", "two_pass", "capped_crf", "crf"]
     want = target_bytes(lo, hi, fix.size_target)
@@ -408,8 +421,8 @@ def _plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix
         floor = MIN_BITS_PER_PIXEL * geo["width"] * geo["height"] * out_fps
         if lo is not None and bitrate > MAX_VIDEO_BITRATE:
             return _unfixable_size(facts, spec, notes, _msg(
-                f"要达到最小文件大小，{duration:.0f} 秒的视频需要超过 {MAX_VIDEO_BITRATE // 1_000_000} Mbps 的码率："
-                "视频太短，无法靠重新编码满足大小要求。",
+                f"要达到最小文件大小，{duration:.0f} 秒的视频需要超过 "
+                f"{MAX_VIDEO_BITRATE // 1_000_000} Mbps 的码率：视频太短，无法靠重新编码满足大小要求。",
                 f"Reaching the minimum size would need more than {MAX_VIDEO_BITRATE // 1_000_000} Mbps for "
                 f"{duration:.0f} s of video: the video is too short to meet the size rule by re-encoding."))
         if hi is not None and bitrate < floor:
@@ -465,7 +478,7 @@ def _plan_image(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix
         if res is not None and res.status == "fail":
             reasons.append(Reason(rule="resolution", message=res.message))
         elif res is not None:
-            notes.append(_msg(f"未修复（建议项）：{res.message['zh-CN']}", f"Not fixed (recommendation): {res.message['en']}"))
+            notes.append(_not_fixed(res.message))
         k = 1.0
         upscaled = False
     if reasons:
@@ -481,8 +494,8 @@ def _plan_image(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix
         fmt = "png"
     steps: list[FixStep] = []
     if current != fmt:
-        steps.append(FixStep(action="convert_image", rules=("image_format",) if "image_format" in fixable else (),
-                             params={"from": current, "to": fmt}))
+        steps.append(FixStep(action="convert_image", params={"from": current, "to": fmt},
+                             rules=("image_format",) if "image_format" in fixable else ()))
     if facts.exif_orientation not in (None, 1):
         steps.append(FixStep(action="apply_exif_orientation", params={"orientation": facts.exif_orientation}))
     to_rgb = "color_mode" in fixable or (fmt == "jpeg" and facts.color_mode not in ("RGB", "L"))
@@ -495,7 +508,8 @@ def _plan_image(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix
                              if "resolution" in fixable else (), params={"width": tw, "height": th}))
         if upscaled:
             notes.append(_msg(f"已放大：照片从 {w}×{h} 放大到 {tw}×{th}（配置允许放大）。",
-                              f"Upscaled: the photo was enlarged from {w}×{h} to {tw}×{th} (the profile allows it)."))
+                              f"Upscaled: the photo was enlarged from {w}×{h} to {tw}×{th} "
+                              "(the profile allows it)."))
     dpi = None
     if "dpi" in fixable and fixable["dpi"].fix is not None:
         dpi = float(fixable["dpi"].fix.params["dpi"])
@@ -510,18 +524,23 @@ def _plan_image(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix
 
 _STEP_TEXT = {
     "remux": ("无损重封装为 {container}（索引前置）", "lossless remux to {container} (index first)"),
-    "encode_video": ("重新编码视频为 H.264 High / yuv420p（{preset}）", "re-encode video to H.264 High / yuv420p ({preset})"),
+    "encode_video": ("重新编码视频为 H.264 High / yuv420p（{preset}）",
+                     "re-encode video to H.264 High / yuv420p ({preset})"),
     "encode_audio": ("音频编码为 AAC-LC 48 kHz", "encode audio to AAC-LC 48 kHz"),
-    "rotate": ("按旋转标记（{degrees_cw}°）转正画面并清除标记", "bake in the {degrees_cw}° rotation and clear the flag"),
+    "rotate": ("按旋转标记（{degrees_cw}°）转正画面并清除标记",
+               "bake in the {degrees_cw}° rotation and clear the flag"),
     "deinterlace": ("去隔行（bwdif）", "deinterlace (bwdif)"),
     "change_frame_rate": ("帧率转换为 {fps}", "convert the frame rate to {fps}"),
     "constant_frame_rate": ("转为恒定帧率 {fps}", "make the frame rate constant at {fps}"),
-    "scale": ("画面缩放为 {width}×{height}（方形像素）", "scale the picture to {width}×{height} (square pixels)"),
+    "scale": ("画面缩放为 {width}×{height}（方形像素）",
+              "scale the picture to {width}×{height} (square pixels)"),
     "upscale": ("画面放大为 {width}×{height}", "upscale the picture to {width}×{height}"),
     "pad": ("加黑边到 {width}×{height}", "pad to {width}×{height}"),
     "crop": ("裁切到 {width}×{height}", "crop to {width}×{height}"),
-    "set_bitrate": ("视频码率 {kbps} kbps，目标大小 {mib} MiB", "video bitrate {kbps} kbps, target size {mib} MiB"),
-    "loudnorm": ("响度标准化（EBU R128，{integrated} LUFS）", "loudness normalisation (EBU R128, {integrated} LUFS)"),
+    "set_bitrate": ("视频码率 {kbps} kbps，目标大小 {mib} MiB",
+                    "video bitrate {kbps} kbps, target size {mib} MiB"),
+    "loudnorm": ("响度标准化（EBU R128，{integrated} LUFS）",
+                 "loudness normalisation (EBU R128, {integrated} LUFS)"),
     "faststart": ("MP4 索引前置", "MP4 index first (faststart)"),
     "convert_image": ("图片格式 {from} → {to}", "image format {from} → {to}"),
     "apply_exif_orientation": ("按 EXIF 方向转正", "apply the EXIF orientation"),

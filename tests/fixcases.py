@@ -84,7 +84,8 @@ def too_large() -> Path:
 
 
 def interlaced() -> Path:
-    return clip("fix-interlaced.mp4", extra_v=["-flags", "+ildct+ilme", "-field_order", "tt", "-movflags", "+faststart"])
+    return clip("fix-interlaced.mp4",
+                extra_v=["-flags", "+ildct+ilme", "-field_order", "tt", "-movflags", "+faststart"])
 
 
 def four_by_three() -> Path:

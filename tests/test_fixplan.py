@@ -12,7 +12,14 @@ from service.checks import judge
 from service.errors import ProfileError
 from service.facts import MediaFacts
 from service.fixplan import (
-    CONTAINER_OVERHEAD, FixPlan, corrected_bitrate, describe_step, plan_fix, size_window, snap_fps, target_bytes,
+    CONTAINER_OVERHEAD,
+    FixPlan,
+    corrected_bitrate,
+    describe_step,
+    plan_fix,
+    size_window,
+    snap_fps,
+    target_bytes,
     video_bitrate_for,
 )
 from service.profiles import Profile, load_profile
