@@ -22,9 +22,10 @@ from typing import Any, Literal
 import ffmpeg
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import process
+from . import mp4box, process
 from .checker import check_file
 from .errors import ToolCancelledError, ToolError
+from .facts import MediaFacts
 from .fixplan import FixPlan, VideoTarget, corrected_bitrate, plan_fix
 from .profiles import Profile
 from .report import Report
@@ -34,6 +35,9 @@ ENCODE_S_PER_MEDIA_S = 8.0
 
 MIN_TOOL_TIMEOUT_S = 120.0
 """No ffmpeg run gets less time than this."""
+
+BOX_REMUX_CONTAINERS = frozenset({"mov", "mp4", "3gp"})
+"""Containers remuxed at the box level (mp4box) when streams are only copied; others go through ffmpeg."""
 
 JOB_DIR_PREFIX = ".mediacheck-fix-"
 """Per-job working directories start with this (hidden; never a finished file)."""
@@ -273,6 +277,7 @@ def fix_file(src: str | os.PathLike[str], profile: Profile, dest: str | os.PathL
     job_dir.mkdir(parents=True)
     tmp_out = job_dir / f"output.{'jpg' if plan.image and plan.image.format == 'jpeg' else 'png' if plan.image else plan.video.container if plan.video else 'mp4'}"  # noqa: E501
     notes = list(plan.notes)
+    timings: dict[str, float] = {}
     attempts = 0
     after: Report | None = None
     try:
@@ -280,17 +285,25 @@ def fix_file(src: str | os.PathLike[str], profile: Profile, dest: str | os.PathL
             from .photofix import fix_photo
 
             attempts = 1
+            t = time.perf_counter()
             fix_photo(src_p, tmp_out, plan.image)
+            timings["transcode"] = (time.perf_counter() - t) * 1000
+            t = time.perf_counter()
             after = check_file(tmp_out, profile, display_name=dest_p.name)
+            timings["recheck"] = (time.perf_counter() - t) * 1000
         else:
             meter_src = before.media
             assert plan.video is not None and meter_src is not None
-            runner = _VideoRun(src_p, tmp_out, job_dir, plan, meter_src.audio_present, progress, cancelled)
+            runner = _VideoRun(src_p, tmp_out, job_dir, plan, meter_src, progress, cancelled)
             bitrate = plan.video.video_bitrate
             for attempt in (1, 2):
                 attempts = attempt
+                t = time.perf_counter()
                 notes.extend(runner.run(bitrate))
-                after = check_file(tmp_out, profile, display_name=dest_p.name)
+                timings["transcode"] = timings.get("transcode", 0.0) + (time.perf_counter() - t) * 1000
+                t = time.perf_counter()
+                after = check_file(tmp_out, profile, display_name=dest_p.name, sha256=runner.sha256)
+                timings["recheck"] = timings.get("recheck", 0.0) + (time.perf_counter() - t) * 1000
                 size_off = next((c for c in after.checks if c.rule == "file_size" and c.status != "pass"), None)
                 if size_off is None or attempt == 2 or not bitrate or plan.video.target_bytes is None:
                     break
@@ -302,9 +315,10 @@ def fix_file(src: str | os.PathLike[str], profile: Profile, dest: str | os.PathL
         assert after is not None
         if after.verdict in ("pass", "warn"):
             os.replace(tmp_out, dest_p)
+            timings["total"] = (time.perf_counter() - t0) * 1000
             return FixResult(status="fixed", plan=plan, before=before, after=after, output=str(dest_p),
                              attempts=attempts, notes=tuple(notes),
-                             timings_ms={"total": round((time.perf_counter() - t0) * 1000, 1)})
+                             timings_ms={k: round(v, 1) for k, v in timings.items()})
         failed = ", ".join(c.rule for c in after.failed())
         return FixResult(status="failed", plan=plan, before=before, after=after, attempts=attempts,
                          notes=tuple(notes), reason=_msg(f"修复后的文件仍不符合要求：{failed}。",
@@ -322,15 +336,18 @@ def fix_file(src: str | os.PathLike[str], profile: Profile, dest: str | os.PathL
 class _VideoRun:
     """The ffmpeg passes of one video fix, with progress over all of them."""
 
-    def __init__(self, src: Path, out: Path, job_dir: Path, plan: FixPlan, has_audio: bool,
+    def __init__(self, src: Path, out: Path, job_dir: Path, plan: FixPlan, facts: MediaFacts,
                  progress: ProgressCallback | None, cancelled: Callable[[], bool] | None) -> None:
         self.src, self.out, self.job_dir, self.plan = src, out, job_dir, plan
-        self.has_audio, self.cancelled = has_audio, cancelled
+        self.has_audio, self.cancelled = facts.audio_present, cancelled
+        self.container = facts.container
+        self.sha256: str | None = None
+        """SHA-256 of the output when it was computed while writing (the box-level remux)."""
         v = plan.video
         assert v is not None
         self.v = v
         weights: list[tuple[str, float]] = []
-        if v.loudnorm and has_audio:
+        if v.loudnorm and self.has_audio:
             weights.append(("loudness", 0.1))
         if v.copy_video:
             weights.append(("remux", 1.0))
@@ -352,6 +369,11 @@ class _VideoRun:
         v = self.v
         if v.loudnorm and self.has_audio and self.measured is None:
             self.measured = parse_loudnorm_json(self._run(loudnorm_measure_command(self.src, v), "loudness").stderr)
+        if v.copy_video and v.audio != "aac" and self.container in BOX_REMUX_CONTAINERS:
+            self.sha256 = mp4box.rewrite(self.src, self.out)
+            if self.sha256 is not None:
+                self.meter.stage("remux")({"progress": "end"})
+                return notes
         if v.copy_video:
             done = self._run(remux_command(self.src, self.out, v, self.has_audio, self.measured), "remux")
         elif v.rate_control == "two_pass":

@@ -66,6 +66,10 @@ def mov() -> Path:
     return clip("fix-quicktime.mov", extra_v=["-f", "mov"])
 
 
+def mkv() -> Path:
+    return clip("fix-matroska.mkv", extra_v=["-f", "matroska"])
+
+
 def rotated() -> Path:
     """Coded 320×180 with a rotation flag: a portrait picture when played."""
     return clip("fix-rotated.mp4", extra_v=["-movflags", "+faststart"],

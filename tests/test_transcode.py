@@ -62,6 +62,7 @@ def _cmyk(r: Report) -> None:
 
 CASES: list[tuple[str, Callable[[], Path], str, str, Callable[[Report], None]]] = [
     ("mov", fc.mov, "container", "remux", _mov),
+    ("mkv", fc.mkv, "container", "remux", _mov),
     ("rotation", fc.rotated, "orientation", "reencode", _rotated),
     ("too_small", fc.too_small, "file_size", "reencode", _small),
     ("too_large", fc.too_large, "file_size", "reencode", _small),
