@@ -249,6 +249,25 @@ def job_dir_for(dest: Path, job_id: str) -> Path:
     return dest.parent / f"{JOB_DIR_PREFIX}{job_id}"
 
 
+STALE_JOB_DIR_S = 24 * 3600
+"""A job directory untouched for this long belongs to a dead worker (no job runs that long)."""
+
+
+def sweep_job_dirs(directory: str | os.PathLike[str], older_than_s: float = STALE_JOB_DIR_S) -> list[Path]:
+    """Remove job directories left by killed workers in ``directory``; returns what was removed.
+    (A retried job removes its own directory when it starts again.)"""
+    removed = []
+    now = time.time()
+    for d in Path(directory).glob(JOB_DIR_PREFIX + "*"):
+        try:
+            if d.is_dir() and now - d.stat().st_mtime > older_than_s:
+                shutil.rmtree(d, ignore_errors=True)
+                removed.append(d)
+        except OSError:
+            continue
+    return removed
+
+
 def fix_file(src: str | os.PathLike[str], profile: Profile, dest: str | os.PathLike[str], *,
              job_id: str | None = None, progress: ProgressCallback | None = None,
              cancelled: Callable[[], bool] | None = None, display_name: str | None = None,

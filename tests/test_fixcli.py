@@ -87,3 +87,18 @@ def test_the_installed_command_runs(tiny_path, tmp_path) -> None:
                            "-o", str(out), "-f", "json"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["plan"]["mode"] == "remux"
+
+
+FIXABLE = [fc.mov, fc.mkv, fc.rotated, fc.too_small, fc.too_large, fc.interlaced, fc.four_by_three, fc.vfr,
+           fc.heic_photo, fc.cmyk_photo]
+
+
+@pytest.mark.parametrize("make", FIXABLE, ids=[f.__name__ for f in FIXABLE])
+def test_mediacheck_check_passes_what_mediacheck_fix_wrote(make, tiny_path, tmp_path) -> None:
+    src = make()
+    assert main(["check", str(src), "-p", str(tiny_path)], out=io.StringIO()) == 1
+    out = tmp_path / ("fixed.jpg" if src.suffix in (".heic", ".jpg") else "fixed.mp4")
+    assert main(["fix", str(src), "-p", str(tiny_path), "-o", str(out)], out=io.StringIO()) == 0
+    buf = io.StringIO()
+    assert main(["check", str(out), "-p", str(tiny_path)], out=buf) == 0
+    assert json.loads(buf.getvalue())["verdict"] == "pass"

@@ -13,7 +13,7 @@ import pytest
 from service.checker import check_file
 from service.profiles import load_profile
 from service.report import Report
-from service.transcode import JOB_DIR_PREFIX, Progress, fix_file
+from service.transcode import JOB_DIR_PREFIX, Progress, fix_file, sweep_job_dirs
 from tests import fixcases as fc
 
 
@@ -167,3 +167,18 @@ def test_a_size_outside_the_window_is_retried_once_with_a_corrected_bitrate(tmp_
     assert result.attempts == 2
     assert any("corrected bitrate" in n["en"] for n in result.notes)
     assert fc.WINDOW[0] <= dest.stat().st_size <= fc.WINDOW[1]
+
+
+def test_stale_job_directories_of_dead_workers_are_swept(tmp_path) -> None:
+    import os
+    import time
+
+    old, fresh = tmp_path / f"{JOB_DIR_PREFIX}dead", tmp_path / f"{JOB_DIR_PREFIX}running"
+    for d in (old, fresh):
+        d.mkdir()
+        (d / "output.mp4").write_bytes(b"partial")
+    (tmp_path / "entry.mp4").write_bytes(b"finished")
+    past = time.time() - 2 * 24 * 3600
+    os.utime(old, (past, past))
+    assert sweep_job_dirs(tmp_path) == [old]
+    assert not old.exists() and fresh.exists() and (tmp_path / "entry.mp4").read_bytes() == b"finished"
