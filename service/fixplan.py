@@ -26,8 +26,8 @@ from .profiles import FixSpec, KindSpec, Profile, ResolutionRule, SizeRule
 
 Mode = Literal["none", "remux", "reencode", "image", "unfixable"]
 
-CONTAINER_OVERHEAD = 0.02
-"""Bytes beyond the nominal bitrate (MP4 index, SEI, HRD filler granularity), as a fraction."""
+CONTAINER_OVERHEAD = 0.01
+"""Bytes beyond the nominal bitrate (MP4 index, SEI, x264's CBR landing between -0.3% and +2%), as a fraction."""
 
 MIN_BITS_PER_PIXEL = 0.01
 """Below this video bitrate per pixel and frame the picture breaks up: the size rule is then unfixable."""

@@ -26,7 +26,7 @@ from . import mp4box, process
 from .checker import check_file
 from .errors import ToolCancelledError, ToolError
 from .facts import MediaFacts
-from .fixplan import FixPlan, VideoTarget, corrected_bitrate, plan_fix
+from .fixplan import FixPlan, VideoTarget, corrected_bitrate, plan_fix, video_bitrate_for
 from .profiles import Profile
 from .report import Report
 
@@ -177,7 +177,7 @@ def _rate_args(v: VideoTarget, bitrate: int | None) -> tuple[dict[str, Any], str
 
 def encode_command(src: Path, out: Path, plan: FixPlan, *, bitrate: int | None, has_audio: bool,
                    pass_no: int | None = None, passlog: Path | None = None,
-                   loudnorm_measured: dict[str, str] | None = None) -> list[str]:
+                   loudnorm_measured: dict[str, str] | None = None, audio_file: Path | None = None) -> list[str]:
     """The re-encode: filters (deinterlace, constant rate, scale, pad/crop, square pixels,
     yuv420p) on the autorotated picture, H.264 High, AAC-LC 48 kHz, MP4 with the index first.
     ``pass_no`` 1 writes only the two-pass log (no audio, null output)."""
@@ -212,11 +212,22 @@ def encode_command(src: Path, out: Path, plan: FixPlan, *, bitrate: int | None, 
     if pass_no == 1:
         return _global(ffmpeg.output(vs, os.devnull, f="null", **kwargs))
     streams = [vs]
-    if has_audio and v.audio != "none":
+    if audio_file is not None:  # encoded beforehand (its exact size sets the video bitrate)
+        streams.append(ffmpeg.input(str(audio_file))["a:0"])
+        kwargs["c:a"] = "copy"
+    elif has_audio and v.audio != "none":
         streams.append(_audio_stream(inp, v, loudnorm_measured))
         kwargs.update(_audio_args(v))
     kwargs.update({"movflags": "+faststart", "f": v.container})
-    return _global(ffmpeg.output(*streams, str(out), **kwargs), "info" if v.loudnorm else "error")
+    loud = v.loudnorm is not None and audio_file is None
+    return _global(ffmpeg.output(*streams, str(out), **kwargs), "info" if loud else "error")
+
+
+def audio_command(src: Path, out: Path, v: VideoTarget, loudnorm_measured: dict[str, str] | None) -> list[str]:
+    """The audio alone, AAC-LC 48 kHz (with the second loudnorm pass), into an M4A beside the job."""
+    stream = _audio_stream(ffmpeg.input(str(src)), v, loudnorm_measured)
+    return _global(ffmpeg.output(stream, str(out), f="mp4", map_chapters=-1, **_audio_args(v)),
+                   "info" if v.loudnorm else "error")
 
 
 def loudnorm_measure_command(src: Path, v: VideoTarget) -> list[str]:
@@ -318,7 +329,8 @@ def fix_file(src: str | os.PathLike[str], profile: Profile, dest: str | os.PathL
             for attempt in (1, 2):
                 attempts = attempt
                 t = time.perf_counter()
-                notes.extend(runner.run(bitrate))
+                notes.extend(runner.run(bitrate, first=attempt == 1))
+                bitrate = runner.used_bitrate
                 timings["transcode"] = timings.get("transcode", 0.0) + (time.perf_counter() - t) * 1000
                 t = time.perf_counter()
                 after = check_file(tmp_out, profile, display_name=dest_p.name, sha256=runner.sha256)
@@ -326,8 +338,8 @@ def fix_file(src: str | os.PathLike[str], profile: Profile, dest: str | os.PathL
                 size_off = next((c for c in after.checks if c.rule == "file_size" and c.status != "pass"), None)
                 if size_off is None or attempt == 2 or not bitrate or plan.video.target_bytes is None:
                     break
-                bitrate = corrected_bitrate(bitrate, plan.video.audio_bitrate or 0, after.file.size_bytes,
-                                            plan.video.target_bytes)
+                bitrate = corrected_bitrate(bitrate, runner.audio_bps or plan.video.audio_bitrate or 0,
+                                            after.file.size_bytes, plan.video.target_bytes)
                 notes.append(_msg(f"第一次输出大小不在范围内（{after.file.size_bytes:,} 字节），已按修正码率重试。",
                                   f"The first output was outside the size window ({after.file.size_bytes:,} bytes); "
                                   "retried with a corrected bitrate."))
@@ -370,6 +382,13 @@ class _VideoRun:
             weights.append(("loudness", 0.1))
         if v.copy_video:
             weights.append(("remux", 1.0))
+            self.audio_first = False
+        else:
+            self.audio_first = self.has_audio and v.audio == "aac"
+            if self.audio_first:
+                weights.append(("audio", 0.05))
+        if v.copy_video:
+            pass
         elif v.rate_control == "two_pass":
             weights += [("pass1", 0.4), ("pass2", 1.0)]
         else:
@@ -377,15 +396,22 @@ class _VideoRun:
         self.meter = _Meter(progress, plan.duration_s or 1.0, weights)
         self.timeout = encode_timeout(plan.duration_s or 60.0, v.width or 1920, v.height or 1080)
         self.measured: dict[str, str] | None = None
+        self.audio_file: Path | None = None
+        self.audio_bps = 0
+        """The encoded audio's real bitrate (AAC undershoots its nominal rate on simple sound)."""
+        self.used_bitrate: int | None = None
+        """The video bitrate of the last attempt."""
 
     def _run(self, cmd: list[str], stage: str) -> process.Completed:
         return process.run_with_progress(cmd, timeout=self.timeout, on_progress=self.meter.stage(stage),
                                          cancelled=self.cancelled)
 
-    def run(self, bitrate: int | None) -> list[dict[str, str]]:
-        """One attempt; returns notes for the report (e.g. loudnorm's mode)."""
+    def run(self, bitrate: int | None, *, first: bool = True) -> list[dict[str, str]]:
+        """One attempt; returns notes for the report (e.g. loudnorm's mode). On the first attempt
+        the planned video bitrate is refined from the real size of the audio, encoded first."""
         notes: list[dict[str, str]] = []
         v = self.v
+        loud_stderr = ""
         if v.loudnorm and self.has_audio and self.measured is None:
             self.measured = parse_loudnorm_json(self._run(loudnorm_measure_command(self.src, v), "loudness").stderr)
         if v.copy_video and v.audio != "aac" and self.container in BOX_REMUX_CONTAINERS:
@@ -393,20 +419,31 @@ class _VideoRun:
             if self.sha256 is not None:
                 self.meter.stage("remux")({"progress": "end"})
                 return notes
+        if self.audio_first and self.audio_file is None:
+            self.audio_file = self.job_dir / "audio.m4a"
+            loud_stderr = self._run(audio_command(self.src, self.audio_file, v, self.measured), "audio").stderr
+            duration = self.plan.duration_s or 0
+            if duration > 0:
+                self.audio_bps = int(self.audio_file.stat().st_size * 8 / duration)
+            if first and bitrate and v.target_bytes and duration > 0:
+                bitrate = max(1, video_bitrate_for(v.target_bytes, duration, self.audio_bps))
+        self.used_bitrate = bitrate
         if v.copy_video:
-            done = self._run(remux_command(self.src, self.out, v, self.has_audio, self.measured), "remux")
+            loud_stderr = self._run(remux_command(self.src, self.out, v, self.has_audio, self.measured),
+                                    "remux").stderr
         elif v.rate_control == "two_pass":
             passlog = self.job_dir / "x264-2pass"
             self._run(encode_command(self.src, self.out, self.plan, bitrate=bitrate, has_audio=False, pass_no=1,
                                      passlog=passlog), "pass1")
-            done = self._run(encode_command(self.src, self.out, self.plan, bitrate=bitrate, has_audio=self.has_audio,
-                                            pass_no=2, passlog=passlog, loudnorm_measured=self.measured), "pass2")
+            self._run(encode_command(self.src, self.out, self.plan, bitrate=bitrate, has_audio=self.has_audio,
+                                     pass_no=2, passlog=passlog, loudnorm_measured=self.measured,
+                                     audio_file=self.audio_file), "pass2")
         else:
-            done = self._run(encode_command(self.src, self.out, self.plan, bitrate=bitrate, has_audio=self.has_audio,
-                                            loudnorm_measured=self.measured), "encode")
-        if v.loudnorm and self.has_audio:
+            self._run(encode_command(self.src, self.out, self.plan, bitrate=bitrate, has_audio=self.has_audio,
+                                     loudnorm_measured=self.measured, audio_file=self.audio_file), "encode")
+        if v.loudnorm and self.has_audio and loud_stderr:
             try:
-                summary = parse_loudnorm_json(done.stderr)
+                summary = parse_loudnorm_json(loud_stderr)
             except ToolError:
                 summary = {}
             if summary.get("normalization_type") == "dynamic":
