@@ -103,6 +103,9 @@ class VideoTarget(BaseModel):
     audio_bitrate: int | None = None
     sample_rate: int | None = None
     loudnorm: Loudnorm | None = None
+    audio_end_s: float | None = Field(
+        None, description="encoded audio is trimmed here (the source's duration): decoding AAC yields up to "
+        "one frame of padding, which would push a file at the maximum duration over it")
     target_bytes: int | None = None
     min_bytes: int | None = None
     max_bytes: int | None = None
@@ -373,7 +376,7 @@ def _plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix
                                  params={"codec": "aac", "bitrate": audio_bps, "sample_rate": 48000}))
         if loud:
             steps.append(FixStep(action="loudnorm", params=loud.model_dump()))
-        video = VideoTarget(container=container, copy_video=True, audio=audio_mode,
+        video = VideoTarget(container=container, copy_video=True, audio=audio_mode, audio_end_s=facts.duration_s,
                             audio_bitrate=audio_bps or None, loudnorm=loud, min_bytes=lo, max_bytes=hi,
                             sample_rate=48000 if audio_mode == "aac" else None)
         return FixPlan(kind="video", mode="remux", steps=tuple(steps), video=video, notes=tuple(notes),
@@ -456,7 +459,7 @@ def _plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix
         deinterlace=deint, fps=f"{fps.numerator}/{fps.denominator}" if fps else None, preset=fix.preset,
         rate_control=rate, video_bitrate=bitrate, crf=fix.crf if rate in ("crf", "capped_crf") else None,
         audio=audio_mode, audio_bitrate=audio_bps or None, sample_rate=48000 if audio_mode == "aac" else None,
-        loudnorm=loud, target_bytes=want, min_bytes=lo, max_bytes=hi)
+        loudnorm=loud, audio_end_s=facts.duration_s, target_bytes=want, min_bytes=lo, max_bytes=hi)
     return FixPlan(kind="video", mode="reencode", steps=tuple(steps), video=video, notes=tuple(notes),
                    duration_s=facts.duration_s)
 

@@ -150,6 +150,8 @@ def remux_command(src: Path, out: Path, v: VideoTarget, has_audio: bool,
 
 def _audio_stream(inp: Any, v: VideoTarget, measured: dict[str, str] | None) -> Any:
     a = inp["a:0"]
+    if v.audio == "aac" and v.audio_end_s:
+        a = a.filter("atrim", end=f"{v.audio_end_s:.6f}")
     if v.loudnorm is not None and measured:
         a = a.filter("loudnorm", I=v.loudnorm.integrated, TP=v.loudnorm.true_peak, LRA=v.loudnorm.loudness_range,
                      measured_I=measured["input_i"], measured_TP=measured["input_tp"],

@@ -182,3 +182,16 @@ def test_stale_job_directories_of_dead_workers_are_swept(tmp_path) -> None:
     os.utime(old, (past, past))
     assert sweep_job_dirs(tmp_path) == [old]
     assert not old.exists() and fresh.exists() and (tmp_path / "entry.mp4").read_bytes() == b"finished"
+
+
+def test_a_file_at_the_maximum_duration_stays_inside_it(tmp_path) -> None:
+    # re-encoding AAC decodes a last frame of padding; without trimming, 2.000 s became 2.016 s
+    text = fc.write_profile(tmp_path, "fix-edge-duration").read_text().replace("max: 10s", "max: 2s")
+    path = tmp_path / "fix-edge-duration.yaml"
+    path.write_text(text, encoding="utf-8")
+    prof = load_profile(path)
+    src = fc.too_small()
+    assert check_file(src, prof).media.duration_s == 2.0
+    result = fix_file(src, prof, tmp_path / "fixed.mp4")
+    assert result.status == "fixed", result.reason
+    assert result.after.media.duration_s == 2.0 and result.after.media.audio_duration_s == 2.0
