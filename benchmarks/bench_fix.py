@@ -230,7 +230,8 @@ def main() -> None:
     results: dict[str, object] = {"machine": f"{platform.machine()}, {os.cpu_count()} cores (shared)",
                                   "ffmpeg": subprocess.run(["ffmpeg", "-version"], capture_output=True,
                                                            text=True).stdout.split("\n")[0]}
-    work = Path(tempfile.mkdtemp(prefix="mediacheck-bench-fix-", dir=CACHE.parent if CACHE.parent.exists() else None))
+    CACHE.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="work-", dir=CACHE))  # same disk as the media
     try:
         for part in args.only.split(","):
             fn = {"remux": lambda: bench_remux(work, args.rounds),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import queue
 import subprocess
+import sys
 import threading
 import time
 from collections import deque
@@ -63,6 +64,20 @@ def run(command: list[str], *, timeout: float, check: bool = True) -> Completed:
 PROGRESS_POLL_S = 0.25
 """How often a progress-reporting run checks for cancellation and its timeout."""
 
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Linux: the child gets SIGKILL when the thread that started it dies (a worker killed with
+    SIGKILL must not leave ffmpeg encoding for nobody; ffmpeg ignores SIGPIPE)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
 
 def run_with_progress(command: list[str], *, timeout: float, on_progress: Callable[[dict[str, str]], None],
                       cancelled: Callable[[], bool] | None = None) -> Completed:
@@ -74,7 +89,8 @@ def run_with_progress(command: list[str], *, timeout: float, on_progress: Callab
     raising included). A non-zero exit raises ToolError with the end of stderr."""
     try:
         proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE)
+                                stderr=subprocess.PIPE,
+                                preexec_fn=_die_with_parent if sys.platform == "linux" else None)
     except FileNotFoundError:
         raise ToolError(f"{command[0]} not found: install ffmpeg (apt-get install ffmpeg)",
                         command=command) from None

@@ -54,3 +54,33 @@ def test_a_failing_tool_raises_with_the_end_of_stderr() -> None:
         process.run_with_progress(["ffmpeg", "-hide_banner", "-v", "error", "-i", "/nonexistent.mp4", "-f", "null",
                                    "-"], timeout=30, on_progress=lambda b: None)
     assert e.value.returncode not in (None, 0) and "nonexistent" in e.value.stderr
+
+
+def test_the_child_dies_with_the_process_that_started_it(tmp_path) -> None:
+    # a worker killed with SIGKILL runs no cleanup; ffmpeg ignores SIGPIPE and would encode on for nobody
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import sys; from service import process\n"
+        f"process.run_with_progress({LONG!r}, timeout=60, on_progress=lambda b: print('tick', flush=True))\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None and parent.stdout.readline().startswith("tick")
+    child = int(Path(f"/proc/{parent.pid}/task/{parent.pid}/children").read_text().split()[0])
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    parent.stdout.close()
+    def alive() -> bool:
+        try:
+            return "zombie" not in Path(f"/proc/{child}/status").read_text()
+        except OSError:
+            return False
+
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and alive():
+        time.sleep(0.05)
+    assert not alive()
