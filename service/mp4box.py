@@ -151,10 +151,10 @@ def _copy(src_fd: int, out_fd: int, copies: tuple[tuple[int, int], ...], pos: in
             left, o, pos = left - n, o + n, pos + n
 
 
-def rewrite(src: Path, dest: Path) -> str | None:
-    """Write the remuxed file to ``dest`` and return its SHA-256, or None when this file needs
-    ffmpeg instead (nothing is written then). The copy runs in the kernel while a thread hashes
-    the same bytes."""
+def rewrite(src: Path, dest: Path, *, digest: bool = True) -> str | None:
+    """Write the remuxed file to ``dest`` and return its SHA-256 ("" without ``digest``), or None
+    when this file needs ffmpeg instead (nothing is written then). The copy runs in the kernel
+    while a thread hashes the same bytes."""
     size = src.stat().st_size
     with src.open("rb") as fh:
         def header_at(offset: int) -> bytes:
@@ -177,11 +177,11 @@ def rewrite(src: Path, dest: Path) -> str | None:
         if layout is None:
             return None
         with ThreadPoolExecutor(max_workers=1) as pool:
-            digest = pool.submit(_hash, src, layout.header, layout.copies)
+            hashed = pool.submit(_hash, src, layout.header, layout.copies) if digest else None
             fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
             try:
                 os.write(fd, layout.header)
                 _copy(fh.fileno(), fd, layout.copies, len(layout.header))
             finally:
                 os.close(fd)
-            return digest.result()
+            return hashed.result() if hashed else ""
