@@ -144,5 +144,20 @@ def cmyk_photo() -> Path:
     return out
 
 
+def big_png_with_alpha() -> Path:
+    """2400×1800 RGBA PNG: above TINY_PROFILE's 1600×1600, transparent, not JPEG."""
+    out = CACHE / "fix-photo-rgba-2400.png"
+    if not out.exists():
+        from PIL import Image
+
+        CACHE.mkdir(parents=True, exist_ok=True)
+        im = Image.linear_gradient("L").resize((2400, 1800)).convert("RGBA")
+        im.putalpha(Image.radial_gradient("L").resize((2400, 1800)))
+        tmp = out.with_name(".tmp-" + out.name)
+        im.save(tmp, "PNG")
+        tmp.rename(out)
+    return out
+
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -56,6 +56,11 @@ def _heic(r: Report) -> None:
     assert r.media.exif_orientation in (None, 1)
 
 
+def _png(r: Report) -> None:
+    assert r.media and r.media.image_format == "jpeg" and (r.media.width, r.media.height) == (1600, 1200)
+    assert r.media.color_mode == "RGB"
+
+
 def _cmyk(r: Report) -> None:
     assert r.media and r.media.color_mode == "RGB"
 
@@ -71,6 +76,7 @@ CASES: list[tuple[str, Callable[[], Path], str, str, Callable[[Report], None]]] 
     ("vfr", fc.vfr, "frame_rate_mode", "reencode", _vfr),
     ("heic", fc.heic_photo, "image_format", "image", _heic),
     ("cmyk", fc.cmyk_photo, "color_mode", "image", _cmyk),
+    ("png_rgba_too_big", fc.big_png_with_alpha, "resolution", "image", _png),
 ]
 
 
