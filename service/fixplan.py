@@ -15,7 +15,9 @@ Policy (docs/fixing.md):
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
+from pathlib import PurePath
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -234,6 +236,8 @@ def plan_fix(facts: MediaFacts, checks: list[Check], profile: Profile) -> FixPla
     for c in open_checks:
         if c.fixable or c.rule == "resolution":  # resolution is decided by the geometry below
             continue
+        if c.rule == "filename" and _renamed_name_passes(c, profile, facts.kind):
+            continue  # only the extension was wrong: the fixed file gets the right one
         if c.status == "fail":
             reasons.append(Reason(rule=c.rule, message=c.message))
         else:
@@ -241,6 +245,23 @@ def plan_fix(facts: MediaFacts, checks: list[Check], profile: Profile) -> FixPla
     if facts.kind == "image":
         return _plan_image(facts, open_checks, spec, fix, reasons, notes)
     return _plan_video(facts, open_checks, spec, fix, reasons, notes)
+
+
+def output_suffix(kind: str, profile: Profile) -> str:
+    """The extension the fixed file gets: .jpg/.png for photos, .mp4/.mov for videos."""
+    spec = profile.kinds.get(kind)  # type: ignore[call-overload]
+    if kind == "image":
+        allowed = spec.image_format.allowed if spec is not None and spec.image_format else ("jpeg",)
+        return ".png" if "jpeg" not in allowed and "png" in allowed else ".jpg"
+    allowed = spec.container.allowed if spec is not None and spec.container else ("mp4",)
+    return ".mov" if "mp4" not in allowed and "mov" in allowed else ".mp4"
+
+
+def _renamed_name_passes(check: Check, profile: Profile, kind: str) -> bool:
+    if profile.filename is None or not check.actual:
+        return False
+    renamed = PurePath(check.actual).stem + output_suffix(kind, profile)
+    return re.fullmatch(profile.filename.pattern, renamed) is not None
 
 
 def _upscale_allowed(spec: KindSpec, fix: FixSpec) -> bool:

@@ -284,8 +284,10 @@ def sweep_job_dirs(directory: str | os.PathLike[str], older_than_s: float = STAL
 def fix_file(src: str | os.PathLike[str], profile: Profile, dest: str | os.PathLike[str], *,
              job_id: str | None = None, progress: ProgressCallback | None = None,
              cancelled: Callable[[], bool] | None = None, display_name: str | None = None,
-             before: Report | None = None) -> FixResult:
+             output_name: str | None = None, before: Report | None = None) -> FixResult:
     """Fix ``src`` so that it passes ``profile``, writing ``dest`` only when it does.
+    ``display_name`` is the submitted name (for the file-name rule); the output is re-checked as
+    ``output_name`` (default: that name with the output's extension, else ``dest``'s name).
     Never raises for a file that cannot be fixed or a tool that fails: the result says why."""
     src_p, dest_p = Path(src), Path(dest)
     if src_p.resolve() == dest_p.resolve():
@@ -307,7 +309,9 @@ def fix_file(src: str | os.PathLike[str], profile: Profile, dest: str | os.PathL
     job_dir = job_dir_for(dest_p, job_id or uuid.uuid4().hex)
     shutil.rmtree(job_dir, ignore_errors=True)  # a previous attempt of this job that died
     job_dir.mkdir(parents=True)
-    tmp_out = job_dir / f"output.{'jpg' if plan.image and plan.image.format == 'jpeg' else 'png' if plan.image else plan.video.container if plan.video else 'mp4'}"  # noqa: E501
+    suffix = _suffix(plan)
+    tmp_out = job_dir / f"output{suffix}"
+    out_name = output_name or (f"{Path(display_name).stem}{suffix}" if display_name else dest_p.name)
     notes = list(plan.notes)
     timings: dict[str, float] = {}
     attempts = 0
@@ -321,7 +325,7 @@ def fix_file(src: str | os.PathLike[str], profile: Profile, dest: str | os.PathL
             fix_photo(src_p, tmp_out, plan.image)
             timings["transcode"] = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
-            after = check_file(tmp_out, profile, display_name=dest_p.name)
+            after = check_file(tmp_out, profile, display_name=out_name)
             timings["recheck"] = (time.perf_counter() - t) * 1000
         else:
             meter_src = before.media
@@ -335,7 +339,7 @@ def fix_file(src: str | os.PathLike[str], profile: Profile, dest: str | os.PathL
                 bitrate = runner.used_bitrate
                 timings["transcode"] = timings.get("transcode", 0.0) + (time.perf_counter() - t) * 1000
                 t = time.perf_counter()
-                after = check_file(tmp_out, profile, display_name=dest_p.name, sha256=runner.sha256)
+                after = check_file(tmp_out, profile, display_name=out_name, sha256=runner.sha256)
                 timings["recheck"] = timings.get("recheck", 0.0) + (time.perf_counter() - t) * 1000
                 size_off = next((c for c in after.checks if c.rule == "file_size" and c.status != "pass"), None)
                 if size_off is None or attempt == 2 or not bitrate or plan.video.target_bytes is None:
@@ -362,8 +366,18 @@ def fix_file(src: str | os.PathLike[str], profile: Profile, dest: str | os.PathL
     except ToolError as e:
         return FixResult(status="failed", plan=plan, before=before, attempts=attempts, notes=tuple(notes),
                          reason=_msg(f"转码工具出错：{e}", f"The transcoder failed: {e}"))
+    except OSError as e:  # disk full, unwritable directory, a photo Pillow cannot decode after all
+        return FixResult(status="failed", plan=plan, before=before, attempts=attempts, notes=tuple(notes),
+                         reason=_msg(f"写入或读取失败：{e.strerror or e}",
+                                     f"Reading or writing failed: {e.strerror or e}"))
     finally:
         shutil.rmtree(job_dir, ignore_errors=True)
+
+
+def _suffix(plan: FixPlan) -> str:
+    if plan.image is not None:
+        return ".jpg" if plan.image.format == "jpeg" else ".png"
+    return f".{plan.video.container}" if plan.video else ".mp4"
 
 
 class _VideoRun:

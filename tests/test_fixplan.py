@@ -328,3 +328,15 @@ def test_the_fix_section_is_optional_and_validated(tmp_path: Path) -> None:
 def test_shipped_profiles_still_load(store) -> None:
     for pid in store.ids():
         assert store.get(pid).id == pid
+
+
+def test_a_file_name_wrong_only_in_its_extension_is_fixed_by_the_new_extension() -> None:
+    data = {"id": "t", "version": "1", "title": {"zh-CN": "测试", "en": "test"},
+            "kinds": {"video": {"container": {"allowed": ["mp4"]}}},
+            "filename": {"pattern": r"^作品-[^-]+\.mp4$", "example": "作品-张三.mp4"}}
+    prof = Profile.model_validate(data, context={"size_unit": "binary"})
+    facts = video(container="mov")
+    ok = plan_fix(facts, judge(facts, prof, "作品-张三.mov"), prof)
+    assert ok.mode == "remux" and ok.unfixable == ()
+    bad = plan_fix(facts, judge(facts, prof, "张三的视频.mov"), prof)
+    assert bad.mode == "unfixable" and bad.unfixable[0].rule == "filename"

@@ -201,3 +201,14 @@ def test_a_file_at_the_maximum_duration_stays_inside_it(tmp_path) -> None:
     result = fix_file(src, prof, tmp_path / "fixed.mp4")
     assert result.status == "fixed", result.reason
     assert result.after.media.duration_s == 2.0 and result.after.media.audio_duration_s == 2.0
+
+
+def test_the_output_is_rechecked_under_the_submitted_name_with_its_new_extension(tmp_path) -> None:
+    text = fc.write_profile(tmp_path, "fix-named").read_text()
+    path = tmp_path / "fix-named.yaml"
+    path.write_text(text + "filename: {pattern: '^作品-[^-]+[.]mp4$', example: 作品-张三.mp4}\n", encoding="utf-8")
+    prof = load_profile(path)
+    result = fix_file(fc.mov(), prof, tmp_path / "f0a1b2c3", display_name="作品-张三.mov")  # storage keys are opaque
+    assert result.status == "fixed", result.reason
+    assert result.after.file.name == "作品-张三.mp4"
+    assert next(c for c in result.after.checks if c.rule == "filename").status == "pass"
