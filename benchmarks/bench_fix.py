@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -92,6 +93,19 @@ def timed(fn) -> float:  # type: ignore[no-untyped-def]
     return time.perf_counter() - t
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (robust on a shared, loaded machine)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def timed_both(fn) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """(wall seconds, CPU seconds) of ``fn``."""
+    c, t = cpu_seconds(), time.perf_counter()
+    fn()
+    return time.perf_counter() - t, cpu_seconds() - c
+
+
 # ------------------------------------------------------------------ 1. remux
 
 
@@ -154,7 +168,7 @@ def bench_reencode(work: Path, rounds: int) -> dict[str, object]:
     src = clip_1080p()
     prof = write_profile(work, "bench-reencode", "5s", "20MiB", "30MiB")
     before = check_file(src, prof)
-    fix_t, hand_t, ssims = [], [], []
+    fix_t, hand_t, fix_cpu, hand_cpu, ssims = [], [], [], [], []
     for i in range(rounds):
         dst = work / f"fix-{i}.mp4"
         result = None
@@ -163,7 +177,9 @@ def bench_reencode(work: Path, rounds: int) -> dict[str, object]:
             nonlocal result
             result = fix_file(src, prof, dst, before=before)  # noqa: B023
 
-        fix_t.append(timed(run))
+        wall, cpu = timed_both(run)
+        fix_t.append(wall)
+        fix_cpu.append(cpu)
         assert result is not None and result.status == "fixed" and result.plan.mode == "reencode", result.reason
         v = result.plan.video
         assert v is not None and v.video_bitrate
@@ -173,13 +189,18 @@ def bench_reencode(work: Path, rounds: int) -> dict[str, object]:
                 "-pix_fmt", "yuv420p", "-b:v", b, "-minrate", b, "-maxrate", b, "-bufsize", b,
                 "-x264-params", "nal-hrd=cbr", "-c:a", "aac", "-b:a", str(v.audio_bitrate), "-ar", "48000",
                 "-movflags", "+faststart", "-f", "mp4", str(work / f"hand-{i}.mp4")]
-        hand_t.append(timed(lambda: subprocess.run(hand, check=True)))  # noqa: B023
+        wall, cpu = timed_both(lambda: subprocess.run(hand, check=True))  # noqa: B023
+        hand_t.append(wall)
+        hand_cpu.append(cpu)
         ssims.append(ssim(dst, src))
         dst.unlink()
         (work / f"hand-{i}.mp4").unlink()
     fm, hm = statistics.median(fix_t), statistics.median(hand_t)
+    fc, hc = statistics.median(fix_cpu), statistics.median(hand_cpu)
     return {"fix_s": fix_t, "hand_s": hand_t, "fix_median_s": round(fm, 2), "hand_median_s": round(hm, 2),
-            "ratio": round(fm / hm, 3), "ssim": ssims, "preset": "fast"}
+            "ratio": round(fm / hm, 3), "fix_cpu_s": fix_cpu, "hand_cpu_s": hand_cpu,
+            "fix_cpu_median_s": round(fc, 2), "hand_cpu_median_s": round(hc, 2), "cpu_ratio": round(fc / hc, 3),
+            "ssim": ssims, "preset": "fast", "video_kbps": round((v.video_bitrate or 0) / 1000)}
 
 
 # ------------------------------------------------------------------ 3. landing
