@@ -324,6 +324,8 @@ def fix_file(src: str | os.PathLike[str], profile: Profile, dest: str | os.PathL
             t = time.perf_counter()
             fix_photo(src_p, tmp_out, plan.image)
             timings["transcode"] = (time.perf_counter() - t) * 1000
+            if progress is not None:
+                progress(Progress(percent=100.0, eta_s=0.0, stage="photo"))
             t = time.perf_counter()
             after = check_file(tmp_out, profile, display_name=out_name)
             timings["recheck"] = (time.perf_counter() - t) * 1000

@@ -67,11 +67,13 @@ def test_run_fix_in_process_reports_progress_and_can_be_cancelled(tiny_path: Pat
     assert not list(tmp_path.glob(JOB_DIR_PREFIX + "*"))
 
 
-def test_rq_fix_on_a_burst_worker_stores_progress_and_the_result(redis: Redis, tiny_path: Path,
+@pytest.mark.parametrize("make, name", [(fc.mov, "fixed.mp4"), (fc.rotated, "fixed.mp4"), (fc.vfr, "fixed.mp4"),
+                                        (fc.heic_photo, "fixed.jpg")], ids=["mov", "rotated", "vfr", "heic"])
+def test_rq_fix_on_a_burst_worker_stores_progress_and_the_result(make, name, redis: Redis, tiny_path: Path,
                                                                  tmp_path: Path) -> None:
     q = Queue("fix", connection=redis)
-    dest = tmp_path / "fixed.mp4"
-    job = enqueue_fix(q, str(fc.mov()), load_profile(tiny_path), str(dest), profile_ref=str(tiny_path),
+    dest = tmp_path / name
+    job = enqueue_fix(q, str(make()), load_profile(tiny_path), str(dest), profile_ref=str(tiny_path),
                       duration_s=2.0)
     assert job.timeout >= 120  # derived from the media, never RQ's 180 s default for long media
     SimpleWorker([q], connection=redis).work(burst=True)
