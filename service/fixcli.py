@@ -65,7 +65,7 @@ class _Bar:
 
 def cmd_fix(args: argparse.Namespace, store: ProfileStore, out: TextIO, err: TextIO | None = None) -> int:
     from .cli import _table, resolve_profile
-    from .fixplan import describe_step
+    from .fixsteps import describe_step
     from .transcode import fix_file
 
     err = err or sys.stderr

@@ -22,33 +22,19 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .bitrate import MAX_VIDEO_BITRATE, MIN_BITS_PER_PIXEL, size_window, target_bytes, video_bitrate_for
 from .checks import Check
 from .facts import MediaFacts
-from .profiles import FixSpec, KindSpec, Profile, ResolutionRule, SizeRule
+from .framing import bounds_scale, frame_geometry, snap_fps
+from .profiles import FixSpec, KindSpec, Profile
 
 Mode = Literal["none", "remux", "reencode", "image", "unfixable"]
-
-CONTAINER_OVERHEAD = 0.01
-"""Bytes beyond the nominal bitrate (MP4 index, SEI, x264's CBR landing between -0.3% and +2%), as a fraction."""
-
-MIN_BITS_PER_PIXEL = 0.01
-"""Below this video bitrate per pixel and frame the picture breaks up: the size rule is then unfixable."""
-
-MAX_VIDEO_BITRATE = 100_000_000
-"""Highest video bitrate the fixer will use to reach a minimum size (H.264 High level 5.1 limits)."""
-
-WIDE_WINDOW_CAP = 2.0
-"""In a window whose maximum is far above its minimum, aim no higher than this multiple of the minimum."""
 
 MP4_VIDEO_CODECS = frozenset({"h264", "hevc", "mpeg4", "av1"})
 """Video codecs that can be stream-copied into MP4."""
 
 MP4_AUDIO_CODECS = frozenset({"aac", "mp3", "alac", "ac3", "eac3", "opus"})
 """Audio codecs that can be stream-copied into MP4."""
-
-STANDARD_FPS = (Fraction(24000, 1001), Fraction(24), Fraction(25), Fraction(30000, 1001), Fraction(30),
-                Fraction(50), Fraction(60000, 1001), Fraction(60))
-"""Frame rates a variable-rate recording is snapped to when made constant."""
 
 _REMUX_RULES = frozenset({"container", "faststart"})
 _AUDIO_RULES = frozenset({"audio_codec"})
@@ -155,60 +141,6 @@ class FixPlan(BaseModel):
 # ------------------------------------------------------------------ helpers
 
 
-def even(x: float) -> int:
-    """The nearest even integer ≥ 2 (yuv420p needs even dimensions)."""
-    return max(2, int(round(x / 2.0)) * 2)
-
-
-def size_window(rule: SizeRule | None) -> tuple[int | None, int | None]:
-    """The byte window that passes under both readings of 兆 (so the result is never ambiguous)."""
-    if rule is None:
-        return None, None
-    if rule.about is not None:
-        pct = float((rule.tolerance or "0%").strip()[:-1]) / 100
-        readings = [rule.about.bytes] + ([rule.about.alt_bytes] if rule.about.alt_bytes else [])
-        return max(int(b * (1 - pct)) for b in readings), min(int(b * (1 + pct)) for b in readings)
-    lo = max(rule.min.bytes, rule.min.alt_bytes or 0) if rule.min else None
-    hi = min(rule.max.bytes, rule.max.alt_bytes or rule.max.bytes) if rule.max else None
-    return lo, hi
-
-
-def target_bytes(lo: int | None, hi: int | None, position: float) -> int | None:
-    """Where to aim inside the window: ``position`` of the way from min to max, capped at
-    WIDE_WINDOW_CAP × min; 90% of a lone maximum; 110% of a lone minimum."""
-    if lo is not None and hi is not None:
-        return int(min(lo + position * (hi - lo), max(lo * WIDE_WINDOW_CAP, lo + 0.1 * (hi - lo))))
-    if hi is not None:
-        return int(hi * 0.9)
-    if lo is not None:
-        return int(lo * 1.1)
-    return None
-
-
-def video_bitrate_for(total_bytes: int, duration_s: float, audio_bps: int) -> int:
-    """The video bitrate that makes a file of ``total_bytes`` (container overhead included)."""
-    return int(total_bytes * 8 / duration_s / (1 + CONTAINER_OVERHEAD)) - audio_bps
-
-
-def corrected_bitrate(bitrate: int, audio_bps: int, got_bytes: int, want_bytes: int) -> int:
-    """After an attempt landed at ``got_bytes``, the bitrate that should land at ``want_bytes``
-    (the audio part stays as it was)."""
-    total = bitrate + audio_bps
-    return max(1, int(total * want_bytes / max(1, got_bytes)) - audio_bps)
-
-
-def snap_fps(fps: float) -> Fraction:
-    """The standard rate nearest ``fps`` (within 5%), else ``fps`` rounded to 1/1000."""
-    best = min(STANDARD_FPS, key=lambda f: abs(float(f) - fps))
-    if abs(float(best) - fps) <= 0.05 * fps:
-        return best
-    return Fraction(round(fps * 1000), 1000)
-
-
-def _oriented(long_e: int, short_e: int, orientation: str) -> tuple[int, int]:
-    return (short_e, long_e) if orientation == "portrait" else (long_e, short_e)
-
-
 def _msg(zh: str, en: str) -> dict[str, str]:
     return {"zh-CN": zh, "en": en}
 
@@ -270,72 +202,6 @@ def _upscale_allowed(spec: KindSpec, fix: FixSpec) -> bool:
     return bool(spec.resolution and spec.resolution.upscale_allowed)
 
 
-def _bounds_scale(long_e: float, short_e: float, rule: ResolutionRule | None, extra_max: int | None = None
-                  ) -> float:
-    """The uniform factor that brings a frame inside the resolution rule's bounds (1 = none)."""
-    up, down = 1.0, 1.0
-    if rule is not None:
-        for b in (rule.min, rule.exact):
-            if b is not None:
-                up = max(up, b.short_edge / short_e, (b.long_edge or 0) / long_e)
-        if rule.min_short_edge:
-            up = max(up, rule.min_short_edge / short_e)
-        if rule.min_long_edge:
-            up = max(up, rule.min_long_edge / long_e)
-        if rule.max is not None:
-            down = min(down, rule.max.short_edge / short_e, (rule.max.long_edge or long_e) / long_e)
-    if extra_max:
-        down = min(down, extra_max / long_e)
-    return up if up > 1.0 else down
-
-
-def _geometry(facts: MediaFacts, spec: KindSpec, fix: FixSpec) -> dict[str, Any]:
-    """Frame W×H, picture pw×ph inside it, and whether that upscales, for a re-encode."""
-    dw, dh = facts.width or 0, facts.height or 0
-    src_o = facts.orientation or "landscape"
-    out_o = src_o
-    if spec.orientation is not None and src_o not in spec.orientation.allowed:
-        out_o = spec.orientation.allowed[0]
-    src_aspect = dw / dh
-    exact = fix.target_resolution or (spec.resolution.exact if spec.resolution else None)
-    w: float
-    h: float
-    if exact is not None and exact.long_edge:
-        w, h = _oriented(exact.long_edge, exact.short_edge, out_o)
-        aspect = w / h
-    else:
-        aspect = src_aspect
-        rule = spec.aspect_ratio
-        if rule is not None:
-            matches = any(abs(src_aspect - r.value) <= rule.tolerance * r.value for r in rule.allowed)
-            if out_o != src_o or not matches:
-                fitting = [r.value for r in rule.allowed if (r.value >= 1) == (out_o != "portrait")]
-                aspect = min(fitting or [r.value for r in rule.allowed], key=lambda v: abs(v - src_aspect))
-        elif out_o != src_o:
-            aspect = {"landscape": 16 / 9, "portrait": 9 / 16, "square": 1.0}[out_o]
-        # the frame that holds the picture at its own size (pad) or inside it (crop)
-        if (src_aspect > aspect) == (fix.fit == "pad"):
-            w, h = float(dw), dw / aspect
-        else:
-            w, h = dh * aspect, float(dh)
-        if out_o != src_o:  # turned frame: keep the source's short edge as the frame's short edge
-            k = min(dw, dh) / min(w, h)
-            w, h = w * k, h * k
-        k = _bounds_scale(max(w, h), min(w, h), spec.resolution)
-        if exact is not None:  # exact short edge only ("1080p")
-            k = exact.short_edge / min(w, h)
-        w, h = w * k, h * k
-    w_i, h_i = even(w), even(h)
-    s = min(w_i / dw, h_i / dh) if fix.fit == "pad" else max(w_i / dw, h_i / dh)
-    pw, ph = even(dw * s), even(dh * s)
-    if fix.fit == "pad":
-        pw, ph = min(pw, w_i), min(ph, h_i)
-    else:
-        pw, ph = max(pw, w_i), max(ph, h_i)
-    return {"width": w_i, "height": h_i, "picture_width": pw, "picture_height": ph, "factor": s,
-            "upscale": s > 1.001, "orientation": out_o}
-
-
 def _plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix: FixSpec,
                 reasons: list[Reason], notes: list[dict[str, str]]) -> FixPlan:
     fixable = {c.rule: c for c in open_checks if c.fixable}
@@ -362,7 +228,7 @@ def _plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix
             reasons.append(Reason(rule="resolution", message=res.message))
         else:
             notes.append(_not_fixed(res.message))
-    geo = _geometry(facts, spec, fix) if facts.width and facts.height else None
+    geo = frame_geometry(facts, spec, fix) if facts.width and facts.height else None
     if geo and geo["upscale"] and reencode and not any(r.rule == "resolution" for r in reasons):
         if _upscale_allowed(spec, fix):
             notes.append(_msg(f"已放大：画面从 {facts.width}×{facts.height} 放大到 {geo['picture_width']}×"
@@ -495,7 +361,7 @@ def _plan_image(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix
                 reasons: list[Reason], notes: list[dict[str, str]]) -> FixPlan:
     fixable = {c.rule: c for c in open_checks if c.fixable}
     w, h = facts.width or 0, facts.height or 0
-    k = _bounds_scale(max(w, h), min(w, h), spec.resolution, fix.max_long_edge) if w and h else 1.0
+    k = bounds_scale(max(w, h), min(w, h), spec.resolution, fix.max_long_edge) if w and h else 1.0
     upscaled = k > 1.001
     if upscaled and not _upscale_allowed(spec, fix):
         res = next((c for c in open_checks if c.rule == "resolution"), None)
@@ -546,43 +412,3 @@ def _plan_image(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix
     return FixPlan(kind="image", mode="image", steps=tuple(steps), image=image, notes=tuple(notes))
 
 
-_STEP_TEXT = {
-    "remux": ("无损重封装为 {container}（索引前置）", "lossless remux to {container} (index first)"),
-    "encode_video": ("重新编码视频为 H.264 High / yuv420p（{preset}）",
-                     "re-encode video to H.264 High / yuv420p ({preset})"),
-    "encode_audio": ("音频编码为 AAC-LC 48 kHz", "encode audio to AAC-LC 48 kHz"),
-    "rotate": ("按旋转标记（{degrees_cw}°）转正画面并清除标记",
-               "bake in the {degrees_cw}° rotation and clear the flag"),
-    "deinterlace": ("去隔行（bwdif）", "deinterlace (bwdif)"),
-    "change_frame_rate": ("帧率转换为 {fps}", "convert the frame rate to {fps}"),
-    "constant_frame_rate": ("转为恒定帧率 {fps}", "make the frame rate constant at {fps}"),
-    "scale": ("画面缩放为 {width}×{height}（方形像素）",
-              "scale the picture to {width}×{height} (square pixels)"),
-    "upscale": ("画面放大为 {width}×{height}", "upscale the picture to {width}×{height}"),
-    "pad": ("加黑边到 {width}×{height}", "pad to {width}×{height}"),
-    "crop": ("裁切到 {width}×{height}", "crop to {width}×{height}"),
-    "set_bitrate": ("视频码率 {kbps} kbps，目标大小 {mib} MiB",
-                    "video bitrate {kbps} kbps, target size {mib} MiB"),
-    "loudnorm": ("响度标准化（EBU R128，{integrated} LUFS）",
-                 "loudness normalisation (EBU R128, {integrated} LUFS)"),
-    "faststart": ("MP4 索引前置", "MP4 index first (faststart)"),
-    "convert_image": ("图片格式 {from} → {to}", "image format {from} → {to}"),
-    "apply_exif_orientation": ("按 EXIF 方向转正", "apply the EXIF orientation"),
-    "convert_color": ("色彩模式 {from} → sRGB", "colour mode {from} → sRGB"),
-    "downscale": ("缩小到 {width}×{height}", "downscale to {width}×{height}"),
-    "set_dpi": ("写入 {dpi} DPI", "write {dpi} DPI"),
-    "reduce_size": ("压缩到大小上限以内", "compress below the size limit"),
-}
-
-
-def describe_step(step: FixStep) -> dict[str, str]:
-    """A bilingual one-line description of a step, for people."""
-    zh, en = _STEP_TEXT.get(step.action, (step.action, step.action))
-    params = dict(step.params)
-    if step.action == "set_bitrate":
-        params["kbps"] = round((params.get("video_bitrate") or 0) / 1000)
-        params["mib"] = f"{(params.get('target_bytes') or 0) / 2**20:.1f}"
-    try:
-        return {"zh-CN": zh.format(**params), "en": en.format(**params)}
-    except (KeyError, IndexError):
-        return {"zh-CN": zh, "en": en}

@@ -23,10 +23,11 @@ import ffmpeg
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import mp4box, process
+from .bitrate import corrected_bitrate, video_bitrate_for
 from .checker import check_file
 from .errors import ToolCancelledError, ToolError
 from .facts import MediaFacts
-from .fixplan import FixPlan, VideoTarget, corrected_bitrate, plan_fix, video_bitrate_for
+from .fixplan import FixPlan, VideoTarget, plan_fix
 from .profiles import Profile
 from .report import Report
 

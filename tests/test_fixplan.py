@@ -8,20 +8,13 @@ from typing import Any
 
 import pytest
 
+from service.bitrate import CONTAINER_OVERHEAD, corrected_bitrate, size_window, target_bytes, video_bitrate_for
 from service.checks import judge
 from service.errors import ProfileError
 from service.facts import MediaFacts
-from service.fixplan import (
-    CONTAINER_OVERHEAD,
-    FixPlan,
-    corrected_bitrate,
-    describe_step,
-    plan_fix,
-    size_window,
-    snap_fps,
-    target_bytes,
-    video_bitrate_for,
-)
+from service.fixplan import FixPlan, plan_fix
+from service.fixsteps import describe_step
+from service.framing import snap_fps
 from service.profiles import Profile, load_profile
 
 MiB = 1 << 20
