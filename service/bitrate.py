@@ -18,6 +18,7 @@ MAX_VIDEO_BITRATE = 100_000_000
 WIDE_WINDOW_CAP = 2.0
 """In a window whose maximum is far above its minimum, aim no higher than this multiple of the minimum."""
 
+
 def size_window(rule: SizeRule | None) -> tuple[int | None, int | None]:
     """The byte window that passes under both readings of 兆 (so the result is never ambiguous)."""
     if rule is None:

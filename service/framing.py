@@ -15,6 +15,7 @@ STANDARD_FPS = (Fraction(24000, 1001), Fraction(24), Fraction(25), Fraction(3000
                 Fraction(50), Fraction(60000, 1001), Fraction(60))
 """Frame rates a variable-rate recording is snapped to when made constant."""
 
+
 def even(x: float) -> int:
     """The nearest even integer ≥ 2 (yuv420p needs even dimensions)."""
     return max(2, int(round(x / 2.0)) * 2)
