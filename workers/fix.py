@@ -6,13 +6,21 @@ and the in-process executor run the very same function. ``rq_fix`` is the RQ ent
 cooperative cancel through ``request_cancel``). RQ's own stop command kills the work horse's
 process group, which includes ffmpeg (it is never started in a new session).
 
-Wiring into the service's job table (``workers/tasks.py``)::
+Wiring into the service's job table (``workers/tasks.py`` on the service branch)::
 
     @task("transcode")
     def transcode_task(ctx, job, progress):
-        result = run_fix(original_path, ctx.store.get(profile_id), fixed_path, job_id=job.id,
-                         progress=lambda p: progress(p.percent / 100), cancelled=lambda: job_cancelled(job.id))
-        # store result.before / result.after as report rows; link result.output when status == "fixed"
+        with ctx.db.session() as s:
+            sub = s.get(Submission, job.submission_id)
+            src, name, profile_id = ctx.storage.path(sub.storage_key), sub.file_name, sub.profile_id
+        dest = ctx.storage.path(fixed_key(sub))                  # beside the original
+        result = run_fix(src, ctx.store.get(profile_id), dest, job_id=job.id, display_name=name,
+                         progress=lambda p: progress(p.percent / 100),
+                         cancelled=lambda: job_state(ctx, job.id) == "cancelling")
+        # store result.after as ReportRow(subject="fixed") when result.after is not None,
+        # link dest only when result.status == "fixed"; return result.model_dump(mode="json")
+
+``fix.auto`` in a profile's kind says whether a failing upload is fixed without being asked.
 """
 
 from __future__ import annotations
