@@ -212,3 +212,19 @@ def test_the_output_is_rechecked_under_the_submitted_name_with_its_new_extension
     assert result.status == "fixed", result.reason
     assert result.after.file.name == "作品-张三.mp4"
     assert next(c for c in result.after.checks if c.rule == "filename").status == "pass"
+
+
+def test_an_output_that_still_fails_is_a_failed_fix_and_never_appears(tmp_path) -> None:
+    # a contradictory profile: the size window needs ≥ 600 kbit/s for 2 s, the bitrate rule allows 300
+    text = fc.write_profile(tmp_path, "fix-contradiction").read_text()
+    path = tmp_path / "fix-contradiction.yaml"
+    path.write_text(text.replace("    faststart: {required: true}\n",
+                                 "    faststart: {required: true}\n    bitrate: {max: 300k}\n"), encoding="utf-8")
+    prof = load_profile(path)
+    dest = tmp_path / "out" / "fixed.mp4"
+    result = fix_file(fc.too_small(), prof, dest)
+    assert result.status == "failed" and result.output is None
+    assert result.after is not None and result.after.verdict == "fail"  # both reports are kept
+    assert "bitrate" in result.reason["en"] and "仍不符合要求" in result.reason["zh-CN"]
+    assert result.attempts == 1  # the size landed; only a size miss is retried
+    assert not dest.exists() and not list(dest.parent.glob(JOB_DIR_PREFIX + "*"))
