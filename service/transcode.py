@@ -2,9 +2,8 @@
 ``ffmpeg_commands`` (ffmpeg-python) and run through ``process.run_with_progress``;
 MOV/MP4 remuxes go through ``mp4box``; photos through Pillow (``photofix``). Every job works
 in its own hidden directory beside the destination (temporary output, two-pass log, loudnorm
-measurement); the output is checked
-again against the same profile and moved into place atomically only when it passes.
-The original is never written to. A fix whose output does not pass is a failed fix with
+measurement); the output is checked again against the same profile and moved into place
+atomically only when it passes. The original is never written to. A fix whose output does not pass is a failed fix with
 the reason; a size outside the window is retried once with a corrected bitrate."""
 
 from __future__ import annotations
