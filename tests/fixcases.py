@@ -131,6 +131,19 @@ def heic_photo() -> Path:
     return out
 
 
+def webp_photo() -> Path:
+    out = CACHE / "fix-photo.webp"
+    if not out.exists():
+        from PIL import Image
+
+        CACHE.mkdir(parents=True, exist_ok=True)
+        im = Image.radial_gradient("L").resize((500, 300)).convert("RGB")
+        tmp = out.with_name(".tmp-" + out.name)
+        im.save(tmp, "WEBP", quality=80)
+        tmp.rename(out)
+    return out
+
+
 def cmyk_photo() -> Path:
     out = CACHE / "fix-photo-cmyk.jpg"
     if not out.exists():

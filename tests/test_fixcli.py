@@ -90,14 +90,14 @@ def test_the_installed_command_runs(tiny_path, tmp_path) -> None:
 
 
 FIXABLE = [fc.mov, fc.mkv, fc.rotated, fc.too_small, fc.too_large, fc.interlaced, fc.four_by_three, fc.vfr,
-           fc.heic_photo, fc.cmyk_photo]
+           fc.heic_photo, fc.webp_photo, fc.cmyk_photo, fc.big_png_with_alpha]
 
 
 @pytest.mark.parametrize("make", FIXABLE, ids=[f.__name__ for f in FIXABLE])
 def test_mediacheck_check_passes_what_mediacheck_fix_wrote(make, tiny_path, tmp_path) -> None:
     src = make()
     assert main(["check", str(src), "-p", str(tiny_path)], out=io.StringIO()) == 1
-    out = tmp_path / ("fixed.jpg" if src.suffix in (".heic", ".jpg") else "fixed.mp4")
+    out = tmp_path / ("fixed.jpg" if src.suffix in (".heic", ".jpg", ".webp", ".png") else "fixed.mp4")
     assert main(["fix", str(src), "-p", str(tiny_path), "-o", str(out)], out=io.StringIO()) == 0
     buf = io.StringIO()
     assert main(["check", str(out), "-p", str(tiny_path)], out=buf) == 0

@@ -61,6 +61,10 @@ def _png(r: Report) -> None:
     assert r.media.color_mode == "RGB"
 
 
+def _webp(r: Report) -> None:
+    assert r.media and r.media.image_format == "jpeg" and (r.media.width, r.media.height) == (500, 300)
+
+
 def _cmyk(r: Report) -> None:
     assert r.media and r.media.color_mode == "RGB"
 
@@ -76,6 +80,7 @@ CASES: list[tuple[str, Callable[[], Path], str, str, Callable[[Report], None]]] 
     ("vfr", fc.vfr, "frame_rate_mode", "reencode", _vfr),
     ("heic", fc.heic_photo, "image_format", "image", _heic),
     ("cmyk", fc.cmyk_photo, "color_mode", "image", _cmyk),
+    ("webp", fc.webp_photo, "image_format", "image", _webp),
     ("png_rgba_too_big", fc.big_png_with_alpha, "resolution", "image", _png),
 ]
 
