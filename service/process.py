@@ -67,16 +67,28 @@ PROGRESS_POLL_S = 0.25
 _PR_SET_PDEATHSIG = 1
 
 
+def _load_prctl() -> Callable[..., int] | None:
+    """libc's prctl, resolved once in the parent: the child must not import or look up anything
+    between fork and exec (another thread may have held a lock at fork time)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        fn: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+        return fn
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _load_prctl()
+
+
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     """Linux: the child gets SIGKILL when the thread that started it dies (a worker killed with
     SIGKILL must not leave ffmpeg encoding for nobody; ffmpeg ignores SIGPIPE)."""
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, 9, 0, 0, 0)  # 9 = SIGKILL
 
 
 def run_with_progress(command: list[str], *, timeout: float, on_progress: Callable[[dict[str, str]], None],
@@ -90,7 +102,7 @@ def run_with_progress(command: list[str], *, timeout: float, on_progress: Callab
     try:
         proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE,
-                                preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+                                preexec_fn=_die_with_parent if _PRCTL is not None else None)
     except FileNotFoundError:
         raise ToolError(f"{command[0]} not found: install ffmpeg (apt-get install ffmpeg)",
                         command=command) from None
