@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .commands import add_service_commands
 
     add_service_commands(sub)
+    from .fixcli import add_parser as add_fix_parser
+
+    add_fix_parser(sub)
     return parser
 
 
@@ -262,6 +265,10 @@ def _dispatch(args: argparse.Namespace, out: TextIO, head: _HeadStart | None) ->
             return _cmd_export(args, out)
         if hasattr(args, "service_command"):
             return int(args.service_command(args, settings, out))
+        if args.command == "fix":
+            from .fixcli import cmd_fix
+
+            return cmd_fix(args, store, out)
     except ProfileError as e:
         sys.stderr.write(f"mediacheck: 配置文件错误 / profile error: {e}\n")
         return EXIT_USAGE

@@ -4,7 +4,8 @@ report with failed checks. An exception means "could not check".
     MediaCheckError
     ├── ProfileError            a profile file is missing or invalid (file, line, reason)
     ├── ToolError               an external tool is missing or failed
-    │   └── ToolTimeoutError    it ran past its timeout and was killed
+    │   ├── ToolTimeoutError    it ran past its timeout and was killed
+    │   └── ToolCancelledError  its job was cancelled and it was killed
     ├── UnreadableMediaError    the input is not media we can read (empty, random, truncated)
     └── RequestError            the service refuses a request (HTTP status, stable code, bilingual text)
         └── UploadTooLargeError the body passed the campaign's size limit (413)
@@ -43,6 +44,10 @@ class ToolError(MediaCheckError):
 
 class ToolTimeoutError(ToolError):
     """An external process ran past its timeout and was killed."""
+
+
+class ToolCancelledError(ToolError):
+    """An external process was killed because its job was cancelled."""
 
 
 class UnreadableMediaError(MediaCheckError):

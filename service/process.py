@@ -4,13 +4,16 @@ our process group, so a worker's group kill (RQ's job timeout) reaches them too.
 
 from __future__ import annotations
 
+import queue
 import subprocess
+import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .errors import ToolError, ToolTimeoutError
+from .errors import ToolCancelledError, ToolError, ToolTimeoutError
 
 STDERR_TAIL_CHARS = 2000
 """How much of a failed tool's stderr is kept in the error (its end)."""
@@ -143,3 +146,105 @@ def run_lines(command: list[str], *, timeout: float, keep: Callable[[str], bool]
         raise ToolError(f"{command[0]} exited with {proc.returncode}: {err_tail.strip()[-300:]}",
                         command=command, returncode=proc.returncode, stderr=err_tail)
     return Completed(command, proc.returncode, b"", "\n".join(kept))
+
+
+PROGRESS_POLL_S = 0.25
+"""How often a progress-reporting run checks for cancellation and its timeout."""
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _load_prctl() -> Callable[..., int] | None:
+    """libc's prctl, resolved once in the parent: the child must not import or look up anything
+    between fork and exec (another thread may have held a lock at fork time)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        fn: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+        return fn
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _load_prctl()
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Linux: the child gets SIGKILL when the thread that started it dies (a worker killed with
+    SIGKILL must not leave ffmpeg encoding for nobody; ffmpeg ignores SIGPIPE)."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, 9, 0, 0, 0)  # 9 = SIGKILL
+
+
+def run_with_progress(command: list[str], *, timeout: float, on_progress: Callable[[dict[str, str]], None],
+                      cancelled: Callable[[], bool] | None = None) -> Completed:
+    """Run an ffmpeg ``command`` that writes ``-progress pipe:1`` blocks to stdout; call
+    ``on_progress`` with each block (``out_time_us``, ``speed``, ``progress`` …).
+
+    The child is killed when ``cancelled()`` turns true (ToolCancelledError), after
+    ``timeout`` seconds (ToolTimeoutError), or on any exception in the caller (a callback
+    raising included). A non-zero exit raises ToolError with the end of stderr."""
+    try:
+        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE,
+                                preexec_fn=_die_with_parent if _PRCTL is not None else None)
+    except FileNotFoundError:
+        raise ToolError(f"{command[0]} not found: install ffmpeg (apt-get install ffmpeg)",
+                        command=command) from None
+    lines: queue.Queue[bytes | None] = queue.Queue()
+    tail: deque[bytes] = deque(maxlen=64)
+
+    def pump_stdout() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    def pump_stderr() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            tail.append(line)
+
+    readers = [threading.Thread(target=pump_stdout, daemon=True), threading.Thread(target=pump_stderr, daemon=True)]
+    for t in readers:
+        t.start()
+    deadline = time.monotonic() + timeout
+    block: dict[str, str] = {}
+    try:
+        done = False
+        while not done:
+            if cancelled is not None and cancelled():
+                raise ToolCancelledError(f"{command[0]} was cancelled and killed", command=command)
+            if time.monotonic() > deadline:
+                raise ToolTimeoutError(f"{command[0]} ran longer than {timeout:.0f}s and was killed",
+                                       command=command, stderr=_decode(b"".join(tail))[-STDERR_TAIL_CHARS:])
+            try:
+                line = lines.get(timeout=PROGRESS_POLL_S)
+            except queue.Empty:
+                continue
+            if line is None:
+                done = True
+                continue
+            key, _, value = _decode(line).strip().partition("=")
+            block[key] = value
+            if key == "progress":
+                on_progress(block)
+                block = {}
+        proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        for t in readers:
+            t.join(timeout=5)
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+    err = _decode(b"".join(tail))
+    if proc.returncode != 0:
+        raise ToolError(f"{command[0]} exited with {proc.returncode}: {err.strip()[-300:]}",
+                        command=command, returncode=proc.returncode, stderr=err[-STDERR_TAIL_CHARS:])
+    return Completed(command, proc.returncode, b"", err)  # the last 64 lines of stderr, whole

@@ -1,0 +1,84 @@
+"""The box-level remux: offsets patched (pure), decoded streams identical (real files), and
+anything unusual left to ffmpeg."""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import subprocess
+from pathlib import Path
+
+from service import mp4box
+from service.probe import probe
+from tests import fixcases as fc
+
+
+def box(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I4s", 8 + len(payload), kind) + payload
+
+
+def moov_with(offsets: list[int], table: bytes = b"stco") -> bytes:
+    fmt = ">I" if table == b"stco" else ">Q"
+    entries = b"".join(struct.pack(fmt, o) for o in offsets)
+    stco = box(table, b"\0\0\0\0" + struct.pack(">I", len(offsets)) + entries)
+    return box(b"moov", box(b"trak", box(b"mdia", box(b"minf", box(b"stbl", stco)))))
+
+
+def offsets_in(moov: bytes, table: bytes = b"stco") -> list[int]:
+    at = moov.index(table) + 4
+    count = struct.unpack_from(">I", moov, at + 4)[0]
+    width, fmt = (4, ">I") if table == b"stco" else (8, ">Q")
+    return [struct.unpack_from(fmt, moov, at + 8 + i * width)[0] for i in range(count)]
+
+
+def test_chunk_offsets_follow_the_mdat_to_its_new_place() -> None:
+    moov = moov_with([28, 1000, 5000])
+    # old: ftyp(20) wide(8) mdat(10000) moov
+    boxes = [("ftyp", 0, 20), ("wide", 20, 8), ("mdat", 28, 10000), ("moov", 10028, len(moov))]
+    layout = mp4box.plan_layout(boxes, moov)
+    assert layout is not None
+    new_mdat = len(mp4box.MP4_FTYP) + len(moov)
+    assert offsets_in(layout.header[len(mp4box.MP4_FTYP):]) == [new_mdat, new_mdat + 972, new_mdat + 4972]
+    assert layout.copies == ((28, 10000),)  # ftyp, wide and the old moov are not copied
+    assert layout.header.startswith(struct.pack(">I4s4s", 32, b"ftyp", b"isom"))
+
+
+def test_64_bit_tables_are_patched_and_32_bit_overflow_is_refused() -> None:
+    moov = moov_with([16, 2**32 + 100], b"co64")
+    boxes = [("ftyp", 0, 16), ("mdat", 16, 2**32 + 200), ("moov", 2**32 + 216, len(moov))]
+    layout = mp4box.plan_layout(boxes, moov)
+    assert layout is not None
+    shift = len(mp4box.MP4_FTYP) + len(moov) - 16
+    assert offsets_in(layout.header[len(mp4box.MP4_FTYP):], b"co64") == [16 + shift, 2**32 + 100 + shift]
+    small = moov_with([16, 2**32 - 10])
+    assert mp4box.plan_layout([("mdat", 16, 2**32), ("moov", 2**32 + 16, len(small))], small) is None
+
+
+def test_an_offset_outside_every_box_is_refused() -> None:
+    moov = moov_with([999_999])
+    assert mp4box.plan_layout([("mdat", 0, 100), ("moov", 100, len(moov))], moov) is None
+
+
+def _framemd5(path: Path) -> list[str]:
+    out = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-map", "0", "-f", "framemd5", "-"],
+                         capture_output=True, text=True, check=True).stdout
+    return [line for line in out.splitlines() if not line.startswith("#")]
+
+
+def test_a_quicktime_file_becomes_an_mp4_with_its_index_first_and_identical_streams(tmp_path: Path) -> None:
+    src = fc.mov()
+    before = probe(src).facts
+    assert before.container == "mov" and before.faststart is False
+    dest = tmp_path / "out.mp4"
+    digest = mp4box.rewrite(src, dest)
+    assert digest == hashlib.sha256(dest.read_bytes()).hexdigest()
+    after = probe(dest).facts
+    assert after.container == "mp4" and after.faststart is True
+    assert (after.duration_s, after.video_codec, after.audio_codec) == (before.duration_s, "h264", "aac")
+    assert _framemd5(dest) == _framemd5(src)  # every decoded video and audio frame, with its timestamps
+
+
+def test_a_matroska_file_is_left_to_ffmpeg(tmp_path: Path) -> None:
+    src = fc.mkv()
+    assert mp4box.rewrite(src, tmp_path / "out.mp4") is None
+    assert not (tmp_path / "out.mp4").exists()
