@@ -1,7 +1,7 @@
 """The ``mediacheck`` command. Imports only the core: no web stack, so a check starts fast.
 
 Exit codes: 0 every file passes (warnings allowed), 1 a file fails or cannot be read,
-2 usage or profile errors."""
+2 usage or profile errors, 130 a batch stopped by Ctrl-C (run it again to resume)."""
 
 from __future__ import annotations
 
@@ -52,6 +52,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     probe = sub.add_parser("probe", help="print the media facts of a file as JSON")
     probe.add_argument("file")
+
+    batch = sub.add_parser("batch", help="check folders and zip archives of entries; write summaries to --out")
+    batch.add_argument("paths", nargs="+", metavar="PATH", help="folders (recursive) and zip archives")
+    batch.add_argument("--profile", "-p", required=True, help="profile id or YAML path")
+    batch.add_argument("--out", "-o", required=True, help="output folder (results.jsonl, summary.csv/.xlsx, index.html)")
+    batch.add_argument("--jobs", "-j", type=int, default=None, help="files checked at once (default: all cores)")
+    batch.add_argument("--deep", action="store_true", help="also run the deep analysis of each file")
+    batch.add_argument("--fix", action="store_true", help="also auto-fix failing files")
+    batch.add_argument("--queue", metavar="redis://…", help="fan files out to RQ workers sharing the storage")
+    batch.add_argument("--executor", choices=("process", "thread"), default="process", help=argparse.SUPPRESS)
     return parser
 
 
@@ -126,6 +136,38 @@ def _cmd_probe(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _cmd_batch(args: argparse.Namespace, store: ProfileStore, out: TextIO) -> int:
+    from pathlib import Path
+
+    from .batch_runner import BatchOptions, run_batch
+    from .batch_task import FeatureUnavailableError
+
+    profile = resolve_profile(args.profile, store)
+    if args.jobs is not None and args.jobs < 1:
+        sys.stderr.write("mediacheck: 参数错误 / usage error: --jobs must be at least 1\n")
+        return EXIT_USAGE
+    steps = tuple(name for name, on in (("deep", args.deep), ("fix", args.fix)) if on)
+    opts = BatchOptions(paths=args.paths, out_dir=Path(args.out), profile=profile, steps=steps,
+                        queue_url=args.queue, executor=args.executor)
+    if args.jobs:
+        opts.jobs = args.jobs
+    try:
+        result = run_batch(opts, stream=sys.stderr)
+    except FeatureUnavailableError as e:
+        sys.stderr.write(f"mediacheck: {e.message['zh-CN']} / {e.message['en']}\n")
+        return EXIT_USAGE
+    except FileNotFoundError as e:
+        sys.stderr.write(f"mediacheck: 找不到路径 / no such path: {e}\n")
+        return EXIT_USAGE
+    v = result.verdicts
+    if not result.interrupted:
+        out.write(f"{result.total} 个条目：通过 {v.get('pass', 0)}，警告 {v.get('warn', 0)}，不通过 {v.get('fail', 0)}，"
+                  f"无法检查 {v.get('error', 0)}，跳过 {v.get('skipped', 0)}；结果见 {args.out}/index.html\n"
+                  f"{result.total} entries: pass {v.get('pass', 0)}, warn {v.get('warn', 0)}, fail {v.get('fail', 0)}, "
+                  f"error {v.get('error', 0)}, skipped {v.get('skipped', 0)}; see {args.out}/index.html\n")
+    return result.exit_code
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     args = build_parser().parse_args(argv)
@@ -142,6 +184,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             return EXIT_OK
         if args.command == "probe":
             return _cmd_probe(args, out)
+        if args.command == "batch":
+            return _cmd_batch(args, store, out)
     except ProfileError as e:
         sys.stderr.write(f"mediacheck: 配置文件错误 / profile error: {e}\n")
         return EXIT_USAGE

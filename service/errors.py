@@ -5,7 +5,8 @@ report with failed checks. An exception means "could not check".
     ├── ProfileError            a profile file is missing or invalid (file, line, reason)
     ├── ToolError               an external tool is missing or failed
     │   └── ToolTimeoutError    it ran past its timeout and was killed
-    └── UnreadableMediaError    the input is not media we can read (empty, random, truncated)
+    ├── UnreadableMediaError    the input is not media we can read (empty, random, truncated)
+    └── ArchiveError            a zip archive or one of its members cannot be read safely
 """
 
 from __future__ import annotations
@@ -47,6 +48,16 @@ class UnreadableMediaError(MediaCheckError):
     """The input cannot be read as media. ``message`` is a bilingual dict (zh-CN, en)."""
 
     def __init__(self, zh: str, en: str, *, code: str = "unreadable") -> None:
+        self.code = code
+        self.message = {"zh-CN": zh, "en": en}
+        super().__init__(en)
+
+
+class ArchiveError(MediaCheckError):
+    """A zip archive or member cannot be read safely (corrupt, encrypted, unsafe path, zip
+    bomb). ``message`` is a bilingual dict (zh-CN, en); ``code`` is a stable id."""
+
+    def __init__(self, zh: str, en: str, *, code: str) -> None:
         self.code = code
         self.message = {"zh-CN": zh, "en": en}
         super().__init__(en)
