@@ -66,7 +66,9 @@ class QueueDispatcher:
                 if status == JobStatus.FINISHED:
                     out.append((entry, Record.model_validate_json(job.return_value())))
                 elif status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
-                    reason = (job.exc_info or str(status)).strip().splitlines()[-1]
+                    latest = job.latest_result()
+                    text = (latest.exc_string if latest is not None else None) or f"job {status.value}"
+                    reason = text.strip().splitlines()[-1]
                     out.append((entry, self._failed(entry, reason)))
                 else:
                     continue
