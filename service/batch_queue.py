@@ -64,7 +64,7 @@ class QueueDispatcher:
             else:
                 status = job.get_status(refresh=False)
                 if status == JobStatus.FINISHED:
-                    out.append((entry, Record.model_validate_json(job.return_value())))
+                    out.append((entry, Record.model_validate_json(str(job.return_value()))))
                 elif status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
                     latest = job.latest_result()
                     text = (latest.exc_string if latest is not None else None) or f"job {status.value}"
