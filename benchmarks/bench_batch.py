@@ -24,6 +24,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -140,12 +142,12 @@ def speed(args: argparse.Namespace) -> None:
     results: dict[str, list[float]] = {}
     cpu: dict[str, list[float]] = {}
     verdicts: dict[str, dict[str, int]] = {}
-    runs = {
-        f"mediacheck batch --jobs {args.jobs} (processes)": lambda: run_mediacheck(src, args.jobs, "process"),
-        f"mediacheck batch --jobs {args.jobs} (threads)": lambda: run_mediacheck(src, args.jobs, "thread"),
-        "MediaConch, 1 process": lambda: run_mediaconch(files, 1),
-        f"MediaConch, {args.jobs} processes": lambda: run_mediaconch(files, args.jobs),
-    }
+    runs: dict[str, Callable[[], tuple[float, dict[str, int]]]] = {}
+    for jobs in map(int, args.mediacheck_jobs.split(",")):
+        for executor in args.executors.split(","):
+            runs[f"mediacheck batch --jobs {jobs} ({executor}s)"] = partial(run_mediacheck, src, jobs, executor)
+    for procs in map(int, args.mediaconch_procs.split(",")):
+        runs[f"MediaConch, {procs} process{'es' if procs > 1 else ''}"] = partial(run_mediaconch, files, procs)
     for _ in range(args.rounds):  # interleaved, so drift on a shared machine hits every tool alike
         for name, fn in runs.items():
             c0 = child_cpu()
@@ -238,7 +240,9 @@ def main() -> None:
     sp.add_argument("--count", type=int, default=30)
     sp.add_argument("--min-mb", type=int, default=100)
     sp.add_argument("--max-mb", type=int, default=350)
-    sp.add_argument("--jobs", type=int, default=2)
+    sp.add_argument("--mediacheck-jobs", default="2", help="comma-separated --jobs values to time")
+    sp.add_argument("--executors", default="process,thread", help="comma-separated: process, thread")
+    sp.add_argument("--mediaconch-procs", default="1,2", help="comma-separated MediaConch process counts")
     sp.add_argument("--rounds", type=int, default=3)
     mp = sub.add_parser("memory")
     mp.add_argument("--small", type=int, default=1000)

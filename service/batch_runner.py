@@ -11,6 +11,7 @@ only when every entry has a record, so a stopped run never looks finished."""
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import signal
 import threading
@@ -100,8 +101,13 @@ class PoolDispatcher:
     def __init__(self, options: TaskOptions, jobs: int, kind: Kind) -> None:
         self.options = options
         self.jobs = jobs
-        self.pool: Executor = (ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_sigint) if kind == "process"
-                               else ThreadPoolExecutor(max_workers=jobs))
+        if kind == "process":
+            # forkserver: no fork() of a multi-threaded parent (deprecated in 3.12, default in 3.14)
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(["service.batch_task"])
+            self.pool: Executor = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_ignore_sigint)
+        else:
+            self.pool = ThreadPoolExecutor(max_workers=jobs)
         self.futures: dict[Future[Record], Entry] = {}
 
     def submit(self, entry: Entry, sha256: str | None) -> None:

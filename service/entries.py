@@ -136,8 +136,8 @@ def zip_entries(path: Path, display: str) -> list[Entry]:
     return out
 
 
-def _walk(root: Path, exclude: Path | None) -> Iterator[Path]:
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+def _walk(root: Path, exclude: Path | None, errors: list[OSError]) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=errors.append):
         here = Path(dirpath)
         dirnames[:] = sorted(d for d in dirnames if exclude is None or (here / d).resolve() != exclude)
         for f in sorted(filenames):
@@ -157,7 +157,8 @@ def collect_entries(paths: Iterable[str | os.PathLike[str]], *, exclude: str | o
     out: list[Entry] = []
     for root in roots:
         root = root.resolve()
-        files = _walk(root, ex) if root.is_dir() else iter([root])
+        errors: list[OSError] = []
+        files = _walk(root, ex, errors) if root.is_dir() else iter([root])
         base = root.parent if root.is_dir() else None
         for f in files:
             display = f.relative_to(base).as_posix() if base is not None else f.name
@@ -168,4 +169,11 @@ def collect_entries(paths: Iterable[str | os.PathLike[str]], *, exclude: str | o
                 out.extend(zip_entries(f, display))
             else:
                 out.append(_file_entry(f, display))
+        for e in errors:  # a folder that cannot be listed is reported, not silently left out
+            where = Path(e.filename or root)
+            display = where.relative_to(base).as_posix() if base is not None and where.is_relative_to(base) \
+                else where.name
+            out.append(Entry(id=str(where), source=str(where), name=display, size=0, stamp="unlisted",
+                             action="reject", reason_code="io_error",
+                             reason={"zh-CN": f"无法读取文件夹：{e.strerror}", "en": f"cannot list the folder: {e.strerror}"}))
     return out

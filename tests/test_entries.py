@@ -62,3 +62,27 @@ def test_a_broken_zip_is_one_rejected_entry(tmp_path):
 def test_missing_path_raises_before_any_work(tmp_path):
     with pytest.raises(FileNotFoundError):
         collect_entries([tmp_path / "nope"])
+
+
+def test_a_folder_that_cannot_be_listed_is_reported(tmp_path):
+    """A real listing failure even as root: a folder whose full path exceeds PATH_MAX."""
+    import os
+    import shutil
+
+    d = tmp_path / "in"
+    d.mkdir()
+    fd = os.open(d, os.O_RDONLY)
+    depth = 0
+    try:
+        while len(str(d)) + depth * 201 < 4200:
+            os.mkdir("x" * 200, dir_fd=fd)
+            nxt = os.open("x" * 200, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd, depth = nxt, depth + 1
+    finally:
+        os.close(fd)
+    try:
+        got = [(e.action, e.reason_code) for e in collect_entries([d])]
+    finally:
+        shutil.rmtree(d)
+    assert ("reject", "io_error") in got
