@@ -132,6 +132,12 @@ def run_mediaconch(files: list[Path], procs: int) -> tuple[float, dict[str, int]
     return wall, verdicts
 
 
+def cpu_cell(name: str, values: list[float]) -> str:
+    """Median CPU seconds; n/a for the process pool, whose forkserver workers are not our
+    children (their CPU never reaches RUSAGE_CHILDREN)."""
+    return "n/a" if "(processes)" in name else f"{statistics.median(values):.1f}"
+
+
 def speed(args: argparse.Namespace) -> None:
     t = time.perf_counter()
     files = big_set(args.count, args.min_mb, args.max_mb)
@@ -145,7 +151,8 @@ def speed(args: argparse.Namespace) -> None:
     runs: dict[str, Callable[[], tuple[float, dict[str, int]]]] = {}
     for jobs in map(int, args.mediacheck_jobs.split(",")):
         for executor in args.executors.split(","):
-            runs[f"mediacheck batch --jobs {jobs} ({executor}s)"] = partial(run_mediacheck, src, jobs, executor)
+            runs[f"mediacheck batch --jobs {jobs} ({executor}es)" if executor == "process" else
+                 f"mediacheck batch --jobs {jobs} ({executor}s)"] = partial(run_mediacheck, src, jobs, executor)
     for procs in map(int, args.mediaconch_procs.split(",")):
         runs[f"MediaConch, {procs} process{'es' if procs > 1 else ''}"] = partial(run_mediaconch, files, procs)
     for _ in range(args.rounds):  # interleaved, so drift on a shared machine hits every tool alike
@@ -165,7 +172,7 @@ def speed(args: argparse.Namespace) -> None:
     for name, wall in best.items():
         rounds = ", ".join(f"{w:.1f}" for w in results[name])
         print(f"| {name} | {wall:.1f} | {rounds} | {len(files) / wall:.2f} | {mc_best / wall:.2f}× | "
-              f"{statistics.median(cpu[name]):.1f} | {json.dumps(verdicts[name], sort_keys=True)} |")
+              f"{cpu_cell(name, cpu[name])} | {json.dumps(verdicts[name], sort_keys=True)} |")
 
 
 def _rss_kb(pid: int) -> int:
@@ -247,7 +254,7 @@ def main() -> None:
     mp = sub.add_parser("memory")
     mp.add_argument("--small", type=int, default=1000)
     mp.add_argument("--jobs", type=int, default=2)
-    mp.add_argument("--executor", choices=("process", "thread"), default="process")
+    mp.add_argument("--executor", choices=("process", "thread"), default="thread")
     args = parser.parse_args()
     os.chdir(REPO)
     speed(args) if args.what == "speed" else memory(args)

@@ -52,15 +52,26 @@ POLL_S = 0.25
 Kind = Literal["process", "thread"]
 
 
+JOBS_PER_CORE = 2
+"""Default files in flight per core: a file's hashing waits on the disk while another's
+ffprobe runs (measured in docs/benchmarks.md, "## Batch")."""
+
+
+def default_jobs() -> int:
+    return JOBS_PER_CORE * (os.cpu_count() or 1)
+
+
 @dataclass
 class BatchOptions:
     paths: list[str]
     out_dir: Path
     profile: Profile
-    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    jobs: int = field(default_factory=default_jobs)
     steps: tuple[str, ...] = ()
     queue_url: str | None = None
-    executor: Kind = "process"
+    executor: Kind = "thread"
+    """threads by default: the heavy work (ffprobe, hashing, MediaInfo) runs outside the GIL,
+    and threads measured faster than processes (docs/benchmarks.md)."""
 
 
 @dataclass

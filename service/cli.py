@@ -57,11 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("paths", nargs="+", metavar="PATH", help="folders (recursive) and zip archives")
     batch.add_argument("--profile", "-p", required=True, help="profile id or YAML path")
     batch.add_argument("--out", "-o", required=True, help="output folder (results.jsonl, summary.csv/.xlsx, index.html)")
-    batch.add_argument("--jobs", "-j", type=int, default=None, help="files checked at once (default: all cores)")
+    batch.add_argument("--jobs", "-j", type=int, default=None, help="files checked at once (default: 2 per core)")
     batch.add_argument("--deep", action="store_true", help="also run the deep analysis of each file")
     batch.add_argument("--fix", action="store_true", help="also auto-fix failing files")
     batch.add_argument("--queue", metavar="redis://…", help="fan files out to RQ workers sharing the storage")
-    batch.add_argument("--executor", choices=("process", "thread"), default="process", help=argparse.SUPPRESS)
+    batch.add_argument("--executor", choices=("process", "thread"), default="thread", help=argparse.SUPPRESS)
     return parser
 
 

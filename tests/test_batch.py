@@ -169,14 +169,18 @@ def test_a_new_profile_version_rechecks(batch_run):
     assert {r["report"]["profile"]["version"] for r in records if r["report"]} == {"2"}
 
 
-def test_exit_code_zero_when_every_file_passes(tmp_path):
+@pytest.mark.parametrize("executor", ["thread", "process"])
+def test_exit_code_zero_when_every_file_passes(tmp_path, executor):
     d = tmp_path / "ok"
     d.mkdir()
     (d / "a.mp4").write_bytes(good_mp4().read_bytes())
+    (d / "b.mp4").write_bytes(good_mp4().read_bytes() + b"\0")
     (d / "readme.txt").write_text("x")
-    code = main(["batch", str(d), "--profile", str(profile_path(tmp_path)), "--out", str(tmp_path / "o")],
-                out=io.StringIO())
+    code = main(["batch", str(d), "--profile", str(profile_path(tmp_path)), "--out", str(tmp_path / "o"),
+                 "--executor", executor], out=io.StringIO())
     assert code == 0
+    verdicts = [_verdict(r) for r in _records(tmp_path / "o")]
+    assert verdicts == ["pass", "pass", "skipped"]
 
 
 @pytest.mark.parametrize("flag", ["--deep", "--fix"])
@@ -195,7 +199,8 @@ def test_missing_path_is_a_usage_error(tmp_path, capsys):
     assert code == 2 and "no such path" in capsys.readouterr().err
 
 
-def test_ctrl_c_stops_cleanly_and_the_next_run_resumes(tmp_path):
+@pytest.mark.parametrize("executor", ["thread", "process"])
+def test_ctrl_c_stops_cleanly_and_the_next_run_resumes(tmp_path, executor):
     d = tmp_path / "in"
     d.mkdir()
     for i in range(12):  # distinct content, so every file is its own check
@@ -203,7 +208,7 @@ def test_ctrl_c_stops_cleanly_and_the_next_run_resumes(tmp_path):
         (d / f"作品{i:02d}.mp4").write_bytes(data)
     prof, out = profile_path(tmp_path), tmp_path / "out"
     cmd = [sys.executable, "-m", "service.cli", "batch", str(d), "--profile", str(prof), "--out", str(out),
-           "--jobs", "1"]
+           "--jobs", "1", "--executor", executor]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=Path(__file__).parent.parent)
     results = out / "results.jsonl"
     deadline = time.monotonic() + 60
