@@ -4,7 +4,9 @@ The ETA comes from bytes, not files: entries range from kilobytes to gigabytes."
 
 from __future__ import annotations
 
+import shutil
 import time
+import unicodedata
 from collections import Counter
 from typing import TextIO
 
@@ -14,8 +16,21 @@ LINE_INTERVAL_S = 5.0
 BAR_INTERVAL_S = 0.2
 """Seconds between redraws of the bar on a terminal."""
 
-BAR_WIDTH = 24
+BAR_WIDTH = 20
 """Characters of the bar itself."""
+
+
+def _fit(text: str, columns: int) -> str:
+    """``text`` cut to ``columns`` terminal cells (CJK characters take two), so the bar
+    never wraps and ``\\r`` keeps redrawing the same line."""
+    out, used = [], 0
+    for ch in text:
+        w = 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+        if used + w > columns:
+            break
+        out.append(ch)
+        used += w
+    return "".join(out)
 
 
 def _clock(seconds: float) -> str:
@@ -70,7 +85,8 @@ class Progress:
             frac = self.done / max(self.total_files, 1)
             filled = int(BAR_WIDTH * frac)
             bar = "█" * filled + "░" * (BAR_WIDTH - filled)
-            self.stream.write(f"\r\x1b[K{bar} {self.line()}")
+            columns = shutil.get_terminal_size((100, 24)).columns - 1
+            self.stream.write("\r\x1b[K" + _fit(f"{bar} {self.line()}", columns))
         else:
             self.stream.write(f"mediacheck batch: {self.line()}\n")
         self.stream.flush()
