@@ -221,6 +221,16 @@ def run_batch(opts: BatchOptions, *, stream: TextIO, tty: bool | None = None,
     out = opts.out_dir
     out.mkdir(parents=True, exist_ok=True)
     state = BatchState(out)
+    state.lock()
+    try:
+        return _run_locked(opts, state, stream, tty, stop)
+    finally:
+        state.unlock()
+
+
+def _run_locked(opts: BatchOptions, state: BatchState, stream: TextIO, tty: bool | None,
+                stop: threading.Event | None) -> BatchResult:
+    out = opts.out_dir
     state.load()
     entries = collect_entries(opts.paths, exclude=out)
     task = TaskOptions(profile=opts.profile, out_dir=str(out), work_dir=str(state.work_dir),

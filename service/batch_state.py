@@ -12,6 +12,7 @@ renamed) with exactly one record per current entry, in entry order."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 from collections.abc import Iterator
@@ -21,12 +22,22 @@ from pydantic import ValidationError
 
 from .batch_task import Record, TaskOptions, result_key
 from .entries import Entry
+from .errors import MediaCheckError
 
 STATE_DIR = ".mediacheck"
 """Hidden folder in the output folder holding the resume state and the work area."""
 
 RESULTS_NAME = "results.jsonl"
 """The records of a batch, one per line."""
+
+
+class BatchBusyError(MediaCheckError):
+    """Another batch is already writing to the same output folder."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.message = {"zh-CN": f"另一个批量检查正在写入 {out_dir}，请等待它结束或换一个输出文件夹。",
+                        "en": f"another batch is writing to {out_dir}; wait for it or choose another output folder."}
+        super().__init__(self.message["en"])
 
 
 class BatchState:
@@ -44,8 +55,21 @@ class BatchState:
         self._latest: dict[str, int] = {}
         self._results_fh = None
         self._state_fh = None
+        self._lock_fd: int | None = None
 
     # ------------------------------------------------------------ loading
+
+    def lock(self) -> None:
+        """Hold the output folder for this run (released by ``close`` or at exit);
+        BatchBusyError when another run holds it."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.state_dir / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise BatchBusyError(self.out_dir) from None
+        self._lock_fd = fd
 
     def load(self) -> None:
         self.work_dir.mkdir(parents=True, exist_ok=True)
@@ -122,6 +146,11 @@ class BatchState:
             if fh is not None:
                 fh.close()
         self._results_fh = self._state_fh = None
+
+    def unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     def compact(self, entries: list[Entry]) -> None:
         """Rewrite results.jsonl with the latest record of each current entry, in order."""

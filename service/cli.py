@@ -140,6 +140,7 @@ def _cmd_batch(args: argparse.Namespace, store: ProfileStore, out: TextIO) -> in
     from pathlib import Path
 
     from .batch_runner import BatchOptions, run_batch
+    from .batch_state import BatchBusyError
     from .batch_task import FeatureUnavailableError
 
     profile = resolve_profile(args.profile, store)
@@ -153,7 +154,7 @@ def _cmd_batch(args: argparse.Namespace, store: ProfileStore, out: TextIO) -> in
         opts.jobs = args.jobs
     try:
         result = run_batch(opts, stream=sys.stderr)
-    except FeatureUnavailableError as e:
+    except (FeatureUnavailableError, BatchBusyError) as e:
         sys.stderr.write(f"mediacheck: {e.message['zh-CN']} / {e.message['en']}\n")
         return EXIT_USAGE
     except FileNotFoundError as e:

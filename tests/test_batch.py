@@ -257,3 +257,20 @@ def test_work_dir_leftovers_from_a_killed_run_are_removed(tmp_path):
     d.mkdir()
     main(["batch", str(d), "--profile", str(profile_path(tmp_path)), "--out", str(out)], out=io.StringIO())
     assert os.listdir(out / ".mediacheck" / "work") == []
+
+
+def test_a_second_run_on_the_same_output_folder_is_refused(tmp_path, capsys):
+    from service.batch_state import BatchState
+
+    d = tmp_path / "in"
+    d.mkdir()
+    holder = BatchState(tmp_path / "o")
+    holder.lock()  # a run in progress
+    try:
+        code = main(["batch", str(d), "--profile", str(profile_path(tmp_path)), "--out", str(tmp_path / "o")])
+    finally:
+        holder.unlock()
+    err = capsys.readouterr().err
+    assert code == 2 and "另一个批量检查正在写入" in err and "another batch is writing" in err
+    assert main(["batch", str(d), "--profile", str(profile_path(tmp_path)), "--out", str(tmp_path / "o")],
+                out=io.StringIO()) == 0
