@@ -39,6 +39,11 @@ lint: install
 bench: install
 	$(BIN)/python benchmarks/bench_check.py
 
+.PHONY: bench-batch
+bench-batch: install
+	$(BIN)/python benchmarks/bench_batch.py speed
+	$(BIN)/python benchmarks/bench_batch.py memory
+
 schema: install
 	$(BIN)/python -m service.report > docs/report.schema.json
 

@@ -124,12 +124,27 @@ def run_mediaconch(files: list[Path], procs: int) -> tuple[float, dict[str, int]
         for th in threads:
             th.join()
         wall = time.perf_counter() - t
+    return wall, mediaconch_verdicts(b"".join(outs).decode("utf-8", "replace"))
+
+
+def mediaconch_verdicts(text: str) -> dict[str, int]:
+    """Verdicts from MediaConch's short output, one block per file. Given several files at
+    once MediaConch 23.03 marks the policy ``fail`` even when only ``level="warn"`` rules
+    miss (one file at a time it says ``warn``), so the verdict is taken from the rule lines:
+    fail if a rule failed, warn if one warned, else pass."""
     verdicts: dict[str, int] = {}
-    for line in b"".join(outs).decode("utf-8", "replace").splitlines():
-        if line.startswith(("pass!", "fail!", "warn!")):
-            v = line.split("!")[0]
-            verdicts[v] = verdicts.get(v, 0) + 1
-    return wall, verdicts
+    current: list[str] | None = None
+    blocks: list[list[str]] = []
+    for line in text.splitlines():
+        if line.startswith(("pass!", "fail!", "warn!", "info!")):
+            current = []
+            blocks.append(current)
+        elif current is not None and line.strip().startswith("--   ["):
+            current.append(line.strip()[len("--   ["):].split(":")[0])
+    for rules in blocks:
+        v = "fail" if "fail" in rules else "warn" if "warn" in rules else "pass"
+        verdicts[v] = verdicts.get(v, 0) + 1
+    return verdicts
 
 
 def cpu_cell(name: str, values: list[float]) -> str:

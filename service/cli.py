@@ -56,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     batch = sub.add_parser("batch", help="check folders and zip archives of entries; write summaries to --out")
     batch.add_argument("paths", nargs="+", metavar="PATH", help="folders (recursive) and zip archives")
     batch.add_argument("--profile", "-p", required=True, help="profile id or YAML path")
-    batch.add_argument("--out", "-o", required=True, help="output folder (results.jsonl, summary.csv/.xlsx, index.html)")
+    batch.add_argument("--out", "-o", required=True,
+                       help="output folder (results.jsonl, summary.csv/.xlsx, index.html)")
     batch.add_argument("--jobs", "-j", type=int, default=None, help="files checked at once (default: 2 per core)")
     batch.add_argument("--deep", action="store_true", help="also run the deep analysis of each file")
     batch.add_argument("--fix", action="store_true", help="also auto-fix failing files")
@@ -160,12 +161,12 @@ def _cmd_batch(args: argparse.Namespace, store: ProfileStore, out: TextIO) -> in
     except FileNotFoundError as e:
         sys.stderr.write(f"mediacheck: 找不到路径 / no such path: {e}\n")
         return EXIT_USAGE
-    v = result.verdicts
+    v = {k: result.verdicts.get(k, 0) for k in ("pass", "warn", "fail", "error", "skipped")}
     if not result.interrupted:
-        out.write(f"{result.total} 个条目：通过 {v.get('pass', 0)}，警告 {v.get('warn', 0)}，不通过 {v.get('fail', 0)}，"
-                  f"无法检查 {v.get('error', 0)}，跳过 {v.get('skipped', 0)}；结果见 {args.out}/index.html\n"
-                  f"{result.total} entries: pass {v.get('pass', 0)}, warn {v.get('warn', 0)}, fail {v.get('fail', 0)}, "
-                  f"error {v.get('error', 0)}, skipped {v.get('skipped', 0)}; see {args.out}/index.html\n")
+        out.write(f"{result.total} 个条目：通过 {v['pass']}，警告 {v['warn']}，不通过 {v['fail']}，"
+                  f"无法检查 {v['error']}，跳过 {v['skipped']}；结果见 {args.out}/index.html\n"
+                  f"{result.total} entries: pass {v['pass']}, warn {v['warn']}, fail {v['fail']}, "
+                  f"error {v['error']}, skipped {v['skipped']}; see {args.out}/index.html\n")
     return result.exit_code
 
 

@@ -175,5 +175,6 @@ def collect_entries(paths: Iterable[str | os.PathLike[str]], *, exclude: str | o
                 else where.name
             out.append(Entry(id=str(where), source=str(where), name=display, size=0, stamp="unlisted",
                              action="reject", reason_code="io_error",
-                             reason={"zh-CN": f"无法读取文件夹：{e.strerror}", "en": f"cannot list the folder: {e.strerror}"}))
+                             reason={"zh-CN": f"无法读取文件夹：{e.strerror}",
+                                     "en": f"cannot list the folder: {e.strerror}"}))
     return out
