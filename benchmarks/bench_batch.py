@@ -269,7 +269,7 @@ def main() -> None:
     mp = sub.add_parser("memory")
     mp.add_argument("--small", type=int, default=1000)
     mp.add_argument("--jobs", type=int, default=2)
-    mp.add_argument("--executor", choices=("process", "thread"), default="thread")
+    mp.add_argument("--executor", choices=("process", "thread"), default="process")
     args = parser.parse_args()
     os.chdir(REPO)
     speed(args) if args.what == "speed" else memory(args)

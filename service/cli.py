@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--deep", action="store_true", help="also run the deep analysis of each file")
     batch.add_argument("--fix", action="store_true", help="also auto-fix failing files")
     batch.add_argument("--queue", metavar="redis://…", help="fan files out to RQ workers sharing the storage")
-    batch.add_argument("--executor", choices=("process", "thread"), default="thread", help=argparse.SUPPRESS)
+    batch.add_argument("--executor", choices=("process", "thread"), default="process", help=argparse.SUPPRESS)
     return parser
 
 
