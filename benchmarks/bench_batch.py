@@ -3,6 +3,7 @@ files in the same run, and measure memory over many small files.
 
     python benchmarks/bench_batch.py speed [--count 30] [--min-mb 100] [--max-mb 350] [--jobs 2]
     python benchmarks/bench_batch.py memory [--small 1000] [--jobs 2]
+    python benchmarks/bench_batch.py decompose [--jobs 4]     # check_file with and without hashing
 
 The big set (1080p25 H.264/AAC, sizes spread evenly between --min-mb and --max-mb) is made
 cheaply by stream-copy looping four seconds of encoded content, and cached outside the
@@ -210,6 +211,16 @@ def _children(pid: int) -> list[int]:
     return out
 
 
+def _descendants(pid: int) -> list[int]:
+    """Children, grandchildren…: pool workers are the forkserver's children, not ours."""
+    out, todo = [], _children(pid)
+    while todo:
+        c = todo.pop()
+        out.append(c)
+        todo += _children(c)
+    return out
+
+
 def memory(args: argparse.Namespace) -> None:
     directory = CACHE / f"small-{args.small}"
     if not directory.exists() or len(list(directory.iterdir())) < args.small:
@@ -230,12 +241,12 @@ def memory(args: argparse.Namespace) -> None:
         proc = subprocess.Popen([sys.executable, "-m", "service.cli", "batch", str(directory), "--profile", PROFILE,
                                  "--out", out, "--jobs", str(args.jobs), "--executor", args.executor],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        samples: list[tuple[int, int, int]] = []  # (files done, main RSS kB, largest worker RSS kB)
+        samples: list[tuple[int, int, int]] = []  # (files done, main RSS kB, largest descendant RSS kB)
         results = Path(out, "results.jsonl")
         t = time.perf_counter()
         while proc.poll() is None:
             done = results.read_bytes().count(b"\n") if results.exists() else 0
-            workers = [_rss_kb(c) for c in _children(proc.pid)]
+            workers = [_rss_kb(c) for c in _descendants(proc.pid)]
             samples.append((done, _rss_kb(proc.pid), max([w for w in workers if w > 0] or [0])))
             time.sleep(0.25)
         wall = time.perf_counter() - t
@@ -246,13 +257,40 @@ def memory(args: argparse.Namespace) -> None:
         marks.append((frac, s))
     print(f"\n{args.small} small files, --jobs {args.jobs} ({args.executor}), wall {wall:.1f} s "
           f"({args.small / wall:.1f} files/s), exit {proc.returncode}\n")
-    print("| files done | main process RSS MiB | largest worker RSS MiB |")
+    print("| files done | main process RSS MiB | largest child RSS MiB (pool workers, ffprobe) |")
     print("|---:|---:|---:|")
     for frac, (done, main_kb, worker_kb) in marks:
         print(f"| {done} ({frac:.0%}) | {main_kb / 1024:.1f} | {worker_kb / 1024:.1f} |")
     peak_main = max(s[1] for s in samples) / 1024
     peak_worker = max(s[2] for s in samples) / 1024
     print(f"\npeak: main {peak_main:.1f} MiB, worker {peak_worker:.1f} MiB")
+
+
+def decompose(args: argparse.Namespace) -> None:
+    """Where mediacheck's time goes: check_file over the big set in-process, with and
+    without hashing (sha256 given), ``--jobs`` threads, interleaved rounds."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from service.checker import check_file
+    from service.profiles import ProfileStore
+    from service.settings import DEFAULT_PROFILES_DIR
+
+    profile = ProfileStore(DEFAULT_PROFILES_DIR).get(PROFILE)
+    files = big_set(args.count, args.min_mb, args.max_mb)
+    warm(files)
+
+    def cpu() -> float:
+        me = resource.getrusage(resource.RUSAGE_SELF)
+        return me.ru_utime + me.ru_stime + child_cpu()
+
+    print(f"| per {len(files)} files | wall s | CPU s |\n|---|---:|---:|")
+    for _ in range(args.rounds):
+        for label, kw in (("check_file (probe + MediaInfo + sha256)", {}),
+                          ("check_file with the sha256 given (no hashing)", {"sha256": "0" * 64})):
+            c, t = cpu(), time.perf_counter()
+            with ThreadPoolExecutor(args.jobs) as ex:
+                list(ex.map(lambda f, kw=kw: check_file(f, profile, **kw), files))
+            print(f"| {label} | {time.perf_counter() - t:.1f} | {cpu() - c:.1f} |")
 
 
 def main() -> None:
@@ -270,9 +308,16 @@ def main() -> None:
     mp.add_argument("--small", type=int, default=1000)
     mp.add_argument("--jobs", type=int, default=2)
     mp.add_argument("--executor", choices=("process", "thread"), default="process")
+    dp = sub.add_parser("decompose")
+    dp.add_argument("--count", type=int, default=30)
+    dp.add_argument("--min-mb", type=int, default=100)
+    dp.add_argument("--max-mb", type=int, default=350)
+    dp.add_argument("--jobs", type=int, default=4)
+    dp.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     os.chdir(REPO)
-    speed(args) if args.what == "speed" else memory(args)
+    sys.path.insert(0, str(REPO))
+    {"speed": speed, "memory": memory, "decompose": decompose}[args.what](args)
 
 
 if __name__ == "__main__":
