@@ -315,7 +315,9 @@ def _dispatch(opts: BatchOptions, task: TaskOptions, state: BatchState, todo: li
                     entry, sha = queue.pop()
                     dispatcher.submit(entry, sha)
                 for entry, record in dispatcher.collect(POLL_S):
-                    if stopping and record.verdict == "error":
+                    # ask again, not the flag of the loop's top: the handler may have run during collect
+                    interrupted = sigint.event.is_set() or (stop is not None and stop.is_set())
+                    if interrupted and record.verdict == "error":
                         continue  # may be the signal's doing (ffprobe got it too): redo it next run
                     state.append(write_report_page(state.out_dir, record))
                     checked += 1

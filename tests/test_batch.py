@@ -209,14 +209,17 @@ def test_ctrl_c_stops_cleanly_and_the_next_run_resumes(tmp_path, executor):
     prof, out = profile_path(tmp_path), tmp_path / "out"
     cmd = [sys.executable, "-m", "service.cli", "batch", str(d), "--profile", str(prof), "--out", str(out),
            "--jobs", "1", "--executor", executor]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=Path(__file__).parent.parent)
+    # its own session, so Ctrl-C can be sent as a terminal does: to the whole process group
+    # (workers, the forkserver and the ffprobe children get it too)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=Path(__file__).parent.parent,
+                            start_new_session=True)
     results = out / "results.jsonl"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if results.exists() and results.read_bytes().count(b"\n") >= 3:
             break
         time.sleep(0.02)
-    proc.send_signal(signal.SIGINT)
+    os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err.decode()
     assert "interrupted" in err.decode() and "Traceback" not in err.decode()
