@@ -43,6 +43,13 @@ RATIO_MIN_BYTES = 16 * 2**20
 MAX_MEMBERS = 100_000
 """Archives with more members are refused whole."""
 
+SUPPORTED_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate", zipfile.ZIP_BZIP2: "bzip2",
+                     zipfile.ZIP_LZMA: "lzma"}
+"""Compression methods Python's zipfile can read. Windows Explorer writes Deflate64 (9) for
+large members, which it cannot."""
+
+_METHOD_NAMES = {9: "Deflate64", 93: "Zstandard", 95: "XZ", 98: "PPMd", 99: "AES"}
+
 STREAM_CHUNK = 1 << 20
 """Bytes copied at a time when streaming a member out."""
 
@@ -64,6 +71,8 @@ class Member:
     date_time: tuple[int, int, int, int, int, int]
     encrypted: bool
     is_dir: bool
+    method: int = zipfile.ZIP_STORED
+    """The compression method number."""
 
 
 def _unicode_path_extra(extra: bytes) -> str | None:
@@ -135,7 +144,8 @@ def list_members(path: str | os.PathLike[str]) -> list[Member]:
 
 def _member(i: zipfile.ZipInfo) -> Member:
     return Member(name=decode_name(i), raw_name=i.filename, size=i.file_size, compressed_size=i.compress_size,
-                  crc=i.CRC, date_time=i.date_time, encrypted=bool(i.flag_bits & ENCRYPTED_FLAG), is_dir=i.is_dir())
+                  crc=i.CRC, date_time=i.date_time, encrypted=bool(i.flag_bits & ENCRYPTED_FLAG), is_dir=i.is_dir(),
+                  method=i.compress_type)
 
 
 def find_member(path: str | os.PathLike[str], raw_name: str) -> Member:
@@ -160,6 +170,11 @@ def member_problem(m: Member) -> ArchiveError | None:
         return ArchiveError("压缩包内文件已加密，无法检查；请提交未加密的压缩包",
                             "the member is encrypted and cannot be checked; submit an unencrypted archive",
                             code="encrypted")
+    if m.method not in SUPPORTED_METHODS:
+        name = _METHOD_NAMES.get(m.method, f"method {m.method}")
+        return ArchiveError(f"不支持的压缩方式 {name}：请先用解压软件解压，或用 7-Zip/WinRAR 重新压缩为普通 zip",
+                            f"unsupported compression method {name}: unpack the archive first, or re-zip it "
+                            "with plain deflate", code="unsupported_compression")
     if m.size > MAX_MEMBER_BYTES:
         return ArchiveError(f"解压后大小 {m.size / 2**30:.1f} GiB 超过上限（疑似压缩炸弹）",
                             f"uncompressed size {m.size / 2**30:.1f} GiB is over the limit (a zip bomb?)",

@@ -102,3 +102,18 @@ def test_not_a_zip(tmp_path):
     with pytest.raises(ArchiveError) as e:
         list_members(bad)
     assert e.value.code == "archive_unreadable"
+
+
+def test_deflate64_from_windows_explorer_is_refused_with_a_clear_reason(tmp_path):
+    z = tmp_path / "大文件.zip"
+    with zipfile.ZipFile(z, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("视频.mp4", b"x" * 100)
+    raw = bytearray(z.read_bytes())
+    for sig, method_at in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):  # local header, central directory
+        i = raw.find(sig)
+        raw[i + method_at:i + method_at + 2] = (9).to_bytes(2, "little")  # Deflate64, as Explorer writes
+    z.write_bytes(bytes(raw))
+    (m,) = list_members(z)
+    problem = member_problem(m)
+    assert problem is not None and problem.code == "unsupported_compression"
+    assert "Deflate64" in problem.message["zh-CN"] and "Deflate64" in problem.message["en"]
