@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import signal
 import threading
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import (
     FIRST_COMPLETED,
@@ -251,20 +252,24 @@ def _run_locked(opts: BatchOptions, state: BatchState, stream: TextIO, tty: bool
         (out / name).unlink(missing_ok=True)
     todo: list[tuple[Entry, str | None]] = []
     reused = 0
+    known: Counter[str] = Counter()
     state.open()
     try:
         for entry in entries:
             if entry.action != "check":
-                state.append(write_report_page(out, check_entry(entry, task)))
+                record = write_report_page(out, check_entry(entry, task))
+                state.append(record)
+                known[record.verdict] += 1
                 continue
             old = state.reusable(entry, task)
             if old is not None:
                 reused += 1
+                known[old.verdict] += 1
                 if old.html and not (out / old.html).exists():
                     write_report_page(out, old)
                 continue
             todo.append((entry, state.known_sha256(entry)))
-        progress = Progress(len(todo), sum(e.size for e, _ in todo), stream, tty=tty)
+        progress = Progress(len(todo), sum(e.size for e, _ in todo), stream, tty=tty, known=known)
         if reused:
             progress.message(f"mediacheck batch: 续跑，{reused} 个文件已有结果 / resuming, {reused} file(s) already "
                              "done")

@@ -40,14 +40,15 @@ def _clock(seconds: float) -> str:
 
 class Progress:
     def __init__(self, total_files: int, total_bytes: int, stream: TextIO, *, tty: bool | None = None,
-                 reused: int = 0) -> None:
+                 known: Counter[str] | None = None) -> None:
+        """``total_files``/``total_bytes``: what is left to check; ``known``: verdicts already
+        settled (skipped, rejected, reused from an earlier run), shown in the counts."""
         self.total_files, self.total_bytes = total_files, max(total_bytes, 1)
         self.stream = stream
         self.tty = stream.isatty() if tty is None else tty
-        self.done = reused
+        self.done = 0
         self.bytes = 0
-        self.verdicts: Counter[str] = Counter()
-        self.reused = reused
+        self.verdicts: Counter[str] = Counter(known or {})
         self.start = time.monotonic()
         self._last = 0.0
         self._shown = -1
