@@ -6,7 +6,7 @@ import os
 import signal
 import time
 
-from service.batch_runner import PoolDispatcher
+from service.batch_pool import PoolDispatcher
 from service.batch_task import TaskOptions
 from service.entries import collect_entries
 from service.profiles import ProfileStore, load_profile
