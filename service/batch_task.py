@@ -2,13 +2,15 @@
 the local pool and in RQ workers (``workers/batch.py``), so everything it needs travels in
 ``TaskOptions`` (picklable) and nothing is reached for.
 
-Optional steps (``--deep`` analysis, ``--fix`` auto-transcode) plug in by name through
+Optional steps: ``--deep`` is passed to ``check_file(..., deep=True)`` when the checker
+offers it (the content analysis); other steps (``--fix``) plug in by name through
 ``STEP_TARGETS``: a step is ``step(path, report, context) -> Report`` and runs while the
 media file (or the temporary copy of an archive member) still exists."""
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import uuid
 from collections.abc import Callable
@@ -28,10 +30,12 @@ from .profiles import Profile
 from .report import FileInfo, Report, ReportError, build_report
 
 STEP_TARGETS: dict[str, str] = {
-    "deep": "service.deep:batch_step",
     "fix": "service.fix:batch_step",
 }
 """Option name → ``module:function`` of the optional per-file steps (see module docstring)."""
+
+CHECKER_OPTIONS = frozenset({"deep"})
+"""Options that are keyword arguments of ``check_file`` rather than steps of their own."""
 
 RETRY_CODES = frozenset({"tool_error", "io_error", "worker_failed", "disk_full"})
 """Error codes that a later run retries instead of reusing (transient causes)."""
@@ -60,8 +64,13 @@ class Step(Protocol):
     def __call__(self, path: Path, report: Report, context: StepContext) -> Report: ...
 
 
-def resolve_step(option: str) -> Callable[..., Report]:
-    """The function behind ``--<option>``; FeatureUnavailableError when it is not there."""
+def resolve_step(option: str) -> Callable[..., Report] | None:
+    """The function behind ``--<option>`` (None for a ``check_file`` option);
+    FeatureUnavailableError when this build does not have it."""
+    if option in CHECKER_OPTIONS:
+        if option not in inspect.signature(check_file).parameters:
+            raise FeatureUnavailableError(option, f"service.checker.check_file({option}=…)")
+        return None
     target = STEP_TARGETS[option]
     module_name, _, func = target.partition(":")
     try:
@@ -150,9 +159,15 @@ def default_tools_key() -> str:
     return f"mediacheck {__version__}; ffprobe {ffprobe}"
 
 
+def _checker_kwargs(options: TaskOptions) -> dict[str, bool]:
+    return {name: True for name in options.steps if name in CHECKER_OPTIONS}
+
+
 def _run_steps(path: Path, report: Report, entry: Entry, options: TaskOptions) -> Report:
     for name in options.steps:
-        report = resolve_step(name)(path, report, _Context(entry=entry, out_dir=options.out_dir))
+        step = resolve_step(name)
+        if step is not None:
+            report = step(path, report, _Context(entry=entry, out_dir=options.out_dir))
     return report
 
 
@@ -163,7 +178,8 @@ def _check_member(entry: Entry, options: TaskOptions) -> tuple[Report, str | Non
     tmp = Path(options.work_dir) / f"{uuid.uuid4().hex}{suffix}"
     try:
         sha = stream_member(entry.source, member, tmp)
-        report = check_file(tmp, options.profile, display_name=entry.basename, sha256=sha)
+        report = check_file(tmp, options.profile, display_name=entry.basename, sha256=sha,
+                            **_checker_kwargs(options))
         return _run_steps(tmp, report, entry, options), sha
     finally:
         tmp.unlink(missing_ok=True)
@@ -182,7 +198,8 @@ def check_entry(entry: Entry, options: TaskOptions, *, sha256: str | None = None
         if entry.member is not None:
             report, sha = _check_member(entry, options)
         else:
-            report = check_file(entry.source, options.profile, display_name=entry.basename, sha256=sha256)
+            report = check_file(entry.source, options.profile, display_name=entry.basename, sha256=sha256,
+                                **_checker_kwargs(options))
             report = _run_steps(Path(entry.source), report, entry, options)
             sha = report.file.sha256
     except ArchiveError as e:

@@ -183,14 +183,32 @@ def test_exit_code_zero_when_every_file_passes(tmp_path, executor):
     assert verdicts == ["pass", "pass", "skipped"]
 
 
-@pytest.mark.parametrize("flag", ["--deep", "--fix"])
-def test_missing_optional_steps_exit_2_bilingual(tmp_path, capsys, flag):
+def test_missing_fix_step_exits_2_bilingual(tmp_path, capsys):
     d = tmp_path / "in"
     d.mkdir()
-    code = main(["batch", str(d), "--profile", str(profile_path(tmp_path)), "--out", str(tmp_path / "o"), flag])
+    code = main(["batch", str(d), "--profile", str(profile_path(tmp_path)), "--out", str(tmp_path / "o"), "--fix"])
     err = capsys.readouterr().err
     assert code == 2
-    assert f"此版本尚不支持 {flag}" in err and f"{flag} is not available" in err
+    assert "此版本尚不支持 --fix" in err and "--fix is not available" in err
+    assert not (tmp_path / "o" / "results.jsonl").exists()  # refused before any work
+
+
+def test_deep_runs_the_checkers_analysis_or_says_it_is_missing(tmp_path, capsys):
+    import inspect
+
+    from service.checker import check_file
+
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "a.mp4").write_bytes(good_mp4().read_bytes())
+    code = main(["batch", str(d), "--profile", str(profile_path(tmp_path)), "--out", str(tmp_path / "o"), "--deep"],
+                out=io.StringIO())
+    if "deep" not in inspect.signature(check_file).parameters:  # this build has no content analysis
+        err = capsys.readouterr().err
+        assert code == 2 and "此版本尚不支持 --deep" in err and "--deep is not available" in err
+        return
+    (rec,) = _records(tmp_path / "o")
+    assert rec["report"].get("analysis") is not None
 
 
 def test_missing_path_is_a_usage_error(tmp_path, capsys):
