@@ -39,13 +39,13 @@ lint: install
 bench: install
 	$(BIN)/python benchmarks/bench_check.py
 
+schema: install
+	$(BIN)/python -m service.report > docs/report.schema.json
+
 .PHONY: bench-batch
 bench-batch: install
 	$(BIN)/python benchmarks/bench_batch.py speed
 	$(BIN)/python benchmarks/bench_batch.py memory
-
-schema: install
-	$(BIN)/python -m service.report > docs/report.schema.json
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache

@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="mediacheck", description="检查参赛媒体文件是否符合活动要求 / "
                                                    "Check media submissions against campaign profiles.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _add_batch_parser(sub)
 
     check = sub.add_parser("check", help="check files against a profile")
     check.add_argument("files", nargs="+", metavar="FILE")
@@ -52,17 +53,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     probe = sub.add_parser("probe", help="print the media facts of a file as JSON")
     probe.add_argument("file")
-
-    batch = sub.add_parser("batch", help="check folders and zip archives of entries; write summaries to --out")
-    batch.add_argument("paths", nargs="+", metavar="PATH", help="folders (recursive) and zip archives")
-    batch.add_argument("--profile", "-p", required=True, help="profile id or YAML path")
-    batch.add_argument("--out", "-o", required=True,
-                       help="output folder (results.jsonl, summary.csv/.xlsx, index.html)")
-    batch.add_argument("--jobs", "-j", type=int, default=None, help="files checked at once (default: 2 per core)")
-    batch.add_argument("--deep", action="store_true", help="also run the deep analysis of each file")
-    batch.add_argument("--fix", action="store_true", help="also auto-fix failing files")
-    batch.add_argument("--queue", metavar="redis://…", help="fan files out to RQ workers sharing the storage")
-    batch.add_argument("--executor", choices=("process", "thread"), default="process", help=argparse.SUPPRESS)
     return parser
 
 
@@ -137,6 +127,19 @@ def _cmd_probe(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _add_batch_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    batch = sub.add_parser("batch", help="check folders and zip archives of entries; write summaries to --out")
+    batch.add_argument("paths", nargs="+", metavar="PATH", help="folders (recursive) and zip archives")
+    batch.add_argument("--profile", "-p", required=True, help="profile id or YAML path")
+    batch.add_argument("--out", "-o", required=True,
+                       help="output folder (results.jsonl, summary.csv/.xlsx, index.html)")
+    batch.add_argument("--jobs", "-j", type=int, default=None, help="files checked at once (default: 2 per core)")
+    batch.add_argument("--deep", action="store_true", help="also run the deep analysis of each file")
+    batch.add_argument("--fix", action="store_true", help="also auto-fix failing files")
+    batch.add_argument("--queue", metavar="redis://…", help="fan files out to RQ workers sharing the storage")
+    batch.add_argument("--executor", choices=("process", "thread"), default="process", help=argparse.SUPPRESS)
+
+
 def _cmd_batch(args: argparse.Namespace, store: ProfileStore, out: TextIO) -> int:
     from pathlib import Path
 
@@ -180,14 +183,14 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             return _cmd_check(args, store, out)
         if args.command == "profiles":
             return _cmd_profiles(args, store, out)
+        if args.command == "batch":
+            return _cmd_batch(args, store, out)
         if args.command == "profile":
             p = load_profile(args.path, store)
             out.write(f"OK {p.id} {p.version} (kinds: {', '.join(p.kinds)})\n")
             return EXIT_OK
         if args.command == "probe":
             return _cmd_probe(args, out)
-        if args.command == "batch":
-            return _cmd_batch(args, store, out)
     except ProfileError as e:
         sys.stderr.write(f"mediacheck: 配置文件错误 / profile error: {e}\n")
         return EXIT_USAGE

@@ -3,10 +3,10 @@ report with failed checks. An exception means "could not check".
 
     MediaCheckError
     ├── ProfileError            a profile file is missing or invalid (file, line, reason)
+    ├── ArchiveError            a zip archive or one of its members cannot be read safely
     ├── ToolError               an external tool is missing or failed
     │   └── ToolTimeoutError    it ran past its timeout and was killed
-    ├── UnreadableMediaError    the input is not media we can read (empty, random, truncated)
-    └── ArchiveError            a zip archive or one of its members cannot be read safely
+    └── UnreadableMediaError    the input is not media we can read (empty, random, truncated)
 """
 
 from __future__ import annotations
@@ -29,6 +29,16 @@ class ProfileError(MediaCheckError):
         super().__init__(f"{where}: {reason}")
 
 
+class ArchiveError(MediaCheckError):
+    """A zip archive or member cannot be read safely (corrupt, encrypted, unsafe path, zip
+    bomb). ``message`` is a bilingual dict (zh-CN, en); ``code`` is a stable id."""
+
+    def __init__(self, zh: str, en: str, *, code: str) -> None:
+        self.code = code
+        self.message = {"zh-CN": zh, "en": en}
+        super().__init__(en)
+
+
 class ToolError(MediaCheckError):
     """An external process failed: keeps the command, the exit code and the end of stderr."""
 
@@ -48,16 +58,6 @@ class UnreadableMediaError(MediaCheckError):
     """The input cannot be read as media. ``message`` is a bilingual dict (zh-CN, en)."""
 
     def __init__(self, zh: str, en: str, *, code: str = "unreadable") -> None:
-        self.code = code
-        self.message = {"zh-CN": zh, "en": en}
-        super().__init__(en)
-
-
-class ArchiveError(MediaCheckError):
-    """A zip archive or member cannot be read safely (corrupt, encrypted, unsafe path, zip
-    bomb). ``message`` is a bilingual dict (zh-CN, en); ``code`` is a stable id."""
-
-    def __init__(self, zh: str, en: str, *, code: str) -> None:
         self.code = code
         self.message = {"zh-CN": zh, "en": en}
         super().__init__(en)
