@@ -42,10 +42,10 @@ bench: install
 schema: install
 	$(BIN)/python -m service.report > docs/report.schema.json
 
+clean:
+	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache
+
 .PHONY: bench-batch
 bench-batch: install
 	$(BIN)/python benchmarks/bench_batch.py speed
 	$(BIN)/python benchmarks/bench_batch.py memory
-
-clean:
-	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache
