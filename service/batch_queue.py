@@ -80,6 +80,17 @@ class QueueDispatcher:
         return Record(entry=entry, status="checked",
                       report=error_report(entry, self.options.profile, "worker_failed", msg))
 
+    def hint(self) -> str | None:
+        """A line for the person at the terminal when no worker listens on the queue yet."""
+        from rq import Worker
+
+        if Worker.count(queue=self.queue) > 0:
+            return None
+        name = self.queue.name
+        return (f"mediacheck batch: 队列 {name} 上还没有 worker，请在共享存储的机器上启动："
+                f"rq worker --url <redis> {name} / no RQ worker listens on {name} yet; start one on a machine that shares the storage: "
+                f"rq worker --url <redis> {name}")
+
     def in_flight(self) -> int:
         return len(self.jobs)
 

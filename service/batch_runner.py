@@ -213,6 +213,9 @@ def _dispatch(opts: BatchOptions, task: TaskOptions, state: BatchState, todo: li
     if not todo:
         return 0, False
     dispatcher = make_dispatcher(opts, task)
+    hint = getattr(dispatcher, "hint", None)
+    if hint is not None and (text := hint()):
+        progress.message(text)
     queue = list(reversed(todo))
     checked = 0
     stopping = False

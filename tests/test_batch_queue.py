@@ -44,7 +44,8 @@ def test_queue_fans_out_to_workers_and_gathers_their_reports(tmp_path, redis):
     out = tmp_path / "out"
     opts = BatchOptions(paths=[str(d), str(archive)], out_dir=out, profile=profile, queue_url=REDIS_URL)
     result = {}
-    runner = threading.Thread(target=lambda: result.update(r=run_batch(opts, stream=io.StringIO())))
+    progress = io.StringIO()
+    runner = threading.Thread(target=lambda: result.update(r=run_batch(opts, stream=progress)))
     runner.start()
     queue = Queue(QUEUE_NAME, connection=redis)
     deadline = time.monotonic() + 30
@@ -56,6 +57,7 @@ def test_queue_fans_out_to_workers_and_gathers_their_reports(tmp_path, redis):
     assert not runner.is_alive()
     r = result["r"]
     assert (r.exit_code, r.checked) == (1, 4)
+    assert "no RQ worker listens on mediacheck-batch yet" in progress.getvalue()  # none was running at first
     records = {json.loads(line)["entry"]["name"]: json.loads(line)
                for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()}
     verdicts = {name: rec["report"]["verdict"] if rec["report"] else "skipped" for name, rec in records.items()}
