@@ -87,9 +87,9 @@ class QueueDispatcher:
         if Worker.count(queue=self.queue) > 0:
             return None
         name = self.queue.name
-        return (f"mediacheck batch: 队列 {name} 上还没有 worker，请在共享存储的机器上启动："
-                f"rq worker --url <redis> {name} / no RQ worker listens on {name} yet; start one on a machine that shares the storage: "
-                f"rq worker --url <redis> {name}")
+        command = f"rq worker --url <redis> {name}"
+        return (f"mediacheck batch: 队列 {name} 上还没有 worker，请在共享存储的机器上启动：{command} / "
+                f"no RQ worker listens on {name} yet; start one on a machine that shares the storage: {command}")
 
     def in_flight(self) -> int:
         return len(self.jobs)
