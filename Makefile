@@ -74,3 +74,8 @@ image:
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: bench-batch
+bench-batch: install
+	$(BIN)/python benchmarks/bench_batch.py speed
+	$(BIN)/python benchmarks/bench_batch.py memory

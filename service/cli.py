@@ -1,7 +1,7 @@
 """The ``mediacheck`` command. Imports only the core: no web stack, so a check starts fast.
 
 Exit codes: 0 every file passes (warnings allowed), 1 a file fails or cannot be read,
-2 usage or profile errors."""
+2 usage or profile errors, 130 a batch stopped by Ctrl-C (run it again to resume)."""
 
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="mediacheck", description="检查参赛媒体文件是否符合活动要求 / "
                                                    "Check media submissions against campaign profiles.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _add_batch_parser(sub)
 
     check = sub.add_parser("check", help="check files against a profile")
     check.add_argument("files", nargs="+", metavar="FILE")
@@ -228,6 +229,52 @@ def _cmd_probe(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _add_batch_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    batch = sub.add_parser("batch", help="check folders and zip archives of entries; write summaries to --out")
+    batch.add_argument("paths", nargs="+", metavar="PATH", help="folders (recursive) and zip archives")
+    batch.add_argument("--profile", "-p", required=True, help="profile id or YAML path")
+    batch.add_argument("--out", "-o", required=True,
+                       help="output folder (results.jsonl, summary.csv/.xlsx, index.html)")
+    batch.add_argument("--jobs", "-j", type=int, default=None, help="files checked at once (default: 2 per core)")
+    batch.add_argument("--deep", action="store_true", help="also run the deep analysis of each file")
+    batch.add_argument("--fix", action="store_true", help="also auto-fix failing files")
+    batch.add_argument("--queue", metavar="redis://…", help="fan files out to RQ workers sharing the storage")
+    batch.add_argument("--executor", choices=("process", "thread"), default="process", help=argparse.SUPPRESS)
+
+
+def _cmd_batch(args: argparse.Namespace, store: ProfileStore, out: TextIO) -> int:
+    from pathlib import Path
+
+    from .batch_runner import BatchOptions, run_batch
+    from .batch_state import BatchBusyError
+    from .batch_task import FeatureUnavailableError
+
+    profile = resolve_profile(args.profile, store)
+    if args.jobs is not None and args.jobs < 1:
+        sys.stderr.write("mediacheck: 参数错误 / usage error: --jobs must be at least 1\n")
+        return EXIT_USAGE
+    steps = tuple(name for name, on in (("deep", args.deep), ("fix", args.fix)) if on)
+    opts = BatchOptions(paths=args.paths, out_dir=Path(args.out), profile=profile, steps=steps,
+                        queue_url=args.queue, executor=args.executor)
+    if args.jobs:
+        opts.jobs = args.jobs
+    try:
+        result = run_batch(opts, stream=sys.stderr)
+    except (FeatureUnavailableError, BatchBusyError) as e:
+        sys.stderr.write(f"mediacheck: {e.message['zh-CN']} / {e.message['en']}\n")
+        return EXIT_USAGE
+    except FileNotFoundError as e:
+        sys.stderr.write(f"mediacheck: 找不到路径 / no such path: {e}\n")
+        return EXIT_USAGE
+    v = {k: result.verdicts.get(k, 0) for k in ("pass", "warn", "fail", "error", "skipped")}
+    if not result.interrupted:
+        out.write(f"{result.total} 个条目：通过 {v['pass']}，警告 {v['warn']}，不通过 {v['fail']}，"
+                  f"无法检查 {v['error']}，跳过 {v['skipped']}；结果见 {args.out}/index.html\n"
+                  f"{result.total} entries: pass {v['pass']}, warn {v['warn']}, fail {v['fail']}, "
+                  f"error {v['error']}, skipped {v['skipped']}; see {args.out}/index.html\n")
+    return result.exit_code
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     args = build_parser().parse_args(argv)
@@ -255,6 +302,8 @@ def _dispatch(args: argparse.Namespace, out: TextIO, head: _HeadStart | None) ->
             return _cmd_check(args, store, out, head)
         if args.command == "profiles":
             return _cmd_profiles(args, store, out)
+        if args.command == "batch":
+            return _cmd_batch(args, store, out)
         if args.command == "profile":
             p = load_profile(args.path, store)
             out.write(f"OK {p.id} {p.version} (kinds: {', '.join(p.kinds)})\n")

@@ -3,6 +3,7 @@ report with failed checks. An exception means "could not check".
 
     MediaCheckError
     ├── ProfileError            a profile file is missing or invalid (file, line, reason)
+    ├── ArchiveError            a zip archive or one of its members cannot be read safely
     ├── ToolError               an external tool is missing or failed
     │   ├── ToolTimeoutError    it ran past its timeout and was killed
     │   └── ToolCancelledError  its job was cancelled and it was killed
@@ -29,6 +30,16 @@ class ProfileError(MediaCheckError):
         if line is not None:
             where = f"{where}:{line}"
         super().__init__(f"{where}: {reason}")
+
+
+class ArchiveError(MediaCheckError):
+    """A zip archive or member cannot be read safely (corrupt, encrypted, unsafe path, zip
+    bomb). ``message`` is a bilingual dict (zh-CN, en); ``code`` is a stable id."""
+
+    def __init__(self, zh: str, en: str, *, code: str) -> None:
+        self.code = code
+        self.message = {"zh-CN": zh, "en": en}
+        super().__init__(en)
 
 
 class ToolError(MediaCheckError):

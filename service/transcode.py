@@ -182,7 +182,7 @@ def fix_file(src: str | os.PathLike[str], profile: Profile, dest: str | os.PathL
     job_dir = job_dir_for(dest_p, job_id or uuid.uuid4().hex)
     shutil.rmtree(job_dir, ignore_errors=True)  # a previous attempt of this job that died
     job_dir.mkdir(parents=True)
-    suffix = _suffix(plan)
+    suffix = output_suffix(plan)
     tmp_out = job_dir / f"output{suffix}"
     out_name = output_name or (f"{Path(display_name).stem}{suffix}" if display_name else dest_p.name)
     notes = list(plan.notes)
@@ -249,7 +249,7 @@ def fix_file(src: str | os.PathLike[str], profile: Profile, dest: str | os.PathL
         shutil.rmtree(job_dir, ignore_errors=True)
 
 
-def _suffix(plan: FixPlan) -> str:
+def output_suffix(plan: FixPlan) -> str:
     if plan.image is not None:
         return ".jpg" if plan.image.format == "jpeg" else ".png"
     return f".{plan.video.container}" if plan.video else ".mp4"
