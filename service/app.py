@@ -41,7 +41,7 @@ def build_services(settings: Settings) -> Services:
 
     db = Database(settings.db_url)
     migrate(db.engine)
-    storage = Storage(settings.storage_dir)
+    storage = Storage(settings.storage_dir, fsync=settings.fsync)
     store = ProfileStore(settings.profiles_dir)
     ctx = Context(settings=settings, db=db, storage=storage, store=store)
     queue: JobBackend

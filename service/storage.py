@@ -33,13 +33,14 @@ class Incoming:
     as they arrive; the size limit is enforced on every write. ``commit`` moves it into
     place; ``discard`` deletes it. Not thread-safe: one writer at a time."""
 
-    def __init__(self, directory: Path, limit: int | None) -> None:
+    def __init__(self, directory: Path, limit: int | None, fsync: bool = True) -> None:
         fd, name = tempfile.mkstemp(dir=directory, prefix="up-")
         self.path = Path(name)
         self._fh = os.fdopen(fd, "wb", buffering=0)
         self._hash = hashlib.sha256()
         self.limit = limit
         self.size = 0
+        self.fsync = fsync
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         n = len(data)
@@ -75,7 +76,8 @@ class Incoming:
     def close(self) -> None:
         if not self._fh.closed:
             self._fh.flush()
-            os.fsync(self._fh.fileno())
+            if self.fsync:
+                os.fsync(self._fh.fileno())
             self._fh.close()
 
     def discard(self) -> None:
@@ -87,8 +89,9 @@ class Incoming:
 class Storage:
     """The storage root and its layout. Creates its folders on first use."""
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(self, root: str | os.PathLike[str], *, fsync: bool = True) -> None:
         self.root = Path(root).resolve()
+        self.fsync = fsync
         for sub in ("tmp", "tus", "originals", "derived"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
 
@@ -112,7 +115,7 @@ class Storage:
 
     # ---------------------------------------------------------------- writing
     def incoming(self, limit: int | None) -> Incoming:
-        return Incoming(self.root / "tmp", limit)
+        return Incoming(self.root / "tmp", limit, self.fsync)
 
     def commit(self, src: Path, key: str) -> Path:
         """Move a complete file into place atomically and make it read-only."""
