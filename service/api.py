@@ -168,9 +168,10 @@ async def upload(
     declared = _declared_length(request)
     ctype = request.headers.get("content-type", "")
     multipart = ctype.lower().startswith("multipart/")
-    outcome = "refused"
+    outcome, label = "refused", "unknown"  # label: never a raw URL part (unbounded metric series)
     try:
         campaign = await anyio.to_thread.run_sync(svc.intake.open_campaign, campaign_id, declared)
+        label = campaign.id
         file_name = None if multipart else parse_file_name(_raw_name(request, name))
         if declared == 0:
             raise RequestError(400, "empty_body", "文件为空（0 字节）。", "The file is empty (0 bytes).")
@@ -201,9 +202,7 @@ async def upload(
         outcome = "accepted"
         return result
     finally:
-        svc.metrics.uploads.labels(
-            campaign=campaign_id if len(campaign_id) < 65 else "?", outcome=outcome
-        ).inc()
+        svc.metrics.uploads.labels(campaign=label, outcome=outcome).inc()
 
 
 router.add_api_route(
