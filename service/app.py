@@ -94,9 +94,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
 
-    from . import api, health, pages, tus
+    from . import api, health, pages, records, tus
 
     app.include_router(api.router)
+    app.include_router(records.router)
     app.include_router(tus.router)
     app.include_router(health.router)
     app.include_router(pages.router)
