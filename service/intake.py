@@ -116,7 +116,8 @@ class Intake:
                 sub = Submission(
                     id=sub_id, campaign_id=campaign.id, profile_id=profile.id, file_name=file_name,
                     content_type=content_type, size_bytes=size, sha256=sha256, storage_key=key,
-                    receipt_hash=receipt_hash or digest(token or ""), status="received", duplicate_of=earlier.id if earlier else None,
+                    receipt_hash=receipt_hash or digest(token or ""), status="received",
+                    duplicate_of=earlier.id if earlier else None,
                     created_at=datetime.now(UTC),
                 )
                 s.add(sub)
