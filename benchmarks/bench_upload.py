@@ -182,9 +182,10 @@ def rss_kb(pid: int) -> int:
 
 
 class Server:
-    def __init__(self, data: Path, check_wait: float, workers: int = 1) -> None:
+    def __init__(self, data: Path, check_wait: float, workers: int = 1, fsync: bool = True) -> None:
         self.port = free_port()
-        env = {**os.environ, "MEDIACHECK_DATA_DIR": str(data), "MEDIACHECK_CHECK_WAIT_S": str(check_wait)}
+        env = {**os.environ, "MEDIACHECK_DATA_DIR": str(data), "MEDIACHECK_CHECK_WAIT_S": str(check_wait),
+               "MEDIACHECK_FSYNC": "1" if fsync else "0"}
         env.pop("MEDIACHECK_REDIS_URL", None)
         env.pop("MEDIACHECK_DATABASE_URL", None)
         self.proc = subprocess.Popen(
@@ -299,6 +300,19 @@ def main() -> None:
                 f"1 GB upload: mediacheck {m['speed'] / 2**20:.0f} MiB/s (HTTP {m['code']:.0f}); "
                 f"RSS growth {(peak - before) / 1024:.1f} MiB"
             )
+        finally:
+            server.stop()
+        server = Server(Path(tmp) / "data-nofsync", check_wait=0, fsync=False)
+        try:
+            curl_put(small, server.upload_url("warmup.mp4"))
+            speeds = []
+            for _ in range(3):
+                fl = curl_put(f300, f"http://127.0.0.1:{floor_port}/")
+                m = curl_put(f300, server.upload_url(f300.name))
+                speeds.append((fl["speed"], m["speed"]))
+            fl_speed, nf_speed = (statistics.median(x[i] for x in speeds) for i in range(2))
+            print(f"300 MB upload with MEDIACHECK_FSYNC=0 (median of 3): {nf_speed / 2**20:.0f} MiB/s; ratio to sink "
+                  f"{nf_speed / sink_speed:.2f} (sink of the first measure), to bare uvicorn {nf_speed / fl_speed:.2f}")
         finally:
             server.stop()
             floor.terminate()

@@ -41,7 +41,7 @@ def build_services(settings: Settings) -> Services:
 
     db = Database(settings.db_url)
     migrate(db.engine)
-    storage = Storage(settings.storage_dir)
+    storage = Storage(settings.storage_dir, fsync=settings.fsync)
     store = ProfileStore(settings.profiles_dir)
     ctx = Context(settings=settings, db=db, storage=storage, store=store)
     queue: JobBackend
@@ -60,6 +60,29 @@ def build_services(settings: Settings) -> Services:
         intake=Intake(db, storage, book, queue),
         metrics=Metrics(queue),
     )
+
+
+SECURITY_HEADERS = [(b"referrer-policy", b"no-referrer"), (b"x-content-type-options", b"nosniff")]
+"""Added to every response: receipt tokens travel in page URLs, so no Referer may carry them on."""
+
+
+class SecurityHeaders:
+    """A plain ASGI middleware (Starlette's BaseHTTPMiddleware costs a task group per request)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def services(request: Request) -> Services:
@@ -86,17 +109,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     logs.install()
 
-    @app.middleware("http")
-    async def _headers(request: Request, call_next: Any) -> Any:
-        response = await call_next(request)
-        # receipt tokens travel in page URLs: never hand them on as a Referer
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        return response
+    app.add_middleware(SecurityHeaders)
 
-    from . import api, health, pages, tus
+    from . import api, health, pages, records, tus
 
     app.include_router(api.router)
+    app.include_router(records.router)
     app.include_router(tus.router)
     app.include_router(health.router)
     app.include_router(pages.router)

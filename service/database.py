@@ -74,6 +74,8 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
+        self.local = self.engine.dialect.name == "sqlite"
+        """A file on this machine: short reads may run on the event loop."""
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._pid = os.getpid()
 

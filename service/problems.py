@@ -3,6 +3,7 @@ stable ``code`` and a bilingual ``message`` (zh-CN first)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,6 +12,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .errors import ProfileError, RequestError
+
+log = logging.getLogger("mediacheck")
 
 PROBLEM_TYPE = "https://mediacheck.invalid/problems/"
 """Prefix of the ``type`` URI of our problems (followed by the code)."""
@@ -63,6 +66,12 @@ def install(app: FastAPI) -> None:
         zh, en = _STATUS_TEXT.get(e.status_code, ("请求失败。", "Request failed."))
         code = {404: "not_found", 405: "method_not_allowed"}.get(e.status_code, f"http_{e.status_code}")
         return problem(e.status_code, code, {"zh-CN": zh, "en": en if e.detail is None else str(e.detail)})
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, e: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=e)
+        return problem(500, "internal_error", {"zh-CN": "服务器内部错误，请稍后再试。",
+                                               "en": "Internal server error; please try again later."})
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, e: RequestValidationError) -> JSONResponse:

@@ -47,6 +47,7 @@ class Settings:
     tus_expiry_s: float = DEFAULT_TUS_EXPIRY_S
     check_wait_s: float = DEFAULT_CHECK_WAIT_S
     queue_name: str = "mediacheck"
+    fsync: bool = True
 
     @property
     def storage_dir(self) -> Path:
@@ -72,4 +73,5 @@ class Settings:
             tus_expiry_s=_float(env, "MEDIACHECK_TUS_EXPIRY_S", DEFAULT_TUS_EXPIRY_S),
             check_wait_s=_float(env, "MEDIACHECK_CHECK_WAIT_S", DEFAULT_CHECK_WAIT_S),
             queue_name=env.get("MEDIACHECK_QUEUE", "mediacheck"),
+            fsync=env.get("MEDIACHECK_FSYNC", "1").strip().lower() not in ("0", "false", "no", "off"),
         )

@@ -13,14 +13,16 @@ moved into place with one ``rename``."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
-from .errors import UploadTooLargeError
+from .errors import RequestError, UploadTooLargeError
 
 WRITE_CHUNK = 1 << 20
 """Bytes gathered before one write (and one hash update) on the way to disk."""
@@ -33,13 +35,14 @@ class Incoming:
     as they arrive; the size limit is enforced on every write. ``commit`` moves it into
     place; ``discard`` deletes it. Not thread-safe: one writer at a time."""
 
-    def __init__(self, directory: Path, limit: int | None) -> None:
+    def __init__(self, directory: Path, limit: int | None, fsync: bool = True) -> None:
         fd, name = tempfile.mkstemp(dir=directory, prefix="up-")
         self.path = Path(name)
         self._fh = os.fdopen(fd, "wb", buffering=0)
         self._hash = hashlib.sha256()
         self.limit = limit
         self.size = 0
+        self.fsync = fsync
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         n = len(data)
@@ -75,7 +78,8 @@ class Incoming:
     def close(self) -> None:
         if not self._fh.closed:
             self._fh.flush()
-            os.fsync(self._fh.fileno())
+            if self.fsync:
+                os.fsync(self._fh.fileno())
             self._fh.close()
 
     def discard(self) -> None:
@@ -84,11 +88,68 @@ class Incoming:
         self.path.unlink(missing_ok=True)
 
 
+LOCK_WAIT_S = 5.0
+"""How long a PATCH waits for the previous one on the same upload to let go (a client that
+resumes right after a broken connection may arrive before the server noticed the break)."""
+
+
+class Appender:
+    """Appends to a resumable upload's file (``tus/<id>``) under an exclusive lock, from the
+    offset the client says it is at; truncates back to that offset when a PATCH is refused."""
+
+    def __init__(self, path: Path, expected_offset: int) -> None:
+        self.fh = open(path, "r+b", buffering=0)  # noqa: SIM115 - closed in close()
+        deadline = time.monotonic() + LOCK_WAIT_S
+        while True:
+            try:
+                fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    self.fh.close()
+                    raise RequestError(
+                        423,
+                        "tus_locked",
+                        "该上传正在被另一个请求写入。",
+                        "Another request is writing this upload.",
+                    ) from None
+                time.sleep(0.05)
+        self.start = os.fstat(self.fh.fileno()).st_size
+        if expected_offset != self.start:
+            self.close()
+            raise RequestError(
+                409,
+                "tus_offset_mismatch",
+                f"偏移量不符：服务器已有 {self.start} 字节。",
+                f"Offset mismatch: the server has {self.start} bytes.",
+                upload_offset=self.start,
+            )
+        self.fh.seek(self.start)
+
+    def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[self.fh.write(view) or 0 :]
+
+    def truncate_back(self) -> None:
+        self.fh.truncate(self.start)
+
+    def size(self) -> int:
+        return os.fstat(self.fh.fileno()).st_size
+
+    def close(self) -> None:
+        if not self.fh.closed:
+            os.fsync(self.fh.fileno())
+            fcntl.flock(self.fh, fcntl.LOCK_UN)
+            self.fh.close()
+
+
 class Storage:
     """The storage root and its layout. Creates its folders on first use."""
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(self, root: str | os.PathLike[str], *, fsync: bool = True) -> None:
         self.root = Path(root).resolve()
+        self.fsync = fsync
         for sub in ("tmp", "tus", "originals", "derived"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
 
@@ -112,7 +173,7 @@ class Storage:
 
     # ---------------------------------------------------------------- writing
     def incoming(self, limit: int | None) -> Incoming:
-        return Incoming(self.root / "tmp", limit)
+        return Incoming(self.root / "tmp", limit, self.fsync)
 
     def commit(self, src: Path, key: str) -> Path:
         """Move a complete file into place atomically and make it read-only."""

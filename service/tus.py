@@ -11,14 +11,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import fcntl
 import hashlib
 import json
-import os
-import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -34,7 +30,7 @@ from .database import Database, aware
 from .errors import RequestError, UploadTooLargeError
 from .filenames import parse_file_name
 from .models import Upload
-from .storage import WRITE_CHUNK, Storage
+from .storage import WRITE_CHUNK, Appender, Storage
 
 router = APIRouter(tags=["tus"])
 
@@ -45,9 +41,7 @@ CHECKSUMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "md5": hashlib.md5}
 
 OFFSET_TYPE = "application/offset+octet-stream"
 
-LOCK_WAIT_S = 5.0
-"""How long a PATCH waits for the previous one on the same upload to let go (a client that
-resumes right after a broken connection may arrive before the server noticed the break)."""
+
 
 
 def _headers(**extra: str) -> dict[str, str]:
@@ -253,56 +247,6 @@ async def terminate(campaign_id: str, upload_id: str, request: Request) -> Respo
     return Response(status_code=204, headers=_headers())
 
 
-class _Appender:
-    """Appends to ``tus/<id>`` under an exclusive lock; truncates back on a refused PATCH."""
-
-    def __init__(self, path: Path, expected_offset: int) -> None:
-        self.fh = open(path, "r+b", buffering=0)  # noqa: SIM115 - closed in close()
-        deadline = time.monotonic() + LOCK_WAIT_S
-        while True:
-            try:
-                fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    self.fh.close()
-                    raise RequestError(
-                        423,
-                        "tus_locked",
-                        "该上传正在被另一个请求写入。",
-                        "Another request is writing this upload.",
-                    ) from None
-                time.sleep(0.05)
-        self.start = os.fstat(self.fh.fileno()).st_size
-        if expected_offset != self.start:
-            self.close()
-            raise RequestError(
-                409,
-                "tus_offset_mismatch",
-                f"偏移量不符：服务器已有 {self.start} 字节。",
-                f"Offset mismatch: the server has {self.start} bytes.",
-                upload_offset=self.start,
-            )
-        self.fh.seek(self.start)
-
-    def write(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            view = view[self.fh.write(view) or 0 :]
-
-    def truncate_back(self) -> None:
-        self.fh.truncate(self.start)
-
-    def size(self) -> int:
-        return os.fstat(self.fh.fileno()).st_size
-
-    def close(self) -> None:
-        if not self.fh.closed:
-            os.fsync(self.fh.fileno())
-            fcntl.flock(self.fh, fcntl.LOCK_UN)
-            self.fh.close()
-
-
 async def _append(
     svc: Services,
     request: Request,
@@ -327,7 +271,7 @@ async def _append(
                 f"Unsupported checksum algorithm {algo!r}.",
             )
         digest, expected = CHECKSUMS[algo](), base64.b64decode(b64 or "")
-    app = await anyio.to_thread.run_sync(_Appender, svc.storage.tus_path(up.id), offset)
+    app = await anyio.to_thread.run_sync(Appender, svc.storage.tus_path(up.id), offset)
     room = up.length - offset
     buf = bytearray()
     cut = False

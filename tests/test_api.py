@@ -349,3 +349,11 @@ def test_report_page_escapes_the_file_name(live, small_video):
         body = c.post(URL, params={"name": "<img src=x onerror=alert(1)>.mp4"}, content=small_video.read_bytes()).json()
         page = c.get(body["report_url"] + "&format=html").text
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;.mp4" in page
+
+
+def test_fsync_setting():
+    from service.settings import Settings
+
+    assert Settings.from_env({}).fsync is True
+    assert Settings.from_env({"MEDIACHECK_FSYNC": "0"}).fsync is False
+    assert Settings.from_env({"MEDIACHECK_FSYNC": "off"}).fsync is False

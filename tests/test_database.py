@@ -71,6 +71,9 @@ def test_postgresql_end_to_end(pg_url, service_settings, small_video):
             )
             assert r.status_code == 201, r.text
             assert c.get("/readyz").json()["checks"]["database"] == "ok"
+            status = c.get(r.json()["links"]["self"]).json()  # read in a thread (not SQLite)
+            assert status["verdict"] == "pass" and status["jobs"][0]["state"] == "finished"
+            assert not live.services.db.local
         with live.services.db.session() as s:
             sub = s.get(Submission, r.json()["id"])
             assert sub.file_name == "视频.mp4" and sub.verdict == "pass"

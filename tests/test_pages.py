@@ -253,3 +253,24 @@ def test_lost_final_answer_still_leads_to_the_report(live, page, small_video):
     assert lost["done"] and page.get_attribute("#verdict", "data-verdict") == "pass"
     with live.services.db.session() as s:
         assert s.query(Submission).count() == 1
+
+
+def test_campaign_list_and_a_closed_campaign(live, page):
+    from datetime import UTC, datetime
+
+    from service.campaigns import create_campaign
+
+    with live.services.db.session() as s:
+        create_campaign(s, live.services.store, campaign_id="closed-page", profiles=["test-video"],
+                        title_zh="已截止的活动", title_en="A closed campaign", deadline=datetime(2023, 5, 1, tzinfo=UTC))
+    page.goto(f"{live.url}/")
+    page.wait_for_selector("#campaigns li")
+    titles = page.inner_text("#campaigns")
+    assert "2023 山西科技活动周·科普微视频" in titles and "已截止的活动（已截止）" in titles
+    page.click("text=测试视频活动")
+    page.wait_for_selector("#rules li")
+    assert page.url.endswith("/c/test-video")
+    page.goto(f"{live.url}/c/closed-page")
+    page.wait_for_function("document.getElementById('status').textContent.includes('已截止')")
+    assert page.is_hidden("#picker")
+    shot(page, "upload-closed-zh")
