@@ -14,13 +14,13 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from . import rulebook
+from . import ledger, rulebook
 from .access import Caller, caller_of, require_read
 from .app import Services, services
 from .errors import RequestError
 from .filenames import content_disposition, parse_file_name
 from .intake import latest_report
-from .models import Decision, Job, ReportRow, Submission
+from .models import Job, ReportRow, Submission
 from .report_page import render_report
 from .upload import receive_multipart, receive_raw
 
@@ -423,20 +423,13 @@ def post_decision(
                 "A reviewer or admin API key is required.",
             )
         sub = require_read(caller, s.get(Submission, sub_id) if len(sub_id) <= 32 else None)
-        row = Decision(
-            submission_id=sub.id,
-            key_id=caller.key.id,
-            decision=body.decision,
-            note=body.note,
-            created_at=datetime.now(UTC),
-        )
-        s.add(row)
-        s.flush()
+        line = ledger.record(s, submission_id=sub.id, key=caller.key, kind="decision", decision=body.decision,
+                             note=body.note)  # appended to the review trail, never rewritten
         return {
-            "id": row.id,
+            "id": line.id,
             "submission_id": sub.id,
-            "decision": row.decision,
-            "note": row.note,
-            "reviewer": caller.key.name,
-            "created_at": row.created_at.isoformat(),
+            "decision": line.decision,
+            "note": line.note,
+            "reviewer": line.by,
+            "created_at": line.at.isoformat(),
         }

@@ -49,6 +49,7 @@ def build_services(settings: Settings) -> Services:
         queue = RqQueue(settings.redis_url, settings.queue_name)
     else:
         queue = InProcessQueue(lambda job_id: run_job(job_id, ctx))
+    ctx.queue = queue  # follow-up jobs (deep analysis) go to the same queue
     book = CampaignBook(store, settings.upload_limit)
     return Services(
         settings=settings,
@@ -94,9 +95,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
 
-    from . import api, health, pages, tus
+    from . import api, health, pages, review_api, reviewer, tus
 
     app.include_router(api.router)
+    app.include_router(review_api.router)
+    app.include_router(reviewer.router)
     app.include_router(tus.router)
     app.include_router(health.router)
     app.include_router(pages.router)

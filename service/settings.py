@@ -47,6 +47,8 @@ class Settings:
     tus_expiry_s: float = DEFAULT_TUS_EXPIRY_S
     check_wait_s: float = DEFAULT_CHECK_WAIT_S
     queue_name: str = "mediacheck"
+    session_secret: str = ""
+    """Signs reviewers' session cookies; empty: a random secret kept in the data directory."""
 
     @property
     def storage_dir(self) -> Path:
@@ -72,4 +74,5 @@ class Settings:
             tus_expiry_s=_float(env, "MEDIACHECK_TUS_EXPIRY_S", DEFAULT_TUS_EXPIRY_S),
             check_wait_s=_float(env, "MEDIACHECK_CHECK_WAIT_S", DEFAULT_CHECK_WAIT_S),
             queue_name=env.get("MEDIACHECK_QUEUE", "mediacheck"),
+            session_secret=env.get("MEDIACHECK_SESSION_SECRET", ""),
         )
