@@ -38,12 +38,22 @@ def _flags(e: BoardEntry, lang: str) -> str:
 
 
 def _timeline(e: BoardEntry, lang: str) -> str:
+    """One lane per flagged rule, its segments drawn where they are in the running time."""
     assert e.report is not None
-    marks = timeline(e.report, e.state.waived)
-    bars = "".join(f'<button class="mark {m.status}" style="left:{m.left * 100:.2f}%;width:{m.width * 100:.2f}%" '
-                   f'data-start="{m.start_s:.3f}" data-rule="{m.rule}" '
-                   f'title="{escape(m.label_en if lang == "en" else m.label_zh)} {m.timecode}"></button>' for m in marks)
-    return f'<div id="timeline" data-duration="{e.duration_s or 0}">{bars}<div id="playhead"></div></div>'
+    lanes: dict[str, list[str]] = {}
+    names: dict[str, str] = {}
+    for m in timeline(e.report, e.state.waived):
+        names[m.rule] = m.label_en if lang == "en" else m.label_zh
+        lanes.setdefault(m.rule, []).append(
+            f'<button class="mark {m.status}" style="left:{m.left * 100:.2f}%;width:{m.width * 100:.2f}%" '
+            f'data-start="{m.start_s:.3f}" data-rule="{m.rule}" title="{escape(names[m.rule])} {m.timecode}"></button>')
+    rows = "".join(f'<div class="lane" data-rule="{r}"><span class="lane-label">{escape(names[r])}</span>'
+                   f'<div class="track">{"".join(marks)}<div class="playhead"></div></div></div>'
+                   for r, marks in lanes.items())
+    if not rows:
+        rows = ('<div class="lane"><span class="lane-label"></span><div class="track"><div class="playhead"></div>'
+                '</div></div>')
+    return f'<div id="timeline" data-duration="{e.duration_s or 0}">{rows}</div>'
 
 
 def _checks(e: BoardEntry, lang: str) -> str:

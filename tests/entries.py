@@ -34,10 +34,13 @@ def pillarboxed() -> Path:
 
 
 def frozen_slide() -> Path:
-    """One still slide for 5 s: frozen from start to end (``frozen_segments``, ``static_content``)."""
+    """1 s of motion, then one still slide for 4 s (a PPT export): frozen from 00:00:01
+    (``frozen_segments``), still 80% of the time (``static_content``)."""
     return ffmpeg_media("e-frozen-slide.mp4", [
-        "-f", "lavfi", "-i", f"testsrc=s={W}x{H}:r=25:d=0.04", *_tone(5),
-        "-vf", "loop=loop=124:size=1:start=0,setpts=N/25/TB", *X264, *AAC, *FAST, "-shortest"])
+        "-f", "lavfi", "-i", f"testsrc2=s={W}x{H}:r=25:d=1", "-f", "lavfi", "-i", f"testsrc=s={W}x{H}:r=25:d=0.04",
+        *_tone(5), "-filter_complex",
+        f"[0:v]{SOFT}[a];[1:v]loop=loop=99:size=1:start=0,setpts=N/25/TB[b];[a][b]concat=n=2:v=1:a=0[v]",
+        "-map", "[v]", "-map", "2:a", *X264, *AAC, *FAST, "-shortest"])
 
 
 def black_opening() -> Path:

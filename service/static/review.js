@@ -62,7 +62,7 @@
   const player = document.getElementById("player");
   if (player) {
     const line = document.getElementById("timeline");
-    const head = document.getElementById("playhead");
+    const heads = document.querySelectorAll("#timeline .playhead");
     document.addEventListener("click", (ev) => {
       const b = ev.target.closest("[data-start]");
       if (!b) return;
@@ -72,7 +72,7 @@
     });
     player.addEventListener("timeupdate", () => {
       const d = player.duration || parseFloat(line.dataset.duration) || 0;
-      if (d && head) head.style.left = `${Math.min(100, (player.currentTime / d) * 100)}%`;
+      if (d) for (const h of heads) h.style.left = `${Math.min(100, (player.currentTime / d) * 100)}%`;
     });
   }
 })();
