@@ -3,7 +3,6 @@ are problems (problems.py). All paths are listed in the OpenAPI docs at /docs.""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from functools import partial
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote

@@ -58,9 +58,9 @@ class BoardEntry:
         if self.report is None:
             return None
         d = self.state.decision
-        decision = ExportDecision(decision=d.decision, by=d.by, at=d.at, note=d.note) if d and d.decision else None
-        return ExportEntry(report=self.report, entry_id=self.sub.id, decision=decision,  # type: ignore[arg-type]
-                           waived=self.state.waived)
+        decision = (ExportDecision(decision=d.decision, by=d.by, at=d.at, note=d.note)  # type: ignore[arg-type]
+                    if d and d.decision else None)
+        return ExportEntry(report=self.report, entry_id=self.sub.id, decision=decision, waived=self.state.waived)
 
 
 def _derived(storage: Storage, sub_id: str) -> Path:

@@ -20,6 +20,26 @@ def _msg(lang: str, c: Check) -> str:
     return c.message.get("en" if lang == "en" else "zh-CN", "")
 
 
+def plain_summary(e: BoardEntry, lang: str) -> str:
+    """One sentence naming the rules not met, by their names (waived ones left out)."""
+    assert e.report is not None
+    if e.report.verdict == "error":
+        return e.report.summary.get("en" if lang == "en" else "zh-CN", "")
+    sep = ", " if lang == "en" else "、"
+    bad = [c for c in e.report.checks if c.rule not in e.state.waived]
+    failed = sep.join(label(RULE_LABELS, c.rule, lang) for c in bad if c.status == "fail")
+    warned = sep.join(label(RULE_LABELS, c.rule, lang) for c in bad if c.status == "warn")
+    parts = []
+    if failed:
+        parts.append(t(lang, f"不符合要求：{failed}。", f"Rules not met: {failed}."))
+    if warned:
+        parts.append(t(lang, f"建议改进：{warned}。", f"Advice: {warned}."))
+    if e.state.waived:
+        waived = sep.join(label(RULE_LABELS, r, lang) for r in e.state.waived)
+        parts.append(t(lang, f"已豁免：{waived}。", f"Waived: {waived}."))
+    return " ".join(parts) or t(lang, "符合全部要求。", "Every rule is met.")
+
+
 def _flags(e: BoardEntry, lang: str) -> str:
     """The flagged rules with their timecodes (buttons that seek the player)."""
     assert e.report is not None
@@ -123,7 +143,7 @@ def entry_page(e: BoardEntry, lang: str, campaign_title: str) -> str:
         header.append(f'<p><span id="verdict" class="badge big {verdict}" data-verdict="{verdict}">'
                       f'{label(VERDICT_LABELS, verdict, lang)}</span>{was}</p>')
         if e.report:
-            header.append(f'<p id="summary">{escape(e.report.summary.get("en" if lang == "en" else "zh-CN", ""))}</p>')
+            header.append(f'<p id="summary">{escape(plain_summary(e, lang))}</p>')
     d = e.state.decision
     if d and d.decision:
         header.append(f'<p id="current-decision" data-decision="{d.decision}">{t(lang, "当前决定", "Current decision")}：'

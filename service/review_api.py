@@ -21,7 +21,6 @@ from .errors import RequestError
 from .export import write_csv, write_xlsx
 from .filenames import content_disposition
 from .models import ApiKey, Submission
-from .review import effective_verdict
 from .reviewer import covers, session_key
 
 router = APIRouter(prefix="/api")
@@ -33,7 +32,8 @@ MEDIA_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadshee
 
 
 def _key_required() -> RequestError:
-    return RequestError(401, "key_required", "需要评审或管理员的 API 密钥。", "A reviewer or admin API key is required.")
+    return RequestError(401, "key_required", "需要评审或管理员的 API 密钥。",
+                        "A reviewer or admin API key is required.")
 
 
 def _reviewer(svc: Services, request: Request, authorization: str | None) -> ApiKey:
@@ -105,7 +105,8 @@ def _export(campaign_id: str, request: Request, authorization: str | None, fmt: 
     svc = services(request)
     key = _reviewer(svc, request, authorization)
     if not covers(key, campaign_id):
-        raise RequestError(403, "not_in_scope", "该 API 密钥无权查看此活动。", "This API key is not scoped to this campaign.")
+        raise RequestError(403, "not_in_scope", "该 API 密钥无权查看此活动。",
+                           "This API key is not scoped to this campaign.")
     with svc.db.session() as s:
         campaign = svc.book.get(s, campaign_id)
         entries = board.export_entries(board.campaign_entries(s, svc.storage, campaign_id))

@@ -65,8 +65,9 @@ def _denied(request: Request, status: int) -> HTMLResponse:
     lang = _lang(request)
     words = (t(lang, "您的评审密钥无权查看此活动。", "Your reviewer key does not cover this campaign.") if status == 403
              else t(lang, "找不到该作品，或您无权查看。", "No such entry, or you may not see it."))
+    home = t(lang, "我的活动", "My campaigns")
     return HTMLResponse(f'<!doctype html><meta charset="utf-8"><link rel="stylesheet" href="/static/review.css">'
-                        f'<h1 id="denied">{status}</h1><p>{words}</p><p><a href="/review/">{t(lang, "我的活动", "My campaigns")}</a></p>',
+                        f'<h1 id="denied">{status}</h1><p>{words}</p><p><a href="/review/">{home}</a></p>',
                         status_code=status)
 
 
