@@ -87,13 +87,15 @@ def _row(e: BoardEntry, lang: str) -> str:
     decision = d.decision if d and d.decision else "none"
     dtext = label(DECISION_LABELS, decision, lang) if d else t(lang, "未决定", "undecided")
     dur = e.duration_s
+    n = len(e.state.waived)
+    waived = f' <small class="waived-note">{t(lang, f"已豁免 {n} 项", f"{n} waived")}</small>' if n else ""
     return (f'<tr data-id="{s.id}" data-name="{escape(s.file_name.lower())}" data-size="{s.size_bytes}" '
             f'data-duration="{dur if dur is not None else -1}" data-verdict="{verdict}" '
             f'data-warnings="{" ".join(warns)}" data-decision="{decision}" data-created="{s.created_at.isoformat()}">'
             f'<td class="thumb">{thumb}</td>'
             f'<td class="name"><a href="/review/s/{s.id}{q}">{escape(s.file_name)}</a></td>'
             f'<td class="num">{size_text(s.size_bytes)}</td><td class="num">{duration_text(dur)}</td>'
-            f'<td><span class="badge {verdict}">{vtext}</span></td><td class="warn-list">{escape(wtext) or "—"}</td>'
+            f'<td><span class="badge {verdict}">{vtext}</span>{waived}</td><td class="warn-list">{escape(wtext) or "—"}</td>'
             f'<td><span class="badge d-{decision}">{dtext}</span></td></tr>')
 
 

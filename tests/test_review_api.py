@@ -146,3 +146,33 @@ def test_export_csv_in_english(review):
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert rows[0][:3] == ["No.", "Entry ID", "File name"] and len(rows) == 1 + len(review.ids)
     assert unquote(r.headers["content-disposition"].split("''")[1]).endswith(".csv")
+
+
+def test_sign_in_over_http_and_the_fixed_copy(review):
+    sub = review.ids["good"]
+    fixed = review.live.services.storage.root / "derived" / sub / "fixed.mp4"
+    fixed.write_bytes(b"fixed copy bytes")
+    with review.live.client() as c:
+        assert c.get(f"/review/c/{CAMPAIGN}").status_code == 303  # to the sign-in page
+        bad = c.post("/review/login", data={"key": review.tokens["good"], "next": f"/review/c/{CAMPAIGN}"})
+        assert bad.status_code == 401 and "mediacheck_review" not in c.cookies
+        r = c.post("/review/login", data={"key": review.key, "next": f"/review/c/{CAMPAIGN}"})
+        assert r.status_code == 303 and r.headers["location"] == f"/review/c/{CAMPAIGN}"
+        cookie = r.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=strict" in cookie and "path=/" in cookie
+        assert review.key not in r.headers["set-cookie"]  # the key itself never goes to the browser
+        assert c.get(f"/review/c/{CAMPAIGN}").status_code == 200
+        assert c.get(f"/review/c/{OTHER}").status_code == 403
+        page = c.get(f"/review/s/{sub}").text
+        assert f'href="/review/s/{sub}/fixed"' in page
+        got = c.get(f"/review/s/{sub}/fixed")
+        assert got.content == b"fixed copy bytes" and "good-%E4%BF%AE%E5%A4%8D.mp4" in got.headers["content-disposition"]
+        ranged = c.get(f"/review/s/{sub}/media", headers={"Range": "bytes=0-99"})
+        assert ranged.status_code == 206 and len(ranged.content) == 100  # the player can seek
+        foreign = c.post(f"/review/s/{sub}/decisions", data={"decision": "reject"},
+                         headers={"Sec-Fetch-Site": "cross-site"})
+        assert foreign.status_code == 403
+        assert all(x["decision"] != "reject" for x in c.get(f"/api/submissions/{sub}/trail").json()["trail"])
+        c.post("/review/logout")
+        assert c.get(f"/review/c/{CAMPAIGN}").status_code == 303
+    fixed.unlink()

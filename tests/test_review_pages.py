@@ -106,6 +106,8 @@ def test_reviewer_sees_flags_decides_and_exports(review, context, tmp_path):
     page.wait_for_selector("#checks tr.waived[data-rule=black_segments]")
     assert page.get_attribute("#verdict", "data-verdict") == "pass"
     assert "豁免" in page.inner_text("#trail tbody tr:first-child")
+    assert page.inner_text("#summary") == "已豁免：黑场。"
+    shot(page, "review-entry-waived-zh")
 
     page.goto(f"{review.live.url}/review/c/{CAMPAIGN}")
     page.select_option("#f-decision", "needs_fix")
@@ -128,6 +130,8 @@ def test_reviewer_sees_flags_decides_and_exports(review, context, tmp_path):
     page.click("#lang")
     page.wait_for_selector("html[lang=en]")
     assert "Content warnings" in page.inner_text("#entries thead")
+    assert page.inner_text("#count") == "6 of 6 entries"
+    shot(page, "review-dashboard-en")
 
 
 def test_only_reviewers_of_the_campaign_get_in(review, context):

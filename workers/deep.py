@@ -24,11 +24,11 @@ def derived_dir_key(submission_id: str) -> str:
 
 def enqueue_deep(ctx: Context, submission_id: str, report: dict[str, Any]) -> str | None:
     """After a quick check: queue the deep job when the submission's campaign asks for it
-    (and the file was kept and is a video). Returns the job id, or None."""
+    (and the file was kept). Photos get their thumbnail from it. Returns the job id, or None."""
     if ctx.queue is None:
         return None
     media = report.get("media") or {}
-    if media.get("kind") not in ("video", "audio"):
+    if media.get("kind") not in ("video", "audio", "image"):
         return None
     with ctx.db.session() as s:
         sub = s.get(Submission, submission_id)
