@@ -166,7 +166,8 @@ def test_sign_in_over_http_and_the_fixed_copy(review):
         page = c.get(f"/review/s/{sub}").text
         assert f'href="/review/s/{sub}/fixed"' in page
         got = c.get(f"/review/s/{sub}/fixed")
-        assert got.content == b"fixed copy bytes" and "good-%E4%BF%AE%E5%A4%8D.mp4" in got.headers["content-disposition"]
+        assert got.content == b"fixed copy bytes"
+        assert "good-%E4%BF%AE%E5%A4%8D.mp4" in got.headers["content-disposition"]  # good-修复.mp4
         ranged = c.get(f"/review/s/{sub}/media", headers={"Range": "bytes=0-99"})
         assert ranged.status_code == 206 and len(ranged.content) == 100  # the player can seek
         foreign = c.post(f"/review/s/{sub}/decisions", data={"decision": "reject"},
