@@ -9,6 +9,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
@@ -19,7 +20,6 @@ from .access import caller_of, require_read
 from .app import Services, services
 from .errors import RequestError
 from .export import write_csv, write_xlsx
-from .filenames import content_disposition
 from .models import ApiKey, Submission
 from .reviewer import covers, session_key
 
@@ -120,7 +120,9 @@ def _export(campaign_id: str, request: Request, authorization: str | None, fmt: 
     title = campaign.title.get("en" if lang == "en" else "zh-CN") or campaign.id
     stamp = datetime.now(UTC).strftime("%Y%m%d")
     name = f"{title}-{'entries' if lang == 'en' else '作品'}-{stamp}.{fmt}"
-    return Response(data, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": content_disposition(name)})
+    # RFC 6266: the title in filename*, and the campaign id (ASCII) for clients that only read filename
+    disposition = f"attachment; filename=\"{campaign.id}-{stamp}.{fmt}\"; filename*=UTF-8''{quote(name, safe='')}"
+    return Response(data, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": disposition})
 
 
 LangQuery = Annotated[str, Query(pattern="^(zh-CN|en)$", description="language of the headers")]

@@ -124,7 +124,7 @@ def test_export_xlsx_opens_with_chinese_headers_one_row_per_entry(review):
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("application/vnd.openxmlformats-officedocument.spreadsheetml")
     disp = r.headers["content-disposition"]
-    assert disp.startswith("attachment; filename=") and "filename*=UTF-8''" in disp
+    assert disp.startswith(f'attachment; filename="{CAMPAIGN}-') and "filename*=UTF-8''" in disp
     assert unquote(disp.split("filename*=UTF-8''")[1]).startswith("科普微视频评审演示-作品-")
     ws = load_workbook(io.BytesIO(r.content)).active
     rows = list(ws.iter_rows(values_only=True))
