@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from . import ledger
 from .export import Decision as ExportDecision
 from .export import Entry as ExportEntry
-from .models import ReportRow, Submission
+from .models import Job, ReportRow, Submission
 from .report import Report, Verdict
 from .review import content_warnings, effective_verdict
 from .storage import Storage
@@ -35,11 +35,20 @@ class BoardEntry:
     state: ledger.ReviewState
     pictures: dict[str, Path]
     fixed: Path | None
+    deep_job: str | None = None
+    """State of the latest deep job (queued, started, finished, failed), None when there is none."""
+    deep_error: dict[str, str] | None = None
+    """Why the deep job failed (bilingual message), when it did."""
 
     @property
     def verdict(self) -> Verdict | None:
         """The verdict once the waived rules no longer count."""
         return effective_verdict(self.report, self.state.waived) if self.report else None
+
+    @property
+    def analysing(self) -> bool:
+        """The deep job is queued or running."""
+        return self.deep_job in ("queued", "started")
 
     @property
     def deep(self) -> bool:
@@ -92,13 +101,29 @@ def _latest_reports(session: Session, ids: list[str]) -> dict[str, dict[str, Any
     return out
 
 
+def _deep_jobs(session: Session, ids: list[str]) -> dict[str, tuple[str, dict[str, Any] | None]]:
+    out: dict[str, tuple[str, dict[str, Any] | None]] = {}
+    if ids:
+        rows = session.execute(select(Job.submission_id, Job.state, Job.error)
+                               .where(Job.submission_id.in_(ids), Job.kind == "deep").order_by(Job.created_at)).all()
+        for sub_id, state, error in rows:
+            out[sub_id] = (state, error)  # the last one wins
+    return out
+
+
 def _entries(session: Session, storage: Storage, subs: list[Submission]) -> list[BoardEntry]:
     ids = [s.id for s in subs]
     reports = _latest_reports(session, ids)
     states = ledger.states_of(session, ids)
-    return [BoardEntry(sub=s, report=Report.model_validate(reports[s.id]) if s.id in reports else None,
-                       state=states[s.id], pictures=_pictures(storage, s.id), fixed=_fixed(storage, s.id))
-            for s in subs]
+    jobs = _deep_jobs(session, ids)
+    out = []
+    for s in subs:
+        job_state, error = jobs.get(s.id, (None, None))
+        out.append(BoardEntry(sub=s, report=Report.model_validate(reports[s.id]) if s.id in reports else None,
+                              state=states[s.id], pictures=_pictures(storage, s.id), fixed=_fixed(storage, s.id),
+                              deep_job=job_state, deep_error=(error or {}).get("message") if job_state == "failed"
+                              else None))
+    return out
 
 
 def campaign_entries(session: Session, storage: Storage, campaign_id: str) -> list[BoardEntry]:

@@ -76,8 +76,15 @@ def _options(pairs: Sequence[tuple[str, str]]) -> str:
 def _row(e: BoardEntry, lang: str) -> str:
     s = e.sub
     q = "?lang=en" if lang == "en" else ""
-    thumb = (f'<img src="/review/s/{s.id}/pictures/thumbnail.jpg" alt="" loading="lazy">' if "thumbnail" in e.pictures
-             else f'<span class="pending">{t(lang, "分析中", "analysing") if s.status != "error" and not e.deep else "—"}</span>')
+    if "thumbnail" in e.pictures:
+        thumb = f'<img src="/review/s/{s.id}/pictures/thumbnail.jpg" alt="" loading="lazy">'
+    elif e.analysing or (e.report is None and s.status != "error"):
+        thumb = f'<span class="pending">{t(lang, "分析中", "analysing")}</span>'
+    elif e.deep_job == "failed":
+        thumb = f'<span class="bad">{t(lang, "分析失败", "analysis failed")}</span>'
+    else:
+        thumb = '<span class="pending">—</span>'
+
     verdict = e.verdict or "pending"
     vtext = label(VERDICT_LABELS, verdict, lang) if e.verdict else t(lang, "检查中", "checking")
     warns = e.warnings

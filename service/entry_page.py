@@ -153,8 +153,11 @@ def entry_page(e: BoardEntry, lang: str, campaign_title: str) -> str:
     if e.report is None:
         parts.append(f'<p class="pending">{t(lang, "正在检查……请稍后刷新。", "Being checked… reload soon.")}</p>')
     else:
-        if not e.deep and media is not None and media.kind == "video":
+        if e.analysing:
             parts.append(f'<p class="pending" id="deep-pending">{t(lang, "内容分析尚未完成，稍后刷新可见黑场、静止画面等标记。", "Content analysis is not finished yet; reload soon to see black, frozen and other marks.")}</p>')
+        elif e.deep_job == "failed":
+            why = (e.deep_error or {}).get("en" if lang == "en" else "zh-CN", "")
+            parts.append(f'<p class="bad" id="deep-failed">{t(lang, "内容分析失败", "The content analysis failed")}：{escape(why)}</p>')
         if media is not None and media.kind in ("video", "audio"):
             parts.append(f'<h2>{t(lang, "播放与标记", "Player and flags")}</h2>'
                          f'<video id="player" controls preload="metadata" src="/review/s/{s.id}/media"></video>'

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from urllib.parse import unquote
 
 import pytest
@@ -177,3 +178,37 @@ def test_sign_in_over_http_and_the_fixed_copy(review):
         c.post("/review/logout")
         assert c.get(f"/review/c/{CAMPAIGN}").status_code == 303
     fixed.unlink()
+
+
+def test_a_failed_analysis_is_said_and_the_quick_report_stands(review):
+    """A file that can no longer be read when the deep job runs: the job fails with its reason,
+    the quick check's report stays the latest, and the reviewer's pages say so."""
+    from service.jobs import submit_job
+    from service.models import Job, Submission
+    from tests.entries import good
+
+    live = review.live
+    with live.client() as c:
+        r = c.post(f"/api/campaigns/{OTHER}/submissions", params={"name": "坏.mp4"}, content=good().read_bytes())
+        sub_id = r.json()["id"]
+    with live.services.db.session() as s:
+        path = live.services.storage.path(s.get(Submission, sub_id).storage_key)
+    path.chmod(0o644)
+    path.write_bytes(b"no longer a video")  # a fault we cause for real: the bytes went bad
+    submit_job(live.services.db, live.services.queue, kind="deep", submission_id=sub_id)
+    deadline = time.monotonic() + 30
+    while True:
+        with live.services.db.session() as s:
+            job = s.scalar(select(Job).where(Job.submission_id == sub_id, Job.kind == "deep"))
+        if job.state == "failed" or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert job.state == "failed" and job.error["type"] == "UnreadableMediaError"
+    with live.client() as c:
+        report = c.get(f"/api/submissions/{sub_id}/report", headers=review.auth(review.admin_key)).json()
+        assert report["verdict"] == "pass" and report.get("analysis") is None  # the quick check's report
+        c.post("/review/login", data={"key": review.admin_key})
+        page = c.get(f"/review/s/{sub_id}").text
+        board = c.get(f"/review/c/{OTHER}").text
+    assert 'id="deep-failed"' in page and "内容分析失败" in page
+    assert "分析失败" in board

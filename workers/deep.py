@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from service.errors import UnreadableMediaError
 from service.jobs import Progress, submit_job
 from service.models import Campaign, Job, ReportRow, Submission
 from workers.tasks import Context, task
@@ -55,6 +56,9 @@ def deep_task(ctx: Context, job: Job, progress: Progress) -> dict[str, Any]:
     out = ctx.storage.path(derived_dir_key(sub.id))
     report, pictures, picture_error = run_analysis(path, ctx.store.get(profile_id), out, display_name=name,
                                                    sha256=sha, progress=progress)
+    if report.verdict == "error":  # the quick check's report stands; say why the analysis did not
+        msg = report.error.message if report.error else {"zh-CN": "无法读取文件。", "en": "The file cannot be read."}
+        raise UnreadableMediaError(msg.get("zh-CN", ""), msg.get("en", ""), code="deep_unreadable")
     data = report.model_dump(mode="json")
     written = {k: p.name for k, p in (("poster", pictures.poster), ("contact_sheet", pictures.contact_sheet),
                                       ("thumbnail", pictures.thumbnail)) if p is not None}
