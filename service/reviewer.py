@@ -231,6 +231,11 @@ async def _add(request: Request, sub_id: str, kind_of: Any) -> Response:
     form = await _form(request)
     lang = "en" if form.get("lang") == "en" else "zh-CN"
     kind, fields = kind_of(form)
+    if kind is not None and "rule" in fields:  # a waiver names a rule of the entry's report
+        with svc.db.session() as s:
+            report = board.entry(s, svc.storage, sub).report
+        if report is None or fields["rule"] not in {c.rule for c in report.checks}:
+            kind = None
     if kind is None:
         return Response(t(lang, "表单不完整。", "The form is incomplete."), status_code=400)
     with svc.db.session() as s:

@@ -174,6 +174,8 @@ def test_sign_in_over_http_and_the_fixed_copy(review):
         foreign = c.post(f"/review/s/{sub}/decisions", data={"decision": "reject"},
                          headers={"Sec-Fetch-Site": "cross-site"})
         assert foreign.status_code == 403
+        odd = c.post(f"/review/s/{sub}/waivers", data={"rule": "no_such_rule", "action": "waive"})
+        assert odd.status_code == 400
         assert all(x["decision"] != "reject" for x in c.get(f"/api/submissions/{sub}/trail").json()["trail"])
         c.post("/review/logout")
         assert c.get(f"/review/c/{CAMPAIGN}").status_code == 303
