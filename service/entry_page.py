@@ -160,8 +160,8 @@ def entry_page(e: BoardEntry, lang: str, campaign_title: str) -> str:
             parts.append(f'<p class="bad" id="deep-failed">{t(lang, "内容分析失败", "The content analysis failed")}：{escape(why)}</p>')
         if media is not None and media.kind in ("video", "audio"):
             parts.append(f'<h2>{t(lang, "播放与标记", "Player and flags")}</h2>'
-                         f'<video id="player" controls preload="metadata" src="/review/s/{s.id}/media"></video>'
-                         + _timeline(e, lang) + _flags(e, lang))
+                         f'<div class="player-box"><video id="player" controls preload="metadata" '
+                         f'src="/review/s/{s.id}/media"></video>' + _timeline(e, lang) + '</div>' + _flags(e, lang))
         elif "thumbnail" in e.pictures:
             parts.append(f'<img class="photo" src="/review/s/{s.id}/pictures/thumbnail.jpg" alt="">')
         parts.append(f'<h2>{t(lang, "检查结果", "Report")}</h2>' + _checks(e, lang))
