@@ -3,6 +3,7 @@ are problems (problems.py). All paths are listed in the OpenAPI docs at /docs.""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import partial
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote
@@ -13,13 +14,13 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from . import ledger, rulebook
+from . import rulebook
 from .access import Caller, caller_of, require_read
 from .app import Services, services
 from .errors import RequestError
 from .filenames import content_disposition, parse_file_name
 from .intake import latest_report
-from .models import Job, ReportRow, Submission
+from .models import Decision, Job, ReportRow, Submission
 from .report_page import render_report
 from .upload import receive_multipart, receive_raw
 
@@ -422,13 +423,20 @@ def post_decision(
                 "A reviewer or admin API key is required.",
             )
         sub = require_read(caller, s.get(Submission, sub_id) if len(sub_id) <= 32 else None)
-        line = ledger.record(s, submission_id=sub.id, key=caller.key, kind="decision", decision=body.decision,
-                             note=body.note)  # appended to the review trail, never rewritten
+        row = Decision(
+            submission_id=sub.id,
+            key_id=caller.key.id,
+            decision=body.decision,
+            note=body.note,
+            created_at=datetime.now(UTC),
+        )
+        s.add(row)
+        s.flush()
         return {
-            "id": line.id,
+            "id": row.id,
             "submission_id": sub.id,
-            "decision": line.decision,
-            "note": line.note,
-            "reviewer": line.by,
-            "created_at": line.at.isoformat(),
+            "decision": row.decision,
+            "note": row.note,
+            "reviewer": caller.key.name,
+            "created_at": row.created_at.isoformat(),
         }

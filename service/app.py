@@ -95,12 +95,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
 
-    from . import api, health, pages, review_api, reviewer, tus
+    from . import api, health, pages, tus
 
     app.include_router(api.router)
-    app.include_router(review_api.router)
-    app.include_router(reviewer.router)
     app.include_router(tus.router)
     app.include_router(health.router)
     app.include_router(pages.router)
+    from . import review_api, reviewer  # the reviewer pages, the review trail and the export
+
+    app.include_router(review_api.router)
+    app.include_router(reviewer.router)
     return app

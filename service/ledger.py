@@ -81,11 +81,12 @@ def record(session: Session, *, submission_id: str, key: ApiKey, kind: str, deci
     return _line(row)
 
 
-def _line(row: Decision) -> Line:
+def _line(row: Decision, names: dict[str, str] | None = None) -> Line:
     at = aware(row.created_at)
     assert at is not None
+    by = row.reviewer or (names or {}).get(row.key_id) or row.key_id  # rows written without the name
     return Line(id=row.id, kind=row.kind or "decision", decision=row.decision, rule=row.rule, note=row.note,
-                by=row.reviewer or row.key_id, key_id=row.key_id, at=at)
+                by=by, key_id=row.key_id, at=at)
 
 
 def state_from(lines: Iterable[Line]) -> ReviewState:
@@ -111,6 +112,10 @@ def states_of(session: Session, submission_ids: Sequence[str]) -> dict[str, Revi
     if submission_ids:
         rows = session.scalars(select(Decision).where(Decision.submission_id.in_(list(submission_ids)))
                                .order_by(Decision.id)).all()
+        unnamed = {r.key_id for r in rows if not r.reviewer}
+        names: dict[str, str] = {}
+        if unnamed:
+            names = {i: n for i, n in session.execute(select(ApiKey.id, ApiKey.name).where(ApiKey.id.in_(unnamed)))}
         for r in rows:
-            by_sub[r.submission_id].append(_line(r))
+            by_sub[r.submission_id].append(_line(r, names))
     return {i: state_from(lines) for i, lines in by_sub.items()}
