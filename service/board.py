@@ -39,6 +39,8 @@ class BoardEntry:
     """State of the latest deep job (queued, started, finished, failed), None when there is none."""
     deep_error: dict[str, str] | None = None
     """Why the deep job failed (bilingual message), when it did."""
+    fixed_verdict: str | None = None
+    """Verdict of the latest report of the fixed copy (subject ``fixed``), when there is one."""
 
     @property
     def verdict(self) -> Verdict | None:
@@ -82,6 +84,7 @@ def _pictures(storage: Storage, sub_id: str) -> dict[str, Path]:
 
 
 def _fixed(storage: Storage, sub_id: str) -> Path | None:
+    """The fixed copy: the file ``derived/<id>/fixed…`` (the transcode task writes it there)."""
     d = _derived(storage, sub_id)
     if not d.is_dir():
         return None
@@ -89,12 +92,13 @@ def _fixed(storage: Storage, sub_id: str) -> Path | None:
     return found[0] if found else None
 
 
-def _latest_reports(session: Session, ids: list[str]) -> dict[str, dict[str, Any]]:
+def _latest_reports(session: Session, ids: list[str],
+                    subjects: tuple[str, ...] = ORIGINAL_SUBJECTS) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     if not ids:
         return out
     rows = session.execute(select(ReportRow.submission_id, ReportRow.report)
-                           .where(ReportRow.submission_id.in_(ids), ReportRow.subject.in_(ORIGINAL_SUBJECTS))
+                           .where(ReportRow.submission_id.in_(ids), ReportRow.subject.in_(subjects))
                            .order_by(ReportRow.id)).all()
     for sub_id, report in rows:
         out[sub_id] = report  # the last one wins
@@ -116,13 +120,14 @@ def _entries(session: Session, storage: Storage, subs: list[Submission]) -> list
     reports = _latest_reports(session, ids)
     states = ledger.states_of(session, ids)
     jobs = _deep_jobs(session, ids)
+    fixed = _latest_reports(session, ids, ("fixed",))
     out = []
     for s in subs:
         job_state, error = jobs.get(s.id, (None, None))
         out.append(BoardEntry(sub=s, report=Report.model_validate(reports[s.id]) if s.id in reports else None,
                               state=states[s.id], pictures=_pictures(storage, s.id), fixed=_fixed(storage, s.id),
                               deep_job=job_state, deep_error=(error or {}).get("message") if job_state == "failed"
-                              else None))
+                              else None, fixed_verdict=fixed.get(s.id, {}).get("verdict")))
     return out
 
 

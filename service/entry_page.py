@@ -170,7 +170,9 @@ def entry_page(e: BoardEntry, lang: str, campaign_title: str) -> str:
                          f'<img id="contact-sheet" src="/review/s/{s.id}/pictures/contact-sheet.jpg" alt="">')
     links = [f'<a id="original" href="/review/s/{s.id}/media?download=1">{t(lang, "下载原文件", "Download the original")}</a>']
     if e.fixed is not None:
-        links.append(f'<a id="fixed" href="/review/s/{s.id}/fixed">{t(lang, "下载自动修复后的文件", "Download the fixed copy")}</a>')
+        after = (f' <small id="fixed-verdict">（{t(lang, "修复后", "after the fix")}：{label(VERDICT_LABELS, e.fixed_verdict, lang)}）</small>'
+                 if e.fixed_verdict else "")
+        links.append(f'<a id="fixed" href="/review/s/{s.id}/fixed">{t(lang, "下载自动修复后的文件", "Download the fixed copy")}</a>{after}')
     parts.append(f'<p class="links">{" · ".join(links)}</p>')
     parts.append(f'<h2>{t(lang, "评审决定", "Decision")}</h2>' + _decision_form(e, lang))
     parts.append(f'<h2>{t(lang, "评审记录", "Review trail")}</h2>' + _trail(e, lang))

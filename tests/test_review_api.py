@@ -153,6 +153,9 @@ def test_sign_in_over_http_and_the_fixed_copy(review):
     sub = review.ids["good"]
     fixed = review.live.services.storage.root / "derived" / sub / "fixed.mp4"
     fixed.write_bytes(b"fixed copy bytes")
+    with review.live.services.db.session() as s:
+        deep = s.scalar(select(ReportRow).where(ReportRow.submission_id == sub))
+        s.add(ReportRow(submission_id=sub, subject="fixed", verdict="warn", report={**deep.report, "verdict": "warn"}))
     with review.live.client() as c:
         assert c.get(f"/review/c/{CAMPAIGN}").status_code == 303  # to the sign-in page
         bad = c.post("/review/login", data={"key": review.tokens["good"], "next": f"/review/c/{CAMPAIGN}"})
@@ -165,7 +168,8 @@ def test_sign_in_over_http_and_the_fixed_copy(review):
         assert c.get(f"/review/c/{CAMPAIGN}").status_code == 200
         assert c.get(f"/review/c/{OTHER}").status_code == 403
         page = c.get(f"/review/s/{sub}").text
-        assert f'href="/review/s/{sub}/fixed"' in page
+        assert f'href="/review/s/{sub}/fixed"' in page and "修复后：通过（有警告）" in page
+        assert c.get(f"/api/submissions/{sub}/trail").json()["verdict"] == "pass"  # still the original's report
         got = c.get(f"/review/s/{sub}/fixed")
         assert got.content == b"fixed copy bytes"
         assert "good-%E4%BF%AE%E5%A4%8D.mp4" in got.headers["content-disposition"]  # good-修复.mp4
