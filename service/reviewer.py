@@ -11,8 +11,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
+import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
@@ -56,9 +57,12 @@ def _lang(request: Request) -> str:
 
 
 def _to_login(request: Request) -> RedirectResponse:
-    nxt = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    """To the sign-in form, which comes back here (the path only: a receipt token in the query
+    is no key and is not carried along)."""
     lang = _lang(request)
-    return RedirectResponse(f"/review/login?next={nxt}" + ("&lang=en" if lang == "en" else ""), status_code=303)
+    back = request.url.path + ("?lang=en" if lang == "en" else "")
+    return RedirectResponse(f"/review/login?next={quote(back, safe='/')}" + ("&lang=en" if lang == "en" else ""),
+                            status_code=303)
 
 
 def _denied(request: Request, status: int) -> HTMLResponse:
@@ -107,10 +111,14 @@ async def login(request: Request) -> Response:
     form = await _form(request)
     lang = "en" if form.get("lang") == "en" else "zh-CN"
     secret = form.get("key", "").strip()
-    with svc.db.session() as s:
-        key = s.scalar(select(ApiKey).where(ApiKey.key_hash == digest(secret))) if secret else None
-        ok = key is not None and key.revoked_at is None and _same_origin(request)
-        key_id = key.id if key is not None else ""
+
+    def look_up() -> ApiKey | None:
+        with svc.db.session() as s:
+            return s.scalar(select(ApiKey).where(ApiKey.key_hash == digest(secret))) if secret else None
+
+    key = await anyio.to_thread.run_sync(look_up)  # no database wait on the event loop
+    ok = key is not None and key.revoked_at is None and _same_origin(request)
+    key_id = key.id if key is not None else ""
     if not ok:
         return HTMLResponse(login_page(lang, next_url=_safe_next(form.get("next")), error=True), status_code=401)
     resp = RedirectResponse(_safe_next(form.get("next")), status_code=303)
@@ -220,6 +228,11 @@ def fixed_copy(sub_id: str, request: Request) -> Response:
 
 # ------------------------------------------------------------------ the trail
 async def _add(request: Request, sub_id: str, kind_of: Any) -> Response:
+    form = await _form(request)
+    return await anyio.to_thread.run_sync(_add_line, request, sub_id, kind_of, form)
+
+
+def _add_line(request: Request, sub_id: str, kind_of: Any, form: dict[str, str]) -> Response:
     svc = services(request)
     key, sub = _entry_in_scope(svc, request, sub_id)
     if key is None:
@@ -228,7 +241,6 @@ async def _add(request: Request, sub_id: str, kind_of: Any) -> Response:
         return _denied(request, 404)
     if not _same_origin(request):
         return Response("cross-site form refused", status_code=403)
-    form = await _form(request)
     lang = "en" if form.get("lang") == "en" else "zh-CN"
     kind, fields = kind_of(form)
     if kind is not None and "rule" in fields:  # a waiver names a rule of the entry's report

@@ -139,6 +139,7 @@ def test_only_reviewers_of_the_campaign_get_in(review, context):
     token = review.tokens["good"]
     page.goto(f"{review.live.url}/review/c/{CAMPAIGN}?token={token}")  # a submitter's receipt is no key
     page.wait_for_selector("#login")
+    assert token not in page.url  # and it is not carried along to the sign-in form
     page.fill("#key", token)
     page.click("#login button[type=submit]")
     page.wait_for_selector("#error")
