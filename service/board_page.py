@@ -9,9 +9,11 @@ from collections.abc import Sequence
 from html import escape
 from urllib.parse import quote
 
+from .analysis import timecode
 from .board import BoardEntry
 from .campaigns import Campaign
 from .labels import CONTENT_RULES, DECISION_LABELS, RULE_LABELS, VERDICT_LABELS, label
+from .review import content_warnings
 
 
 def t(lang: str, zh: str, en: str) -> str:
@@ -88,8 +90,9 @@ def _row(e: BoardEntry, lang: str) -> str:
     verdict = e.verdict or "pending"
     vtext = label(VERDICT_LABELS, verdict, lang) if e.verdict else t(lang, "检查中", "checking")
     warns = e.warnings
-    wtext = "、".join(label(RULE_LABELS, r, lang) for r in warns) if lang != "en" else ", ".join(
-        label(RULE_LABELS, r, lang) for r in warns)
+    found = content_warnings(e.report, e.state.waived) if e.report else []
+    wtext = ("、" if lang != "en" else ", ").join(
+        label(RULE_LABELS, c.rule, lang) + (f" {timecode(c.segments[0][0])}" if c.segments else "") for c in found)
     d = e.state.decision
     decision = d.decision if d and d.decision else "none"
     dtext = label(DECISION_LABELS, decision, lang) if d else t(lang, "未决定", "undecided")

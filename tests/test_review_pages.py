@@ -59,7 +59,8 @@ def test_reviewer_sees_flags_decides_and_exports(review, context, tmp_path):
     assert warnings["pillarboxed.mp4"] == ["borders"] and warnings["black-opening.mp4"] == ["black_segments"]
     assert {"frozen_segments", "static_content"} <= set(warnings["frozen-slide.mp4"])
     assert "silence" in warnings["silent.mp4"] and "interlace_detected" in warnings["interlaced.mp4"]
-    assert "黑场" in rows["black-opening.mp4"].inner_text()
+    assert "黑场 00:00:00.0" in rows["black-opening.mp4"].inner_text()  # what and when, in the table
+    assert "静止画面 00:00:01.0" in rows["frozen-slide.mp4"].inner_text()
     loaded = page.eval_on_selector_all("#entries td.thumb img", "imgs => imgs.map(i => i.complete && i.naturalWidth)")
     assert len(loaded) == 6 and all(w == 320 for w in loaded)  # every thumbnail came through the session
     assert page.inner_text("#count") == "共 6 件，显示 6 件"
