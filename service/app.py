@@ -49,6 +49,7 @@ def build_services(settings: Settings) -> Services:
         queue = RqQueue(settings.redis_url, settings.queue_name)
     else:
         queue = InProcessQueue(lambda job_id: run_job(job_id, ctx))
+    ctx.queue = queue  # follow-up jobs (deep analysis) go to the same queue
     book = CampaignBook(store, settings.upload_limit)
     return Services(
         settings=settings,
@@ -118,4 +119,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tus.router)
     app.include_router(health.router)
     app.include_router(pages.router)
+    from . import review_api, reviewer  # the reviewer pages, the review trail and the export
+
+    app.include_router(review_api.router)
+    app.include_router(reviewer.router)
     return app

@@ -10,6 +10,7 @@ report with failed checks. An exception means "could not check".
     ├── UnreadableMediaError    the input is not media we can read (empty, random, truncated)
     └── RequestError            the service refuses a request (HTTP status, stable code, bilingual text)
         └── UploadTooLargeError the body passed the campaign's size limit (413)
+    TrailRewriteError           a row of the review trail was to be changed or deleted (append-only)
 """
 
 from __future__ import annotations
@@ -89,3 +90,7 @@ class UploadTooLargeError(RequestError):
         mib = limit / 2**20
         super().__init__(413, "upload_too_large", f"文件超过本活动允许的最大上传大小（{mib:.0f} 兆）。",
                          f"The file exceeds this campaign's upload limit ({mib:.0f} MiB).", limit_bytes=limit)
+
+
+class TrailRewriteError(MediaCheckError):
+    """Someone tried to change or delete a row of the review trail (it is append-only)."""

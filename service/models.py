@@ -89,13 +89,19 @@ class Job(Base):
 
 
 class Decision(Base):
-    """A reviewer's decision on a submission."""
+    """One line of a submission's review trail: a decision, a waiver of one rule, or a waiver
+    withdrawn, with who and when. Append-only (service/ledger.py; database triggers refuse
+    UPDATE and DELETE): the current decision is the latest decision row."""
 
     __tablename__ = "decisions"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
     key_id: Mapped[str] = mapped_column(String(32))
-    decision: Mapped[str] = mapped_column(String(20), doc="accept|reject|needs_fix")
+    kind: Mapped[str] = mapped_column(String(10), default="decision", server_default="decision",
+                                      doc="decision|waive|unwaive")
+    decision: Mapped[str | None] = mapped_column(String(20), doc="accept|reject|needs_fix (kind decision)")
+    rule: Mapped[str | None] = mapped_column(String(40), doc="the rule id waived (kinds waive, unwaive)")
+    reviewer: Mapped[str | None] = mapped_column(String(100), doc="the key's name when the line was written")
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

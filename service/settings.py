@@ -43,6 +43,8 @@ class Settings:
     database_url: str = ""
     redis_url: str = ""
     campaigns_dir: Path | None = None
+    session_secret: str = ""
+    """Signs reviewers' session cookies; empty: a random secret kept in the data directory."""
     upload_limit: int = DEFAULT_UPLOAD_LIMIT
     tus_expiry_s: float = DEFAULT_TUS_EXPIRY_S
     check_wait_s: float = DEFAULT_CHECK_WAIT_S
@@ -69,6 +71,7 @@ class Settings:
             database_url=env.get("MEDIACHECK_DATABASE_URL", ""),
             redis_url=env.get("MEDIACHECK_REDIS_URL", ""),
             campaigns_dir=Path(campaigns) if campaigns else None,
+            session_secret=env.get("MEDIACHECK_SESSION_SECRET", ""),
             upload_limit=int(_float(env, "MEDIACHECK_UPLOAD_LIMIT", DEFAULT_UPLOAD_LIMIT)),
             tus_expiry_s=_float(env, "MEDIACHECK_TUS_EXPIRY_S", DEFAULT_TUS_EXPIRY_S),
             check_wait_s=_float(env, "MEDIACHECK_CHECK_WAIT_S", DEFAULT_CHECK_WAIT_S),

@@ -88,3 +88,25 @@ def small_photo() -> Path:
     from tests.media import ffmpeg_media
 
     return ffmpeg_media("photo.jpg", ["-f", "lavfi", "-i", "testsrc2=s=320x240", "-frames:v", "1"])
+
+
+# ---------------------------------------------------------------- reviewer fixtures
+@pytest.fixture(scope="session")
+def review(tmp_path_factory):
+    """A live server with a campaign of six entries (tests/entries.py) analysed deeply, and
+    keys: a reviewer of that campaign, a reviewer of another one, an admin. Shared by the
+    review tests (they only add to it: decisions and waivers are append-only)."""
+    import shutil
+
+    from service.settings import Settings
+    from tests.review_setup import populate
+    from tests.server import live_server
+
+    tmp = tmp_path_factory.mktemp("review")
+    d = tmp / "profiles"
+    shutil.copytree(DEFAULT_PROFILES_DIR, d)
+    for p in TEST_PROFILES.glob("*.yaml"):
+        shutil.copy(p, d / p.name)
+    settings = Settings(data_dir=tmp / "data", profiles_dir=d, check_wait_s=30.0)
+    with live_server(settings) as live:
+        yield populate(live)

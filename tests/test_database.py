@@ -27,11 +27,21 @@ TABLES = {
 }
 
 
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    from service.database import MIGRATIONS_DIR
+
+    head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+    assert head is not None
+    return head
+
+
 def test_sqlite_migrates_from_nothing_to_head(tmp_path):
     db = Database(f"sqlite:///{tmp_path / 'm.db'}")
     assert current_revision(db.engine) is None
     migrate(db.engine)
-    assert current_revision(db.engine) == "0001"
+    assert current_revision(db.engine) == head_revision()
     assert set(inspect(db.engine).get_table_names()) == TABLES
     migrate(db.engine)  # idempotent
     from alembic import command
@@ -79,7 +89,7 @@ def test_postgresql_end_to_end(pg_url, service_settings, small_video):
             assert sub.file_name == "视频.mp4" and sub.verdict == "pass"
             assert sub.created_at.tzinfo is not None
     db = Database(pg_url)
-    assert current_revision(db.engine) == "0001"
+    assert current_revision(db.engine) == head_revision()
     db.dispose()
 
 
@@ -94,3 +104,38 @@ def test_migrations_match_the_models(tmp_path):
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
     assert diff == []
+
+
+def test_review_trail_migration_keeps_earlier_decisions(tmp_path):
+    """0001 → 0002 on a database with a decision: it stays, as kind 'decision', and is then append-only."""
+    db = Database(f"sqlite:///{tmp_path / 'u.db'}")
+    migrate(db.engine, "0001")
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO submissions (id, campaign_id, profile_id, file_name, size_bytes, sha256, "
+                          "storage_key, receipt_hash, status, created_at) VALUES ('s1', 'c', 'p', 'a.mp4', 1, 'x', "
+                          "'k', 'h', 'checked', '2026-01-01')"))
+        conn.execute(text("INSERT INTO decisions (submission_id, key_id, decision, note, created_at) "
+                          "VALUES ('s1', 'k1', 'accept', '好', '2026-01-01')"))
+    migrate(db.engine)
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT kind, decision, note FROM decisions")).one() == ("decision", "accept", "好")
+    with pytest.raises(Exception, match="append-only"), db.engine.begin() as conn:
+        conn.execute(text("UPDATE decisions SET decision = 'reject'"))
+    db.dispose()
+
+
+def test_review_trail_is_append_only_in_postgresql(pg_url):
+    db = Database(pg_url)
+    migrate(db.engine)
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO submissions (id, campaign_id, profile_id, file_name, size_bytes, sha256, "
+                          "storage_key, receipt_hash, status, created_at) VALUES ('s1', 'c', 'p', 'a.mp4', 1, 'x', "
+                          "'k', 'h', 'checked', now())"))
+        conn.execute(text("INSERT INTO decisions (submission_id, key_id, kind, decision, created_at) "
+                          "VALUES ('s1', 'k1', 'decision', 'accept', now())"))
+    for sql in ("UPDATE decisions SET decision = 'reject'", "DELETE FROM decisions"):
+        with pytest.raises(Exception, match="append-only"), db.engine.begin() as conn:
+            conn.execute(text(sql))
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT decision FROM decisions")).scalar() == "accept"
+    db.dispose()

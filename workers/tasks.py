@@ -28,14 +28,19 @@ class Context:
     db: Database
     storage: Storage
     store: ProfileStore
+    queue: Any = None
+    """Where follow-up jobs go (the deep analysis after a check); None: no follow-ups."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Context:
+        from service.jobs import RqQueue
+
         return cls(
             settings=settings,
             db=Database(settings.db_url),
             storage=Storage(settings.storage_dir),
             store=ProfileStore(settings.profiles_dir),
+            queue=RqQueue(settings.redis_url, settings.queue_name) if settings.redis_url else None,
         )
 
 
@@ -102,7 +107,11 @@ def check_task(ctx: Context, job: Job, progress: Progress) -> dict[str, Any]:
         if refusal(data) is not None:  # not media, or a kind the campaign does not take
             refuse(s, ctx.storage, sub)
         s.flush()
-        return {"verdict": report.verdict, "report_id": row.id}
+        result = {"verdict": report.verdict, "report_id": row.id}
+    from workers.deep import enqueue_deep
+
+    deep_job = enqueue_deep(ctx, job.submission_id or "", data)  # the campaign asks for content analysis
+    return result | ({"deep_job": deep_job} if deep_job else {})
 
 
 def _progress_saver(ctx: Context, job_id: str) -> Callable[[float], None]:
@@ -187,3 +196,6 @@ def on_failure(job: Any, connection: Any, exc_type: Any, exc_value: Any, tb: Any
     if not recorded:
         exc = exc_value if isinstance(exc_value, BaseException) else RuntimeError(str(exc_value))
         _record_failure(ctx, job.id, _reason(exc))
+
+
+import workers.deep  # noqa: E402,F401  (registers the "deep" task)

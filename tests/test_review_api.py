@@ -1,0 +1,222 @@
+"""The review API against a real server and the real deep job: the deep report and pictures
+of each entry, the append-only trail, waivers that change the effective verdict, keys
+scoped to campaigns, and the campaign export (XLSX opened with openpyxl, CSV)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from urllib.parse import unquote
+
+import pytest
+from sqlalchemy import delete, select, text, update
+
+from service import ledger
+from service.errors import TrailRewriteError
+from service.models import Decision, ReportRow
+from tests.review_setup import CAMPAIGN, OTHER
+
+
+def checks_of(review, name: str) -> dict[str, dict]:
+    with review.live.client() as c:
+        report = c.get(f"/api/submissions/{review.ids[name]}/report", headers=review.auth()).json()
+    return {x["rule"]: x for x in report["checks"]}
+
+
+def test_deep_job_stores_the_content_report_and_pictures(review):
+    with review.live.services.db.session() as s:
+        rows = s.scalars(select(ReportRow).where(ReportRow.submission_id.in_(list(review.ids.values())),
+                                                 ReportRow.subject != "fixed").order_by(ReportRow.id))
+        subjects = {r.submission_id: r.subject for r in rows}
+    assert set(subjects.values()) == {"deep"}  # the latest report of every entry is the deep one
+    flagged = {name: {r for r, c in checks_of(review, name).items() if c["status"] == "fail"} for name in review.ids}
+    assert flagged["good"] == set()
+    assert flagged["pillarboxed"] == {"borders"}
+    assert flagged["frozen-slide"] == {"frozen_segments", "static_content"}
+    assert flagged["black-opening"] == {"black_segments"}
+    assert "silence" in flagged["silent"]
+    assert "interlace_detected" in flagged["interlaced"]
+    black = checks_of(review, "black-opening")["black_segments"]
+    assert black["segments"][0][0] == 0.0 and black["segments"][0][1] == pytest.approx(2.0, abs=0.25)
+    derived = review.live.services.storage.root / "derived" / review.ids["frozen-slide"]
+    assert {"poster.jpg", "contact-sheet.jpg", "thumbnail.jpg", "report.json"} <= {p.name for p in derived.iterdir()}
+
+
+def test_campaign_without_deep_analysis_gets_no_deep_job(review, small_video):
+    with review.live.client() as c:
+        r = c.post(f"/api/campaigns/{OTHER}/submissions", params={"name": "a.mp4"}, content=small_video.read_bytes())
+        assert r.status_code == 201
+        kinds = [j["kind"] for j in c.get(f"/api/submissions/{r.json()['id']}", headers=review.auth(review.admin_key))
+                 .json()["jobs"]]
+    assert kinds == ["check"]
+
+
+def test_decisions_are_appended_and_the_latest_counts(review):
+    sub = review.ids["good"]
+    url = f"/api/submissions/{sub}/decisions"
+    with review.live.client() as c:
+        first = c.post(url, json={"decision": "needs_fix", "note": "片尾缺署名"}, headers=review.auth())
+        second = c.post(url, json={"decision": "accept", "note": "已补充"}, headers=review.auth())
+        assert first.status_code == second.status_code == 201
+        assert second.json()["reviewer"] == "评审甲"
+        trail = c.get(f"/api/submissions/{sub}/trail", headers=review.auth()).json()
+    assert trail["decision"]["decision"] == "accept" and trail["decision"]["by"] == "评审甲"
+    mine = [x for x in trail["trail"] if x["id"] in (first.json()["id"], second.json()["id"])]
+    assert [(x["decision"], x["note"]) for x in mine] == [("needs_fix", "片尾缺署名"), ("accept", "已补充")]
+
+
+def test_the_trail_cannot_be_rewritten(review):
+    db = review.live.services.db
+    with db.session() as s:
+        key = s.scalar(select(ledger.ApiKey).where(ledger.ApiKey.name == "评审甲"))
+        line = ledger.record(s, submission_id=review.ids["silent"], key=key, kind="decision", decision="reject")
+    with pytest.raises(TrailRewriteError), db.session() as s:  # through the ORM
+        s.get(Decision, line.id).decision = "accept"
+    with pytest.raises(TrailRewriteError), db.session() as s:
+        s.delete(s.get(Decision, line.id))
+    with pytest.raises(Exception, match="append-only"), db.session() as s:  # by SQL: the database's triggers
+        s.execute(update(Decision).where(Decision.id == line.id).values(decision="accept"))
+    with pytest.raises(Exception, match="append-only"), db.session() as s:
+        s.execute(delete(Decision).where(Decision.id == line.id))
+    with pytest.raises(Exception, match="append-only"), db.session() as s:
+        s.execute(text("DELETE FROM decisions"))
+    with db.session() as s:
+        assert s.get(Decision, line.id).decision == "reject"
+
+
+def test_waiver_changes_the_effective_verdict_and_can_be_withdrawn(review):
+    sub = review.ids["pillarboxed"]
+    url = f"/api/submissions/{sub}/waivers"
+    with review.live.client() as c:
+        before = c.get(f"/api/submissions/{sub}/trail", headers=review.auth()).json()
+        assert before["effective_verdict"] == "fail" and before["waived"] == []
+        r = c.post(url, json={"rule": "borders", "note": "创作意图：4:3 历史影像"}, headers=review.auth())
+        assert r.status_code == 201, r.text
+        assert r.json()["waived"] == ["borders"] and r.json()["effective_verdict"] in ("pass", "warn")
+        assert r.json()["verdict"] == "fail"  # the report itself is never changed
+        assert r.json()["line"]["by"] == "评审甲" and r.json()["line"]["rule"] == "borders"
+        back = c.post(url, json={"rule": "borders", "withdraw": True}, headers=review.auth()).json()
+        assert back["waived"] == [] and back["effective_verdict"] == "fail"
+        assert [x["kind"] for x in back["trail"]][-2:] == ["waive", "unwaive"]
+        bad = c.post(url, json={"rule": "no_such_rule"}, headers=review.auth())
+        assert bad.status_code == 422 and bad.json()["code"] == "unknown_rule"
+
+
+def test_keys_of_other_campaigns_and_receipts_get_nothing(review):
+    sub = review.ids["good"]
+    with review.live.client() as c:
+        assert c.get(f"/api/submissions/{sub}/trail", headers=review.auth(review.other_key)).status_code == 404
+        w = c.post(f"/api/submissions/{sub}/waivers", json={"rule": "borders"}, headers=review.auth(review.other_key))
+        assert w.status_code == 404
+        assert c.get(f"/api/campaigns/{CAMPAIGN}/export.xlsx", headers=review.auth(review.other_key)).status_code == 403
+        assert c.get(f"/api/campaigns/{CAMPAIGN}/export.csv").status_code == 401
+        token = review.tokens["good"]  # a submitter's receipt opens their report, not the review
+        assert c.get(f"/api/submissions/{sub}/trail", params={"token": token}).status_code == 401
+        assert c.get(f"/api/campaigns/{CAMPAIGN}/export.csv", params={"token": token}).status_code == 401
+        assert c.get(f"/api/campaigns/{CAMPAIGN}/export.csv", headers=review.auth(review.admin_key)).status_code == 200
+
+
+def test_export_xlsx_opens_with_chinese_headers_one_row_per_entry(review):
+    from openpyxl import load_workbook
+
+    with review.live.client() as c:
+        c.post(f"/api/submissions/{review.ids['interlaced']}/waivers",
+               json={"rule": "scan_type", "note": "档案素材"}, headers=review.auth())
+        r = c.get(f"/api/campaigns/{CAMPAIGN}/export.xlsx", headers=review.auth())
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/vnd.openxmlformats-officedocument.spreadsheetml")
+    disp = r.headers["content-disposition"]
+    assert disp.startswith(f'attachment; filename="{CAMPAIGN}-') and "filename*=UTF-8''" in disp
+    assert unquote(disp.split("filename*=UTF-8''")[1]).startswith("科普微视频评审演示-作品-")
+    ws = load_workbook(io.BytesIO(r.content)).active
+    rows = list(ws.iter_rows(values_only=True))
+    head = rows[0]
+    assert head[:7] == ("序号", "作品编号", "文件名", "大小（兆）", "时长（秒）", "分辨率", "检查结论")
+    assert {"不合格项", "警告项", "内容提示", "已豁免", "评审决定", "检查：黑边（全画幅）", "检查：静音"} <= set(head)
+    by_name = {row[2]: dict(zip(head, row, strict=True)) for row in rows[1:]}
+    assert set(by_name) == {f"{n}.mp4" for n in review.ids}  # one row per entry
+    assert "黑边" in by_name["pillarboxed.mp4"]["不合格项"]
+    assert "00:00:00.0" in by_name["black-opening.mp4"]["内容提示"]
+    assert by_name["interlaced.mp4"]["检查：扫描方式"] == "已豁免"
+    assert by_name["frozen-slide.mp4"]["检查结论"] == "不通过"
+
+
+def test_export_csv_in_english(review):
+    with review.live.client() as c:
+        r = c.get(f"/api/campaigns/{CAMPAIGN}/export.csv", params={"lang": "en"}, headers=review.auth())
+    assert r.status_code == 200 and r.content.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["No.", "Entry ID", "File name"] and len(rows) == 1 + len(review.ids)
+    assert unquote(r.headers["content-disposition"].split("''")[1]).endswith(".csv")
+
+
+def test_sign_in_over_http_and_the_fixed_copy(review):
+    sub = review.ids["good"]
+    fixed = review.live.services.storage.root / "derived" / sub / "fixed.mp4"
+    fixed.write_bytes(b"fixed copy bytes")
+    with review.live.services.db.session() as s:
+        deep = s.scalar(select(ReportRow).where(ReportRow.submission_id == sub))
+        s.add(ReportRow(submission_id=sub, subject="fixed", verdict="warn", report={**deep.report, "verdict": "warn"}))
+    with review.live.client() as c:
+        assert c.get(f"/review/c/{CAMPAIGN}").status_code == 303  # to the sign-in page
+        bad = c.post("/review/login", data={"key": review.tokens["good"], "next": f"/review/c/{CAMPAIGN}"})
+        assert bad.status_code == 401 and "mediacheck_review" not in c.cookies
+        r = c.post("/review/login", data={"key": review.key, "next": f"/review/c/{CAMPAIGN}"})
+        assert r.status_code == 303 and r.headers["location"] == f"/review/c/{CAMPAIGN}"
+        cookie = r.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=strict" in cookie and "path=/" in cookie
+        assert review.key not in r.headers["set-cookie"]  # the key itself never goes to the browser
+        assert c.get(f"/review/c/{CAMPAIGN}").status_code == 200
+        assert c.get(f"/review/c/{OTHER}").status_code == 403
+        page = c.get(f"/review/s/{sub}").text
+        assert f'href="/review/s/{sub}/fixed"' in page and "修复后：通过（有警告）" in page
+        assert c.get(f"/api/submissions/{sub}/trail").json()["verdict"] == "pass"  # still the original's report
+        got = c.get(f"/review/s/{sub}/fixed")
+        assert got.content == b"fixed copy bytes"
+        assert "good-%E4%BF%AE%E5%A4%8D.mp4" in got.headers["content-disposition"]  # good-修复.mp4
+        ranged = c.get(f"/review/s/{sub}/media", headers={"Range": "bytes=0-99"})
+        assert ranged.status_code == 206 and len(ranged.content) == 100  # the player can seek
+        foreign = c.post(f"/review/s/{sub}/decisions", data={"decision": "reject"},
+                         headers={"Sec-Fetch-Site": "cross-site"})
+        assert foreign.status_code == 403
+        odd = c.post(f"/review/s/{sub}/waivers", data={"rule": "no_such_rule", "action": "waive"})
+        assert odd.status_code == 400
+        assert all(x["decision"] != "reject" for x in c.get(f"/api/submissions/{sub}/trail").json()["trail"])
+        c.post("/review/logout")
+        assert c.get(f"/review/c/{CAMPAIGN}").status_code == 303
+    fixed.unlink()
+
+
+def test_a_failed_analysis_is_said_and_the_quick_report_stands(review):
+    """A file that can no longer be read when the deep job runs: the job fails with its reason,
+    the quick check's report stays the latest, and the reviewer's pages say so."""
+    from service.jobs import submit_job
+    from service.models import Job, Submission
+    from tests.entries import good
+
+    live = review.live
+    with live.client() as c:
+        r = c.post(f"/api/campaigns/{OTHER}/submissions", params={"name": "坏.mp4"}, content=good().read_bytes())
+        sub_id = r.json()["id"]
+    with live.services.db.session() as s:
+        path = live.services.storage.path(s.get(Submission, sub_id).storage_key)
+    path.chmod(0o644)
+    path.write_bytes(b"no longer a video")  # a fault we cause for real: the bytes went bad
+    submit_job(live.services.db, live.services.queue, kind="deep", submission_id=sub_id)
+    deadline = time.monotonic() + 30
+    while True:
+        with live.services.db.session() as s:
+            job = s.scalar(select(Job).where(Job.submission_id == sub_id, Job.kind == "deep"))
+        if job.state == "failed" or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert job.state == "failed" and job.error["type"] == "UnreadableMediaError"
+    with live.client() as c:
+        report = c.get(f"/api/submissions/{sub_id}/report", headers=review.auth(review.admin_key)).json()
+        assert report["verdict"] == "pass" and report.get("analysis") is None  # the quick check's report
+        c.post("/review/login", data={"key": review.admin_key})
+        page = c.get(f"/review/s/{sub_id}").text
+        board = c.get(f"/review/c/{OTHER}").text
+    assert 'id="deep-failed"' in page and "内容分析失败" in page
+    assert "分析失败" in board

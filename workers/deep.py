@@ -1,0 +1,74 @@
+"""The ``deep`` job: after the quick check of a submission to a campaign with deep analysis
+on, the content analysis runs (workers/analyze.py ``run_analysis``), its pictures (poster,
+contact sheet, thumbnail) are written as derived files of the submission
+(``derived/<id>/``) and its report, with the ``analysis`` section, is stored as the
+submission's latest report (subject ``deep``). Same task code in-process and under RQ."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from service.errors import UnreadableMediaError
+from service.jobs import Progress, submit_job
+from service.models import Campaign, Job, ReportRow, Submission
+from workers.tasks import Context, task
+
+DEEP_RETRIES = 0
+"""A deep analysis that raised is not tried again: its report would say the same."""
+
+
+def derived_dir_key(submission_id: str) -> str:
+    """Storage key of the folder holding a submission's pictures and deep report."""
+    return f"derived/{submission_id}"
+
+
+def enqueue_deep(ctx: Context, submission_id: str, report: dict[str, Any]) -> str | None:
+    """After a quick check: queue the deep job when the submission's campaign asks for it
+    (and the file was kept). Photos get their thumbnail from it. Returns the job id, or None."""
+    if ctx.queue is None:
+        return None
+    media = report.get("media") or {}
+    if media.get("kind") not in ("video", "audio", "image"):
+        return None
+    with ctx.db.session() as s:
+        sub = s.get(Submission, submission_id)
+        if sub is None or sub.status == "refused":
+            return None
+        campaign = s.get(Campaign, sub.campaign_id)
+        if campaign is None or not campaign.deep:
+            return None
+        size = sub.size_bytes
+    return submit_job(ctx.db, ctx.queue, kind="deep", submission_id=submission_id, retries=DEEP_RETRIES,
+                      duration_s=media.get("duration_s"), size_bytes=size)
+
+
+@task("deep")
+def deep_task(ctx: Context, job: Job, progress: Progress) -> dict[str, Any]:
+    """Analyse the original, keep the pictures, store the deep report."""
+    from workers.analyze import run_analysis
+
+    with ctx.db.session() as s:
+        sub = s.get(Submission, job.submission_id)
+        if sub is None:
+            raise LookupError(f"submission {job.submission_id} not found")
+        path, profile_id, name, sha = ctx.storage.path(sub.storage_key), sub.profile_id, sub.file_name, sub.sha256
+    out = ctx.storage.path(derived_dir_key(sub.id))
+    report, pictures, picture_error = run_analysis(path, ctx.store.get(profile_id), out, display_name=name,
+                                                   sha256=sha, progress=progress)
+    if report.verdict == "error":  # the quick check's report stands; say why the analysis did not
+        msg = report.error.message if report.error else {"zh-CN": "无法读取文件。", "en": "The file cannot be read."}
+        raise UnreadableMediaError(msg.get("zh-CN", ""), msg.get("en", ""), code="deep_unreadable")
+    data = report.model_dump(mode="json")
+    written = {k: p.name for k, p in (("poster", pictures.poster), ("contact_sheet", pictures.contact_sheet),
+                                      ("thumbnail", pictures.thumbnail)) if p is not None}
+    with ctx.db.session() as s:
+        row = ReportRow(submission_id=sub.id, subject="deep", verdict=report.verdict, report=data,
+                        created_at=datetime.now(UTC))
+        s.add(row)
+        fresh = s.get(Submission, sub.id)
+        assert fresh is not None
+        fresh.verdict, fresh.checked_at = report.verdict, datetime.now(UTC)
+        s.flush()
+        return {"verdict": report.verdict, "report_id": row.id, **written,
+                **({"picture_error": picture_error} if picture_error else {})}
