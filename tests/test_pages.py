@@ -262,7 +262,8 @@ def test_campaign_list_and_a_closed_campaign(live, page):
 
     with live.services.db.session() as s:
         create_campaign(s, live.services.store, campaign_id="closed-page", profiles=["test-video"],
-                        title_zh="已截止的活动", title_en="A closed campaign", deadline=datetime(2023, 5, 1, tzinfo=UTC))
+                        title_zh="已截止的活动", title_en="A closed campaign",
+                        deadline=datetime(2023, 5, 1, tzinfo=UTC))
     page.goto(f"{live.url}/")
     page.wait_for_selector("#campaigns li")
     titles = page.inner_text("#campaigns")
