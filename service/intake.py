@@ -187,10 +187,11 @@ def refuse(session: Any, storage: Storage, sub: Submission) -> None:
         storage.delete(sub.storage_key)
 
 
-def latest_report(session: Any, submission_id: str) -> ReportRow | None:
+def latest_report(session: Any, submission_id: str, subject: str = "original") -> ReportRow | None:
+    """The newest report of a submission's original (``subject="fixed"``: of its fixed copy)."""
     return session.scalar(
         select(ReportRow)
-        .where(ReportRow.submission_id == submission_id)
+        .where(ReportRow.submission_id == submission_id, ReportRow.subject == subject)
         .order_by(ReportRow.id.desc())
         .limit(1)
     )

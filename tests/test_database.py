@@ -23,6 +23,7 @@ TABLES = {
     "decisions",
     "api_keys",
     "uploads",
+    "fixed_copies",
     "alembic_version",
 }
 
@@ -31,7 +32,7 @@ def test_sqlite_migrates_from_nothing_to_head(tmp_path):
     db = Database(f"sqlite:///{tmp_path / 'm.db'}")
     assert current_revision(db.engine) is None
     migrate(db.engine)
-    assert current_revision(db.engine) == "0001"
+    assert current_revision(db.engine) == "0003"
     assert set(inspect(db.engine).get_table_names()) == TABLES
     migrate(db.engine)  # idempotent
     from alembic import command
@@ -79,7 +80,7 @@ def test_postgresql_end_to_end(pg_url, service_settings, small_video):
             assert sub.file_name == "视频.mp4" and sub.verdict == "pass"
             assert sub.created_at.tzinfo is not None
     db = Database(pg_url)
-    assert current_revision(db.engine) == "0001"
+    assert current_revision(db.engine) == "0003"
     db.dispose()
 
 

@@ -28,14 +28,19 @@ class Context:
     db: Database
     storage: Storage
     store: ProfileStore
+    queue: Any = None
+    """Where follow-up jobs go (the automatic fix after a check); None: no follow-ups."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Context:
+        from service.jobs import RqQueue
+
         return cls(
             settings=settings,
             db=Database(settings.db_url),
             storage=Storage(settings.storage_dir),
             store=ProfileStore(settings.profiles_dir),
+            queue=RqQueue(settings.redis_url, settings.queue_name) if settings.redis_url else None,
         )
 
 
@@ -54,6 +59,10 @@ def use_context(ctx: Context | None) -> None:
     global _context
     _context = ctx
 
+
+OUTCOME_STATES = {"cancelled": "cancelled", "failed": "failed", "unfixable": "failed"}
+"""A task's result ``status`` that ends its job in another state than ``finished`` (a fix that was
+cancelled, failed or proved unfixable); the job's ``error`` is then the result's ``error``."""
 
 TaskFn = Callable[[Context, Job, Progress], dict[str, Any]]
 TASKS: dict[str, TaskFn] = {}
@@ -102,7 +111,11 @@ def check_task(ctx: Context, job: Job, progress: Progress) -> dict[str, Any]:
         if refusal(data) is not None:  # not media, or a kind the campaign does not take
             refuse(s, ctx.storage, sub)
         s.flush()
-        return {"verdict": report.verdict, "report_id": row.id}
+        result = {"verdict": report.verdict, "report_id": row.id}
+    from workers.fix_task import enqueue_autofix
+
+    fix_job = enqueue_autofix(ctx, job.submission_id or "", data)  # the campaign fixes failing uploads itself
+    return result | ({"fix_job": fix_job} if fix_job else {})
 
 
 def _progress_saver(ctx: Context, job_id: str) -> Callable[[float], None]:
@@ -158,6 +171,8 @@ def run_job(job_id: str, ctx: Context | None = None) -> dict[str, Any]:
         job = s.get(Job, job_id)
         if job is None:
             raise LookupError(f"job {job_id} not found")
+        if job.state == "cancelled":  # cancelled while it waited in the queue
+            return {"status": "cancelled"}
         job.state, job.started_at, job.attempts = "started", datetime.now(UTC), job.attempts + 1
         s.flush()
         s.expunge(job)
@@ -173,8 +188,10 @@ def run_job(job_id: str, ctx: Context | None = None) -> dict[str, Any]:
     with ctx.db.session() as s:
         row = s.get(Job, job_id)
         assert row is not None
-        row.state, row.progress, row.result, row.finished_at = "finished", 1.0, result, datetime.now(UTC)
-        row.error = None
+        row.state = OUTCOME_STATES.get(str(result.get("status")), "finished")
+        row.progress = 1.0 if row.state == "finished" else row.progress
+        row.result, row.finished_at = result, datetime.now(UTC)
+        row.error = result.get("error") if row.state == "failed" else None
     return result
 
 
@@ -187,3 +204,6 @@ def on_failure(job: Any, connection: Any, exc_type: Any, exc_value: Any, tb: Any
     if not recorded:
         exc = exc_value if isinstance(exc_value, BaseException) else RuntimeError(str(exc_value))
         _record_failure(ctx, job.id, _reason(exc))
+
+
+import workers.fix_task  # noqa: E402,F401  (registers the "transcode" task)
