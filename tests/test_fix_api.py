@@ -63,10 +63,14 @@ def mpeg4_720p() -> Path:
     )
 
 
-@pytest.fixture
-def fix_settings(service_settings, profiles_dir: Path):
+def write_fix_profiles(profiles_dir: Path) -> None:
     (profiles_dir / "test-fix.yaml").write_text(FIX_PROFILE, encoding="utf-8")
     (profiles_dir / "test-fix-slow.yaml").write_text(SLOW_PROFILE, encoding="utf-8")
+
+
+@pytest.fixture
+def fix_settings(service_settings, profiles_dir: Path):
+    write_fix_profiles(profiles_dir)
     return service_settings
 
 
