@@ -94,7 +94,10 @@ def get_report(
             status_of_submission=sub.status,
         )
     if format == "html":
-        return HTMLResponse(render_report(sub, report, lang=lang, token=token or x_receipt_token))
+        with svc.db.session() as s:
+            copy = fixes.fixed_copy(s, sub.id)
+            fixed = fixes.fixed_view(copy, None)
+        return HTMLResponse(render_report(sub, report, lang=lang, token=token or x_receipt_token, fixed=fixed))
     return JSONResponse(report)
 
 
