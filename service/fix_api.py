@@ -85,6 +85,8 @@ def cancel_job(
         sub = s.get(Submission, job.submission_id) if job is not None and job.submission_id else None
         if job is None or (sub is not None and not caller.may_read(sub)) or (sub is None and not caller.is_admin):
             raise RequestError(404, "job_not_found", "找不到该任务。", "No such job (or no access to it).")
+        if job.kind != FIX_KIND:
+            raise RequestError(409, "not_cancellable", "只有修复任务可以取消。", "Only fix jobs can be cancelled.")
         if job.state in ("finished", "failed", "cancelled"):
             raise RequestError(
                 409,

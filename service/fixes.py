@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 
 from .errors import RequestError
 from .fixplan import FixPlan, plan_fix
-from .jobs import submit_job
+from .jobs import create_job, job_timeout
 from .models import FixedCopy, Job, Submission
 from .profiles import Profile
 from .report import Report
+from .transcode import job_timeout as transcode_timeout
 
 FIX_KIND = "transcode"
 """The job kind of a fix (its timeout per media second is in jobs.SECONDS_PER_MEDIA_SECOND)."""
@@ -81,16 +82,22 @@ def start_fix(db: Any, queue: Any, sub: Submission, plan: FixPlan) -> tuple[str,
         running = active_fix(s, sub.id)
         if running is not None:
             return running.id, False
-    job_id = submit_job(
-        db,
-        queue,
-        kind=FIX_KIND,
-        submission_id=sub.id,
-        duration_s=plan.duration_s,
-        size_bytes=sub.size_bytes,
-        retries=FIX_RETRIES,
-        params={"actions": plan.actions()},
+    # the larger of the generic estimate and the transcoder's own (passes × pixels × duration)
+    timeout = max(
+        job_timeout(FIX_KIND, duration_s=plan.duration_s, size_bytes=sub.size_bytes), int(transcode_timeout(plan))
     )
+    with db.session() as s:
+        job = create_job(
+            s,
+            kind=FIX_KIND,
+            submission_id=sub.id,
+            params={"actions": plan.actions()},
+            timeout_s=timeout,
+            retries=FIX_RETRIES,
+            backend=queue.backend,
+        )
+        job_id = job.id
+    queue.enqueue(job_id, timeout_s=timeout, retries=FIX_RETRIES)
     return job_id, True
 
 

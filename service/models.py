@@ -75,7 +75,7 @@ class Job(Base):
     kind: Mapped[str] = mapped_column(String(40))
     submission_id: Mapped[str | None] = mapped_column(ForeignKey("submissions.id"), index=True)
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    state: Mapped[str] = mapped_column(String(12), default="queued", doc="queued|started|finished|failed")
+    state: Mapped[str] = mapped_column(String(12), default="queued", doc="queued|started|finished|failed|cancelled")
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON)

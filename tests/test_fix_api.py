@@ -196,10 +196,13 @@ def test_another_submitters_token_can_neither_start_nor_download(fix_live) -> No
         r4 = c.post(f"/api/jobs/{started['job']['id']}/cancel", params={"token": theirs["receipt_token"]})
         wait_job(c, started["links"]["job"])
         r5 = c.get(f"/api/submissions/{mine['id']}/fixed", params={"token": theirs["receipt_token"]})
+        check_job = mine["job"]["id"]
+        r6 = c.post(f"/api/jobs/{check_job}/cancel", params={"token": mine["receipt_token"]})
     assert r1.status_code == 404 and r1.json()["code"] == "submission_not_found"
     assert r2.status_code == 404 and r3.status_code == 401
     assert r4.status_code == 404 and r4.json()["code"] == "job_not_found"
     assert r5.status_code == 404
+    assert r6.status_code == 409 and r6.json()["code"] == "not_cancellable"
 
 
 def test_a_reviewer_of_the_campaign_may_start_a_fix(fix_live) -> None:

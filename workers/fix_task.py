@@ -7,6 +7,7 @@ kills ffmpeg. Only a copy that passes its re-check is recorded; the original is 
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from datetime import UTC, datetime
@@ -23,6 +24,8 @@ from service.transcode import Progress as FixProgress
 from service.transcode import fix_file, output_suffix
 from workers.fix import META_INTERVAL_S, throttled
 from workers.tasks import Context, task
+
+log = logging.getLogger("mediacheck")
 
 
 class _JobMeter:
@@ -149,5 +152,9 @@ def enqueue_autofix(ctx: Context, sub_id: str, report: dict[str, Any]) -> str | 
     plan = plan_of(report, profile)
     if plan is None or refusal(plan, report) is not None:
         return None
-    job_id, _ = start_fix(ctx.db, ctx.queue, sub, plan)
+    try:
+        job_id, _ = start_fix(ctx.db, ctx.queue, sub, plan)
+    except Exception:  # the check itself succeeded: a queue that is down must not fail it
+        log.exception("could not queue the automatic fix of %s", sub_id)
+        return None
     return job_id
