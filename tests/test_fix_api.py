@@ -154,7 +154,11 @@ def test_nothing_to_fix_is_a_409_too(fix_live, small_video) -> None:
     with fix_live.client() as c:
         sub = upload(c, "test-video", small_video, "ok.mp4")
         r = c.post(f"/api/submissions/{sub['id']}/fix", headers={"X-Receipt-Token": sub["receipt_token"]})
+        paths = c.get("/openapi.json").json()["paths"]
     assert r.status_code == 409 and r.json()["code"] == "nothing_to_fix"
+    assert {"/api/submissions/{sub_id}/fix", "/api/jobs/{job_id}/cancel", "/api/submissions/{sub_id}/fixed"} <= set(
+        paths
+    )
 
 
 def test_a_running_fix_is_cancelled_and_leaves_no_fixed_file(fix_live) -> None:
