@@ -49,7 +49,7 @@ def build_services(settings: Settings) -> Services:
         queue = RqQueue(settings.redis_url, settings.queue_name)
     else:
         queue = InProcessQueue(lambda job_id: run_job(job_id, ctx))
-    ctx.queue = queue  # follow-up jobs (the automatic fix) go to the same queue
+    ctx.queue = queue  # follow-up jobs (deep analysis) go to the same queue
     book = CampaignBook(store, settings.upload_limit)
     return Services(
         settings=settings,
@@ -112,14 +112,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(SecurityHeaders)
 
-    from . import api, health, pages, records, tus
+    from . import api, fix_api, health, pages, records, tus
 
     app.include_router(api.router)
     app.include_router(records.router)
+    app.include_router(fix_api.router)  # start a fix, cancel it, download the fixed copy
     app.include_router(tus.router)
     app.include_router(health.router)
     app.include_router(pages.router)
-    from . import fix_api  # start a fix, cancel it, download the fixed copy
-
-    app.include_router(fix_api.router)
     return app

@@ -54,7 +54,7 @@ def _submission_status(svc: Services, sub_id: str, token: str | None, authorizat
         sub = require_read(caller, row if len(sub_id) <= 32 else None)  # type: ignore[arg-type]
         report = s.scalar(
             select(ReportRow.report)
-            .where(ReportRow.submission_id == sub_id, ReportRow.subject == "original")
+            .where(ReportRow.submission_id == sub_id, ReportRow.subject != "fixed")
             .order_by(ReportRow.id.desc())
             .limit(1)
         )

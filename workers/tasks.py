@@ -29,7 +29,7 @@ class Context:
     storage: Storage
     store: ProfileStore
     queue: Any = None
-    """Where follow-up jobs go (the automatic fix after a check); None: no follow-ups."""
+    """Where follow-up jobs go (the deep analysis after a check); None: no follow-ups."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Context:
@@ -195,6 +195,9 @@ def run_job(job_id: str, ctx: Context | None = None) -> dict[str, Any]:
     return result
 
 
+import workers.fix_task  # noqa: E402,F401  (registers the "transcode" task)
+
+
 def on_failure(job: Any, connection: Any, exc_type: Any, exc_value: Any, tb: Any) -> None:
     """RQ's failure callback: records what the task itself could not (a killed work horse)."""
     ctx = context()
@@ -205,5 +208,3 @@ def on_failure(job: Any, connection: Any, exc_type: Any, exc_value: Any, tb: Any
         exc = exc_value if isinstance(exc_value, BaseException) else RuntimeError(str(exc_value))
         _record_failure(ctx, job.id, _reason(exc))
 
-
-import workers.fix_task  # noqa: E402,F401  (registers the "transcode" task)
