@@ -207,4 +207,3 @@ def on_failure(job: Any, connection: Any, exc_type: Any, exc_value: Any, tb: Any
     if not recorded:
         exc = exc_value if isinstance(exc_value, BaseException) else RuntimeError(str(exc_value))
         _record_failure(ctx, job.id, _reason(exc))
-
