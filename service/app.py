@@ -112,10 +112,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(SecurityHeaders)
 
-    from . import api, health, pages, records, tus
+    from . import api, fix_api, health, pages, records, tus
 
     app.include_router(api.router)
     app.include_router(records.router)
+    app.include_router(fix_api.router)  # start a fix, cancel it, download the fixed copy
     app.include_router(tus.router)
     app.include_router(health.router)
     app.include_router(pages.router)

@@ -187,10 +187,13 @@ def refuse(session: Any, storage: Storage, sub: Submission) -> None:
         storage.delete(sub.storage_key)
 
 
-def latest_report(session: Any, submission_id: str) -> ReportRow | None:
+def latest_report(session: Any, submission_id: str, subject: str | None = None) -> ReportRow | None:
+    """The newest report of a submission's original (any subject but ``fixed``: the fixed copy's
+    report never stands for the original); with ``subject``, the newest of that subject."""
+    which = ReportRow.subject == subject if subject else ReportRow.subject != "fixed"
     return session.scalar(
         select(ReportRow)
-        .where(ReportRow.submission_id == submission_id)
+        .where(ReportRow.submission_id == submission_id, which)
         .order_by(ReportRow.id.desc())
         .limit(1)
     )

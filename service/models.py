@@ -75,7 +75,7 @@ class Job(Base):
     kind: Mapped[str] = mapped_column(String(40))
     submission_id: Mapped[str | None] = mapped_column(ForeignKey("submissions.id"), index=True)
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    state: Mapped[str] = mapped_column(String(12), default="queued", doc="queued|started|finished|failed")
+    state: Mapped[str] = mapped_column(String(12), default="queued", doc="queued|started|finished|failed|cancelled")
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -86,6 +86,10 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    meta: Mapped[dict[str, Any] | None] = mapped_column(JSON, doc="live details of a running job (a fix: percent, "
+                                                        "eta_s, stage), written at most once a second")
+    cancel_requested_at: Mapped[datetime | None] = mapped_column(doc="set by POST /api/jobs/{id}/cancel; the task "
+                                                                 "checks it cooperatively")
 
 
 class Decision(Base):
@@ -135,3 +139,20 @@ class Upload(Base):
         "response was lost can ask again (HEAD) with the upload URL, itself a secret")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FixedCopy(Base):
+    """A fixed copy of a submission that passed its re-check: a file in the derived area
+    (``derived/<submission>/fixed-<job>.<ext>``), never beside or over the original. Its report
+    is the ``reports`` row of subject ``fixed``."""
+
+    __tablename__ = "fixed_copies"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    job_id: Mapped[str] = mapped_column(String(32))
+    storage_key: Mapped[str] = mapped_column(String(300))
+    file_name: Mapped[str] = mapped_column(String(300), doc="the download name: the submitted name, new extension")
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -13,6 +13,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from . import fixes
 from .access import Caller, caller_of, require_read
 from .api import AuthHeader, TokenHeader, TokenQuery, caller_for, links, submission_view
 from .app import Services, services
@@ -53,10 +54,12 @@ def _submission_status(svc: Services, sub_id: str, token: str | None, authorizat
         sub = require_read(caller, row if len(sub_id) <= 32 else None)  # type: ignore[arg-type]
         report = s.scalar(
             select(ReportRow.report)
-            .where(ReportRow.submission_id == sub_id)
+            .where(ReportRow.submission_id == sub_id, ReportRow.subject != "fixed")
             .order_by(ReportRow.id.desc())
             .limit(1)
         )
+        fixed = fixes.fixed_copy(s, sub_id)
+        fixed_report = s.get(ReportRow, fixed.report_id).report if fixed is not None else None  # type: ignore[union-attr]
         jobs = s.execute(
             select(Job.id, Job.kind, Job.state).where(Job.submission_id == sub_id).order_by(Job.created_at)
         ).all()
@@ -64,6 +67,8 @@ def _submission_status(svc: Services, sub_id: str, token: str | None, authorizat
     body |= {
         "jobs": [{"id": j.id, "kind": j.kind, "state": j.state} for j in jobs],
         "links": links(sub_id, token),
+        "reports": {"original": report, "fixed": fixed_report},
+        "fixed": fixes.fixed_view(fixed, fixed_report, token),
     }
     return JSONResponse(body)
 
@@ -89,7 +94,10 @@ def get_report(
             status_of_submission=sub.status,
         )
     if format == "html":
-        return HTMLResponse(render_report(sub, report, lang=lang, token=token or x_receipt_token))
+        with svc.db.session() as s:
+            copy = fixes.fixed_copy(s, sub.id)
+            fixed = fixes.fixed_view(copy, None)
+        return HTMLResponse(render_report(sub, report, lang=lang, token=token or x_receipt_token, fixed=fixed))
     return JSONResponse(report)
 
 
@@ -165,6 +173,8 @@ def get_job(
         "kind": job.kind,
         "state": job.state,
         "progress": progress,
+        "detail": job.meta,  # a fix: percent, eta_s (seconds left), stage
+        "cancel_requested": job.cancel_requested_at is not None,
         "result": job.result,
         "error": job.error and {k: job.error.get(k) for k in ("type", "message", "detail")},
         "attempts": job.attempts,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from .fix_page import fix_section
 from .models import Submission
 
 VERDICT_WORDS = {
@@ -40,7 +41,8 @@ def _t(lang: str, pair: tuple[str, str] | dict[str, str] | None) -> str:
 
 
 def render_report(
-    sub: Submission, report: dict[str, Any] | None, *, lang: str = "zh-CN", token: str | None = None
+    sub: Submission, report: dict[str, Any] | None, *, lang: str = "zh-CN", token: str | None = None,
+    fixed: dict[str, Any] | None = None,
 ) -> str:
     en = lang == "en"
     q = f"token={escape(token)}&" if token else ""
@@ -96,6 +98,7 @@ def render_report(
         label = f"{len(passed)} rules met" if en else f"符合的 {len(passed)} 项规则"
         items = "".join(f"<li>{escape(_t(lang, c.get('message')))}</li>" for c in passed)
         parts.append(f"<details><summary>{label}</summary><ul>{items}</ul></details>")
+    parts.append(fix_section(sub.id, report, fixed, lang=lang, token=token))  # the fixed copy, or a button
     again = "Upload another file" if en else "上传另一个文件"
     parts.append(f'<p><a id="again" href="/c/{escape(sub.campaign_id)}?lang={lang}">{again}</a></p>')
     keep = "Keep this page's address: it is your receipt." if en else "请保存本页地址，它就是您的回执。"

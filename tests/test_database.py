@@ -23,6 +23,7 @@ TABLES = {
     "decisions",
     "api_keys",
     "uploads",
+    "fixed_copies",
     "alembic_version",
 }
 

@@ -60,6 +60,10 @@ def use_context(ctx: Context | None) -> None:
     _context = ctx
 
 
+OUTCOME_STATES = {"cancelled": "cancelled", "failed": "failed", "unfixable": "failed"}
+"""A task's result ``status`` that ends its job in another state than ``finished`` (a fix that was
+cancelled, failed or proved unfixable); the job's ``error`` is then the result's ``error``."""
+
 TaskFn = Callable[[Context, Job, Progress], dict[str, Any]]
 TASKS: dict[str, TaskFn] = {}
 """Task functions by job kind."""
@@ -109,9 +113,11 @@ def check_task(ctx: Context, job: Job, progress: Progress) -> dict[str, Any]:
         s.flush()
         result = {"verdict": report.verdict, "report_id": row.id}
     from workers.deep import enqueue_deep
+    from workers.fix_task import enqueue_autofix
 
     deep_job = enqueue_deep(ctx, job.submission_id or "", data)  # the campaign asks for content analysis
-    return result | ({"deep_job": deep_job} if deep_job else {})
+    fix_job = enqueue_autofix(ctx, job.submission_id or "", data)  # the campaign fixes failing uploads itself
+    return result | ({"deep_job": deep_job} if deep_job else {}) | ({"fix_job": fix_job} if fix_job else {})
 
 
 def _progress_saver(ctx: Context, job_id: str) -> Callable[[float], None]:
@@ -167,6 +173,8 @@ def run_job(job_id: str, ctx: Context | None = None) -> dict[str, Any]:
         job = s.get(Job, job_id)
         if job is None:
             raise LookupError(f"job {job_id} not found")
+        if job.state == "cancelled":  # cancelled while it waited in the queue
+            return {"status": "cancelled"}
         job.state, job.started_at, job.attempts = "started", datetime.now(UTC), job.attempts + 1
         s.flush()
         s.expunge(job)
@@ -182,9 +190,14 @@ def run_job(job_id: str, ctx: Context | None = None) -> dict[str, Any]:
     with ctx.db.session() as s:
         row = s.get(Job, job_id)
         assert row is not None
-        row.state, row.progress, row.result, row.finished_at = "finished", 1.0, result, datetime.now(UTC)
-        row.error = None
+        row.state = OUTCOME_STATES.get(str(result.get("status")), "finished")
+        row.progress = 1.0 if row.state == "finished" else row.progress
+        row.result, row.finished_at = result, datetime.now(UTC)
+        row.error = result.get("error") if row.state == "failed" else None
     return result
+
+
+import workers.fix_task  # noqa: E402,F401  (registers the "transcode" task)
 
 
 def on_failure(job: Any, connection: Any, exc_type: Any, exc_value: Any, tb: Any) -> None:

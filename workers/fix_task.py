@@ -1,0 +1,160 @@
+"""The fix job (kind ``transcode``), thin: load the submission, its original's report and its
+profile → ``transcode.fix_file`` from the original into the derived area → store the fixed
+copy and its report. Registered with ``@task``, so RQ workers and the in-process executor run
+the very same function. Progress (percent, ETA, stage) goes into the job row at most once a
+second; a cancel request (``jobs.cancel_requested_at``) is polled at most once a second and
+kills ffmpeg. Only a copy that passes its re-check is recorded; the original is never written."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from service.campaigns import CampaignBook
+from service.digest import sha256_file
+from service.fixes import FIX_KIND, plan_of, refusal, start_fix
+from service.intake import latest_report
+from service.jobs import Progress
+from service.models import FixedCopy, Job, ReportRow, Submission
+from service.report import Report
+from service.transcode import Progress as FixProgress
+from service.transcode import fix_file, output_suffix
+from workers.fix import META_INTERVAL_S, throttled
+from workers.tasks import Context, task
+
+log = logging.getLogger("mediacheck")
+
+
+class _JobMeter:
+    """Writes a fix's progress into its job row: at most once per META_INTERVAL_S, and at 100 %."""
+
+    def __init__(self, ctx: Context, job_id: str) -> None:
+        self.ctx, self.job_id, self.last = ctx, job_id, 0.0
+
+    def __call__(self, p: FixProgress) -> None:
+        now = time.monotonic()
+        if now - self.last < META_INTERVAL_S and p.percent < 100:
+            return
+        self.last = now
+        with self.ctx.db.session() as s:
+            row = s.get(Job, self.job_id)
+            if row is not None:
+                row.progress = min(1.0, p.percent / 100)
+                row.meta = {"percent": p.percent, "eta_s": p.eta_s, "stage": p.stage}
+
+
+def _cancel_requested(ctx: Context, job_id: str) -> bool:
+    with ctx.db.session() as s:
+        row = s.get(Job, job_id)
+        return row is None or row.cancel_requested_at is not None
+
+
+@task(FIX_KIND)
+def fix_task(ctx: Context, job: Job, progress: Progress) -> dict[str, Any]:
+    with ctx.db.session() as s:
+        sub = s.get(Submission, job.submission_id)
+        if sub is None:
+            raise LookupError(f"submission {job.submission_id} not found")
+        row = latest_report(s, sub.id)
+        src, name, profile_id, sub_id = ctx.storage.path(sub.storage_key), sub.file_name, sub.profile_id, sub.id
+        before = row.report if row else None
+    profile = ctx.store.get(profile_id)
+    plan = plan_of(before, profile)
+    refused = refusal(plan, before)
+    if refused is not None or plan is None or before is None:
+        message = refused.message if refused else {"zh-CN": "无法修复。", "en": "Cannot be fixed."}
+        return {
+            "status": "unfixable",
+            "reason": message,
+            "reasons": refused.extra.get("reasons", []) if refused else [],
+            "error": {"type": "unfixable", "message": message},
+        }
+    key = ctx.storage.derived_key(sub_id, f"fixed-{job.id}{output_suffix(plan)}")
+    dest = ctx.storage.path(key)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    result = fix_file(
+        src,
+        profile,
+        dest,
+        job_id=job.id,
+        progress=_JobMeter(ctx, job.id),
+        cancelled=throttled(lambda: _cancel_requested(ctx, job.id)),
+        display_name=name,
+        before=Report.model_validate(before),
+    )
+    out: dict[str, Any] = {
+        "status": result.status,
+        "reason": result.reason,
+        "actions": plan.actions(),
+        "attempts": result.attempts,
+        "notes": list(result.notes),
+        "timings_ms": result.timings_ms,
+    }
+    if result.status == "fixed" and result.after is not None:
+        os.chmod(dest, 0o444)
+        after = result.after.model_dump(mode="json")
+        with ctx.db.session() as s:
+            report_row = ReportRow(
+                submission_id=sub_id,
+                subject="fixed",
+                verdict=result.after.verdict,
+                report=after,
+                created_at=datetime.now(UTC),
+            )
+            s.add(report_row)
+            s.flush()
+            info = result.after.file
+            s.add(
+                FixedCopy(
+                    submission_id=sub_id,
+                    job_id=job.id,
+                    storage_key=key,
+                    file_name=info.name,
+                    size_bytes=info.size_bytes,
+                    sha256=info.sha256 or sha256_file(dest),
+                    report_id=report_row.id,
+                    created_at=datetime.now(UTC),
+                )
+            )
+            out |= {
+                "verdict": result.after.verdict,
+                "report_id": report_row.id,
+                "file_name": info.name,
+                "size_bytes": info.size_bytes,
+            }
+        return out
+    if result.after is not None:  # re-checked and still failing: kept on the job, never shown as fixed
+        out["after"] = result.after.model_dump(mode="json")
+    if result.status in ("failed", "unfixable"):
+        out["error"] = {"type": f"fix_{result.status}", "message": result.reason}
+    return out
+
+
+def enqueue_autofix(ctx: Context, sub_id: str, report: dict[str, Any]) -> str | None:
+    """After a check: queue a fix when the campaign (or the profile's ``fix.auto``) asks for it and
+    every failure is fixable. Returns the job id, or None."""
+    if ctx.queue is None or report.get("verdict") != "fail":
+        return None
+    with ctx.db.session() as s:
+        sub = s.get(Submission, sub_id)
+        if sub is None or sub.status == "refused":
+            return None
+        campaign = CampaignBook(ctx.store, ctx.settings.upload_limit).get(s, sub.campaign_id)
+        s.expunge(sub)
+    profile = ctx.store.get(sub.profile_id)
+    kind = (report.get("media") or {}).get("kind")
+    spec = profile.kinds.get(kind) if kind else None  # type: ignore[call-overload]
+    if not (campaign.autofix or (spec is not None and spec.fix is not None and spec.fix.auto)):
+        return None
+    plan = plan_of(report, profile)
+    if plan is None or refusal(plan, report) is not None:
+        return None
+    try:
+        job_id, _ = start_fix(ctx.db, ctx.queue, sub, plan)
+    except Exception:  # the check itself succeeded: a queue that is down must not fail it
+        log.exception("could not queue the automatic fix of %s", sub_id)
+        return None
+    return job_id
