@@ -89,6 +89,16 @@ def caller_of(session: Session, *, authorization: str | None, token: str | None)
     return Caller(token=token or None, key=key)
 
 
+MAX_ID_LENGTH = 32
+"""Submission ids are 32 hex digits: a longer one is never looked up."""
+
+
+def readable_submission(s: Session, caller: Caller, sub_id: str) -> Submission:
+    """Load submission ``sub_id`` in session ``s`` for ``caller``: 401 without credentials,
+    404 when it does not exist or the caller may not read it (nothing is revealed)."""
+    return require_read(caller, s.get(Submission, sub_id) if len(sub_id) <= MAX_ID_LENGTH else None)
+
+
 def require_read(caller: Caller, sub: Submission | None) -> Submission:
     """The submission if the caller may read it; otherwise 404, so nothing is revealed."""
     if caller.token is None and caller.key is None:

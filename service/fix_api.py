@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse
 
-from .access import caller_of, require_read
+from .access import caller_of, readable_submission
 from .api import AuthHeader, TokenHeader, TokenQuery
 from .app import services
 from .errors import RequestError
@@ -43,7 +43,7 @@ def post_fix(
     tok = token or x_receipt_token
     with svc.db.session() as s:
         caller = caller_of(s, authorization=authorization, token=tok)
-        sub = require_read(caller, s.get(Submission, sub_id) if len(sub_id) <= 32 else None)
+        sub = readable_submission(s, caller, sub_id)
         row = latest_report(s, sub.id)
         report = row.report if row else None
     if sub.status == "refused":
@@ -118,7 +118,7 @@ def get_fixed(
     svc = services(request)
     with svc.db.session() as s:
         caller = caller_of(s, authorization=authorization, token=token or x_receipt_token)
-        sub = require_read(caller, s.get(Submission, sub_id) if len(sub_id) <= 32 else None)
+        sub = readable_submission(s, caller, sub_id)
         copy = fixed_copy(s, sub.id)
     path = svc.storage.path(copy.storage_key) if copy is not None else None
     if copy is None or path is None or not path.exists():

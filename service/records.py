@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from . import fixes
-from .access import Caller, caller_of, require_read
+from .access import Caller, caller_of, readable_submission, require_read
 from .api import AuthHeader, TokenHeader, TokenQuery, caller_for, links, submission_view
 from .app import Services, services
 from .errors import RequestError
@@ -28,7 +28,7 @@ router = APIRouter(prefix="/api")
 
 def _load(svc: Services, sub_id: str, caller: Caller) -> tuple[Submission, dict[str, Any] | None]:
     with svc.db.session() as s:
-        sub = require_read(caller, s.get(Submission, sub_id) if len(sub_id) <= 32 else None)
+        sub = readable_submission(s, caller, sub_id)
         report = latest_report(s, sub_id)
         return sub, report.report if report else None
 
@@ -209,7 +209,7 @@ def post_decision(
                 "需要评审或管理员的 API 密钥。",
                 "A reviewer or admin API key is required.",
             )
-        sub = require_read(caller, s.get(Submission, sub_id) if len(sub_id) <= 32 else None)
+        sub = readable_submission(s, caller, sub_id)
         row = Decision(
             submission_id=sub.id,
             key_id=caller.key.id,

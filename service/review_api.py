@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from . import board, ledger
-from .access import caller_of, require_read
+from .access import caller_of, readable_submission
 from .app import Services, services
 from .errors import RequestError
 from .export import write_csv, write_xlsx
@@ -52,7 +52,7 @@ def _sub_in_scope(svc: Services, key: ApiKey, sub_id: str) -> Submission:
     from .access import Caller
 
     with svc.db.session() as s:
-        return require_read(Caller(key=key), s.get(Submission, sub_id) if len(sub_id) <= 32 else None)
+        return readable_submission(s, Caller(key=key), sub_id)
 
 
 def trail_view(e: board.BoardEntry) -> dict[str, Any]:
