@@ -9,7 +9,6 @@ import threading
 import time
 
 import pytest
-from redis import Redis
 from rq import Queue, SimpleWorker
 
 from service.batch_queue import QUEUE_NAME
@@ -17,20 +16,14 @@ from service.batch_runner import BatchOptions, run_batch
 from service.profiles import ProfileStore, load_profile
 from service.settings import DEFAULT_PROFILES_DIR
 from tests.batch_set import build_zip, good_mp4, long_mp4, profile_path
+from tests.redisdb import clean_redis
 
 REDIS_URL = "redis://127.0.0.1:6379/12"
 
 
 @pytest.fixture
 def redis():
-    conn = Redis.from_url(REDIS_URL)
-    try:
-        conn.ping()
-    except Exception as e:  # noqa: BLE001
-        pytest.skip(f"no Redis at {REDIS_URL}: {e}")
-    conn.flushdb()
-    yield conn
-    conn.flushdb()
+    yield from clean_redis(REDIS_URL)
 
 
 def test_queue_fans_out_to_workers_and_gathers_their_reports(tmp_path, redis):

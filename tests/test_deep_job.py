@@ -13,12 +13,12 @@ import time
 from dataclasses import replace
 
 import pytest
-from redis import Redis
 from sqlalchemy import select
 
 from service.campaigns import create_campaign
 from service.models import Job, ReportRow
 from tests.entries import black_opening
+from tests.redisdb import clean_redis
 from tests.server import live_server
 
 REDIS_URL = "redis://127.0.0.1:6379/10"
@@ -26,15 +26,7 @@ REDIS_URL = "redis://127.0.0.1:6379/10"
 
 @pytest.fixture
 def redis_db():
-    conn = Redis.from_url(REDIS_URL)
-    try:
-        conn.ping()
-    except Exception:
-        pytest.skip("no Redis at 127.0.0.1:6379")
-    conn.flushdb()
-    yield conn
-    conn.flushdb()
-    conn.close()
+    yield from clean_redis(REDIS_URL)
 
 
 def test_rq_worker_runs_the_deep_job_after_the_check(service_settings, redis_db):

@@ -12,10 +12,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from redis import Redis
 
 from service.campaigns import create_campaign
 from service.checker import check_file
+from tests.redisdb import clean_redis
 from tests.server import live_server
 from tests.test_fix_api import mov, mpeg4_720p, upload, wait_job, write_fix_profiles
 from tests.test_jobs import worker_env
@@ -25,15 +25,7 @@ REDIS_URL = "redis://127.0.0.1:6379/9"
 
 @pytest.fixture
 def redis_db():
-    conn = Redis.from_url(REDIS_URL)
-    try:
-        conn.ping()
-    except Exception:  # noqa: BLE001
-        pytest.skip("no Redis at 127.0.0.1:6379")
-    conn.flushdb()
-    yield conn
-    conn.flushdb()
-    conn.close()
+    yield from clean_redis(REDIS_URL)
 
 
 @pytest.fixture

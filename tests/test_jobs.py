@@ -15,6 +15,7 @@ from redis import Redis
 
 from service.jobs import BASE_TIMEOUT_S, Progress, create_job, job_timeout
 from service.models import Job, Submission
+from tests.redisdb import clean_redis
 from tests.server import live_server
 
 REDIS_URL = "redis://127.0.0.1:6379/13"
@@ -23,15 +24,7 @@ URL = "/api/campaigns/test-video/submissions"
 
 @pytest.fixture
 def redis_db():
-    conn = Redis.from_url(REDIS_URL)
-    try:
-        conn.ping()
-    except Exception:
-        pytest.skip("no Redis at 127.0.0.1:6379")
-    conn.flushdb()
-    yield conn
-    conn.flushdb()
-    conn.close()
+    yield from clean_redis(REDIS_URL)
 
 
 @pytest.fixture

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from redis import Redis
 from rq import Queue, SimpleWorker
 from rq.job import JobStatus
 
 from tests import scenes
 from tests.media import written
+from tests.redisdb import clean_redis
 from workers.analyze import analyze_media, job_timeout, load_report
 
 REDIS_DB = 11
@@ -17,15 +17,7 @@ REDIS_DB = 11
 
 @pytest.fixture
 def redis():
-    conn = Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
-    try:
-        conn.ping()
-    except Exception as e:  # pragma: no cover - the machine always runs Redis
-        pytest.fail(f"Redis is not reachable at 127.0.0.1:6379: {e}")
-    conn.flushdb()
-    yield conn
-    conn.flushdb()
-    conn.close()
+    yield from clean_redis(f"redis://127.0.0.1:6379/{REDIS_DB}", required=True)
 
 
 def run_job(redis, *args, **kwargs):

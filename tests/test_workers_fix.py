@@ -20,6 +20,7 @@ from service.checker import check_file
 from service.profiles import load_profile
 from service.transcode import JOB_DIR_PREFIX, Progress
 from tests import fixcases as fc
+from tests.redisdb import clean_redis
 from workers.fix import enqueue_fix, request_cancel, run_fix, throttled
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -28,15 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 @pytest.fixture()
 def redis():
-    conn = Redis.from_url(REDIS_URL)
-    try:
-        conn.ping()
-    except Exception as e:  # noqa: BLE001
-        pytest.skip(f"no Redis at {REDIS_URL}: {e}")
-    conn.flushdb()
-    yield conn
-    conn.flushdb()
-    conn.close()
+    yield from clean_redis(REDIS_URL)
 
 
 @pytest.fixture()
