@@ -36,6 +36,14 @@ def _float(env: dict[str, str], name: str, default: float) -> float:
         raise ValueError(f"{name} must be a number, got {raw!r}") from None
 
 
+def _flag(env: dict[str, str], name: str, default: bool = True) -> bool:
+    """A yes/no setting: 0, false, no and off say no."""
+    value = env.get(name)
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() not in ("0", "false", "no", "off")
+
+
 @dataclass(frozen=True)
 class Settings:
     profiles_dir: Path = DEFAULT_PROFILES_DIR
@@ -50,6 +58,8 @@ class Settings:
     check_wait_s: float = DEFAULT_CHECK_WAIT_S
     queue_name: str = "mediacheck"
     fsync: bool = True
+    direct_io: bool = True
+    """Write uploads with O_DIRECT (falls back by itself where the filesystem has none)."""
 
     @property
     def storage_dir(self) -> Path:
@@ -76,5 +86,6 @@ class Settings:
             tus_expiry_s=_float(env, "MEDIACHECK_TUS_EXPIRY_S", DEFAULT_TUS_EXPIRY_S),
             check_wait_s=_float(env, "MEDIACHECK_CHECK_WAIT_S", DEFAULT_CHECK_WAIT_S),
             queue_name=env.get("MEDIACHECK_QUEUE", "mediacheck"),
-            fsync=env.get("MEDIACHECK_FSYNC", "1").strip().lower() not in ("0", "false", "no", "off"),
+            fsync=_flag(env, "MEDIACHECK_FSYNC"),
+            direct_io=_flag(env, "MEDIACHECK_DIRECT_IO"),
         )

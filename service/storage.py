@@ -13,8 +13,12 @@ moved into place with one ``rename``."""
 
 from __future__ import annotations
 
+import concurrent.futures
+import errno
 import fcntl
+import functools
 import hashlib
+import mmap
 import os
 import re
 import shutil
@@ -30,61 +34,156 @@ WRITE_CHUNK = 1 << 20
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
 
 
+DIRECT_BLOCK = 8 << 20
+"""Bytes gathered in a page-aligned buffer before one O_DIRECT write (and one hash update)."""
+
+
+@functools.cache
+def _writer() -> concurrent.futures.ThreadPoolExecutor:
+    """The threads that write O_DIRECT blocks while the receiving thread hashes them."""
+    return concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="direct-write")
+
+
+def _set_direct(fd: int, on: bool) -> bool:
+    """Turn O_DIRECT on or off for ``fd``; False where the system or filesystem has none
+    (tmpfs refuses it)."""
+    flag = getattr(os, "O_DIRECT", 0)
+    if not flag:
+        return False
+    try:
+        flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+        fcntl.fcntl(fd, fcntl.F_SETFL, flags | flag if on else flags & ~flag)
+    except OSError:
+        return False
+    return True
+
+
 class Incoming:
     """A file being received: bytes go to a temporary file in ``tmp/`` and into a sha256
     as they arrive; the size limit is enforced on every write. ``commit`` moves it into
-    place; ``discard`` deletes it. Not thread-safe: one writer at a time."""
+    place; ``discard`` deletes it. Not thread-safe: one writer at a time.
 
-    def __init__(self, directory: Path, limit: int | None, fsync: bool = True) -> None:
+    With ``direct`` (the default) the bytes bypass the page cache: they are gathered in an
+    8 MiB page-aligned buffer and written with O_DIRECT, so the disk works while the network
+    delivers the next block and the fsync at the end has nothing left to flush. Buffered
+    writes would instead pile 300 MB of dirty pages up for that last fsync, and crowd the
+    page cache with uploads nobody reads again soon. Where the filesystem refuses O_DIRECT
+    (tmpfs, some network and overlay filesystems) it falls back to buffered writes."""
+
+    def __init__(self, directory: Path, limit: int | None, fsync: bool = True, direct: bool = True) -> None:
         fd, name = tempfile.mkstemp(dir=directory, prefix="up-")
         self.path = Path(name)
-        self._fh = os.fdopen(fd, "wb", buffering=0)
+        self._fd: int | None = fd
         self._hash = hashlib.sha256()
         self.limit = limit
         self.size = 0
         self.fsync = fsync
+        self._buf: mmap.mmap | None = mmap.mmap(-1, DIRECT_BLOCK) if direct and _set_direct(fd, True) else None
+        self._fill = 0
+        self._is_direct = self._buf is not None
+
+    @property
+    def direct(self) -> bool:
+        """Whether bytes are (still) being written with O_DIRECT."""
+        return self._is_direct
+
+    def _check_limit(self, n: int) -> None:
+        if self.limit is not None and self.size + n > self.limit:
+            raise UploadTooLargeError(self.limit)
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
-        n = len(data)
-        if self.limit is not None and self.size + n > self.limit:
-            raise UploadTooLargeError(self.limit)
-        self._hash.update(data)
-        view = memoryview(data)
-        while view:
-            written = self._fh.write(view)
-            view = view[written or 0 :]
+        self.write_many([data])
+
+    def write_many(self, parts: list[bytes] | list[bytes | bytearray | memoryview]) -> None:
+        """Write several chunks, with one system call where the page cache is used (the size
+        limit was checked by the caller chunk by chunk; it is checked again here)."""
+        n = sum(len(x) for x in parts)
+        self._check_limit(n)
+        if self._buf is None:
+            for x in parts:
+                self._hash.update(x)
+            self._writev(parts, n)
+        else:
+            for x in parts:
+                self._gather(memoryview(x).cast("B"))
         self.size += n
 
-    def write_many(self, parts: list[bytes]) -> None:
-        """Write several chunks with one system call (the size limit was checked by the caller
-        chunk by chunk; it is checked again here)."""
-        n = sum(len(x) for x in parts)
-        if self.limit is not None and self.size + n > self.limit:
-            raise UploadTooLargeError(self.limit)
-        for x in parts:
-            self._hash.update(x)
-        fd = self._fh.fileno()
-        written = os.writev(fd, parts)
+    def _writev(self, parts: list[bytes] | list[bytes | bytearray | memoryview], n: int) -> None:
+        assert self._fd is not None
+        written = os.writev(self._fd, parts)
         if written < n:  # a short write: finish the rest the slow way
-            rest = b"".join(parts)[written:]
-            while rest:
-                rest = rest[os.write(fd, rest):]
-        self.size += n
+            self._write_all(memoryview(b"".join(parts))[written:])
+
+    def _gather(self, view: memoryview) -> None:
+        assert self._buf is not None
+        while view:
+            k = min(len(view), DIRECT_BLOCK - self._fill)
+            self._buf[self._fill : self._fill + k] = view[:k]
+            self._fill += k
+            view = view[k:]
+            if self._fill == DIRECT_BLOCK:
+                self._write_block(DIRECT_BLOCK)
+
+    def _write_block(self, n: int) -> None:
+        """Hash the block while another thread writes it: an O_DIRECT write mostly waits for
+        the device, so the two overlap (SHA-256 and the write each run at ~1.6–1.9 GiB/s
+        here; one after the other they would halve that)."""
+        assert self._buf is not None
+        with memoryview(self._buf) as whole, whole[:n] as block:
+            if self._is_direct and n == DIRECT_BLOCK:
+                writing = _writer().submit(self._write_all, block)
+                self._hash.update(block)
+                writing.result()
+            else:
+                self._hash.update(block)
+                self._write_all(block)
+        self._fill = 0
+
+    def _write_all(self, data: memoryview) -> None:
+        assert self._fd is not None
+        while data:
+            try:
+                written = os.write(self._fd, data)
+            except OSError as e:
+                # EINVAL: the filesystem took O_DIRECT at open but refuses the write (or a short
+                # write left the offset unaligned); nothing was written, go on buffered.
+                if e.errno != errno.EINVAL or not self._is_direct:
+                    raise
+                _set_direct(self._fd, False)
+                self._is_direct = False
+                continue
+            data = data[written:]
 
     @property
     def sha256(self) -> str:
         return self._hash.hexdigest()
 
     def close(self) -> None:
-        if not self._fh.closed:
-            self._fh.flush()
+        """Write what is left (the last, unaligned block goes through the page cache), fsync
+        unless told not to, and close."""
+        if self._fd is None:
+            return
+        try:
+            if self._buf is not None and self._fill:
+                if self._is_direct:
+                    _set_direct(self._fd, False)
+                    self._is_direct = False
+                self._write_block(self._fill)
             if self.fsync:
-                os.fsync(self._fh.fileno())
-            self._fh.close()
+                os.fsync(self._fd)
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        if self._buf is not None:
+            self._buf.close()
+            self._buf = None
 
     def discard(self) -> None:
-        if not self._fh.closed:
-            self._fh.close()
+        self._release()
         self.path.unlink(missing_ok=True)
 
 
@@ -147,9 +246,10 @@ class Appender:
 class Storage:
     """The storage root and its layout. Creates its folders on first use."""
 
-    def __init__(self, root: str | os.PathLike[str], *, fsync: bool = True) -> None:
+    def __init__(self, root: str | os.PathLike[str], *, fsync: bool = True, direct_io: bool = True) -> None:
         self.root = Path(root).resolve()
         self.fsync = fsync
+        self.direct_io = direct_io
         for sub in ("tmp", "tus", "originals", "derived"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
 
@@ -173,7 +273,7 @@ class Storage:
 
     # ---------------------------------------------------------------- writing
     def incoming(self, limit: int | None) -> Incoming:
-        return Incoming(self.root / "tmp", limit, self.fsync)
+        return Incoming(self.root / "tmp", limit, self.fsync, self.direct_io)
 
     def commit(self, src: Path, key: str) -> Path:
         """Move a complete file into place atomically and make it read-only."""
