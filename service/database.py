@@ -4,6 +4,7 @@ are Alembic migrations (service/migrations); ``migrate`` brings a database to th
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,11 +54,35 @@ def alembic_config(engine: Engine) -> Any:
     return cfg
 
 
+MIGRATION_LOCK_KEY = 0x6D6564696163  # "mediac"
+"""PostgreSQL advisory lock held while migrating (service/migrations/env.py)."""
+
+
+@contextmanager
+def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
+    """An exclusive lock on a file beside a SQLite database while it migrates. SQLite takes its
+    write lock only at the first write, after Alembic has read the version: two processes
+    would both see an empty database and both create the tables."""
+    path = engine.url.database
+    if engine.dialect.name != "sqlite" or not path or path == ":memory:":
+        yield
+        return
+    with open(f"{path}.migrate-lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Upgrade the database to ``revision`` (creating the tables on a fresh database)."""
+    """Upgrade the database to ``revision`` (creating the tables on a fresh database). Safe to
+    run from several processes at once (the API and its workers each migrate at start): they
+    take turns, and the later ones find the database already at ``revision``."""
     from alembic import command
 
-    command.upgrade(alembic_config(engine), revision)
+    with _sqlite_migration_lock(engine):
+        command.upgrade(alembic_config(engine), revision)
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -4,6 +4,8 @@ database made and dropped by the test) when one listens on 127.0.0.1:5432."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from dataclasses import replace
 
@@ -140,3 +142,31 @@ def test_review_trail_is_append_only_in_postgresql(pg_url):
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT decision FROM decisions")).scalar() == "accept"
     db.dispose()
+
+
+def _migrate_in_processes(url: str, n: int) -> list[subprocess.CompletedProcess[str]]:
+    """``mediacheck migrate`` started ``n`` times at once, as docker-compose starts the API and
+    its workers, each migrating at start."""
+    code = "import sys; from service.database import Database, migrate; migrate(Database(sys.argv[1]).engine)"
+    procs = [subprocess.Popen([sys.executable, "-c", code, url], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(n)]
+    return [subprocess.CompletedProcess(p.args, p.wait(timeout=120), *p.communicate()) for p in procs]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_concurrent_migrations_take_turns(backend, tmp_path, request):
+    url = f"sqlite:///{tmp_path / 'race.db'}" if backend == "sqlite" else request.getfixturevalue("pg_url")
+    for _ in range(2):  # a race is a matter of luck: two tries of four processes each, on fresh databases
+        if backend == "sqlite":
+            (tmp_path / "race.db").unlink(missing_ok=True)
+        else:
+            admin = create_engine(url)
+            with admin.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            admin.dispose()
+        results = _migrate_in_processes(url, 4)
+        assert [r.returncode for r in results] == [0] * 4, "\n".join(r.stderr[-1500:] for r in results)
+        engine = create_engine(url)
+        assert current_revision(engine) == head_revision()
+        assert set(inspect(engine).get_table_names()) == TABLES
+        engine.dispose()

@@ -4,7 +4,9 @@ MEDIACHECK_DATABASE_URL / the default SQLite file when alembic runs on its own).
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import text
 
+from service.database import MIGRATION_LOCK_KEY
 from service.models import Base
 
 config = context.config
@@ -20,5 +22,9 @@ with engine.connect() as connection:
         connection=connection, target_metadata=Base.metadata, render_as_batch=True, compare_type=True
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Concurrent migrators (the API and its workers start together) take turns; the
+            # version is read after the lock, so a later one finds the work done.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         context.run_migrations()
     connection.commit()
