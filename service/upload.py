@@ -32,7 +32,7 @@ Received chunks are held until then: at most two batches and the block buffer, ~
 per upload."""
 
 MAX_PARTS = 512
-"""Most chunks written with one ``writev`` (the system allows 1024)."""
+"""Most chunks in one batch (without O_DIRECT a batch is one ``writev``; the system allows 1024)."""
 
 
 @dataclass
