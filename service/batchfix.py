@@ -28,7 +28,8 @@ def batch_step(path: Path, report: Report, context: Any) -> Report:
     out.mkdir(parents=True, exist_ok=True)
     name = Path(context.entry.basename)
     suffix = output_suffix(plan_fix(report.media, report.checks, profile))
-    result = fix_file(path, profile, out / f"{name.stem}{suffix}", display_name=name.name, before=report)
+    result = fix_file(path, profile, out / f"{name.stem}{suffix}", display_name=name.name, before=report,
+                      durable=context.fsync)
     (out / "fix.json").write_text(result.model_dump_json(indent=2), encoding="utf-8")
     (out / "source.json").write_text(json.dumps({"entry": context.entry.name}, ensure_ascii=False),
                                      encoding="utf-8")
