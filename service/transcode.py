@@ -14,6 +14,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -281,8 +282,9 @@ class _VideoRun:
         self.src, self.out, self.job_dir, self.plan = src, out, job_dir, plan
         self.has_audio, self.cancelled = facts.audio_present, cancelled
         self.container = facts.container
-        self.sha256: str | None = None
-        """SHA-256 of the output when it was computed while writing (the box-level remux)."""
+        self.sha256: Future[str] | None = None
+        """SHA-256 of the output when it is computed while writing (the box-level remux): still
+        running when ``run`` returns, so that the re-check's probe overlaps its end."""
         v = plan.video
         assert v is not None
         self.v = v
@@ -324,7 +326,7 @@ class _VideoRun:
         if v.loudnorm and self.has_audio and self.measured is None:
             self.measured = parse_loudnorm_json(self._run(loudnorm_measure_command(self.src, v), "loudness").stderr)
         if v.copy_video and v.audio != "aac" and self.container in BOX_REMUX_CONTAINERS:
-            self.sha256 = mp4box.rewrite(self.src, self.out)
+            self.sha256 = mp4box.start_rewrite(self.src, self.out)
             if self.sha256 is not None:
                 self.meter.stage("remux")({"progress": "end"})
                 return notes
