@@ -62,6 +62,8 @@ class BatchOptions:
     executor: Kind = "process"
     """processes by default: as fast as threads or faster in docs/benchmarks.md, flatter
     memory over 1,000 files, and a crash in a native library costs one file, not the batch."""
+    fsync: bool = True
+    """Steps that write files (``--fix``) make them durable before they appear (``MEDIACHECK_FSYNC``)."""
 
 
 @dataclass
@@ -160,7 +162,7 @@ def _run_locked(opts: BatchOptions, state: BatchState, stream: TextIO, tty: bool
     state.load()
     entries = collect_entries(opts.paths, exclude=out)
     task = TaskOptions(profile=opts.profile, out_dir=str(out), work_dir=str(state.work_dir),
-                       tools_key=default_tools_key(), steps=opts.steps)
+                       tools_key=default_tools_key(), steps=opts.steps, fsync=opts.fsync)
     for name in OUTPUT_NAMES:
         (out / name).unlink(missing_ok=True)
     todo: list[tuple[Entry, str | None]] = []

@@ -59,6 +59,7 @@ class StepContext(Protocol):
     entry: Entry
     out_dir: str
     profile: Profile
+    fsync: bool
 
 
 class Step(Protocol):
@@ -97,6 +98,8 @@ class TaskOptions:
     """mediacheck and ffprobe versions: part of the resume key."""
     steps: tuple[str, ...] = field(default=())
     """Optional step names, in order (``deep``, ``fix``)."""
+    fsync: bool = True
+    """Files a step writes are fsynced before they appear under their names (``MEDIACHECK_FSYNC``)."""
 
     @property
     def profile_key(self) -> str:
@@ -108,6 +111,7 @@ class _Context:
     entry: Entry
     out_dir: str
     profile: Profile
+    fsync: bool = True
 
 
 class Record(BaseModel):
@@ -165,7 +169,8 @@ def _run_steps(path: Path, report: Report, entry: Entry, options: TaskOptions) -
     for name in options.steps:
         step = resolve_step(name)
         if step is not None:
-            report = step(path, report, _Context(entry=entry, out_dir=options.out_dir, profile=options.profile))
+            context = _Context(entry=entry, out_dir=options.out_dir, profile=options.profile, fsync=options.fsync)
+            report = step(path, report, context)
     return report
 
 

@@ -19,16 +19,18 @@ FIXED_DIR = "fixed"
 def batch_step(path: Path, report: Report, context: Any) -> Report:
     if report.verdict != "fail" or not report.fixable or report.media is None:
         return report
+    from .durable import make_dirs
     from .fixplan import plan_fix
     from .transcode import fix_file, output_suffix
 
     profile = context.profile
     key = hashlib.sha256(context.entry.id.encode()).hexdigest()[:16]
     out = Path(context.out_dir) / FIXED_DIR / key
-    out.mkdir(parents=True, exist_ok=True)
+    make_dirs(out, durable=context.fsync)  # like the fixed copy it will hold
     name = Path(context.entry.basename)
     suffix = output_suffix(plan_fix(report.media, report.checks, profile))
-    result = fix_file(path, profile, out / f"{name.stem}{suffix}", display_name=name.name, before=report)
+    result = fix_file(path, profile, out / f"{name.stem}{suffix}", display_name=name.name, before=report,
+                      durable=context.fsync)
     (out / "fix.json").write_text(result.model_dump_json(indent=2), encoding="utf-8")
     (out / "source.json").write_text(json.dumps({"entry": context.entry.name}, ensure_ascii=False),
                                      encoding="utf-8")

@@ -12,7 +12,7 @@ from pathlib import Path
 from .analysis import Analysis
 from .checks import Check, judge
 from .content import judge_content
-from .digest import HASH_CHUNK, sha256_file  # noqa: F401 - HASH_CHUNK kept importable from here
+from .digest import HASH_CHUNK, PendingDigest, sha256_file  # noqa: F401 - HASH_CHUNK kept importable from here
 from .errors import ToolError, ToolTimeoutError, UnreadableMediaError
 from .facts import MediaFacts
 from .probe import Probe, probe
@@ -22,9 +22,11 @@ from .report import FileInfo, Report, ReportError, build_report
 
 
 def check_file(path: str | os.PathLike[str], profile: Profile, *, display_name: str | None = None,
-               sha256: str | None = None, ffprobe: Started | None = None, deep: bool = False) -> Report:
+               sha256: str | PendingDigest | None = None, ffprobe: Started | None = None,
+               deep: bool = False) -> Report:
     """Check ``path`` against ``profile``. ``display_name`` is the name the submitter gave
-    (used by the file-name rule); ``sha256`` skips hashing when the caller already has it;
+    (used by the file-name rule); ``sha256`` skips hashing when the caller already has it, or
+    is computing it (a pending digest, awaited after the probe so that the two overlap);
     ``ffprobe`` is ``probe.start_ffprobe(path)`` when the caller began it earlier.
     ``deep`` adds the content analysis (one decode of the whole file, service/analyze.py)
     and the profile's content checks."""
@@ -59,7 +61,7 @@ def check_file(path: str | os.PathLike[str], profile: Profile, *, display_name: 
             err = ReportError(code="tool_error", message={"zh-CN": f"检查工具出错：{e}", "en": f"Tool error: {e}"})
         timings["probe"] = (time.perf_counter() - t) * 1000
         try:
-            digest = future.result() if future else sha256
+            digest = future.result() if future else _awaited(sha256)
         except OSError:
             digest = None
     if result is None:
@@ -77,6 +79,11 @@ def check_file(path: str | os.PathLike[str], profile: Profile, *, display_name: 
     return build_report(file=FileInfo(name=name, size_bytes=size, sha256=digest), profile=profile,
                         media=result.facts, checks=checks, tools=result.tools, timings_ms=timings,
                         analysis=analysis)
+
+
+def _awaited(sha256: str | PendingDigest | None) -> str | None:
+    """The digest the caller gave, waiting for it when it was still being computed."""
+    return sha256 if sha256 is None or isinstance(sha256, str) else sha256.result()
 
 
 def deep_checks(path: Path, facts: MediaFacts, profile: Profile) -> tuple[Analysis | None, list[Check]]:

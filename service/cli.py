@@ -242,7 +242,7 @@ def _add_batch_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
     batch.add_argument("--executor", choices=("process", "thread"), default="process", help=argparse.SUPPRESS)
 
 
-def _cmd_batch(args: argparse.Namespace, store: ProfileStore, out: TextIO) -> int:
+def _cmd_batch(args: argparse.Namespace, store: ProfileStore, out: TextIO, *, fsync: bool = True) -> int:
     from pathlib import Path
 
     from .batch_runner import BatchOptions, run_batch
@@ -255,7 +255,7 @@ def _cmd_batch(args: argparse.Namespace, store: ProfileStore, out: TextIO) -> in
         return EXIT_USAGE
     steps = tuple(name for name, on in (("deep", args.deep), ("fix", args.fix)) if on)
     opts = BatchOptions(paths=args.paths, out_dir=Path(args.out), profile=profile, steps=steps,
-                        queue_url=args.queue, executor=args.executor)
+                        queue_url=args.queue, executor=args.executor, fsync=fsync)
     if args.jobs:
         opts.jobs = args.jobs
     try:
@@ -303,7 +303,7 @@ def _dispatch(args: argparse.Namespace, out: TextIO, head: _HeadStart | None) ->
         if args.command == "profiles":
             return _cmd_profiles(args, store, out)
         if args.command == "batch":
-            return _cmd_batch(args, store, out)
+            return _cmd_batch(args, store, out, fsync=settings.fsync)
         if args.command == "profile":
             p = load_profile(args.path, store)
             out.write(f"OK {p.id} {p.version} (kinds: {', '.join(p.kinds)})\n")
@@ -317,7 +317,7 @@ def _dispatch(args: argparse.Namespace, out: TextIO, head: _HeadStart | None) ->
         if args.command == "fix":
             from .fixcli import cmd_fix
 
-            return cmd_fix(args, store, out)
+            return cmd_fix(args, store, out, durable=settings.fsync)
     except ProfileError as e:
         sys.stderr.write(f"mediacheck: 配置文件错误 / profile error: {e}\n")
         return EXIT_USAGE

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from typing import Protocol
 
 HASH_CHUNK = 1 << 20
 """Bytes read at a time while hashing."""
@@ -28,6 +29,12 @@ def sha256_file(path: str | os.PathLike[str], chunk: int = HASH_CHUNK) -> str:
         while n := fh.readinto(buf):
             h.update(view[:n])
     return h.hexdigest()
+
+
+class PendingDigest(Protocol):
+    """A digest still being computed elsewhere (a Future, a BackgroundDigest): ``result`` waits for it."""
+
+    def result(self) -> str | None: ...
 
 
 class BackgroundDigest:

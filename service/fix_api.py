@@ -5,6 +5,7 @@ admin key scoped to its campaign. Problems are problem+json with bilingual messa
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,9 +19,12 @@ from .errors import RequestError
 from .filenames import content_disposition
 from .fixes import FIX_KIND, fixed_copy, plan_of, refusal, start_fix
 from .intake import latest_report
+from .jobs import JobBackend
 from .models import Job, Submission
 
 router = APIRouter(prefix="/api")
+
+log = logging.getLogger("mediacheck")
 
 FIX_MEDIA_TYPES = {".mp4": "video/mp4", ".mov": "video/quicktime", ".jpg": "image/jpeg", ".png": "image/png"}
 """Content types of fixed copies, by extension."""
@@ -69,7 +73,8 @@ def post_fix(
 @router.post(
     "/jobs/{job_id}/cancel",
     status_code=202,
-    summary="Cancel a job (a fix stops within about a second; its output is discarded)",
+    summary="Cancel a job (a queued fix leaves the queue; a running one stops within about a second, its output "
+    "discarded)",
 )
 def cancel_job(
     job_id: str,
@@ -97,10 +102,23 @@ def cancel_job(
             )
         now = datetime.now(UTC)
         job.cancel_requested_at = job.cancel_requested_at or now
-        if job.state == "queued":  # not started: it never will (run_job skips a cancelled job)
+        waiting = job.state == "queued"
+        if waiting:  # not started: it never will (run_job skips a cancelled job)
             job.state, job.finished_at = "cancelled", now
         state = job.state
+    if waiting:
+        _leave_queue(svc.queue, job_id)
     return {"id": job_id, "state": state, "cancel_requested": True}
+
+
+def _leave_queue(queue: JobBackend, job_id: str) -> None:
+    """Take a cancelled job out of the queue (RQ), after the database row says cancelled: that row
+    is the record, so a queue that cannot be reached fails nothing — a worker that gets to the
+    job skips it."""
+    try:
+        queue.cancel(job_id)
+    except Exception:  # noqa: BLE001 - Redis down or slow: the database already holds the cancel
+        log.warning("could not take cancelled job %s out of the queue", job_id, exc_info=True)
 
 
 @router.get(

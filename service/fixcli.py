@@ -64,7 +64,9 @@ class _Bar:
         self.err.flush()
 
 
-def cmd_fix(args: argparse.Namespace, store: ProfileStore, out: TextIO, err: TextIO | None = None) -> int:
+def cmd_fix(args: argparse.Namespace, store: ProfileStore, out: TextIO, err: TextIO | None = None, *,
+            durable: bool = True) -> int:
+    """Run the fix; ``durable`` (``MEDIACHECK_FSYNC``) makes OUT reach the disk before it appears."""
     from .cli import _table, resolve_profile
     from .fixsteps import describe_step
     from .transcode import fix_file
@@ -84,7 +86,7 @@ def cmd_fix(args: argparse.Namespace, store: ProfileStore, out: TextIO, err: Tex
     profile = resolve_profile(args.profile, store)
     fmt = args.format or ("table" if out.isatty() else "json")
     try:
-        result = fix_file(src, profile, dest, progress=_Bar(err, args.lang))
+        result = fix_file(src, profile, dest, progress=_Bar(err, args.lang), durable=durable)
     except KeyboardInterrupt:
         err.write("\nmediacheck: 已中断，未写入输出 / interrupted, nothing written\n")
         return 130

@@ -138,6 +138,11 @@ class InProcessQueue:
     def depth(self) -> int:
         return self._pending
 
+    def cancel(self, job_id: str) -> bool:
+        """Nothing to take out: a thread that reaches a job cancelled in the database skips it
+        (workers.tasks.run_job). False: the job is not removed from anywhere."""
+        return False
+
     def ping(self) -> None:
         return None
 
@@ -174,6 +179,25 @@ class RqQueue:
 
     def depth(self) -> int:
         return int(self.queue.count)
+
+    def cancel(self, job_id: str) -> bool:
+        """Take a job that is still waiting out of its RQ queue (into RQ's canceled registry), so
+        that it neither counts in the queue's depth nor occupies a worker, even briefly. True when
+        it was taken out; False when RQ no longer has it or a worker already took it (the task then
+        skips or stops it through the database row, which stays the record)."""
+        from rq.exceptions import InvalidJobOperation, NoSuchJobError
+        from rq.job import Job as RqJob
+        from rq.job import JobStatus
+
+        try:
+            job = RqJob.fetch(job_id, connection=self.connection)
+            waiting = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)  # no worker took it yet
+            if job.get_status(refresh=False) not in waiting:
+                return False
+            job.cancel()
+        except (NoSuchJobError, InvalidJobOperation):
+            return False
+        return True
 
     def ping(self) -> None:
         self.connection.ping()

@@ -4,16 +4,19 @@ byte in its original order. No decode, no second pass over the file (ffmpeg's fa
 rewrites the whole file once more); the SHA-256 of the output is computed while writing.
 
 ``plan_layout`` is pure (box list + moov bytes in, new header + offset map out);
-``rewrite`` does the I/O. Anything unusual (no moov, several moovs, 32-bit offsets that
-would overflow, an index larger than MAX_MOOV_BYTES, external data references) returns
-None, and the caller falls back to ffmpeg."""
+``start_rewrite`` does the I/O and hands back the digest still being computed, so that the
+caller's next step (the fixer's re-check) overlaps its end; ``rewrite`` waits for it.
+Anything unusual (no moov, several moovs, 32-bit offsets that would overflow, an index larger
+than MAX_MOOV_BYTES, external data references) returns None, and the caller falls back to
+ffmpeg."""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import struct
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,10 +154,28 @@ def _copy(src_fd: int, out_fd: int, copies: tuple[tuple[int, int], ...], pos: in
             left, o, pos = left - n, o + n, pos + n
 
 
+def _in_thread(fn: Callable[..., str], *args: object) -> Future[str]:
+    """``fn(*args)`` in a thread of its own that ends with it; the caller holds only the future."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mp4box-sha256")
+    try:
+        return pool.submit(fn, *args)
+    finally:
+        pool.shutdown(wait=False)  # the submitted hash still runs; the thread exits after it
+
+
 def rewrite(src: Path, dest: Path, *, digest: bool = True) -> str | None:
     """Write the remuxed file to ``dest`` and return its SHA-256 ("" without ``digest``), or None
-    when this file needs ffmpeg instead (nothing is written then). The copy runs in the kernel
-    while a thread hashes the same bytes."""
+    when this file needs ffmpeg instead (nothing is written then)."""
+    pending = start_rewrite(src, dest, digest=digest)
+    return None if pending is None else pending.result()
+
+
+def start_rewrite(src: Path, dest: Path, *, digest: bool = True) -> Future[str] | None:
+    """Write the remuxed file to ``dest``; None when this file needs ffmpeg instead (nothing is
+    written then). The copy runs in the kernel while a thread hashes the same bytes from the
+    source ranges (page cache); the hash is slower than the copy, so it is returned still
+    running — a future of the output's SHA-256 ("" without ``digest``) — and the caller overlaps
+    its remainder with what it does next with the output."""
     size = src.stat().st_size
     with src.open("rb") as fh:
         def header_at(offset: int) -> bytes:
@@ -176,12 +197,15 @@ def rewrite(src: Path, dest: Path, *, digest: bool = True) -> str | None:
         layout = plan_layout(boxes, data)
         if layout is None:
             return None
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            hashed = pool.submit(_hash, src, layout.header, layout.copies) if digest else None
-            fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-            try:
-                os.write(fd, layout.header)
-                _copy(fh.fileno(), fd, layout.copies, len(layout.header))
-            finally:
-                os.close(fd)
-            return hashed.result() if hashed else ""
+        hashed: Future[str] = Future()
+        if digest:
+            hashed = _in_thread(_hash, src, layout.header, layout.copies)
+        else:
+            hashed.set_result("")
+        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.write(fd, layout.header)
+            _copy(fh.fileno(), fd, layout.copies, len(layout.header))
+        finally:
+            os.close(fd)
+        return hashed

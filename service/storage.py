@@ -26,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from .durable import make_dirs, publish
 from .errors import RequestError, UploadTooLargeError
 
 WRITE_CHUNK = 1 << 20
@@ -284,13 +285,19 @@ class Storage:
         return dst
 
     def write_derived(self, submission_id: str, name: str, src: Path) -> str:
-        """Copy a derived file (a fixed copy, a thumbnail) in; returns its key."""
+        """Copy a derived file (a thumbnail, a contact sheet) in; returns its key. With ``fsync``
+        the copy is on the disk before it appears under its name (durable.publish). A fixed copy
+        does not come through here: the fixer writes it in the derived folder itself and renames
+        it into place (service/transcode.py), with no second copy."""
         key = self.derived_key(submission_id, name)
         dst = self.path(key)
-        dst.parent.mkdir(parents=True, exist_ok=True)
+        make_dirs(dst.parent, durable=self.fsync)
         tmp = dst.with_name(f".tmp-{os.getpid()}-{dst.name}")
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
+        try:
+            shutil.copyfile(src, tmp)
+            publish(tmp, dst, durable=self.fsync)
+        finally:
+            tmp.unlink(missing_ok=True)
         return key
 
     def delete(self, key: str) -> None:

@@ -3,7 +3,8 @@
 MOV/MP4 remuxes go through ``mp4box``; photos through Pillow (``photofix``). Every job works
 in its own hidden directory beside the destination (temporary output, two-pass log, loudnorm
 measurement); the output is checked again against the same profile and moved into place
-atomically only when it passes. The original is never written to. A fix whose output does not pass is a failed fix with
+atomically only when it passes, its bytes on the disk before its name (``durable``). The
+original is never written to. A fix whose output does not pass is a failed fix with
 the reason; a size outside the window is retried once with a corrected bitrate."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -22,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from . import mp4box, process
 from .bitrate import corrected_bitrate, video_bitrate_for
 from .checker import check_file
+from .durable import BackgroundSync, make_dirs, publish
 from .errors import ToolCancelledError, ToolError
 from .facts import MediaFacts
 from .ffmpeg_commands import audio_command, encode_command, loudnorm_measure_command, parse_loudnorm_json, remux_command
@@ -157,10 +160,15 @@ def sweep_job_dirs(directory: str | os.PathLike[str], older_than_s: float = STAL
 def fix_file(src: str | os.PathLike[str], profile: Profile, dest: str | os.PathLike[str], *,
              job_id: str | None = None, progress: ProgressCallback | None = None,
              cancelled: Callable[[], bool] | None = None, display_name: str | None = None,
-             output_name: str | None = None, before: Report | None = None) -> FixResult:
+             output_name: str | None = None, before: Report | None = None,
+             durable: bool = True) -> FixResult:
     """Fix ``src`` so that it passes ``profile``, writing ``dest`` only when it does.
     ``display_name`` is the submitted name (for the file-name rule); the output is re-checked as
     ``output_name`` (default: that name with the output's extension, else ``dest``'s name).
+    ``durable``: the output is fdatasync'ed before it is renamed to ``dest`` and the directory
+    after, so that a power cut never leaves an empty ``dest`` that a caller already recorded as
+    fixed (the sync starts when the output is finished and runs beside its re-check); False
+    (``MEDIACHECK_FSYNC=0``) keeps only the atomic rename.
     Never raises for a file that cannot be fixed or a tool that fails: the result says why."""
     src_p, dest_p = Path(src), Path(dest)
     if src_p.resolve() == dest_p.resolve():
@@ -181,7 +189,8 @@ def fix_file(src: str | os.PathLike[str], profile: Profile, dest: str | os.PathL
                          reason=_msg(f"无法自动修复：{zh}", f"Cannot be fixed automatically: {en}"))
     job_dir = job_dir_for(dest_p, job_id or uuid.uuid4().hex)
     shutil.rmtree(job_dir, ignore_errors=True)  # a previous attempt of this job that died
-    job_dir.mkdir(parents=True)
+    make_dirs(dest_p.parent, durable=durable)  # a folder made here is durable like the file it will hold
+    job_dir.mkdir()
     suffix = output_suffix(plan)
     tmp_out = job_dir / f"output{suffix}"
     out_name = output_name or (f"{Path(display_name).stem}{suffix}" if display_name else dest_p.name)
@@ -189,6 +198,8 @@ def fix_file(src: str | os.PathLike[str], profile: Profile, dest: str | os.PathL
     timings: dict[str, float] = {}
     attempts = 0
     after: Report | None = None
+    synced: BackgroundSync | None = None
+    """The write-back of the current output, started before its re-check."""
     try:
         if plan.image is not None:
             from .photofix import fix_photo
@@ -197,6 +208,7 @@ def fix_file(src: str | os.PathLike[str], profile: Profile, dest: str | os.PathL
             t = time.perf_counter()
             fix_photo(src_p, tmp_out, plan.image)
             timings["transcode"] = (time.perf_counter() - t) * 1000
+            synced = BackgroundSync(tmp_out) if durable else None
             if progress is not None:
                 progress(Progress(percent=100.0, eta_s=0.0, stage="photo"))
             t = time.perf_counter()
@@ -209,10 +221,13 @@ def fix_file(src: str | os.PathLike[str], profile: Profile, dest: str | os.PathL
             bitrate = plan.video.video_bitrate
             for attempt in (1, 2):
                 attempts = attempt
+                if synced is not None:  # the first output's, before the retry writes over it
+                    synced.join()
                 t = time.perf_counter()
                 notes.extend(runner.run(bitrate, first=attempt == 1))
                 bitrate = runner.used_bitrate
                 timings["transcode"] = timings.get("transcode", 0.0) + (time.perf_counter() - t) * 1000
+                synced = BackgroundSync(tmp_out) if durable else None
                 t = time.perf_counter()
                 after = check_file(tmp_out, profile, display_name=out_name, sha256=runner.sha256)
                 timings["recheck"] = timings.get("recheck", 0.0) + (time.perf_counter() - t) * 1000
@@ -226,7 +241,9 @@ def fix_file(src: str | os.PathLike[str], profile: Profile, dest: str | os.PathL
                                   "retried with a corrected bitrate."))
         assert after is not None
         if after.verdict in ("pass", "warn"):
-            os.replace(tmp_out, dest_p)
+            t = time.perf_counter()
+            publish(tmp_out, dest_p, durable=durable, synced=synced)
+            timings["publish"] = (time.perf_counter() - t) * 1000
             timings["total"] = (time.perf_counter() - t0) * 1000
             return FixResult(status="fixed", plan=plan, before=before, after=after, output=str(dest_p),
                              attempts=attempts, notes=tuple(notes),
@@ -246,6 +263,8 @@ def fix_file(src: str | os.PathLike[str], profile: Profile, dest: str | os.PathL
                          reason=_msg(f"写入或读取失败：{e.strerror or e}",
                                      f"Reading or writing failed: {e.strerror or e}"))
     finally:
+        if synced is not None:  # a sync still writing back an output that is thrown away
+            synced.join()
         shutil.rmtree(job_dir, ignore_errors=True)
 
 
@@ -263,8 +282,9 @@ class _VideoRun:
         self.src, self.out, self.job_dir, self.plan = src, out, job_dir, plan
         self.has_audio, self.cancelled = facts.audio_present, cancelled
         self.container = facts.container
-        self.sha256: str | None = None
-        """SHA-256 of the output when it was computed while writing (the box-level remux)."""
+        self.sha256: Future[str] | None = None
+        """SHA-256 of the output when it is computed while writing (the box-level remux): still
+        running when ``run`` returns, so that the re-check's probe overlaps its end."""
         v = plan.video
         assert v is not None
         self.v = v
@@ -306,7 +326,7 @@ class _VideoRun:
         if v.loudnorm and self.has_audio and self.measured is None:
             self.measured = parse_loudnorm_json(self._run(loudnorm_measure_command(self.src, v), "loudness").stderr)
         if v.copy_video and v.audio != "aac" and self.container in BOX_REMUX_CONTAINERS:
-            self.sha256 = mp4box.rewrite(self.src, self.out)
+            self.sha256 = mp4box.start_rewrite(self.src, self.out)
             if self.sha256 is not None:
                 self.meter.stage("remux")({"progress": "end"})
                 return notes

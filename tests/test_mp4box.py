@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import struct
 import subprocess
+import threading
 from pathlib import Path
 
 from service import mp4box
@@ -76,6 +77,23 @@ def test_a_quicktime_file_becomes_an_mp4_with_its_index_first_and_identical_stre
     assert after.container == "mp4" and after.faststart is True
     assert (after.duration_s, after.video_codec, after.audio_codec) == (before.duration_s, "h264", "aac")
     assert _framemd5(dest) == _framemd5(src)  # every decoded video and audio frame, with its timestamps
+
+
+def test_the_digest_comes_back_still_running_and_is_the_outputs(tmp_path: Path, monkeypatch) -> None:
+    gate = threading.Event()
+    real = mp4box._hash
+
+    def held(*args):  # type: ignore[no-untyped-def]
+        gate.wait(10)
+        return real(*args)
+
+    monkeypatch.setattr(mp4box, "_hash", held)
+    dest = tmp_path / "out.mp4"
+    pending = mp4box.start_rewrite(fc.mov(), dest)
+    assert pending is not None and not pending.done()  # the copy is finished, its hash is not
+    assert probe(dest).facts.faststart is True
+    gate.set()
+    assert pending.result(timeout=10) == hashlib.sha256(dest.read_bytes()).hexdigest()
 
 
 def test_a_matroska_file_is_left_to_ffmpeg(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ failed or cancelled fix leaves nothing behind."""
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -107,6 +108,33 @@ def test_each_fixable_failure_becomes_a_file_that_passes(name, make, rule, mode,
     if mode != "image":
         assert seen and seen[-1].percent == 100.0
         assert all(a.percent <= b.percent for a, b in zip(seen, seen[1:], strict=False))
+
+
+def test_a_remux_rechecks_its_output_while_the_output_is_still_being_hashed(tiny, tmp_path, monkeypatch) -> None:
+    from service import checker, mp4box
+
+    src = fc.mov()
+    before = check_file(src, tiny)
+    events: list[str] = []
+    real_hash, real_probe = mp4box._hash, checker.probe
+
+    def slow_hash(*args):  # type: ignore[no-untyped-def]
+        time.sleep(0.5)
+        digest = real_hash(*args)
+        events.append("hashed")
+        return digest
+
+    def probe(*args, **kw):  # type: ignore[no-untyped-def]
+        events.append("probe")
+        return real_probe(*args, **kw)
+
+    monkeypatch.setattr(mp4box, "_hash", slow_hash)
+    monkeypatch.setattr(checker, "probe", probe)
+    dest = tmp_path / "fixed.mp4"
+    result = fix_file(src, tiny, dest, before=before)
+    assert result.status == "fixed" and result.plan.mode == "remux", result.reason
+    assert events == ["probe", "hashed"]  # the re-check did not wait for the hash
+    assert result.after is not None and result.after.file.sha256 == fc.sha256(dest)
 
 
 def test_a_remux_copies_the_video_bit_for_bit(tiny, tmp_path) -> None:

@@ -64,10 +64,12 @@ def throttled(check: Callable[[], bool], interval: float = CANCEL_POLL_S) -> Cal
 
 def run_fix(src: str | Path, profile: Profile, dest: str | Path, *, job_id: str | None = None,
             progress: Callable[[Progress], None] | None = None, cancelled: Callable[[], bool] | None = None,
-            display_name: str | None = None) -> FixResult:
-    """Fix ``src`` against ``profile`` into ``dest`` (written only when the result passes)."""
+            display_name: str | None = None, durable: bool = True) -> FixResult:
+    """Fix ``src`` against ``profile`` into ``dest`` (written only when the result passes; with
+    ``durable``, on the disk before it appears under its name)."""
     return fix_file(src, profile, dest, job_id=job_id, progress=progress,
-                    cancelled=throttled(cancelled) if cancelled else None, display_name=display_name)
+                    cancelled=throttled(cancelled) if cancelled else None, display_name=display_name,
+                    durable=durable)
 
 
 def _profile(ref: str, profiles_dir: str | None) -> Profile:
@@ -96,7 +98,8 @@ def rq_fix(src: str, profile_ref: str, dest: str, profiles_dir: str | None = Non
         return bool(job is not None and job.connection.exists(CANCEL_KEY.format(job.id)))
 
     result = run_fix(src, _profile(profile_ref, profiles_dir), dest, job_id=job.id if job else None,
-                     progress=report, cancelled=cancel_requested if job else None)
+                     progress=report, cancelled=cancel_requested if job else None,
+                     durable=Settings.from_env().fsync)
     return result.model_dump(mode="json")
 
 

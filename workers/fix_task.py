@@ -73,8 +73,7 @@ def fix_task(ctx: Context, job: Job, progress: Progress) -> dict[str, Any]:
             "error": {"type": "unfixable", "message": message},
         }
     key = ctx.storage.derived_key(sub_id, f"fixed-{job.id}{output_suffix(plan)}")
-    dest = ctx.storage.path(key)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest = ctx.storage.path(key)  # fix_file makes its folder (durably, with MEDIACHECK_FSYNC)
     result = fix_file(
         src,
         profile,
@@ -84,6 +83,7 @@ def fix_task(ctx: Context, job: Job, progress: Progress) -> dict[str, Any]:
         cancelled=throttled(lambda: _cancel_requested(ctx, job.id)),
         display_name=name,
         before=Report.model_validate(before),
+        durable=ctx.storage.fsync,  # MEDIACHECK_FSYNC, as for the originals: recorded below only once on disk
     )
     out: dict[str, Any] = {
         "status": result.status,

@@ -38,7 +38,7 @@ class Context:
         return cls(
             settings=settings,
             db=Database(settings.db_url),
-            storage=Storage(settings.storage_dir),
+            storage=Storage(settings.storage_dir, fsync=settings.fsync),
             store=ProfileStore(settings.profiles_dir),
             queue=RqQueue(settings.redis_url, settings.queue_name) if settings.redis_url else None,
         )

@@ -1,0 +1,91 @@
+"""Making a finished file durable before it appears under its final name.
+
+A file written and then renamed into place can, after a power cut, be found under its new
+name with no data (the rename reached the disk, the bytes did not), while the database
+already records it. So the bytes are forced out first (``fdatasync``: the size and the
+data, not the times), then the file is renamed, then the directory is forced out so the
+rename itself survives. ``durable=False`` (``MEDIACHECK_FSYNC=0``) skips both syncs and
+keeps only the atomic rename."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+
+def sync_data(path: str | os.PathLike[str]) -> None:
+    """``fdatasync`` the file at ``path``: its bytes and size reach the disk, whoever wrote
+    them (ffmpeg, Pillow, another descriptor). Raises OSError (EIO, ENOSPC) when they cannot."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fdatasync(fd)
+    finally:
+        os.close(fd)
+
+
+def sync_dir(path: str | os.PathLike[str]) -> None:
+    """``fsync`` a directory, so that a rename into it (or a file created in it) survives a power cut."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class BackgroundSync:
+    """``sync_data(path)`` in a thread from construction on. Started as soon as a file is
+    finished, its write-back overlaps whatever comes next (a fix's re-check, which reads
+    the same pages from the cache and is not slowed by their write-back); ``wait`` then
+    costs only what is left."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = os.fspath(path)
+        self._error: OSError | None = None
+        self._thread = threading.Thread(target=self._run, name="fdatasync", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            sync_data(self.path)
+        except OSError as e:
+            self._error = e
+
+    def wait(self) -> None:
+        """Until the bytes are on the disk; raises the OSError of the sync when it failed."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def join(self) -> None:
+        """Until the sync ended, whatever its outcome (when the file is being thrown away)."""
+        self._thread.join()
+
+
+def make_dirs(path: str | os.PathLike[str], *, durable: bool = True) -> None:
+    """``mkdir -p path``; with ``durable`` the parent of each directory it creates is fsynced, so
+    that a file later made durable inside it is not lost with its directory's own entry."""
+    missing: list[Path] = []
+    p = Path(path)
+    while not p.is_dir():
+        missing.append(p)
+        p = p.parent
+    for d in reversed(missing):
+        d.mkdir(exist_ok=True)
+        if durable:
+            sync_dir(d.parent)
+
+
+def publish(tmp: str | os.PathLike[str], dest: str | os.PathLike[str], *, durable: bool = True,
+            synced: BackgroundSync | None = None) -> None:
+    """Move the finished file ``tmp`` onto ``dest`` (same filesystem: atomic). With ``durable``
+    its bytes reach the disk before the rename (``synced``, when one was started for it, is
+    awaited instead of a new sync) and the directory after it."""
+    if durable:
+        if synced is not None:
+            synced.wait()
+        else:
+            sync_data(tmp)
+    os.replace(tmp, dest)
+    if durable:
+        sync_dir(Path(dest).parent)
