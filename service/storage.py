@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .durable import make_dirs, publish
+from .durable import make_dirs, publish, sync_dir
 from .errors import RequestError, UploadTooLargeError
 
 WRITE_CHUNK = 1 << 20
@@ -277,11 +277,16 @@ class Storage:
         return Incoming(self.root / "tmp", limit, self.fsync, self.direct_io)
 
     def commit(self, src: Path, key: str) -> Path:
-        """Move a complete file into place atomically and make it read-only."""
+        """Move a complete file into place atomically and make it read-only. Its bytes were
+        synced when it was received (``Incoming.close``); with ``fsync`` the new directory entry
+        is made durable too (and the entries of folders made for it), so that a recorded
+        original does not vanish with a power cut."""
         dst = self.path(key)
-        dst.parent.mkdir(parents=True, exist_ok=True)
+        make_dirs(dst.parent, durable=self.fsync)
         os.chmod(src, 0o444)
         os.replace(src, dst)
+        if self.fsync:
+            sync_dir(dst.parent)
         return dst
 
     def write_derived(self, submission_id: str, name: str, src: Path) -> str:

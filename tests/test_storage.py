@@ -114,3 +114,31 @@ def test_settings_and_storage_carry_the_switch(tmp_path: Path) -> None:
     inc = storage.incoming(None)
     assert not inc.direct
     inc.discard()
+
+
+@pytest.mark.parametrize("fsync", [True, False], ids=["fsync", "no-fsync"])
+def test_a_committed_original_is_durable_with_its_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          fsync: bool) -> None:
+    """The received bytes are synced at close; commit then syncs the new directory entry, and
+    the entries of the folders it had to make (originals/<campaign>/<xx>/)."""
+    storage = Storage(tmp_path / "s", fsync=fsync)
+    inc = storage.incoming(None)
+    feed(inc, payload(5000))
+    inc.close()
+    synced: list[tuple[str, bool]] = []
+    real = os.fsync
+    key = storage.original_key("camp", "ab12cd")
+    dest = storage.path(key)
+
+    def record(fd: int) -> None:
+        synced.append((os.readlink(f"/proc/self/fd/{fd}"), dest.exists()))
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", record)
+    assert storage.commit(inc.path, key) == dest
+    assert dest.read_bytes() == payload(5000) and not inc.path.exists()
+    root = storage.root / "originals"
+    if not fsync:
+        assert synced == []
+        return
+    assert synced == [(str(root), False), (str(root / "camp"), False), (str(dest.parent), True)]
