@@ -178,7 +178,10 @@ def test_report_verdicts_and_schema(store, validate_report):
     bad_facts = video(container="mov")
     bad = build_report(file=info, profile=p, media=bad_facts, checks=judge(bad_facts, p), tools={}, timings_ms={})
     assert (ok.verdict, warn.verdict, bad.verdict) == ("pass", "warn", "fail")
-    assert bad.fixable is True and "container" in bad.summary["en"]
+    assert bad.fixable is True
+    assert bad.summary == {"zh-CN": "不符合 1 项要求：封装格式。均可自动修复。",
+                           "en": "Fails 1 rule(s): Container. All can be fixed automatically."}
+    assert warn.summary["zh-CN"].startswith("符合必需要求，但有 1 项建议未满足：视频编码")
     for r in (ok, warn, bad):
         data = validate_report(r)
         assert data["profile"] == {"id": "shanxi-2023-microvideo", "version": "2023.1",
