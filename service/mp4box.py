@@ -1,6 +1,7 @@
 """Fast lossless remux of a QuickTime/MP4 file at the box level: an MP4 ``ftyp``, then the
-``moov`` index (its chunk offsets shifted), then every other top-level box copied byte for
-byte in its original order. No decode, no second pass over the file (ffmpeg's faststart
+``moov`` index (its chunk offsets shifted), a ``free`` box that keeps the copied data at its
+offset within a page, then every other top-level box copied byte for byte in its original
+order. No decode, no second pass over the file (ffmpeg's faststart
 rewrites the whole file once more); the SHA-256 of the output is computed while writing.
 
 ``plan_layout`` is pure (box list + moov bytes in, new header + offset map out);
@@ -27,6 +28,9 @@ MAX_MOOV_BYTES = 256 << 20
 
 COPY_CHUNK = 8 << 20
 """Bytes read, hashed and written at a time."""
+
+PAGE = 4096
+"""The page size the copied data is kept aligned to (``free_box_to_align``)."""
 
 MP4_FTYP = struct.pack(">I4s", 32, b"ftyp") + b"isom" + struct.pack(">I", 0x200) + b"isomiso2avc1mp41"
 """The file-type box written: major brand isom (an MP4, not QuickTime), minor 0x200."""
@@ -101,7 +105,8 @@ def plan_layout(boxes: list[tuple[str, int, int]], moov: bytes) -> Layout | None
     if len(moovs) != 1 or not any(b[0] == "mdat" for b in boxes):
         return None
     kept = [b for b in boxes if b[0] not in _DROPPED]
-    pos = len(MP4_FTYP) + len(moov)
+    pad = free_box_to_align(len(MP4_FTYP) + len(moov), kept[0][1])
+    pos = len(MP4_FTYP) + len(moov) + len(pad)
     moved: list[tuple[int, int, int]] = []  # old start, old end, new start
     for _, off, size in kept:
         moved.append((off, off + size, pos))
@@ -119,7 +124,18 @@ def plan_layout(boxes: list[tuple[str, int, int]], moov: bytes) -> Layout | None
             return None
     except (ValueError, struct.error):
         return None
-    return Layout(header=MP4_FTYP + bytes(patched), copies=tuple((off, size) for _, off, size in kept))
+    return Layout(header=MP4_FTYP + bytes(patched) + pad, copies=tuple((off, size) for _, off, size in kept))
+
+
+def free_box_to_align(at: int, old_offset: int) -> bytes:
+    """A ``free`` box to write at ``at`` so that what follows it starts at the same offset
+    within a page as it did in the source (``old_offset``): the kernel then copies whole
+    pages (183 MB: ~60 ms instead of ~82 ms here, the speed of ``cp``). Empty when the two
+    already agree; a box is at least 8 bytes, so a gap of 1–7 grows by a page."""
+    gap = (old_offset - at) % PAGE
+    if 0 < gap < 8:
+        gap += PAGE
+    return struct.pack(">I4s", gap, b"free") + bytes(gap - 8) if gap else b""
 
 
 def _hash(src: Path, header: bytes, copies: tuple[tuple[int, int], ...]) -> str:

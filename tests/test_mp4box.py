@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 from service import mp4box
+from service.facts import parse_mp4_boxes
 from service.probe import probe
 from tests import fixcases as fc
 
@@ -38,10 +39,23 @@ def test_chunk_offsets_follow_the_mdat_to_its_new_place() -> None:
     boxes = [("ftyp", 0, 20), ("wide", 20, 8), ("mdat", 28, 10000), ("moov", 10028, len(moov))]
     layout = mp4box.plan_layout(boxes, moov)
     assert layout is not None
-    new_mdat = len(mp4box.MP4_FTYP) + len(moov)
+    base = len(mp4box.MP4_FTYP) + len(moov)
+    new_mdat = len(layout.header)  # the mdat is copied right after the header
+    assert base + 8 <= new_mdat < base + 8 + 4096 and new_mdat % 4096 == 28  # same place within a page
+    assert layout.header[base:base + 8] == struct.pack(">I4s", new_mdat - base, b"free")
     assert offsets_in(layout.header[len(mp4box.MP4_FTYP):]) == [new_mdat, new_mdat + 972, new_mdat + 4972]
     assert layout.copies == ((28, 10000),)  # ftyp, wide and the old moov are not copied
     assert layout.header.startswith(struct.pack(">I4s4s", 32, b"ftyp", b"isom"))
+
+
+def test_the_padding_keeps_the_copied_data_at_its_place_within_a_page() -> None:
+    assert mp4box.free_box_to_align(4096 + 28, 28) == b""  # already in place: nothing added
+    assert mp4box.free_box_to_align(100, 200) == struct.pack(">I4s", 100, b"free") + bytes(92)
+    for gap in range(1, 8):  # too small for a box header: one page more
+        pad = mp4box.free_box_to_align(1000, 1000 + gap)
+        assert len(pad) == 4096 + gap and pad[:8] == struct.pack(">I4s", 4096 + gap, b"free")
+    for at, old in [(0, 0), (123, 45), (5000, 1), (77, 4096 * 9 + 13)]:
+        assert (at + len(mp4box.free_box_to_align(at, old)) - old) % 4096 == 0
 
 
 def test_64_bit_tables_are_patched_and_32_bit_overflow_is_refused() -> None:
@@ -49,7 +63,8 @@ def test_64_bit_tables_are_patched_and_32_bit_overflow_is_refused() -> None:
     boxes = [("ftyp", 0, 16), ("mdat", 16, 2**32 + 200), ("moov", 2**32 + 216, len(moov))]
     layout = mp4box.plan_layout(boxes, moov)
     assert layout is not None
-    shift = len(mp4box.MP4_FTYP) + len(moov) - 16
+    shift = len(layout.header) - 16
+    assert shift % 4096 == 0
     assert offsets_in(layout.header[len(mp4box.MP4_FTYP):], b"co64") == [16 + shift, 2**32 + 100 + shift]
     small = moov_with([16, 2**32 - 10])
     assert mp4box.plan_layout([("mdat", 16, 2**32), ("moov", 2**32 + 16, len(small))], small) is None
@@ -66,6 +81,11 @@ def _framemd5(path: Path) -> list[str]:
     return [line for line in out.splitlines() if not line.startswith("#")]
 
 
+def _header_reader(path: Path):  # type: ignore[no-untyped-def]
+    data = path.read_bytes()
+    return lambda offset: data[offset:offset + 16]
+
+
 def test_a_quicktime_file_becomes_an_mp4_with_its_index_first_and_identical_streams(tmp_path: Path) -> None:
     src = fc.mov()
     before = probe(src).facts
@@ -75,6 +95,12 @@ def test_a_quicktime_file_becomes_an_mp4_with_its_index_first_and_identical_stre
     assert digest == hashlib.sha256(dest.read_bytes()).hexdigest()
     after = probe(dest).facts
     assert after.container == "mp4" and after.faststart is True
+    old_boxes = parse_mp4_boxes(_header_reader(src), src.stat().st_size)
+    new_boxes = parse_mp4_boxes(_header_reader(dest), dest.stat().st_size)
+    assert [b[0] for b in new_boxes][:2] == ["ftyp", "moov"]
+    old_mdat = next(b for b in old_boxes if b[0] == "mdat")
+    new_mdat = next(b for b in new_boxes if b[0] == "mdat")
+    assert new_mdat[2] == old_mdat[2] and (new_mdat[1] - old_mdat[1]) % 4096 == 0
     assert (after.duration_s, after.video_codec, after.audio_codec) == (before.duration_s, "h264", "aac")
     assert _framemd5(dest) == _framemd5(src)  # every decoded video and audio frame, with its timestamps
 
