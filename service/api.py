@@ -4,12 +4,13 @@ tus.py. Errors are problems (problems.py); every path is in the OpenAPI docs at 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any
 from urllib.parse import unquote
 
 import anyio
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from . import rulebook
@@ -28,6 +29,26 @@ TokenHeader = Annotated[
     str | None, Header(alias="X-Receipt-Token", description="receipt token (instead of ?token=)")
 ]
 AuthHeader = Annotated[str | None, Header(description="Bearer API key of a reviewer or admin")]
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What a request shows: a submission's receipt token (``?token=`` or ``X-Receipt-Token``)
+    and/or an API key (``Authorization: Bearer …``); ``caller_of`` says what they allow."""
+
+    token: str | None
+    authorization: str | None
+
+
+async def _credentials(
+    token: TokenQuery = None, x_receipt_token: TokenHeader = None, authorization: AuthHeader = None
+) -> Credentials:
+    # async: FastAPI runs a plain function dependency in a thread, a hop the status route avoids
+    return Credentials(token or x_receipt_token, authorization)
+
+
+Creds = Annotated[Credentials, Depends(_credentials)]
+"""A route's parameter for the credentials of its request."""
 
 UPLOAD_BODY: dict[str, Any] = {
     "requestBody": {
@@ -49,9 +70,9 @@ UPLOAD_BODY: dict[str, Any] = {
 }
 
 
-def caller_for(svc: Services, authorization: str | None, token: str | None) -> Caller:
+def caller_for(svc: Services, creds: Credentials) -> Caller:
     with svc.db.session() as s:
-        return caller_of(s, authorization=authorization, token=token)
+        return caller_of(s, authorization=creds.authorization, token=creds.token)
 
 
 def _declared_length(request: Request) -> int | None:

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse
 
 from .access import caller_of, readable_submission
-from .api import AuthHeader, TokenHeader, TokenQuery
+from .api import Creds
 from .app import services
 from .errors import RequestError
 from .filenames import content_disposition
@@ -39,14 +39,12 @@ FIX_MEDIA_TYPES = {".mp4": "video/mp4", ".mov": "video/quicktime", ".jpg": "imag
 def post_fix(
     sub_id: str,
     request: Request,
-    token: TokenQuery = None,
-    x_receipt_token: TokenHeader = None,
-    authorization: AuthHeader = None,
+    creds: Creds,
 ) -> JSONResponse:
     svc = services(request)
-    tok = token or x_receipt_token
+    tok = creds.token
     with svc.db.session() as s:
-        caller = caller_of(s, authorization=authorization, token=tok)
+        caller = caller_of(s, authorization=creds.authorization, token=tok)
         sub = readable_submission(s, caller, sub_id)
         row = latest_report(s, sub.id)
         report = row.report if row else None
@@ -79,13 +77,11 @@ def post_fix(
 def cancel_job(
     job_id: str,
     request: Request,
-    token: TokenQuery = None,
-    x_receipt_token: TokenHeader = None,
-    authorization: AuthHeader = None,
+    creds: Creds,
 ) -> dict[str, Any]:
     svc = services(request)
     with svc.db.session() as s:
-        caller = caller_of(s, authorization=authorization, token=token or x_receipt_token)
+        caller = caller_of(s, authorization=creds.authorization, token=creds.token)
         job = s.get(Job, job_id) if len(job_id) <= 32 else None
         sub = s.get(Submission, job.submission_id) if job is not None and job.submission_id else None
         if job is None or (sub is not None and not caller.may_read(sub)) or (sub is None and not caller.is_admin):
@@ -129,13 +125,11 @@ def _leave_queue(queue: JobBackend, job_id: str) -> None:
 def get_fixed(
     sub_id: str,
     request: Request,
-    token: TokenQuery = None,
-    x_receipt_token: TokenHeader = None,
-    authorization: AuthHeader = None,
+    creds: Creds,
 ) -> FileResponse:
     svc = services(request)
     with svc.db.session() as s:
-        caller = caller_of(s, authorization=authorization, token=token or x_receipt_token)
+        caller = caller_of(s, authorization=creds.authorization, token=creds.token)
         sub = readable_submission(s, caller, sub_id)
         copy = fixed_copy(s, sub.id)
     path = svc.storage.path(copy.storage_key) if copy is not None else None

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from . import fixes
 from .access import Caller, caller_of, readable_submission, require_read
-from .api import AuthHeader, TokenHeader, TokenQuery, caller_for, links, submission_view
+from .api import AuthHeader, Credentials, Creds, caller_for, links, submission_view
 from .app import Services, services
 from .errors import RequestError
 from .filenames import content_disposition
@@ -37,19 +37,17 @@ def _load(svc: Services, sub_id: str, caller: Caller) -> tuple[Submission, dict[
 async def get_submission(
     sub_id: str,
     request: Request,
-    token: TokenQuery = None,
-    x_receipt_token: TokenHeader = None,
-    authorization: AuthHeader = None,
+    creds: Creds,
 ) -> JSONResponse:
     svc = services(request)
     if svc.db.local:  # SQLite: three primary-key reads, quicker than a hop to a thread
-        return _submission_status(svc, sub_id, token or x_receipt_token, authorization)
-    return await anyio.to_thread.run_sync(_submission_status, svc, sub_id, token or x_receipt_token, authorization)
+        return _submission_status(svc, sub_id, creds)
+    return await anyio.to_thread.run_sync(_submission_status, svc, sub_id, creds)
 
 
-def _submission_status(svc: Services, sub_id: str, token: str | None, authorization: str | None) -> JSONResponse:
+def _submission_status(svc: Services, sub_id: str, creds: Credentials) -> JSONResponse:
     with svc.db.session() as s:  # the endpoint clients poll: one session, rows not ORM objects
-        caller = caller_of(s, authorization=authorization, token=token)
+        caller = caller_of(s, authorization=creds.authorization, token=creds.token)
         row = s.execute(select(Submission.__table__).where(Submission.id == sub_id)).first()
         sub = require_read(caller, row if len(sub_id) <= 32 else None)  # type: ignore[arg-type]
         report = s.scalar(
@@ -66,9 +64,9 @@ def _submission_status(svc: Services, sub_id: str, token: str | None, authorizat
         body = submission_view(sub, report)
     body |= {
         "jobs": [{"id": j.id, "kind": j.kind, "state": j.state} for j in jobs],
-        "links": links(sub_id, token),
+        "links": links(sub_id, creds.token),
         "reports": {"original": report, "fixed": fixed_report},
-        "fixed": fixes.fixed_view(fixed, fixed_report, token),
+        "fixed": fixes.fixed_view(fixed, fixed_report, creds.token),
     }
     return JSONResponse(body)
 
@@ -77,14 +75,12 @@ def _submission_status(svc: Services, sub_id: str, token: str | None, authorizat
 def get_report(
     sub_id: str,
     request: Request,
-    token: TokenQuery = None,
-    x_receipt_token: TokenHeader = None,
-    authorization: AuthHeader = None,
+    creds: Creds,
     format: Annotated[str, Query(pattern="^(json|html)$")] = "json",
     lang: Annotated[str, Query(pattern="^(zh-CN|en)$")] = "zh-CN",
 ) -> Response:
     svc = services(request)
-    sub, report = _load(svc, sub_id, caller_for(svc, authorization, token or x_receipt_token))
+    sub, report = _load(svc, sub_id, caller_for(svc, creds))
     if report is None and format == "json":
         raise RequestError(
             404,
@@ -97,7 +93,7 @@ def get_report(
         with svc.db.session() as s:
             copy = fixes.fixed_copy(s, sub.id)
             fixed = fixes.fixed_view(copy, None)
-        return HTMLResponse(render_report(sub, report, lang=lang, token=token or x_receipt_token, fixed=fixed))
+        return HTMLResponse(render_report(sub, report, lang=lang, token=creds.token, fixed=fixed))
     return JSONResponse(report)
 
 
@@ -105,12 +101,10 @@ def get_report(
 def get_file(
     sub_id: str,
     request: Request,
-    token: TokenQuery = None,
-    x_receipt_token: TokenHeader = None,
-    authorization: AuthHeader = None,
+    creds: Creds,
 ) -> FileResponse:
     svc = services(request)
-    sub, _ = _load(svc, sub_id, caller_for(svc, authorization, token or x_receipt_token))
+    sub, _ = _load(svc, sub_id, caller_for(svc, creds))
     path = svc.storage.path(sub.storage_key)
     if sub.status == "refused" or not path.exists():
         raise RequestError(410, "file_gone", "该文件未被保存。", "This file was not kept.")
@@ -131,7 +125,7 @@ def list_submissions(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
     svc = services(request)
-    caller = caller_for(svc, authorization, None)
+    caller = caller_for(svc, Credentials(None, authorization))
     if not caller.may_read_campaign(campaign_id):
         raise RequestError(
             403, "not_in_scope", "该 API 密钥无权查看此活动。", "This API key is not scoped to this campaign."
@@ -150,12 +144,10 @@ def list_submissions(
 def get_job(
     job_id: str,
     request: Request,
-    token: TokenQuery = None,
-    x_receipt_token: TokenHeader = None,
-    authorization: AuthHeader = None,
+    creds: Creds,
 ) -> dict[str, Any]:
     svc = services(request)
-    caller = caller_for(svc, authorization, token or x_receipt_token)
+    caller = caller_for(svc, creds)
     with svc.db.session() as s:
         job = s.get(Job, job_id) if len(job_id) <= 32 else None
         sub = s.get(Submission, job.submission_id) if job is not None and job.submission_id else None
