@@ -12,7 +12,8 @@ from urllib.parse import quote
 
 from .batch_task import Record
 from .report_html import VERDICT_TITLES, bilingual, page, rule_title
-from .summary import Stats, _atomic
+from .sheets import replace_atomically
+from .summary import Stats
 
 TOP_FAILURES = 10
 """How many of the most frequent failed rules the index lists."""
@@ -75,4 +76,4 @@ def write_index(path: str | os.PathLike[str], records: Iterable[Record], stats: 
             for i, r in enumerate(records, 1):
                 fh.write(_row(i, r) + "\n")
             fh.write(after)
-    _atomic(Path(path), write)
+    replace_atomically(path, write)

@@ -76,3 +76,13 @@ def test_report_page_escapes_and_is_bilingual(store):
     assert "无法检查" in page and "could not check" in page
     assert "/x/&lt;y&gt;" in page
     assert page.startswith("<!DOCTYPE html>") and 'charset="utf-8"' in page
+
+
+def test_control_characters_in_a_name_do_not_break_the_xlsx(tmp_path):
+    odd = Entry(id="/x/a\x01b.txt", source="/x/a\x01b.txt", name="a\x01b\x0b.txt", size=3, stamp="1", action="skip")
+    records = [Record(entry=odd, status="skipped")]
+    write_xlsx(tmp_path / "s.xlsx", records, collect_stats(records))
+    assert load_workbook(tmp_path / "s.xlsx").active.cell(row=2, column=2).value == "ab.txt"
+    write_csv(tmp_path / "s.csv", records, collect_stats(records))
+    assert "a\x01b\x0b.txt" in (tmp_path / "s.csv").read_text(encoding="utf-8-sig")  # CSV keeps what it can
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.csv", "s.xlsx"]
