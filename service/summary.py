@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 from . import sheets
 from .batch_task import Record
-from .report_html import RULE_TITLES, VERDICT_TITLES, rule_title
+from .labels import RULE_LABELS, names
+from .report_html import VERDICT_TITLES
 
 BASE_HEADERS = ("序号 No.", "文件 File", "结论 Verdict", "说明 Summary", "大小 MiB", "时长 秒 Duration s",
                 "画面 Size", "封装 Container", "视频编码 Video", "音频编码 Audio", "来源 Source", "sha256",
@@ -36,7 +37,7 @@ class Stats:
     @property
     def rule_columns(self) -> list[str]:
         rules = set(self.failures) | set(self.warnings)
-        order = {r: i for i, r in enumerate(RULE_TITLES)}
+        order = {r: i for i, r in enumerate(RULE_LABELS)}
         return sorted(rules, key=lambda r: (order.get(r, len(order)), r))
 
 
@@ -55,7 +56,7 @@ def collect_stats(records: Iterable[Record]) -> Stats:
 
 
 def headers(stats: Stats) -> list[str]:
-    return list(BASE_HEADERS) + [f"{zh} {en}" for zh, en in map(rule_title, stats.rule_columns)]
+    return list(BASE_HEADERS) + [" ".join(names(RULE_LABELS, r)) for r in stats.rule_columns]
 
 
 def source_of(r: Record) -> str:
