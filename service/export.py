@@ -8,19 +8,20 @@ Columns: the fixed ones (``FIXED_COLUMNS``), then one per rule seen in the campa
 rule's status (通过 / 警告 / 不合格 / 未检查 / 已豁免).
 
 File names come from submitters: a cell that would start a formula (= + - @) is written as
-text, in both formats (CSV cells get a leading apostrophe, as OWASP advises)."""
+text, in both formats (CSV cells get a leading apostrophe, as OWASP advises); that guard,
+the byte-order mark, the styles and the atomic replace are ``sheets``, shared with the
+batch summary."""
 
 from __future__ import annotations
 
-import csv
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+from . import sheets
 from .analysis import timecode
 from .labels import CONTENT_RULES, DECISION_LABELS, RULE_LABELS, STATUS_LABELS, VERDICT_LABELS, label
 from .report import Report
@@ -46,7 +47,6 @@ FIXED_COLUMNS: tuple[tuple[str, str, str], ...] = (
 )
 """(key, Chinese header, English header) of the columns every export has."""
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _VERDICT_FILL = {"pass": "DCFCE7", "warn": "FEF3C7", "fail": "FEE2E2", "error": "E5E7EB"}
 
 DecisionKind = Literal["accept", "reject", "needs_fix"]
@@ -134,76 +134,27 @@ def table(entries: Sequence[Entry], lang: str = "zh-CN") -> tuple[list[str], lis
     return headers(rules, lang), [row(i, e, rules, lang) for i, e in enumerate(entries, start=1)]
 
 
-def _safe(value: object) -> object:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def _replace_into(path: Path, write: object) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    os.close(fd)
-    try:
-        write(Path(tmp))  # type: ignore[operator]
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+COLUMN_WIDTHS = {"file_name": 36, "failed": 24, "warnings": 24, "content_warnings": 36, "details": 60,
+                 "note": 30, "decided_at": 18}
+"""Widths of the fixed columns that need more than ``DEFAULT_WIDTH``; rule columns keep Excel's."""
+DEFAULT_WIDTH = 12
 
 
 def write_csv(entries: Sequence[Entry], path: str | os.PathLike[str], lang: str = "zh-CN") -> Path:
     """CSV in UTF-8 with a byte-order mark (so Excel shows the Chinese), one row per entry."""
     head, rows = table(entries, lang)
-
-    def write(tmp: Path) -> None:
-        with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(head)
-            w.writerows([[_safe(v) if v is not None else "" for v in r] for r in rows])
-
-    return _replace_into(Path(path), write)
+    return sheets.write_csv(path, head, rows)
 
 
 def write_xlsx(entries: Sequence[Entry], path: str | os.PathLike[str], lang: str = "zh-CN",
                title: str | None = None) -> Path:
     """An Excel workbook: one sheet, bold frozen header with filters, verdicts coloured."""
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
     head, rows = table(entries, lang)
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = (title or ("作品" if not lang.startswith("en") else "Entries"))[:31]
-    ws.append(head)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    verdict_col = [c[0] for c in FIXED_COLUMNS].index("verdict") + 1
+    verdict_col = [c[0] for c in FIXED_COLUMNS].index("verdict")
     for entry, values in zip(entries, rows, strict=True):
-        ws.append([None] * len(values))
-        r = ws.max_row
-        for col, v in enumerate(values, start=1):
-            cell = ws.cell(row=r, column=col)
-            if isinstance(v, str):
-                v = ILLEGAL_CHARACTERS_RE.sub("", v)  # control characters cannot be stored in XLSX
-                cell.value = v
-                cell.data_type = "s"  # text, never a formula
-                if "\n" in v:
-                    cell.alignment = Alignment(wrap_text=True, vertical="top")
-            else:
-                cell.value = v  # type: ignore[assignment]
         fill = _VERDICT_FILL.get(effective_verdict(entry.report, entry.waived))
-        if fill:
-            ws.cell(row=r, column=verdict_col).fill = PatternFill("solid", fgColor=fill)
-    widths = {"file_name": 36, "failed": 24, "warnings": 24, "content_warnings": 36, "details": 60,
-              "note": 30, "decided_at": 18}
-    for i, (key, _, _) in enumerate(FIXED_COLUMNS, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = widths.get(key, 12)
-    ws.freeze_panes = "D2"
-    ws.auto_filter.ref = ws.dimensions
-    return _replace_into(Path(path), wb.save)
+        values[verdict_col] = sheets.Styled(values[verdict_col], fill=fill)
+    layout = sheets.Layout(title or ("作品" if not lang.startswith("en") else "Entries"),
+                           widths=[COLUMN_WIDTHS.get(key, DEFAULT_WIDTH) for key, _, _ in FIXED_COLUMNS],
+                           freeze="D2", wrap_head=True, filter_rows=True)
+    return sheets.write_xlsx(path, head, rows, layout)

@@ -1,5 +1,6 @@
 """Names people read for the ids in a report: rules, verdicts, check statuses and reviewer
-decisions, Chinese first with English. Pure data; the pages and the spreadsheets use them."""
+decisions, Chinese first with English. Pure data; the reviewers' pages, the campaign export,
+the batch summary and its report pages all use them, so a rule has one name everywhere."""
 
 from __future__ import annotations
 
@@ -15,16 +16,16 @@ RULE_LABELS: dict[str, tuple[str, str]] = {
     "orientation": ("横竖屏", "Orientation"),
     "scan_type": ("扫描方式", "Scan type"),
     "frame_rate": ("帧率", "Frame rate"),
-    "frame_rate_mode": ("帧率模式", "Frame rate mode"),
+    "frame_rate_mode": ("帧率模式", "Frame-rate mode"),
     "duration": ("时长", "Duration"),
     "file_size": ("文件大小", "File size"),
     "bitrate": ("码率", "Bitrate"),
     "pixel_format": ("像素格式", "Pixel format"),
-    "faststart": ("网络播放优化", "Fast start"),
+    "faststart": ("边下边播（moov 前置）", "Fast start"),
     "image_format": ("图片格式", "Image format"),
     "color_mode": ("色彩模式", "Colour mode"),
-    "dpi": ("分辨率（DPI）", "DPI"),
-    "animated": ("动图", "Animated"),
+    "dpi": ("打印分辨率（DPI）", "DPI"),
+    "animated": ("动图", "Animation"),
     "filename": ("文件名", "File name"),
     "black_segments": ("黑场", "Black segments"),
     "frozen_segments": ("静止画面", "Frozen picture"),
@@ -35,7 +36,8 @@ RULE_LABELS: dict[str, tuple[str, str]] = {
     "interlace_detected": ("隔行锯齿", "Interlacing combs"),
     "content_analysis": ("内容分析", "Content analysis"),
 }
-"""Rule id → (Chinese, English). A rule id missing here is shown as itself."""
+"""Rule id → (Chinese, English). A rule id missing here is shown as itself. The order is the
+order of the per-rule columns in the spreadsheets (content rules last)."""
 
 CONTENT_RULES = ("black_segments", "frozen_segments", "static_content", "silence", "loudness", "borders",
                  "interlace_detected")
@@ -58,7 +60,11 @@ DECISION_LABELS: dict[str, tuple[str, str]] = {
 
 def label(table: dict[str, tuple[str, str]], key: str, lang: str = "zh-CN") -> str:
     """The name of ``key`` in ``lang`` (zh-CN or en); the key itself when unknown."""
-    names = table.get(key)
-    if names is None:
-        return key
-    return names[1] if lang.startswith("en") else names[0]
+    zh, en = names(table, key)
+    return en if lang.startswith("en") else zh
+
+
+def names(table: dict[str, tuple[str, str]], key: str) -> tuple[str, str]:
+    """Both names of ``key`` (Chinese, English), for the places that show them side by side;
+    the key itself twice when unknown."""
+    return table.get(key, (key, key))

@@ -6,33 +6,8 @@ from __future__ import annotations
 
 from html import escape
 
+from .labels import RULE_LABELS, names
 from .report import Report
-
-RULE_TITLES: dict[str, tuple[str, str]] = {
-    "readable": ("可读取", "readable"),
-    "media_kind": ("媒体类型", "media kind"),
-    "container": ("封装格式", "container"),
-    "video_codec": ("视频编码", "video codec"),
-    "audio_codec": ("音频编码", "audio codec"),
-    "audio_present": ("音轨", "audio track"),
-    "resolution": ("分辨率", "resolution"),
-    "aspect_ratio": ("画幅比例", "aspect ratio"),
-    "orientation": ("横竖屏", "orientation"),
-    "scan_type": ("扫描方式", "scan type"),
-    "frame_rate": ("帧率", "frame rate"),
-    "frame_rate_mode": ("帧率模式", "frame-rate mode"),
-    "duration": ("时长", "duration"),
-    "file_size": ("文件大小", "file size"),
-    "bitrate": ("码率", "bitrate"),
-    "pixel_format": ("像素格式", "pixel format"),
-    "faststart": ("边下边播（moov 前置）", "fast start"),
-    "image_format": ("图片格式", "image format"),
-    "color_mode": ("色彩模式", "colour mode"),
-    "dpi": ("打印分辨率（DPI）", "DPI"),
-    "animated": ("动图", "animation"),
-    "filename": ("文件名", "file name"),
-}
-"""Rule id → (Chinese, English) title for headings and spreadsheet columns."""
 
 VERDICT_TITLES: dict[str, tuple[str, str]] = {
     "pass": ("通过", "pass"),
@@ -59,10 +34,6 @@ th{background:#f4f4f4}
 .badge{font-weight:bold;font-size:1.2em}
 """
 """The stylesheet shared by the report pages and the batch index."""
-
-
-def rule_title(rule: str) -> tuple[str, str]:
-    return RULE_TITLES.get(rule, (rule, rule))
 
 
 def bilingual(zh: str, en: str) -> str:
@@ -116,7 +87,7 @@ def render_report(report: Report, *, back_href: str | None = None, source: str |
                                                                    ("说明", "message")))
     rows = []
     for c in report.checks:
-        tzh, ten = rule_title(c.rule)
+        tzh, ten = names(RULE_LABELS, c.rule)
         szh, sen = STATUS_TITLES[c.status]
         fix = ' <span class="en">（可自动修复 fixable）</span>' if c.fixable else ""
         rows.append(f'<tr><td>{bilingual(tzh, ten)}</td><td class="s-{c.status}">{bilingual(szh, sen)}</td>'

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from .analysis import timecode
 from .checks import Check
-from .labels import CONTENT_RULES, RULE_LABELS
+from .labels import CONTENT_RULES, RULE_LABELS, names
 from .report import Report, Verdict, verdict_of
 
 
@@ -65,7 +65,7 @@ def timeline(report: Report, waived: Iterable[str] = ()) -> list[Mark]:
     for c in effective_checks(report, waived):
         if c.status not in ("fail", "warn") or not c.segments:
             continue
-        zh, en = RULE_LABELS.get(c.rule, (c.rule, c.rule))
+        zh, en = names(RULE_LABELS, c.rule)
         for start, end in c.segments:
             left = max(0.0, min(1.0, start / duration))
             width = max(MIN_MARK_WIDTH, min(1.0 - left, (end - start) / duration))

@@ -3,26 +3,26 @@ reads it right) and summary.xlsx, one row per file, Chinese headers with English
 them, the verdict, one column per rule that failed or warned anywhere, and a link to the
 file's HTML report. Both are drawn from the same records as index.html.
 
-Cells are always text: a file named ``=HYPERLINK(...)`` stays a name (no formula)."""
+Cells are always text: a file named ``=HYPERLINK(...)`` stays a name (no formula); the
+mechanics (formula guard, BOM, styles, atomic replace) are ``sheets``, shared with the
+campaign export."""
 
 from __future__ import annotations
 
-import csv
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from . import sheets
 from .batch_task import Record
-from .report_html import RULE_TITLES, VERDICT_TITLES, rule_title
+from .labels import RULE_LABELS, names
+from .report_html import VERDICT_TITLES
 
 BASE_HEADERS = ("序号 No.", "文件 File", "结论 Verdict", "说明 Summary", "大小 MiB", "时长 秒 Duration s",
                 "画面 Size", "封装 Container", "视频编码 Video", "音频编码 Audio", "来源 Source", "sha256",
                 "报告 Report")
 """The columns before the per-rule columns."""
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -37,7 +37,7 @@ class Stats:
     @property
     def rule_columns(self) -> list[str]:
         rules = set(self.failures) | set(self.warnings)
-        order = {r: i for i, r in enumerate(RULE_TITLES)}
+        order = {r: i for i, r in enumerate(RULE_LABELS)}
         return sorted(rules, key=lambda r: (order.get(r, len(order)), r))
 
 
@@ -56,7 +56,7 @@ def collect_stats(records: Iterable[Record]) -> Stats:
 
 
 def headers(stats: Stats) -> list[str]:
-    return list(BASE_HEADERS) + [f"{zh} {en}" for zh, en in map(rule_title, stats.rule_columns)]
+    return list(BASE_HEADERS) + [" ".join(names(RULE_LABELS, r)) for r in stats.rule_columns]
 
 
 def source_of(r: Record) -> str:
@@ -86,72 +86,39 @@ def row(i: int, r: Record, stats: Stats) -> list[str]:
     return cells
 
 
-def _text(value: str) -> str:
-    """A CSV cell Excel will not run as a formula."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
+def iter_rows(records: Iterable[Record], stats: Stats) -> Iterator[list[str]]:
+    """The cells of each record, numbered from 1, as they are read (a batch is not held)."""
+    for i, r in enumerate(records, 1):
+        yield row(i, r, stats)
 
 
-def _atomic(path: Path, write: Callable[[Path], None]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    write(tmp)
-    os.replace(tmp, path)
+VERDICT_FILLS = {"pass": "E6F4EA", "warn": "FFF4D6", "fail": "FCE8E6", "error": "FCE8E6", "skipped": "EEEEEE"}
+"""Verdict → fill of its cell in summary.xlsx."""
+
+WIDTHS = (6, 48, 18, 48, 9, 10, 11, 10, 10, 10, 40, 20, 22)
+"""Widths of the ``BASE_HEADERS`` columns in summary.xlsx; each rule column is ``RULE_WIDTH``."""
+RULE_WIDTH = 28
 
 
 def write_csv(path: str | os.PathLike[str], records: Iterable[Record], stats: Stats) -> None:
-    def write(tmp: Path) -> None:
-        with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(headers(stats))
-            for i, r in enumerate(records, 1):
-                w.writerow([_text(c) for c in row(i, r, stats)])
-    _atomic(Path(path), write)
+    sheets.write_csv(path, headers(stats), iter_rows(records, stats))
+
+
+def xlsx_row(i: int, r: Record, stats: Stats) -> list[object]:
+    """``row`` for summary.xlsx: the number as a number, the name and the report linked to
+    the report page, the verdict coloured."""
+    cells: list[object] = list(row(i, r, stats))
+    cells[0] = i
+    if r.html:
+        for col in (BASE_HEADERS.index("文件 File"), BASE_HEADERS.index("报告 Report")):
+            cells[col] = sheets.Styled(cells[col], link=r.html)
+    verdict_col = BASE_HEADERS.index("结论 Verdict")
+    cells[verdict_col] = sheets.Styled(cells[verdict_col], fill=VERDICT_FILLS.get(r.verdict))
+    return cells
 
 
 def write_xlsx(path: str | os.PathLike[str], records: Iterable[Record], stats: Stats) -> None:
-    """summary.xlsx in openpyxl's write-only mode (rows are streamed, not held)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    fills = {"pass": "E6F4EA", "warn": "FFF4D6", "fail": "FCE8E6", "error": "FCE8E6", "skipped": "EEEEEE"}
-    link_col = BASE_HEADERS.index("报告 Report")
-    name_col = BASE_HEADERS.index("文件 File")
-    verdict_col = BASE_HEADERS.index("结论 Verdict")
-
-    def write(tmp: Path) -> None:
-        wb = Workbook(write_only=True)
-        ws = wb.create_sheet("检查结果")
-        ws.freeze_panes = "C2"
-        heads = headers(stats)
-        widths = [6, 48, 18, 48, 9, 10, 11, 10, 10, 10, 40, 20, 22] + [28] * len(stats.rule_columns)
-        for col, width in enumerate(widths, 1):
-            ws.column_dimensions[get_column_letter(col)].width = width
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(heads))}1"
-        bold = Font(bold=True)
-        head_cells = []
-        for h in heads:
-            cell = WriteOnlyCell(ws, value=h)
-            cell.font = bold
-            head_cells.append(cell)
-        ws.append(head_cells)
-        for i, r in enumerate(records, 1):
-            cells = []
-            for col, value in enumerate(row(i, r, stats)):
-                cell = WriteOnlyCell(ws, value=int(value) if col == 0 else value)
-                if col != 0:
-                    cell.data_type = "s"
-                if col in (name_col, link_col) and r.html:
-                    cell.hyperlink = r.html
-                    cell.style = "Hyperlink"
-                if col == verdict_col:
-                    cell.fill = PatternFill("solid", fgColor=fills.get(r.verdict, "FFFFFF"))
-                cells.append(cell)
-            ws.append(cells)
-        wb.save(tmp)
-    _atomic(Path(path), write)
-
-
-def iter_rows(records: Iterable[Record], stats: Stats) -> Iterator[list[str]]:
-    for i, r in enumerate(records, 1):
-        yield row(i, r, stats)
+    """summary.xlsx, streamed (rows are not held): header frozen with the first two columns."""
+    layout = sheets.Layout("检查结果", widths=WIDTHS + (RULE_WIDTH,) * len(stats.rule_columns), freeze="C2")
+    rows = (xlsx_row(i, r, stats) for i, r in enumerate(records, 1))
+    sheets.write_xlsx(path, headers(stats), rows, layout)

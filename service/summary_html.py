@@ -11,8 +11,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .batch_task import Record
-from .report_html import VERDICT_TITLES, bilingual, page, rule_title
-from .summary import Stats, _atomic
+from .labels import RULE_LABELS, names
+from .report_html import VERDICT_TITLES, bilingual, page
+from .sheets import replace_atomically
+from .summary import Stats
 
 TOP_FAILURES = 10
 """How many of the most frequent failed rules the index lists."""
@@ -34,7 +36,7 @@ def _failures(stats: Stats) -> str:
     checked = sum(stats.verdicts.get(v, 0) for v in ("pass", "warn", "fail", "error")) or 1
     rows = []
     for rule, n in stats.failures.most_common(TOP_FAILURES):
-        zh, en = rule_title(rule)
+        zh, en = names(RULE_LABELS, rule)
         rows.append(f"<tr><td>{bilingual(zh, en)}</td><td>{n}</td><td>{100 * n / checked:.0f}%</td></tr>")
     head = f"<tr><th>{bilingual('规则', 'rule')}</th><th>{bilingual('文件数', 'files')}</th><th>%</th></tr>"
     return "<table>" + head + "".join(rows) + "</table>"
@@ -46,7 +48,7 @@ def _row(i: int, r: Record) -> str:
     if r.html:
         name = f'<a href="{escape(quote(r.html), quote=True)}">{name}</a>'
     if r.report is not None:
-        failed = "、".join(rule_title(c.rule)[0] for c in r.report.checks if c.status == "fail")
+        failed = "、".join(names(RULE_LABELS, c.rule)[0] for c in r.report.checks if c.status == "fail")
         text = r.report.summary.get("zh-CN", "")
     else:
         failed, text = "", (r.reason or {}).get("zh-CN", "")
@@ -75,4 +77,4 @@ def write_index(path: str | os.PathLike[str], records: Iterable[Record], stats: 
             for i, r in enumerate(records, 1):
                 fh.write(_row(i, r) + "\n")
             fh.write(after)
-    _atomic(Path(path), write)
+    replace_atomically(path, write)

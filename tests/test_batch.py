@@ -94,14 +94,14 @@ def test_spreadsheet_has_chinese_names_verdicts_and_links(batch_run):
     rows = list(ws.iter_rows(values_only=True))
     head = rows[0]
     assert head[:3] == ("序号 No.", "文件 File", "结论 Verdict")
-    assert "时长 duration" in head and "封装格式 container" in head
+    assert "时长 Duration" in head and "封装格式 Container" in head
     by_name = {r[1]: r for r in rows[1:]}
     assert set(by_name) == set(EXPECTED)
     zh = {"pass": "通过 pass", "warn": "通过（有警告） pass with warnings", "fail": "不通过 fail",
           "error": "无法检查 could not check", "skipped": "已跳过 skipped"}
     assert {name: r[2] for name, r in by_name.items()} == {n: zh[v] for n, (_, v) in EXPECTED.items()}
     long_row = by_name["第一批作品.zip/参赛作品/时长超标-钱七-大同.mp4"]
-    assert long_row[head.index("时长 duration")].startswith("✗ 不符合")
+    assert long_row[head.index("时长 Duration")].startswith("✗ 不符合")
     row_no = 2 + [r[1] for r in rows[1:]].index("entries/科普微视频-张三-山西科协.mp4")
     link_cell = ws.cell(row=row_no, column=2)
     assert (out / link_cell.hyperlink.target).is_file()

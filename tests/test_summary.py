@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 
 from openpyxl import load_workbook
 
 from service.batch_task import Record, error_report
 from service.entries import Entry
 from service.report_html import render_report
-from service.summary import collect_stats, write_csv, write_xlsx
+from service.summary import Stats, collect_stats, headers, write_csv, write_xlsx
 from service.summary_html import write_index
 
 EVIL = '=HYPERLINK("http:evil.invalid","点我")<img src=x onerror=alert(1)>.mp4'
@@ -42,7 +43,7 @@ def test_xlsx_cells_are_text_not_formulas(tmp_path, store):
     cell = ws.cell(row=2, column=2)
     assert cell.value == "作品/" + EVIL and cell.data_type == "s"
     assert ws.cell(row=2, column=1).value == 1
-    assert ws.cell(row=1, column=14).value == "可读取 readable"
+    assert ws.cell(row=1, column=14).value == "可读取 Readable"
     assert ws.cell(row=2, column=14).value.startswith("✗ 不符合")
     assert ws.cell(row=3, column=3).value == "已跳过 skipped"
     assert ws.cell(row=3, column=4).value == "不是音视频或图片文件"
@@ -76,3 +77,21 @@ def test_report_page_escapes_and_is_bilingual(store):
     assert "无法检查" in page and "could not check" in page
     assert "/x/&lt;y&gt;" in page
     assert page.startswith("<!DOCTYPE html>") and 'charset="utf-8"' in page
+
+
+def test_control_characters_in_a_name_do_not_break_the_xlsx(tmp_path):
+    odd = Entry(id="/x/a\x01b.txt", source="/x/a\x01b.txt", name="a\x01b\x0b.txt", size=3, stamp="1", action="skip")
+    records = [Record(entry=odd, status="skipped")]
+    write_xlsx(tmp_path / "s.xlsx", records, collect_stats(records))
+    assert load_workbook(tmp_path / "s.xlsx").active.cell(row=2, column=2).value == "ab.txt"
+    write_csv(tmp_path / "s.csv", records, collect_stats(records))
+    assert "a\x01b\x0b.txt" in (tmp_path / "s.csv").read_text(encoding="utf-8-sig")  # CSV keeps what it can
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.csv", "s.xlsx"]
+
+
+def test_rule_columns_use_the_one_label_table():
+    """Content rules (--deep) have names, as on the reviewers' pages; unknown ids stay ids."""
+    stats = Stats(failures=Counter({"borders": 1, "duration": 2, "new_rule": 1}), warnings=Counter({"silence": 1}))
+    assert stats.rule_columns == ["duration", "silence", "borders", "new_rule"]  # labels.py's order
+    assert headers(stats)[-4:] == ["时长 Duration", "静音 Silence", "黑边（全画幅） Black bars (full frame)",
+                                   "new_rule new_rule"]
