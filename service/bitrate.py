@@ -49,6 +49,19 @@ def video_bitrate_for(total_bytes: int, duration_s: float, audio_bps: int) -> in
     return int(total_bytes * 8 / duration_s / (1 + CONTAINER_OVERHEAD)) - audio_bps
 
 
+def audio_first_needed(target: int | None, lo: int | None, hi: int | None, audio_bps: int,
+                       duration_s: float) -> bool:
+    """Whether to encode the audio before the video, so that its real size sets the video
+    bitrate (AAC lands well under its nominal rate on simple sound). Only where the audio could
+    carry the output out of the window: its nominal size is more than half the room between the
+    target and the nearer edge. Otherwise audio and video are encoded in one run, side by side;
+    a separate audio pass first costs ~0.26 s per 20 s of sound here, serially."""
+    if target is None or not audio_bps or duration_s <= 0:
+        return False
+    room = min(target - lo if lo is not None else target, hi - target if hi is not None else target)
+    return audio_bps / 8 * duration_s > room / 2
+
+
 def corrected_bitrate(bitrate: int, audio_bps: int, got_bytes: int, want_bytes: int) -> int:
     """After an attempt landed at ``got_bytes``, the bitrate that should land at ``want_bytes``
     (the audio part stays as it was)."""

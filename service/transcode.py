@@ -22,7 +22,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import mp4box, process
-from .bitrate import corrected_bitrate, video_bitrate_for
+from .bitrate import audio_first_needed, corrected_bitrate, video_bitrate_for
 from .checker import check_file
 from .durable import BackgroundSync, make_dirs, publish
 from .errors import ToolCancelledError, ToolError
@@ -295,7 +295,10 @@ class _VideoRun:
             weights.append(("remux", 1.0))
             self.audio_first = False
         else:
-            self.audio_first = self.has_audio and v.audio == "aac"
+            # the audio on its own first where its real size matters, or where loudnorm's report on
+            # the second pass (linear or dynamic) is wanted; otherwise in the one encode, in parallel
+            self.audio_first = self.has_audio and v.audio == "aac" and (v.loudnorm is not None or audio_first_needed(
+                v.target_bytes, v.min_bytes, v.max_bytes, v.audio_bitrate or 0, plan.duration_s or 0.0))
             if self.audio_first:
                 weights.append(("audio", 0.05))
         if v.copy_video:

@@ -8,7 +8,14 @@ from typing import Any
 
 import pytest
 
-from service.bitrate import CONTAINER_OVERHEAD, corrected_bitrate, size_window, target_bytes, video_bitrate_for
+from service.bitrate import (
+    CONTAINER_OVERHEAD,
+    audio_first_needed,
+    corrected_bitrate,
+    size_window,
+    target_bytes,
+    video_bitrate_for,
+)
 from service.checks import judge
 from service.errors import ProfileError
 from service.facts import MediaFacts
@@ -333,3 +340,18 @@ def test_a_file_name_wrong_only_in_its_extension_is_fixed_by_the_new_extension()
     assert ok.mode == "remux" and ok.unfixable == ()
     bad = plan_fix(facts, judge(facts, prof, "张三的视频.mov"), prof)
     assert bad.mode == "unfixable" and bad.unfixable[0].rule == "filename"
+
+
+def test_the_audio_goes_first_only_where_its_size_could_miss_the_window() -> None:
+    mib = 2**20
+    # 20 s at 160 kbit/s is 0.4 MB of audio; a 20–30 MiB window aimed at 25 has 5 MiB of room each way
+    assert audio_first_needed(25 * mib, 20 * mib, 30 * mib, 160_000, 20.0) is False
+    # 5 min of audio (6 MB) in a 100–110 MB window aimed at 105: 5 MB of room, the audio could push it out
+    assert audio_first_needed(105_000_000, 100_000_000, 110_000_000, 160_000, 300.0) is True
+    # the nearer edge counts: aimed half a MiB under the maximum
+    assert audio_first_needed(int(29.5 * mib), 20 * mib, 30 * mib, 160_000, 20.0) is True
+    # a lone maximum or minimum; no window, no audio, no duration: nothing to aim, no audio pass
+    assert audio_first_needed(90 * mib, None, 100 * mib, 160_000, 60.0) is False
+    assert audio_first_needed(None, None, None, 160_000, 300.0) is False
+    assert audio_first_needed(25 * mib, 20 * mib, 30 * mib, 0, 20.0) is False
+    assert audio_first_needed(25 * mib, 20 * mib, 30 * mib, 160_000, 0.0) is False
