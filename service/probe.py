@@ -7,6 +7,7 @@ with a bilingual message; nothing here returns a half-filled result."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import warnings
@@ -21,8 +22,10 @@ from .errors import ToolError, UnreadableMediaError
 if TYPE_CHECKING:  # imported where used, so that start_ffprobe needs no pydantic
     from .facts import MediaFacts
 
+log = logging.getLogger(__name__)
+
 PROBE_TIMEOUT_S = 60.0
-"""Longest time one ffprobe run may take before it is killed."""
+"""Longest time one ffprobe run may take before it is killed, and the longest wait for MediaInfo after it."""
 
 VFR_SAMPLE_S = 20
 """Seconds of packets read to decide constant vs variable frame rate."""
@@ -147,7 +150,9 @@ def _probe_av(p: Path, size: int, timeout: float, started: process.Started | Non
     if not any(s.get("codec_type") in ("video", "audio") for s in data.get("streams") or ()):
         raise UnreadableMediaError("文件中没有音视频流。", "The file contains no audio or video stream.",
                                    code="no_streams")
-    tracks = mediainfo.result()
+    # MediaInfo runs in this process and cannot be killed like ffprobe: past the probe's timeout
+    # the check goes on with ffprobe's view alone (and says so) rather than hang its worker
+    tracks = mediainfo.result(timeout)
     boxes = None
     if str(fmt.get("format_name", "")).startswith("mov,mp4"):
         with p.open("rb") as fh:
@@ -155,10 +160,13 @@ def _probe_av(p: Path, size: int, timeout: float, started: process.Started | Non
                 fh.seek(offset)
                 return fh.read(16)
             boxes = parse_mp4_boxes(header_at, size)
-    facts = parse_av_facts(data, tracks, size_bytes=size, boxes=boxes)
+    facts = parse_av_facts(data, tracks or [], size_bytes=size, boxes=boxes)
     tools = {"ffprobe": str((data.get("program_version") or {}).get("version", "unknown"))}
     mi = _mediainfo_version()
-    if mi:
+    if tracks is None:
+        log.warning("MediaInfo gave no answer on %s within %.0f s; checked with ffprobe alone", p.name, timeout)
+        tools["mediainfo"] = f"{mi or 'MediaInfo'} (no answer within {timeout:.0f} s; not used)"
+    elif mi:
         tools["mediainfo"] = mi
     return Probe(facts, tools)
 
@@ -185,8 +193,12 @@ class _Background:
         except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
             self._error = e
 
-    def result(self) -> list[dict[str, Any]]:
-        self._thread.join()
+    def result(self, timeout: float) -> list[dict[str, Any]] | None:
+        """The value; None when ``fn`` has not returned within ``timeout`` seconds (a native
+        library cannot be interrupted: the thread is left behind, a daemon)."""
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            return None
         if self._error is not None:
             raise self._error
         return self._value

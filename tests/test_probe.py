@@ -233,3 +233,25 @@ def test_probe_timeout_kills(monkeypatch):
 
     with pytest.raises(ToolTimeoutError):
         process.run(["sleep", "5"], timeout=0.2)
+
+
+def test_a_mediainfo_that_never_answers_does_not_hang_the_check(monkeypatch):
+    """MediaInfo parses in this process and cannot be killed: past the timeout the probe goes on
+    with ffprobe's view alone and the report's tools say MediaInfo was not used."""
+    import threading
+    import time
+
+    import service.probe as probe_module
+
+    release = threading.Event()
+    monkeypatch.setattr(probe_module, "_mediainfo_tracks", lambda p: (release.wait(30), [])[1])
+    path = ffmpeg_media("moovfirst.mp4", av(seconds=2, extra_v=["-movflags", "+faststart"]))
+    t = time.perf_counter()
+    try:
+        result = probe(path, timeout=1.0)
+    finally:
+        release.set()
+    assert time.perf_counter() - t < 8
+    assert result.facts.container == "mp4" and result.facts.video_codec == "h264"
+    assert "not used" in result.tools["mediainfo"] and "1 s" in result.tools["mediainfo"]
+    assert probe(path).tools["mediainfo"].count("not used") == 0
