@@ -5,7 +5,7 @@ appears complete or not at all (written beside it, then renamed).
 
 Columns: the fixed ones (``FIXED_COLUMNS``), then one per rule seen in the campaign
 ("检查：时长" …), in a stable order (metadata rules, then content rules), holding that
-rule's status (通过 / 警告 / 不合格 / 未检查 / 已豁免).
+rule's status (通过 / 警告 / 不符合 / 未检查 / 已豁免).
 
 File names come from submitters: a cell that would start a formula (= + - @) is written as
 text, in both formats (CSV cells get a leading apostrophe, as OWASP advises); that guard,

@@ -47,11 +47,17 @@ VERDICT_LABELS: dict[str, tuple[str, str]] = {
     "pass": ("通过", "Pass"), "warn": ("通过（有警告）", "Pass with warnings"),
     "fail": ("不通过", "Fail"), "error": ("无法检查", "Could not check"),
 }
+"""A report's verdict: the service's pages, the reviewers' board and export, the batch's pages."""
+
+BATCH_VERDICT_LABELS: dict[str, tuple[str, str]] = {**VERDICT_LABELS, "skipped": ("已跳过", "Skipped")}
+"""The verdicts of a batch, where an entry can also be skipped (not media, encrypted, nested zip …)."""
 
 STATUS_LABELS: dict[str, tuple[str, str]] = {
-    "pass": ("通过", "pass"), "warn": ("警告", "warn"), "fail": ("不合格", "fail"),
+    "pass": ("通过", "pass"), "warn": ("警告", "warning"), "fail": ("不符合", "fail"),
     "skip": ("未检查", "skipped"), "waived": ("已豁免", "waived"),
 }
+"""One rule's status, in tables and spreadsheet cells. (The service's report page words them as
+a sentence about the rule instead: ``report_page.STATUS_WORDS``.)"""
 
 DECISION_LABELS: dict[str, tuple[str, str]] = {
     "accept": ("接受", "Accept"), "reject": ("拒绝", "Reject"), "needs_fix": ("需修改", "Needs fix"),

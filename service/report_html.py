@@ -6,20 +6,8 @@ from __future__ import annotations
 
 from html import escape
 
-from .labels import RULE_LABELS, names
+from .labels import RULE_LABELS, STATUS_LABELS, VERDICT_LABELS, names
 from .report import Report
-
-VERDICT_TITLES: dict[str, tuple[str, str]] = {
-    "pass": ("通过", "pass"),
-    "warn": ("通过（有警告）", "pass with warnings"),
-    "fail": ("不通过", "fail"),
-    "error": ("无法检查", "could not check"),
-    "skipped": ("已跳过", "skipped"),
-}
-"""Verdict → (Chinese, English) label."""
-
-STATUS_TITLES = {"pass": ("通过", "pass"), "warn": ("警告", "warning"), "fail": ("不符合", "fail"),
-                 "skip": ("未判断", "not judged")}
 
 STYLE = """
 body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:2em auto;max-width:72em;
@@ -66,7 +54,7 @@ def _media_rows(report: Report) -> str:
 def render_report(report: Report, *, back_href: str | None = None, source: str | None = None) -> str:
     """The report as an HTML page. ``back_href`` links back to an index; ``source`` names
     where the file came from (a folder path, or an archive and member)."""
-    vzh, ven = VERDICT_TITLES[report.verdict]
+    vzh, ven = names(VERDICT_LABELS, report.verdict)
     parts = []
     if back_href:
         parts.append(f'<p><a href="{escape(back_href, quote=True)}">← 返回汇总 <span class="en">back to the '
@@ -88,7 +76,7 @@ def render_report(report: Report, *, back_href: str | None = None, source: str |
     rows = []
     for c in report.checks:
         tzh, ten = names(RULE_LABELS, c.rule)
-        szh, sen = STATUS_TITLES[c.status]
+        szh, sen = names(STATUS_LABELS, c.status)
         fix = ' <span class="en">（可自动修复 fixable）</span>' if c.fixable else ""
         rows.append(f'<tr><td>{bilingual(tzh, ten)}</td><td class="s-{c.status}">{bilingual(szh, sen)}</td>'
                     f"<td>{escape(c.expected or '')}</td><td>{escape(c.actual or '')}</td>"

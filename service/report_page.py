@@ -8,14 +8,9 @@ from html import escape
 from typing import Any
 
 from .fix_page import fix_section
+from .labels import VERDICT_LABELS, names
 from .models import Submission
 
-VERDICT_WORDS = {
-    "pass": ("通过", "Pass"),
-    "warn": ("通过（有建议未满足）", "Pass with warnings"),
-    "fail": ("不通过", "Fail"),
-    "error": ("无法检查", "Could not check"),
-}
 STATUS_WORDS = {
     "fail": ("不符合", "fails"),
     "warn": ("建议", "advice"),
@@ -68,7 +63,7 @@ def render_report(
     parts = [
         head,
         name,
-        f'<p id="verdict" class="verdict {v}" data-verdict="{v}">{_t(lang, VERDICT_WORDS[v])}</p>',
+        f'<p id="verdict" class="verdict {v}" data-verdict="{v}">{_t(lang, names(VERDICT_LABELS, v))}</p>',
         f'<p id="summary">{escape(_t(lang, report.get("summary")))}</p>',
     ]
     if sub.duplicate_of:

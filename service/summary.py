@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 
 from . import sheets
 from .batch_task import Record
-from .labels import RULE_LABELS, names
-from .report_html import VERDICT_TITLES
+from .labels import BATCH_VERDICT_LABELS, RULE_LABELS, names
 
 BASE_HEADERS = ("序号 No.", "文件 File", "结论 Verdict", "说明 Summary", "大小 MiB", "时长 秒 Duration s",
                 "画面 Size", "封装 Container", "视频编码 Video", "音频编码 Audio", "来源 Source", "sha256",
@@ -65,7 +64,7 @@ def source_of(r: Record) -> str:
 
 def row(i: int, r: Record, stats: Stats) -> list[str]:
     """The cells of one record, as text, in the order of ``headers``."""
-    vzh, ven = VERDICT_TITLES[r.verdict]
+    vzh, ven = names(BATCH_VERDICT_LABELS, r.verdict)
     rep = r.report
     m = rep.media if rep is not None else None
     summary = rep.summary.get("zh-CN", "") if rep is not None else (r.reason or {}).get("zh-CN", "")

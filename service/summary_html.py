@@ -11,8 +11,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .batch_task import Record
-from .labels import RULE_LABELS, names
-from .report_html import VERDICT_TITLES, bilingual, page
+from .labels import BATCH_VERDICT_LABELS, RULE_LABELS, names
+from .report_html import bilingual, page
 from .sheets import replace_atomically
 from .summary import Stats
 
@@ -23,7 +23,7 @@ TOP_FAILURES = 10
 def _counts(stats: Stats) -> str:
     cells = []
     for verdict in ("pass", "warn", "fail", "error", "skipped"):
-        zh, en = VERDICT_TITLES[verdict]
+        zh, en = names(BATCH_VERDICT_LABELS, verdict)
         cells.append(f'<tr><th class="v-{verdict}">{bilingual(zh, en)}</th><td>{stats.verdicts.get(verdict, 0)}</td>'
                      "</tr>")
     cells.append(f"<tr><th>{bilingual('合计', 'total')}</th><td>{stats.total}</td></tr>")
@@ -43,7 +43,7 @@ def _failures(stats: Stats) -> str:
 
 
 def _row(i: int, r: Record) -> str:
-    zh, en = VERDICT_TITLES[r.verdict]
+    zh, en = names(BATCH_VERDICT_LABELS, r.verdict)
     name = escape(r.entry.name)
     if r.html:
         name = f'<a href="{escape(quote(r.html), quote=True)}">{name}</a>'

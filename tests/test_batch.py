@@ -97,8 +97,8 @@ def test_spreadsheet_has_chinese_names_verdicts_and_links(batch_run):
     assert "时长 Duration" in head and "封装格式 Container" in head
     by_name = {r[1]: r for r in rows[1:]}
     assert set(by_name) == set(EXPECTED)
-    zh = {"pass": "通过 pass", "warn": "通过（有警告） pass with warnings", "fail": "不通过 fail",
-          "error": "无法检查 could not check", "skipped": "已跳过 skipped"}
+    zh = {"pass": "通过 Pass", "warn": "通过（有警告） Pass with warnings", "fail": "不通过 Fail",
+          "error": "无法检查 Could not check", "skipped": "已跳过 Skipped"}
     assert {name: r[2] for name, r in by_name.items()} == {n: zh[v] for n, (_, v) in EXPECTED.items()}
     long_row = by_name["第一批作品.zip/参赛作品/时长超标-钱七-大同.mp4"]
     assert long_row[head.index("时长 Duration")].startswith("✗ 不符合")
@@ -124,7 +124,7 @@ def test_index_and_report_pages(batch_run):
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "批量检查结果" in index and "Batch check results" in index
     assert "科普微视频-赵六-运城科协.mp4" in index
-    assert '<th class="v-pass">通过 <span class="en">pass</span></th><td>2</td>' in index
+    assert '<th class="v-pass">通过 <span class="en">Pass</span></th><td>2</td>' in index
     pages = list((out / "reports").glob("*.html"))
     assert len(pages) == sum(1 for s, _ in EXPECTED.values() if s != "skipped")
     records = _records(out)

@@ -46,7 +46,7 @@ def test_xlsx_opens_with_chinese_headers_and_one_row_per_entry(entries, tmp_path
     rows = {r[1]: dict(zip(head, r, strict=True)) for r in ws.iter_rows(min_row=2, values_only=True)}
     assert rows["E001"]["文件名"] == "good.mp4" and rows["E001"]["评审决定"] == "接受"
     assert rows["E001"]["决定人"] == "reviewer-li" and rows["E001"]["决定时间"] == "2023-05-20T09:30+00:00"
-    assert rows["E002"]["检查：黑边（全画幅）"] == "不合格" and "黑边（全画幅）" in rows["E002"]["不合格项"]
+    assert rows["E002"]["检查：黑边（全画幅）"] == "不符合" and "黑边（全画幅）" in rows["E002"]["不合格项"]
     assert rows["E002"]["评审决定"] == "拒绝" and rows["E002"]["评审备注"] == "4:3 加黑边"
     assert rows["E003"]["检查：幻灯片式画面"] == "警告"
     assert "静止画面 00:00:00.0–00:00:12.0" in rows["E003"]["内容提示"]

@@ -45,7 +45,7 @@ def test_xlsx_cells_are_text_not_formulas(tmp_path, store):
     assert ws.cell(row=2, column=1).value == 1
     assert ws.cell(row=1, column=14).value == "可读取 Readable"
     assert ws.cell(row=2, column=14).value.startswith("✗ 不符合")
-    assert ws.cell(row=3, column=3).value == "已跳过 skipped"
+    assert ws.cell(row=3, column=3).value == "已跳过 Skipped"
     assert ws.cell(row=3, column=4).value == "不是音视频或图片文件"
 
 
@@ -74,7 +74,7 @@ def test_report_page_escapes_and_is_bilingual(store):
     assert rec.report is not None
     page = render_report(rec.report, back_href="../index.html", source="/x/<y>")
     assert "<img" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
-    assert "无法检查" in page and "could not check" in page
+    assert "无法检查" in page and "Could not check" in page
     assert "/x/&lt;y&gt;" in page
     assert page.startswith("<!DOCTYPE html>") and 'charset="utf-8"' in page
 
