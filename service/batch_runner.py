@@ -24,6 +24,7 @@ from typing import Protocol, TextIO
 from .batch_pool import Kind, PoolDispatcher
 from .batch_state import BatchState
 from .batch_task import Record, TaskOptions, check_entry, default_tools_key, resolve_step
+from .durable import replace_atomically
 from .entries import Entry, collect_entries
 from .profiles import Profile
 from .progress import Progress
@@ -101,12 +102,8 @@ def write_report_page(out_dir: Path, record: Record) -> Record:
     if record.report is None:
         return record
     rel = report_page_name(record.entry)
-    path = out_dir / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(render_report(record.report, back_href="../index.html", source=_source_label(record.entry)),
-                   encoding="utf-8")
-    os.replace(tmp, path)
+    html = render_report(record.report, back_href="../index.html", source=_source_label(record.entry))
+    replace_atomically(out_dir / rel, lambda tmp: tmp.write_text(html, encoding="utf-8"))
     return record.model_copy(update={"html": rel})
 
 

@@ -10,7 +10,9 @@ keeps only the atomic rename."""
 from __future__ import annotations
 
 import os
+import secrets
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -89,3 +91,21 @@ def publish(tmp: str | os.PathLike[str], dest: str | os.PathLike[str], *, durabl
     os.replace(tmp, dest)
     if durable:
         sync_dir(Path(dest).parent)
+
+
+def replace_atomically(path: str | os.PathLike[str], write: Callable[[Path], object]) -> Path:
+    """Call ``write`` with a fresh hidden name beside ``path``, then rename that file onto
+    ``path``: a reader sees the old file or the new one, never half of one. When ``write``
+    (or the rename) raises, whatever it wrote is removed and the error goes on. The temporary
+    name is unique, so two writers of the same file cannot mix their bytes; ``write`` creates
+    the file itself, so it gets the usual permissions (umask), not a private temp file's."""
+    final = Path(path)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(f".{final.name}.{secrets.token_hex(6)}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return final

@@ -17,6 +17,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from .analysis import Analysis, timecode
+from .durable import replace_atomically
 from .facts import MediaFacts
 from .process import run
 
@@ -103,17 +104,8 @@ def extract_frames(path: str | os.PathLike[str], times: Sequence[float], width: 
 
 
 def _save(img: Image.Image, directory: Path, name: str) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".jpg")
-    os.close(fd)
-    try:
-        img.convert("RGB").save(tmp, "JPEG", quality=JPEG_QUALITY, optimize=True)
-        final = directory / name
-        os.replace(tmp, final)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return final
+    rgb = img.convert("RGB")
+    return replace_atomically(directory / name, lambda tmp: rgb.save(tmp, "JPEG", quality=JPEG_QUALITY, optimize=True))
 
 
 def poster_frame(path: str | os.PathLike[str], directory: Path, *, at_s: float, width: int = POSTER_WIDTH,

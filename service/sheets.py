@@ -20,11 +20,12 @@ from __future__ import annotations
 import contextlib
 import csv
 import os
-import secrets
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from .durable import replace_atomically
 
 if TYPE_CHECKING:
     from openpyxl.cell import WriteOnlyCell
@@ -50,24 +51,6 @@ def csv_cell(value: object) -> object:
     if value is None:
         return ""
     return neutralise(value) if isinstance(value, str) else value
-
-
-def replace_atomically(path: str | os.PathLike[str], write: Callable[[Path], object]) -> Path:
-    """Call ``write`` with a fresh hidden name beside ``path``, then rename that file onto
-    ``path``: a reader sees the old file or the new one, never half of one. When ``write``
-    (or the rename) raises, whatever it wrote is removed and the error goes on. The temporary
-    name is unique, so two writers of the same file cannot mix their bytes; ``write`` creates
-    the file itself, so it gets the usual permissions (umask), not a private temp file's."""
-    final = Path(path)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f".{final.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, final)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return final
 
 
 def write_csv(path: str | os.PathLike[str], head: Sequence[str], rows: Iterable[Sequence[object]]) -> Path:

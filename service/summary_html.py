@@ -11,9 +11,9 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .batch_task import Record
+from .durable import replace_atomically
 from .labels import BATCH_VERDICT_LABELS, RULE_LABELS, names
 from .report_html import bilingual, page
-from .sheets import replace_atomically
 from .summary import Stats
 
 TOP_FAILURES = 10

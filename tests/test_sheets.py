@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from service import sheets
+from service import durable, sheets
 
 HOSTILE = ["=1+1", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx", '=HYPERLINK("http://evil.invalid","点我")']
 """One cell for each character that starts a formula in Excel."""
@@ -66,13 +66,13 @@ def test_a_failing_writer_leaves_no_file_and_the_old_one_intact(tmp_path):
         raise OSError("disk full")
 
     with pytest.raises(OSError, match="disk full"):
-        sheets.replace_atomically(tmp_path / "new.csv", half)
+        durable.replace_atomically(tmp_path / "new.csv", half)
     assert list(tmp_path.iterdir()) == []
 
     old = tmp_path / "old.csv"
     old.write_text("完整的旧文件", encoding="utf-8")
     with pytest.raises(OSError):
-        sheets.replace_atomically(old, half)
+        durable.replace_atomically(old, half)
     assert list(tmp_path.iterdir()) == [old] and old.read_text(encoding="utf-8") == "完整的旧文件"
 
 

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from service.checker import check_file
+from service.durable import replace_atomically
 from service.errors import ToolError
 from service.pictures import Pictures, pictures_for
 from service.profiles import Profile, ProfileStore
@@ -42,14 +42,7 @@ def job_timeout(duration_s: float | None) -> int:
 
 
 def _write_json(data: str, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    replace_atomically(path, lambda tmp: tmp.write_text(data, encoding="utf-8"))
 
 
 def _stage(name: str) -> None:
