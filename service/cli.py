@@ -117,11 +117,11 @@ class _HeadStart:
     while this one builds the models. ``check_file`` picks them up for that file."""
 
     def __init__(self, path: str) -> None:
-        from .digest import BackgroundDigest
+        from .digest import background_sha256
         from .probe import start_ffprobe
 
         self.path = path
-        self.digest = BackgroundDigest(path)
+        self.digest = background_sha256(path)
         self.ffprobe = start_ffprobe(path)
         self.used = False
 

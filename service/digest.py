@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
 from typing import Protocol
+
+from .background import Background
 
 HASH_CHUNK = 1 << 20
 """Bytes read at a time while hashing."""
 
 BACKGROUND_CHUNK = 4 << 20
-"""Bytes read at a time by BackgroundDigest, whose thread competes with busy Python code for
+"""Bytes read at a time by background_sha256, whose thread competes with busy Python code for
 the GIL, twice per block: alongside the CLI's imports, 1 MiB blocks hashed a 187 MB file in
 ~365 ms, 4 MiB ones in ~320 ms; 16 MiB ones were no faster and cost ~35 ms more CPU (a block
 larger than the cache is read back from memory to be hashed)."""
@@ -32,27 +33,19 @@ def sha256_file(path: str | os.PathLike[str], chunk: int = HASH_CHUNK) -> str:
 
 
 class PendingDigest(Protocol):
-    """A digest still being computed elsewhere (a Future, a BackgroundDigest): ``result`` waits for it."""
+    """A digest still being computed elsewhere (a ``Background``): ``result`` waits for it."""
 
     def result(self) -> str | None: ...
 
 
-class BackgroundDigest:
-    """``sha256_file(path)`` running in a daemon thread from construction on."""
+def background_sha256(path: str | os.PathLike[str]) -> Background[str | None]:
+    """``sha256_file(path)`` running in a thread from now on; its result is None when the file
+    could not be read."""
+    return Background("sha256", _sha256_or_none, os.fspath(path))
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = os.fspath(path)
-        self._digest: str | None = None
-        self._thread = threading.Thread(target=self._run, name="sha256", daemon=True)
-        self._thread.start()
 
-    def _run(self) -> None:
-        try:
-            self._digest = sha256_file(self.path, BACKGROUND_CHUNK)
-        except OSError:
-            self._digest = None
-
-    def result(self) -> str | None:
-        """The digest, waiting for it; None when the file could not be read."""
-        self._thread.join()
-        return self._digest
+def _sha256_or_none(path: str) -> str | None:
+    try:
+        return sha256_file(path, BACKGROUND_CHUNK)
+    except OSError:
+        return None

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import os
 import secrets
-import threading
 from collections.abc import Callable
 from pathlib import Path
+
+from .background import Background
 
 
 def sync_data(path: str | os.PathLike[str]) -> None:
@@ -35,33 +36,12 @@ def sync_dir(path: str | os.PathLike[str]) -> None:
         os.close(fd)
 
 
-class BackgroundSync:
-    """``sync_data(path)`` in a thread from construction on. Started as soon as a file is
-    finished, its write-back overlaps whatever comes next (a fix's re-check, which reads
-    the same pages from the cache and is not slowed by their write-back); ``wait`` then
-    costs only what is left."""
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = os.fspath(path)
-        self._error: OSError | None = None
-        self._thread = threading.Thread(target=self._run, name="fdatasync", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            sync_data(self.path)
-        except OSError as e:
-            self._error = e
-
-    def wait(self) -> None:
-        """Until the bytes are on the disk; raises the OSError of the sync when it failed."""
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-
-    def join(self) -> None:
-        """Until the sync ended, whatever its outcome (when the file is being thrown away)."""
-        self._thread.join()
+def start_sync(path: str | os.PathLike[str]) -> Background[None]:
+    """``sync_data(path)`` in a thread from now on. Started as soon as a file is finished, its
+    write-back overlaps whatever comes next (a fix's re-check, which reads the same pages from
+    the cache and is not slowed by their write-back); ``result()`` then costs only what is left
+    and raises the OSError of the sync when it failed."""
+    return Background("fdatasync", sync_data, os.fspath(path))
 
 
 def make_dirs(path: str | os.PathLike[str], *, durable: bool = True) -> None:
@@ -79,13 +59,13 @@ def make_dirs(path: str | os.PathLike[str], *, durable: bool = True) -> None:
 
 
 def publish(tmp: str | os.PathLike[str], dest: str | os.PathLike[str], *, durable: bool = True,
-            synced: BackgroundSync | None = None) -> None:
+            synced: Background[None] | None = None) -> None:
     """Move the finished file ``tmp`` onto ``dest`` (same filesystem: atomic). With ``durable``
     its bytes reach the disk before the rename (``synced``, when one was started for it, is
     awaited instead of a new sync) and the directory after it."""
     if durable:
         if synced is not None:
-            synced.wait()
+            synced.result()
         else:
             sync_data(tmp)
     os.replace(tmp, dest)

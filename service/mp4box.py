@@ -16,11 +16,10 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from .background import Background
 from .facts import parse_mp4_boxes
 
 MAX_MOOV_BYTES = 256 << 20
@@ -170,15 +169,6 @@ def _copy(src_fd: int, out_fd: int, copies: tuple[tuple[int, int], ...], pos: in
             left, o, pos = left - n, o + n, pos + n
 
 
-def _in_thread(fn: Callable[..., str], *args: object) -> Future[str]:
-    """``fn(*args)`` in a thread of its own that ends with it; the caller holds only the future."""
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mp4box-sha256")
-    try:
-        return pool.submit(fn, *args)
-    finally:
-        pool.shutdown(wait=False)  # the submitted hash still runs; the thread exits after it
-
-
 def rewrite(src: Path, dest: Path, *, digest: bool = True) -> str | None:
     """Write the remuxed file to ``dest`` and return its SHA-256 ("" without ``digest``), or None
     when this file needs ffmpeg instead (nothing is written then)."""
@@ -186,7 +176,7 @@ def rewrite(src: Path, dest: Path, *, digest: bool = True) -> str | None:
     return None if pending is None else pending.result()
 
 
-def start_rewrite(src: Path, dest: Path, *, digest: bool = True) -> Future[str] | None:
+def start_rewrite(src: Path, dest: Path, *, digest: bool = True) -> Background[str] | None:
     """Write the remuxed file to ``dest``; None when this file needs ffmpeg instead (nothing is
     written then). The copy runs in the kernel while a thread hashes the same bytes from the
     source ranges (page cache); the hash is slower than the copy, so it is returned still
@@ -213,11 +203,8 @@ def start_rewrite(src: Path, dest: Path, *, digest: bool = True) -> Future[str] 
         layout = plan_layout(boxes, data)
         if layout is None:
             return None
-        hashed: Future[str] = Future()
-        if digest:
-            hashed = _in_thread(_hash, src, layout.header, layout.copies)
-        else:
-            hashed.set_result("")
+        hashed = (Background("mp4box-sha256", _hash, src, layout.header, layout.copies) if digest
+                  else Background.finished(""))
         fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
             os.write(fd, layout.header)

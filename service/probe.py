@@ -9,14 +9,13 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import process
+from .background import Background
 from .errors import ToolError, UnreadableMediaError
 
 if TYPE_CHECKING:  # imported where used, so that start_ffprobe needs no pydantic
@@ -126,7 +125,7 @@ def _probe_av(p: Path, size: int, timeout: float, started: process.Started | Non
         started = process.start(ffprobe_command(p), timeout=timeout, check=False)
     # MediaInfo parses in this process (ctypes lets go of the GIL) while ffprobe runs, instead of
     # after it: the re-check of a remuxed 183 MB file, 265 → 236 ms (median of 16, interleaved).
-    mediainfo = _Background(_mediainfo_tracks, p)
+    mediainfo = Background("mediainfo", _mediainfo_tracks, p)
     res = started.result()
     data: dict[str, Any] = {}
     if res.stdout.strip():
@@ -152,7 +151,11 @@ def _probe_av(p: Path, size: int, timeout: float, started: process.Started | Non
                                    code="no_streams")
     # MediaInfo runs in this process and cannot be killed like ffprobe: past the probe's timeout
     # the check goes on with ffprobe's view alone (and says so) rather than hang its worker
-    tracks = mediainfo.result(timeout)
+    tracks: list[dict[str, Any]] | None
+    try:
+        tracks = mediainfo.result(timeout)
+    except TimeoutError:
+        tracks = None
     boxes = None
     if str(fmt.get("format_name", "")).startswith("mov,mp4"):
         with p.open("rb") as fh:
@@ -176,32 +179,6 @@ def _looks_like_iso_bmff(p: Path) -> bool:
     with p.open("rb") as fh:
         head = fh.read(8)
     return head[4:8] in (b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot")
-
-
-class _Background:
-    """``fn(arg)`` running in a daemon thread from construction on; ``result`` waits for it."""
-
-    def __init__(self, fn: Callable[[Path], list[dict[str, Any]]], arg: Path) -> None:
-        self._value: list[dict[str, Any]] = []
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(fn, arg), name="mediainfo", daemon=True)
-        self._thread.start()
-
-    def _run(self, fn: Callable[[Path], list[dict[str, Any]]], arg: Path) -> None:
-        try:
-            self._value = fn(arg)
-        except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
-            self._error = e
-
-    def result(self, timeout: float) -> list[dict[str, Any]] | None:
-        """The value; None when ``fn`` has not returned within ``timeout`` seconds (a native
-        library cannot be interrupted: the thread is left behind, a daemon)."""
-        self._thread.join(timeout)
-        if self._thread.is_alive():
-            return None
-        if self._error is not None:
-            raise self._error
-        return self._value
 
 
 def _mediainfo_tracks(p: Path) -> list[dict[str, Any]]:

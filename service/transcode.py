@@ -14,7 +14,6 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -22,9 +21,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import mp4box, process
+from .background import Background
 from .bitrate import audio_first_needed, corrected_bitrate, video_bitrate_for
 from .checker import check_file
-from .durable import BackgroundSync, make_dirs, publish
+from .durable import make_dirs, publish, start_sync
 from .errors import ToolCancelledError, ToolError
 from .facts import MediaFacts
 from .ffmpeg_commands import audio_command, encode_command, loudnorm_measure_command, parse_loudnorm_json, remux_command
@@ -198,7 +198,7 @@ def fix_file(src: str | os.PathLike[str], profile: Profile, dest: str | os.PathL
     timings: dict[str, float] = {}
     attempts = 0
     after: Report | None = None
-    synced: BackgroundSync | None = None
+    synced: Background[None] | None = None
     """The write-back of the current output, started before its re-check."""
     try:
         if plan.image is not None:
@@ -208,7 +208,7 @@ def fix_file(src: str | os.PathLike[str], profile: Profile, dest: str | os.PathL
             t = time.perf_counter()
             fix_photo(src_p, tmp_out, plan.image)
             timings["transcode"] = (time.perf_counter() - t) * 1000
-            synced = BackgroundSync(tmp_out) if durable else None
+            synced = start_sync(tmp_out) if durable else None
             if progress is not None:
                 progress(Progress(percent=100.0, eta_s=0.0, stage="photo"))
             t = time.perf_counter()
@@ -227,7 +227,7 @@ def fix_file(src: str | os.PathLike[str], profile: Profile, dest: str | os.PathL
                 notes.extend(runner.run(bitrate, first=attempt == 1))
                 bitrate = runner.used_bitrate
                 timings["transcode"] = timings.get("transcode", 0.0) + (time.perf_counter() - t) * 1000
-                synced = BackgroundSync(tmp_out) if durable else None
+                synced = start_sync(tmp_out) if durable else None
                 t = time.perf_counter()
                 after = check_file(tmp_out, profile, display_name=out_name, sha256=runner.sha256)
                 timings["recheck"] = timings.get("recheck", 0.0) + (time.perf_counter() - t) * 1000
@@ -282,7 +282,7 @@ class _VideoRun:
         self.src, self.out, self.job_dir, self.plan = src, out, job_dir, plan
         self.has_audio, self.cancelled = facts.audio_present, cancelled
         self.container = facts.container
-        self.sha256: Future[str] | None = None
+        self.sha256: Background[str] | None = None
         """SHA-256 of the output when it is computed while writing (the box-level remux): still
         running when ``run`` returns, so that the re-check's probe overlaps its end."""
         v = plan.video

@@ -13,7 +13,7 @@ import pytest
 from service import process
 from service.checker import check_file
 from service.cli import _HeadStart
-from service.digest import BackgroundDigest, sha256_file
+from service.digest import background_sha256, sha256_file
 from service.errors import ToolError, ToolTimeoutError
 from service.probe import probe, start_ffprobe
 
@@ -40,11 +40,11 @@ def test_sha256_over_several_blocks(tmp_path):
     want = hashlib.sha256(data).hexdigest()
     assert sha256_file(f, chunk=4096) == want
     assert sha256_file(f) == want
-    assert BackgroundDigest(f).result() == want
+    assert background_sha256(f).result() == want
 
 
 def test_background_digest_of_a_missing_file_is_none(tmp_path):
-    assert BackgroundDigest(tmp_path / "gone.mp4").result() is None
+    assert background_sha256(tmp_path / "gone.mp4").result() is None
 
 
 def test_started_run_returns_what_run_returns():
