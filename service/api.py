@@ -12,6 +12,7 @@ from urllib.parse import unquote
 import anyio
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from . import rulebook
 from .access import Caller, caller_of
@@ -38,6 +39,9 @@ class Credentials:
 
     token: str | None
     authorization: str | None
+
+    def caller(self, session: Session) -> Caller:
+        return caller_of(session, authorization=self.authorization, token=self.token)
 
 
 async def _credentials(
@@ -72,7 +76,7 @@ UPLOAD_BODY: dict[str, Any] = {
 
 def caller_for(svc: Services, creds: Credentials) -> Caller:
     with svc.db.session() as s:
-        return caller_of(s, authorization=creds.authorization, token=creds.token)
+        return creds.caller(s)
 
 
 def _declared_length(request: Request) -> int | None:

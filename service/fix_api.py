@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse
 
-from .access import caller_of, readable_submission
+from .access import readable_submission
 from .api import Creds
 from .app import services
 from .errors import RequestError
@@ -42,9 +42,8 @@ def post_fix(
     creds: Creds,
 ) -> JSONResponse:
     svc = services(request)
-    tok = creds.token
     with svc.db.session() as s:
-        caller = caller_of(s, authorization=creds.authorization, token=tok)
+        caller = creds.caller(s)
         sub = readable_submission(s, caller, sub_id)
         row = latest_report(s, sub.id)
         report = row.report if row else None
@@ -58,7 +57,7 @@ def post_fix(
         raise problem
     assert plan is not None
     job_id, created = start_fix(svc.db, svc.queue, sub, plan)
-    q = f"?token={tok}" if tok else ""
+    q = f"?token={creds.token}" if creds.token else ""
     urls = {
         "job": f"/api/jobs/{job_id}{q}",
         "cancel": f"/api/jobs/{job_id}/cancel{q}",
@@ -81,7 +80,7 @@ def cancel_job(
 ) -> dict[str, Any]:
     svc = services(request)
     with svc.db.session() as s:
-        caller = caller_of(s, authorization=creds.authorization, token=creds.token)
+        caller = creds.caller(s)
         job = s.get(Job, job_id) if len(job_id) <= 32 else None
         sub = s.get(Submission, job.submission_id) if job is not None and job.submission_id else None
         if job is None or (sub is not None and not caller.may_read(sub)) or (sub is None and not caller.is_admin):
@@ -129,7 +128,7 @@ def get_fixed(
 ) -> FileResponse:
     svc = services(request)
     with svc.db.session() as s:
-        caller = caller_of(s, authorization=creds.authorization, token=creds.token)
+        caller = creds.caller(s)
         sub = readable_submission(s, caller, sub_id)
         copy = fixed_copy(s, sub.id)
     path = svc.storage.path(copy.storage_key) if copy is not None else None

@@ -47,7 +47,7 @@ async def get_submission(
 
 def _submission_status(svc: Services, sub_id: str, creds: Credentials) -> JSONResponse:
     with svc.db.session() as s:  # the endpoint clients poll: one session, rows not ORM objects
-        caller = caller_of(s, authorization=creds.authorization, token=creds.token)
+        caller = creds.caller(s)
         row = s.execute(select(Submission.__table__).where(Submission.id == sub_id)).first()
         sub = require_read(caller, row if len(sub_id) <= 32 else None)  # type: ignore[arg-type]
         report = s.scalar(
