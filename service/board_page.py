@@ -12,7 +12,7 @@ from urllib.parse import quote
 from .analysis import timecode
 from .board import BoardEntry
 from .campaigns import Campaign
-from .labels import CONTENT_RULES, DECISION_LABELS, RULE_LABELS, VERDICT_LABELS, label
+from .labels import CONTENT_RULES, DECISION_LABELS, RULE_LABELS, VERDICT_LABELS, joined, label
 from .review import content_warnings
 
 
@@ -91,8 +91,8 @@ def _row(e: BoardEntry, lang: str) -> str:
     vtext = label(VERDICT_LABELS, verdict, lang) if e.verdict else t(lang, "检查中", "checking")
     warns = e.warnings
     found = content_warnings(e.report, e.state.waived) if e.report else []
-    wtext = ("、" if lang != "en" else ", ").join(
-        label(RULE_LABELS, c.rule, lang) + (f" {timecode(c.segments[0][0])}" if c.segments else "") for c in found)
+    wtext = joined((label(RULE_LABELS, c.rule, lang) + (f" {timecode(c.segments[0][0])}" if c.segments else "")
+                    for c in found), lang)
     d = e.state.decision
     decision = d.decision if d and d.decision else "none"
     dtext = label(DECISION_LABELS, decision, lang) if d else t(lang, "未决定", "undecided")

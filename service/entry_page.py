@@ -12,7 +12,7 @@ from .analysis import timecode
 from .board import BoardEntry
 from .board_page import duration_text, page, size_text, t, with_lang
 from .checks import Check
-from .labels import DECISION_LABELS, RULE_LABELS, STATUS_LABELS, VERDICT_LABELS, label
+from .labels import DECISION_LABELS, RULE_LABELS, STATUS_LABELS, VERDICT_LABELS, label, rule_names
 from .review import timeline
 
 
@@ -25,17 +25,16 @@ def plain_summary(e: BoardEntry, lang: str) -> str:
     assert e.report is not None
     if e.report.verdict == "error":
         return e.report.summary.get("en" if lang == "en" else "zh-CN", "")
-    sep = ", " if lang == "en" else "、"
     bad = [c for c in e.report.checks if c.rule not in e.state.waived]
-    failed = sep.join(label(RULE_LABELS, c.rule, lang) for c in bad if c.status == "fail")
-    warned = sep.join(label(RULE_LABELS, c.rule, lang) for c in bad if c.status == "warn")
+    failed = rule_names((c.rule for c in bad if c.status == "fail"), lang)
+    warned = rule_names((c.rule for c in bad if c.status == "warn"), lang)
     parts = []
     if failed:
         parts.append(t(lang, f"不符合要求：{failed}。", f"Rules not met: {failed}."))
     if warned:
         parts.append(t(lang, f"建议改进：{warned}。", f"Advice: {warned}."))
     if e.state.waived:
-        waived = sep.join(label(RULE_LABELS, r, lang) for r in e.state.waived)
+        waived = rule_names(e.state.waived, lang)
         parts.append(t(lang, f"已豁免：{waived}。", f"Waived: {waived}."))
     return " ".join(parts) or t(lang, "符合全部要求。", "Every rule is met.")
 

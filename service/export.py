@@ -15,7 +15,7 @@ batch summary."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +23,7 @@ from typing import Literal
 
 from . import sheets
 from .analysis import timecode
-from .labels import CONTENT_RULES, DECISION_LABELS, RULE_LABELS, STATUS_LABELS, VERDICT_LABELS, label
+from .labels import CONTENT_RULES, DECISION_LABELS, RULE_LABELS, STATUS_LABELS, VERDICT_LABELS, label, rule_names
 from .report import Report
 from .review import effective_verdict
 
@@ -88,11 +88,6 @@ def headers(rules: Sequence[str], lang: str = "zh-CN") -> list[str]:
     return fixed + [prefix + label(RULE_LABELS, r, lang) for r in rules]
 
 
-def _names(rules: Iterable[str], lang: str) -> str:
-    return "、".join(label(RULE_LABELS, r, lang) for r in rules) if not lang.startswith("en") else \
-        ", ".join(label(RULE_LABELS, r, lang) for r in rules)
-
-
 def row(index: int, entry: Entry, rules: Sequence[str], lang: str = "zh-CN") -> list[object]:
     """The cells of one entry, in the order of ``headers``."""
     r = entry.report
@@ -116,9 +111,9 @@ def row(index: int, entry: Entry, rules: Sequence[str], lang: str = "zh-CN") -> 
         index, entry.entry_id, r.file.name, round(r.file.size_bytes / unit, 1),
         round(m.duration_s, 1) if m and m.duration_s is not None else None,
         f"{m.width}×{m.height}" if m and m.width and m.height else None,
-        label(VERDICT_LABELS, effective_verdict(r, waived), lang), _names((c.rule for c in failed), lang),
-        _names((c.rule for c in warned), lang), "; ".join(content_text(c) for c in content),
-        _names(sorted(waived), lang), "\n".join(c.message[key] for c in [*failed, *warned]),
+        label(VERDICT_LABELS, effective_verdict(r, waived), lang), rule_names((c.rule for c in failed), lang),
+        rule_names((c.rule for c in warned), lang), "; ".join(content_text(c) for c in content),
+        rule_names(sorted(waived), lang), "\n".join(c.message[key] for c in [*failed, *warned]),
         label(DECISION_LABELS, d.decision, lang) if d else None, d.note if d else None,
         d.by if d else None, at,
     ]

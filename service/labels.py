@@ -4,6 +4,8 @@ the batch summary and its report pages all use them, so a rule has one name ever
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 RULE_LABELS: dict[str, tuple[str, str]] = {
     "readable": ("可读取", "Readable"),
     "media_kind": ("媒体类型", "Media kind"),
@@ -74,3 +76,13 @@ def names(table: dict[str, tuple[str, str]], key: str) -> tuple[str, str]:
     """Both names of ``key`` (Chinese, English), for the places that show them side by side;
     the key itself twice when unknown."""
     return table.get(key, (key, key))
+
+
+def joined(items: Iterable[str], lang: str = "zh-CN") -> str:
+    """``items`` as a list in ``lang``: 、 between them in Chinese, a comma in English."""
+    return (", " if lang.startswith("en") else "、").join(items)
+
+
+def rule_names(rules: Iterable[str], lang: str = "zh-CN") -> str:
+    """The rules by the names people read, as a list in ``lang`` (an unknown id as it is)."""
+    return joined((label(RULE_LABELS, r, lang) for r in rules), lang)

@@ -14,7 +14,7 @@ from . import __version__
 from .analysis import Analysis
 from .checks import Check
 from .facts import MediaFacts
-from .labels import RULE_LABELS, label
+from .labels import rule_names
 from .profiles import Profile
 
 SCHEMA_VERSION = "1.1"
@@ -77,11 +77,6 @@ def verdict_of(checks: list[Check]) -> Verdict:
     return "fail" if "fail" in statuses else "warn" if "warn" in statuses else "pass"
 
 
-def _names(rules: list[str], lang: str) -> str:
-    """The rules people read about, by their names (an id without a name stays as it is)."""
-    return ("、" if lang == "zh-CN" else ", ").join(label(RULE_LABELS, r, lang) for r in rules)
-
-
 def _summary(verdict: Verdict, checks: list[Check], error: ReportError | None) -> dict[str, str]:
     if error is not None:
         return {"zh-CN": f"无法检查：{error.message['zh-CN']}", "en": f"Could not check: {error.message['en']}"}
@@ -90,11 +85,11 @@ def _summary(verdict: Verdict, checks: list[Check], error: ReportError | None) -
     if verdict == "pass":
         return {"zh-CN": "符合全部要求。", "en": "Meets every requirement."}
     if verdict == "warn":
-        return {"zh-CN": f"符合必需要求，但有 {len(warned)} 项建议未满足：{_names(warned, 'zh-CN')}。",
-                "en": f"Meets the required rules; {len(warned)} recommendation(s) missed: {_names(warned, 'en')}."}
+        return {"zh-CN": f"符合必需要求，但有 {len(warned)} 项建议未满足：{rule_names(warned, 'zh-CN')}。",
+                "en": f"Meets the required rules; {len(warned)} recommendation(s) missed: {rule_names(warned, 'en')}."}
     fixable = all(c.fixable for c in checks if c.status == "fail")
-    zh = f"不符合 {len(failed)} 项要求：{_names(failed, 'zh-CN')}。" + ("均可自动修复。" if fixable else "")
-    en = f"Fails {len(failed)} rule(s): {_names(failed, 'en')}."
+    zh = f"不符合 {len(failed)} 项要求：{rule_names(failed, 'zh-CN')}。" + ("均可自动修复。" if fixable else "")
+    en = f"Fails {len(failed)} rule(s): {rule_names(failed, 'en')}."
     en += " All can be fixed automatically." if fixable else ""
     return {"zh-CN": zh, "en": en}
 
