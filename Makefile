@@ -54,7 +54,12 @@ lint: install
 	$(BIN)/ruff check service workers tests benchmarks
 	$(BIN)/mypy
 
-bench: install
+# The speed benchmarks compare against MediaConch (Debian's mediaconch package).
+bench-deps:
+	@command -v mediaconch >/dev/null || { echo "installing: mediaconch"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq mediaconch >/dev/null; }
+
+bench: install bench-deps
 	$(BIN)/python benchmarks/bench_check.py
 
 bench-deep: install
@@ -75,7 +80,7 @@ image:
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: bench-batch
-bench-batch: install
+.PHONY: bench-batch bench-deps
+bench-batch: install bench-deps
 	$(BIN)/python benchmarks/bench_batch.py speed
 	$(BIN)/python benchmarks/bench_batch.py memory
