@@ -62,6 +62,27 @@ def audio_first_needed(target: int | None, lo: int | None, hi: int | None, audio
     return audio_bps / 8 * duration_s > room / 2
 
 
+RETRY_MARGIN = 0.02
+"""How far inside the window a second attempt aims, as a fraction of the target: x264's CBR
+lands between -0.3% and +2% of its nominal size, and a short clip further off."""
+
+
+def retry_target(want: int, lo: int | None, hi: int | None) -> int:
+    """Where a second attempt aims after the first missed the window: the first target, moved
+    inside by RETRY_MARGIN (at most a quarter of the window) when it sat closer to an edge. A
+    target at the very edge (a ``size_target`` near 0 or 1) would otherwise be missed again by
+    a few bytes."""
+    margin = RETRY_MARGIN * want
+    if lo is not None and hi is not None:
+        margin = min(margin, (hi - lo) / 4)
+    aim = float(want)
+    if lo is not None:
+        aim = max(aim, lo + margin)
+    if hi is not None:
+        aim = min(aim, hi - margin)
+    return int(aim)
+
+
 def corrected_bitrate(bitrate: int, audio_bps: int, got_bytes: int, want_bytes: int) -> int:
     """After an attempt landed at ``got_bytes``, the bitrate that should land at ``want_bytes``
     (the audio part stays as it was)."""

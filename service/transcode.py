@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from . import mp4box, process
 from .background import Background
-from .bitrate import audio_first_needed, corrected_bitrate, video_bitrate_for
+from .bitrate import audio_first_needed, corrected_bitrate, retry_target, video_bitrate_for
 from .checker import check_file
 from .durable import make_dirs, publish, start_sync
 from .errors import ToolCancelledError, ToolError
@@ -234,8 +234,9 @@ def fix_file(src: str | os.PathLike[str], profile: Profile, dest: str | os.PathL
                 size_off = next((c for c in after.checks if c.rule == "file_size" and c.status != "pass"), None)
                 if size_off is None or attempt == 2 or not bitrate or plan.video.target_bytes is None:
                     break
+                want = retry_target(plan.video.target_bytes, plan.video.min_bytes, plan.video.max_bytes)
                 bitrate = corrected_bitrate(bitrate, runner.audio_bps or plan.video.audio_bitrate or 0,
-                                            after.file.size_bytes, plan.video.target_bytes)
+                                            after.file.size_bytes, want)
                 notes.append(_msg(f"第一次输出大小不在范围内（{after.file.size_bytes:,} 字节），已按修正码率重试。",
                                   f"The first output was outside the size window ({after.file.size_bytes:,} bytes); "
                                   "retried with a corrected bitrate."))

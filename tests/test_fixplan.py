@@ -12,6 +12,7 @@ from service.bitrate import (
     CONTAINER_OVERHEAD,
     audio_first_needed,
     corrected_bitrate,
+    retry_target,
     size_window,
     target_bytes,
     video_bitrate_for,
@@ -355,3 +356,12 @@ def test_the_audio_goes_first_only_where_its_size_could_miss_the_window() -> Non
     assert audio_first_needed(None, None, None, 160_000, 300.0) is False
     assert audio_first_needed(25 * mib, 20 * mib, 30 * mib, 0, 20.0) is False
     assert audio_first_needed(25 * mib, 20 * mib, 30 * mib, 160_000, 0.0) is False
+
+
+def test_a_retry_aims_safely_inside_the_window() -> None:
+    # the first attempt aimed 256 bytes above the minimum and landed 3% low: the retry aims 2% in
+    assert retry_target(153_856, 153_600, 409_600) == int(153_600 + 0.02 * 153_856)
+    assert retry_target(409_000, 153_600, 409_600) == int(409_600 - 0.02 * 409_000)
+    assert retry_target(300_000, 153_600, 409_600) == 300_000  # well inside: unchanged
+    assert retry_target(992, 990, 1010) == 995  # a narrow window: a quarter of it at most
+    assert retry_target(500, 490, None) == 500 and retry_target(500, None, 505) == 495
