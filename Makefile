@@ -66,7 +66,7 @@ bench-deep: install
 	$(BIN)/python benchmarks/bench_deep.py --rounds 3
 
 schema: install
-	$(BIN)/python -m service.report > docs/report.schema.json
+	$(BIN)/python -m service.core.report > docs/report.schema.json
 
 # The deployable image (docs/operations-container.md). podman needs scripts/podman-setup.sh once.
 CONTAINER ?= $(shell command -v podman >/dev/null && echo podman || echo docker)

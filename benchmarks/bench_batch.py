@@ -275,8 +275,8 @@ def decompose(args: argparse.Namespace) -> None:
     without hashing (sha256 given), ``--jobs`` threads, interleaved rounds."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from service.checker import check_file
-    from service.profiles import ProfileStore
+    from service.core.profiles import ProfileStore
+    from service.media.checker import check_file
     from service.settings import DEFAULT_PROFILES_DIR
 
     profile = ProfileStore(DEFAULT_PROFILES_DIR).get(PROFILE)

@@ -37,7 +37,7 @@ from xml.sax.saxutils import escape
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from service.profiles import Profile, ProfileStore  # noqa: E402
+from service.core.profiles import Profile, ProfileStore  # noqa: E402
 from service.settings import Settings  # noqa: E402
 
 DEFAULT_CACHE = Path(os.environ.get("MEDIACHECK_BENCH_CACHE") or Path.home() / ".cache" / "mediacheck-bench")
@@ -224,7 +224,7 @@ def import_summary(python: str, argv: list[str], cwd: Path, runs: int = 5) -> di
     totals: list[float] = []
     tops: dict[str, list[float]] = {}
     for _ in range(runs):
-        code = "import sys; from service.cli import main; sys.exit(main())"
+        code = "import sys; from service.cli.main import main; sys.exit(main())"
         err = subprocess.run([python, "-X", "importtime", "-c", code, *argv], cwd=cwd,
                              capture_output=True, text=True).stderr
         total = 0.0

@@ -6,7 +6,7 @@ Without --file it makes (once, cached in $MEDIACHECK_BENCH_MEDIA or .cache/bench
 3-minute 1080p25 H.264 + AAC file: 10 s of a moving test pattern with camera-like grain
 (so the bitrate, ~8 Mbit/s, and the decode cost are those of real footage), looped by
 stream copy. Each round times, in alternating order, the bare decode
-(``ffmpeg -i FILE -f null -``) and ``service.analyze.analyze`` on the same file; the
+(``ffmpeg -i FILE -f null -``) and ``service.media.detector.analyze`` on the same file; the
 figure is the ratio of the medians of the wall times. The target is ≤ 1.2
 (docs/benchmarks.md). The CPU time (user + system of the ffmpeg child) is printed too:
 on a machine shared with other work it is the steadier of the two figures."""
@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from service.analyze import analyze, plan_analysis  # noqa: E402
-from service.probe import probe  # noqa: E402
+from service.media.detector import analyze, plan_analysis  # noqa: E402
+from service.media.probe import probe  # noqa: E402
 
 CACHE = Path(os.environ.get("MEDIACHECK_BENCH_MEDIA") or ROOT / ".cache" / "bench")
 TARGET = 1.2

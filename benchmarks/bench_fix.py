@@ -40,10 +40,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from service import mp4box  # noqa: E402
-from service.checker import check_file  # noqa: E402
-from service.profiles import Profile, load_profile  # noqa: E402
-from service.transcode import fix_file  # noqa: E402
+from service.core.profiles import Profile, load_profile  # noqa: E402
+from service.fix.transcode import fix_file  # noqa: E402
+from service.media import mp4box  # noqa: E402
+from service.media.checker import check_file  # noqa: E402
 
 CACHE = Path(os.environ.get("MEDIACHECK_BENCH_CACHE") or Path.home() / ".cache" / "mediacheck-bench")
 """Where the generated media lives (never inside the repo)."""

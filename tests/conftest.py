@@ -6,8 +6,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from service.profiles import ProfileStore
-from service.report import Report
+from service.core.profiles import ProfileStore
+from service.core.report import Report
 from service.settings import DEFAULT_PROFILES_DIR
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "docs" / "report.schema.json"

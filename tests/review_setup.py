@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from service.access import create_api_key
-from service.campaigns import create_campaign
-from service.models import Job
+from service.store.models import Job
+from service.submissions.access import create_api_key
+from service.submissions.campaigns import create_campaign
 from tests.entries import ENTRIES
 from tests.server import Live
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import uvicorn
 
-from service.app import create_app
 from service.settings import Settings
+from service.web.app import create_app
 
 
 def free_port() -> int:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from service.access import create_api_key, digest
-from service.campaigns import create_campaign
-from service.models import ApiKey
+from service.store.models import ApiKey
+from service.submissions.access import create_api_key, digest
+from service.submissions.campaigns import create_campaign
 
 URL = "/api/campaigns/{}/submissions"
 
@@ -66,7 +66,7 @@ def test_keys_and_tokens_are_stored_hashed(live, small_video):
 
 def test_check_command_does_not_import_the_web_stack():
     code = (
-        "import sys; from service.cli import build_parser; build_parser(); import service.checker;"
+        "import sys; from service.cli.main import build_parser; build_parser(); import service.media.checker;"
         "bad=[m for m in ('fastapi','sqlalchemy','rq','redis','uvicorn','starlette') if m in sys.modules];"
         "print(','.join(bad))"
     )
@@ -77,7 +77,7 @@ def test_check_command_does_not_import_the_web_stack():
 def test_reviewer_records_a_decision_only_in_scope(live, small_video):
     from sqlalchemy import select
 
-    from service.models import Decision
+    from service.store.models import Decision
 
     with live.services.db.session() as s:
         create_campaign(s, live.services.store, campaign_id="camp-c", profiles=["test-video"])
@@ -102,7 +102,7 @@ def test_reviewer_records_a_decision_only_in_scope(live, small_video):
 def test_tokens_stay_out_of_access_logs_and_referers(live, small_video):
     import logging
 
-    from service.logs import RedactTokens
+    from service.web.logs import RedactTokens
 
     record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
                                ("127.0.0.1:1", "GET", "/api/submissions/x?token=SECRET&lang=en", "1.1", 200), None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.analysis import Segment, aspect_name, is_detector_line, parse_detector_log, subtract, timecode
+from service.core.analysis import Segment, aspect_name, is_detector_line, parse_detector_log, subtract, timecode
 
 # A real log (trimmed) of the one-pass graph over 2 s black + 4 s of a 4:3 picture in a
 # 640×360 frame, silent from 3 s to 5 s. ebur128 and idet print a first, empty summary

@@ -8,11 +8,11 @@ import json
 
 import pytest
 
-from service.analyze import analyze, plan_analysis
-from service.checker import check_file, deep_checks
-from service.cli import main
-from service.errors import ToolTimeoutError
-from service.probe import probe
+from service.cli.main import main
+from service.core.errors import ToolTimeoutError
+from service.media.checker import check_file, deep_checks
+from service.media.detector import analyze, plan_analysis
+from service.media.probe import probe
 from tests import scenes
 from tests.media import av, ffmpeg_media
 
@@ -123,8 +123,8 @@ def test_timeout_kills_and_is_reported_not_raised(shanxi, monkeypatch):
     facts = probe(path).facts
     with pytest.raises(ToolTimeoutError):
         analyze(path, facts, timeout=0.01)
-    monkeypatch.setattr("service.analyze.TIMEOUT_BASE_S", 0.0)
-    monkeypatch.setattr("service.analyze.TIMEOUT_PER_MEDIA_S", 0.001)
+    monkeypatch.setattr("service.media.detector.TIMEOUT_BASE_S", 0.0)
+    monkeypatch.setattr("service.media.detector.TIMEOUT_PER_MEDIA_S", 0.001)
     analysis, checks = deep_checks(path, facts, shanxi)
     assert analysis is None
     assert [(c.rule, c.status) for c in checks] == [("content_analysis", "skip")]

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from service.models import ReportRow, Submission
+from service.store.models import ReportRow, Submission
 
 URL = "/api/campaigns/test-video/submissions"
 
@@ -243,7 +243,7 @@ def test_multipart_bad_name_is_refused(live, small_video):
 def test_closed_campaign_refuses_uploads(live, small_video):
     from datetime import UTC, datetime
 
-    from service.campaigns import create_campaign
+    from service.submissions.campaigns import create_campaign
 
     with live.services.db.session() as s:
         create_campaign(
@@ -263,7 +263,7 @@ def test_closed_campaign_refuses_uploads(live, small_video):
 
 
 def test_campaign_with_two_profiles_takes_video_and_photo(live, small_video, small_photo):
-    from service.campaigns import create_campaign
+    from service.submissions.campaigns import create_campaign
 
     with live.services.db.session() as s:
         create_campaign(s, live.services.store, campaign_id="both", profiles=["test-video", "test-photo"])

@@ -6,8 +6,8 @@ import zipfile
 
 import pytest
 
-from service.archive import decode_name, is_unsafe_path, list_members, member_problem, stream_member
-from service.errors import ArchiveError
+from service.batch.archive import decode_name, is_unsafe_path, list_members, member_problem, stream_member
+from service.core.errors import ArchiveError
 from tests.zips import gbk_zip
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from service.cli import main
+from service.cli.main import main
 from tests.batch_set import build_folder, build_zip, good_mp4, profile_path
 
 EXPECTED = {
@@ -206,7 +206,7 @@ def test_fix_writes_fixed_copies_apart_and_keeps_the_original(tmp_path):
 def test_deep_runs_the_checkers_analysis_or_says_it_is_missing(tmp_path, capsys):
     import inspect
 
-    from service.checker import check_file
+    from service.media.checker import check_file
 
     d = tmp_path / "in"
     d.mkdir()
@@ -291,7 +291,7 @@ def test_work_dir_leftovers_from_a_killed_run_are_removed(tmp_path):
 
 
 def test_a_second_run_on_the_same_output_folder_is_refused(tmp_path, capsys):
-    from service.batch_state import BatchState
+    from service.batch.state import BatchState
 
     d = tmp_path / "in"
     d.mkdir()

@@ -6,10 +6,10 @@ import os
 import signal
 import time
 
-from service.batch_pool import PoolDispatcher
-from service.batch_task import TaskOptions
-from service.entries import collect_entries
-from service.profiles import ProfileStore, load_profile
+from service.batch.entries import collect_entries
+from service.batch.pool import PoolDispatcher
+from service.batch.task import TaskOptions
+from service.core.profiles import ProfileStore, load_profile
 from service.settings import DEFAULT_PROFILES_DIR
 from tests.batch_set import good_mp4, profile_path
 

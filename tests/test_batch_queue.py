@@ -11,9 +11,9 @@ import time
 import pytest
 from rq import Queue, SimpleWorker
 
-from service.batch_queue import QUEUE_NAME
-from service.batch_runner import BatchOptions, run_batch
-from service.profiles import ProfileStore, load_profile
+from service.batch.queue import QUEUE_NAME
+from service.batch.runner import BatchOptions, run_batch
+from service.core.profiles import ProfileStore, load_profile
 from service.settings import DEFAULT_PROFILES_DIR
 from tests.batch_set import build_zip, good_mp4, long_mp4, profile_path
 from tests.redisdb import clean_redis

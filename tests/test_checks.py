@@ -2,9 +2,9 @@
 
 import pytest
 
-from service.checks import judge
-from service.facts import MediaFacts
-from service.report import FileInfo, build_report
+from service.core.checks import judge
+from service.core.facts import MediaFacts
+from service.core.report import FileInfo, build_report
 
 MIB = 2**20
 

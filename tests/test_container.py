@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from service.checker import check_file
-from service.profiles import ProfileStore
+from service.core.profiles import ProfileStore
+from service.media.checker import check_file
 from service.settings import DEFAULT_PROFILES_DIR
 
 from .media import av, ffmpeg_media

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from service.analysis import Analysis, Borders, Interlace, Loudness, Segment
-from service.content import judge_content
-from service.errors import ProfileError
-from service.profiles import ContentRules, load_profile
+from service.core.analysis import Analysis, Borders, Interlace, Loudness, Segment
+from service.core.content import judge_content
+from service.core.errors import ProfileError
+from service.core.profiles import ContentRules, load_profile
 
 
 def seg(a: float, b: float) -> Segment:

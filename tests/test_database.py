@@ -12,8 +12,8 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from service.database import Database, current_revision, migrate
-from service.models import Submission
+from service.store.database import Database, current_revision, migrate
+from service.store.models import Submission
 from tests.server import live_server
 
 PG_ADMIN_URL = os.environ.get("MEDIACHECK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -33,7 +33,7 @@ TABLES = {
 def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
-    from service.database import MIGRATIONS_DIR
+    from service.store.database import MIGRATIONS_DIR
 
     head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
     assert head is not None
@@ -49,7 +49,7 @@ def test_sqlite_migrates_from_nothing_to_head(tmp_path):
     migrate(db.engine)  # idempotent
     from alembic import command
 
-    from service.database import alembic_config
+    from service.store.database import alembic_config
 
     command.downgrade(alembic_config(db.engine), "base")
     assert set(inspect(db.engine).get_table_names()) == {"alembic_version"}
@@ -100,7 +100,7 @@ def test_migrations_match_the_models(tmp_path):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from service.models import Base
+    from service.store.models import Base
 
     db = Database(f"sqlite:///{tmp_path / 'c.db'}")
     migrate(db.engine)
@@ -147,7 +147,7 @@ def test_review_trail_is_append_only_in_postgresql(pg_url):
 def _migrate_in_processes(url: str, n: int) -> list[subprocess.CompletedProcess[str]]:
     """``mediacheck migrate`` started ``n`` times at once, as docker-compose starts the API and
     its workers, each migrating at start."""
-    code = "import sys; from service.database import Database, migrate; migrate(Database(sys.argv[1]).engine)"
+    code = "import sys; from service.store.database import Database, migrate; migrate(Database(sys.argv[1]).engine)"
     procs = [subprocess.Popen([sys.executable, "-c", code, url], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True) for _ in range(n)]
     return [subprocess.CompletedProcess(p.args, p.wait(timeout=120), *p.communicate()) for p in procs]

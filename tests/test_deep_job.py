@@ -15,8 +15,8 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select
 
-from service.campaigns import create_campaign
-from service.models import Job, ReportRow
+from service.store.models import Job, ReportRow
+from service.submissions.campaigns import create_campaign
 from tests.entries import black_opening
 from tests.redisdb import clean_redis
 from tests.server import live_server

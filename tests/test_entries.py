@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.entries import collect_entries
+from service.batch.entries import collect_entries
 from tests.batch_set import good_mp4
 from tests.zips import gbk_zip
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from openpyxl import load_workbook
 
-from service.checker import check_file
-from service.export import FIXED_COLUMNS, Decision, Entry, table, write_csv, write_xlsx
+from service.media.checker import check_file
+from service.review.export import FIXED_COLUMNS, Decision, Entry, table, write_csv, write_xlsx
 from tests import scenes
 from tests.media import copy_as
 
@@ -99,7 +99,7 @@ def test_control_characters_in_a_note_do_not_break_the_export(entries, tmp_path)
 def test_cli_export_from_json_lines(entries, tmp_path):
     import io
 
-    from service.cli import main
+    from service.cli.main import main
 
     jsonl = tmp_path / "reports.jsonl"
     jsonl.write_text("".join(e.report.model_dump_json() + "\n" for e in entries), encoding="utf-8")

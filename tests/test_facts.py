@@ -2,7 +2,7 @@
 
 import pytest
 
-from service.facts import (
+from service.core.facts import (
     container_from,
     detect_frame_rate_mode,
     normalize_rotation,

@@ -12,9 +12,9 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from service.campaigns import create_campaign
-from service.checker import check_file
-from service.models import FixedCopy, Job, ReportRow
+from service.media.checker import check_file
+from service.store.models import FixedCopy, Job, ReportRow
+from service.submissions.campaigns import create_campaign
 from tests.media import av, ffmpeg_media
 from tests.server import live_server
 
@@ -127,7 +127,7 @@ def test_a_mov_is_fixed_into_an_mp4_that_passes_and_downloads_with_its_name(fix_
     assert view["fixed"]["sha256"] == report.file.sha256
     # the original is untouched
     with fix_live.services.db.session() as s:
-        from service.models import Submission
+        from service.store.models import Submission
 
         row = s.get(Submission, sid)
         assert fix_live.services.storage.path(row.storage_key).read_bytes() == original_bytes
@@ -210,7 +210,7 @@ def test_another_submitters_token_can_neither_start_nor_download(fix_live) -> No
 
 
 def test_a_reviewer_of_the_campaign_may_start_a_fix(fix_live) -> None:
-    from service.access import create_api_key
+    from service.submissions.access import create_api_key
 
     with fix_live.services.db.session() as s:
         _, key = create_api_key(s, name="评审", role="reviewer", campaigns=["test-fix"])

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from service.models import Job
+from service.store.models import Job
 from tests.redisdb import clean_redis
 from tests.server import live_server
 from tests.test_fix_api import mov, write_fix_profiles
@@ -76,7 +76,7 @@ def test_a_queued_fix_that_is_cancelled_leaves_the_rq_queue(rq_settings, redis_d
 
 
 def test_the_cancel_stands_when_the_queue_cannot_be_reached(rq_settings, redis_db, monkeypatch) -> None:
-    from service.jobs import RqQueue
+    from service.store.jobs import RqQueue
 
     def down(self, job_id: str) -> bool:
         raise ConnectionError("Redis went away")
@@ -97,7 +97,7 @@ def test_the_cancel_stands_when_the_queue_cannot_be_reached(rq_settings, redis_d
 
 
 def test_only_a_waiting_rq_job_is_taken_out(redis_db) -> None:
-    from service.jobs import RqQueue
+    from service.store.jobs import RqQueue
 
     queue = RqQueue(REDIS_URL, "mediacheck-cancel-test")
     try:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from service.storage import Storage
-from service.transcode import JOB_DIR_PREFIX, fix_file
+from service.fix.transcode import JOB_DIR_PREFIX, fix_file
+from service.store.storage import Storage
 from tests import fixcases as fc
 from tests.server import live_server
 from tests.test_fix_api import mov, upload, wait_job, write_fix_profiles
@@ -61,7 +61,7 @@ def syncs(monkeypatch: pytest.MonkeyPatch) -> SyncLog:
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory):
-    from service.profiles import load_profile
+    from service.core.profiles import load_profile
 
     return load_profile(fc.write_profile(tmp_path_factory.mktemp("profiles")))
 
@@ -99,7 +99,7 @@ def test_the_fixed_output_is_synced_before_it_appears_and_its_directory_after(
 
 
 def test_a_retried_encode_syncs_the_output_of_its_last_attempt(tmp_path: Path, syncs: SyncLog) -> None:
-    from service.profiles import load_profile
+    from service.core.profiles import load_profile
 
     prof = load_profile(fc.write_profile(tmp_path, "fix-edge", fix="size_target: 0.001"))
     dest = tmp_path / "out" / "fixed.mp4"
@@ -158,7 +158,7 @@ def test_mediacheck_fix_and_batch_fix_follow_the_fsync_setting(env: str, durable
                                                                syncs: SyncLog) -> None:
     import io
 
-    from service.cli import main
+    from service.cli.main import main
 
     monkeypatch.setenv("MEDIACHECK_FSYNC", env)
     profile = str(fc.write_profile(tmp_path))

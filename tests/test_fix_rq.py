@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from service.campaigns import create_campaign
-from service.checker import check_file
+from service.media.checker import check_file
+from service.submissions.campaigns import create_campaign
 from tests.redisdb import clean_redis
 from tests.server import live_server
 from tests.test_fix_api import mov, mpeg4_720p, upload, wait_job, write_fix_profiles

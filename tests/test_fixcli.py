@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from service.checker import check_file
-from service.cli import main
-from service.profiles import load_profile
+from service.cli.main import main
+from service.core.profiles import load_profile
+from service.media.checker import check_file
 from tests import fixcases as fc
 
 

@@ -8,7 +8,11 @@ from typing import Any
 
 import pytest
 
-from service.bitrate import (
+from service.core.checks import judge
+from service.core.errors import ProfileError
+from service.core.facts import MediaFacts
+from service.core.profiles import Profile, load_profile
+from service.fix.bitrate import (
     CONTAINER_OVERHEAD,
     audio_first_needed,
     corrected_bitrate,
@@ -17,13 +21,9 @@ from service.bitrate import (
     target_bytes,
     video_bitrate_for,
 )
-from service.checks import judge
-from service.errors import ProfileError
-from service.facts import MediaFacts
-from service.fixplan import FixPlan, plan_fix
-from service.fixsteps import describe_step
-from service.framing import snap_fps
-from service.profiles import Profile, load_profile
+from service.fix.framing import snap_fps
+from service.fix.plan import FixPlan, plan_fix
+from service.fix.steps import describe_step
 
 MiB = 1 << 20
 

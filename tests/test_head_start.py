@@ -1,4 +1,4 @@
-"""The CLI's head start: the first file's SHA-256 (service/digest.py) and ffprobe run
+"""The CLI's head start: the first file's SHA-256 (service/store/digest.py) and ffprobe run
 (process.start via probe.start_ffprobe) begin before the heavy imports. Each piece gives
 exactly what the sequential path gives, and the CLI's reports are unchanged by it."""
 
@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from service import process
-from service.checker import check_file
-from service.cli import _HeadStart
-from service.digest import background_sha256, sha256_file
-from service.errors import ToolError, ToolTimeoutError
-from service.probe import probe, start_ffprobe
+from service.cli.main import _HeadStart
+from service.core.errors import ToolError, ToolTimeoutError
+from service.media import process
+from service.media.checker import check_file
+from service.media.probe import probe, start_ffprobe
+from service.store.digest import background_sha256, sha256_file
 
 from .media import av, ffmpeg_media, written
 
@@ -114,7 +114,7 @@ def test_bad_profile_exits_2_after_the_head_start(video):
 def test_gc_is_back_on_after_every_command(video, capsys):
     import gc
 
-    from service.cli import main
+    from service.cli.main import main
 
     assert main(["check", str(video), "--profile", PROFILE, "--format", "json"]) == 1
     assert gc.isenabled()

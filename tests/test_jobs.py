@@ -13,8 +13,8 @@ import time
 import pytest
 from redis import Redis
 
-from service.jobs import BASE_TIMEOUT_S, Progress, create_job, job_timeout
-from service.models import Job, Submission
+from service.store.jobs import BASE_TIMEOUT_S, Progress, create_job, job_timeout
+from service.store.models import Job, Submission
 from tests.redisdb import clean_redis
 from tests.server import live_server
 
@@ -109,10 +109,10 @@ def test_burst_simple_worker_and_202_while_queued(rq_settings, small_video):
 def test_failure_reason_is_stored_after_retries(rq_settings):
     from rq import SimpleWorker
 
-    from service.database import Database, migrate
-    from service.jobs import RqQueue
-    from service.profiles import ProfileStore
-    from service.storage import Storage
+    from service.core.profiles import ProfileStore
+    from service.store.database import Database, migrate
+    from service.store.jobs import RqQueue
+    from service.store.storage import Storage
     from workers.tasks import Context, use_context
 
     db = Database(rq_settings.db_url)
@@ -179,8 +179,8 @@ def test_inprocess_backend_when_no_redis(live, small_video):
 
 def test_a_new_job_kind_runs_through_the_same_api(live):
     """How the transcoder plugs in: register a task by kind, submit, read it at /api/jobs/{id}."""
-    from service.access import create_api_key
-    from service.jobs import submit_job
+    from service.store.jobs import submit_job
+    from service.submissions.access import create_api_key
     from workers.tasks import TASKS, task
 
     @task("test-steps")

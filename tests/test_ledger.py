@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from service.ledger import Line, state_from
+from service.review.ledger import Line, state_from
 
 AT = datetime(2026, 11, 24, tzinfo=UTC)
 

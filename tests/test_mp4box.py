@@ -9,9 +9,9 @@ import subprocess
 import threading
 from pathlib import Path
 
-from service import mp4box
-from service.facts import parse_mp4_boxes
-from service.probe import probe
+from service.core.facts import parse_mp4_boxes
+from service.media import mp4box
+from service.media.probe import probe
 from tests import fixcases as fc
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from service.models import Submission
+from service.store.models import Submission
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
@@ -258,7 +258,7 @@ def test_lost_final_answer_still_leads_to_the_report(live, page, small_video):
 def test_campaign_list_and_a_closed_campaign(live, page):
     from datetime import UTC, datetime
 
-    from service.campaigns import create_campaign
+    from service.submissions.campaigns import create_campaign
 
     with live.services.db.session() as s:
         create_campaign(s, live.services.store, campaign_id="closed-page", profiles=["test-video"],

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from PIL import Image, ImageStat
 
-from service.analysis import Analysis, Segment
-from service.pictures import (
+from service.core.analysis import Analysis, Segment
+from service.media.pictures import (
     SHEET_NAME,
     contact_sheet,
     in_segments,
@@ -15,7 +15,7 @@ from service.pictures import (
     poster_time,
     sheet_times,
 )
-from service.probe import probe
+from service.media.probe import probe
 from tests import scenes
 from tests.media import av, ffmpeg_media
 
@@ -88,7 +88,7 @@ def test_photo_thumbnail_is_upright(tmp_path):
 
 
 def test_unreadable_video_leaves_no_picture(tmp_path):
-    from service.errors import ToolError
+    from service.core.errors import ToolError
     from tests.media import written
 
     bogus = written("bogus.mp4", b"not a video at all" * 100)

@@ -7,8 +7,8 @@ import struct
 import pytest
 from PIL import Image
 
-from service.errors import UnreadableMediaError
-from service.probe import probe
+from service.core.errors import UnreadableMediaError
+from service.media.probe import probe
 
 from .media import av, ffmpeg_media, written
 
@@ -228,8 +228,8 @@ def test_truncated_mp4_with_moov_first_is_flagged():
 
 
 def test_probe_timeout_kills(monkeypatch):
-    from service import process
-    from service.errors import ToolTimeoutError
+    from service.core.errors import ToolTimeoutError
+    from service.media import process
 
     with pytest.raises(ToolTimeoutError):
         process.run(["sleep", "5"], timeout=0.2)
@@ -241,7 +241,7 @@ def test_a_mediainfo_that_never_answers_does_not_hang_the_check(monkeypatch):
     import threading
     import time
 
-    import service.probe as probe_module
+    import service.media.probe as probe_module
 
     release = threading.Event()
     monkeypatch.setattr(probe_module, "_mediainfo_tracks", lambda p: (release.wait(30), [])[1])

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from service import process
-from service.errors import ToolCancelledError, ToolError, ToolTimeoutError
+from service.core.errors import ToolCancelledError, ToolError, ToolTimeoutError
+from service.media import process
 
 LONG = ["ffmpeg", "-hide_banner", "-nostdin", "-nostats", "-v", "error", "-progress", "pipe:1", "-re",
         "-f", "lavfi", "-i", "testsrc2=s=64x36:r=25:d=60", "-f", "null", "-"]

@@ -2,8 +2,8 @@ import textwrap
 
 import pytest
 
-from service.errors import ProfileError
-from service.profiles import ProfileStore, load_profile
+from service.core.errors import ProfileError
+from service.core.profiles import ProfileStore, load_profile
 
 SHIPPED = ["shanxi-2023-microvideo", "shanxi-2023-explainer", "shanxi-2023-experiment",
            "guangxi-2023-kexuepai-video", "guangxi-2023-kexuepai-photo", "kepuri-2023-history-photo",

@@ -4,9 +4,9 @@ both parsers give the same models and the same error lines."""
 import pytest
 import yaml
 
-from service import profiles
-from service.errors import ProfileError
-from service.profiles import ProfileStore, load_profile
+from service.core import profiles
+from service.core.errors import ProfileError
+from service.core.profiles import ProfileStore, load_profile
 from service.settings import DEFAULT_PROFILES_DIR
 
 PARSERS = [yaml.SafeLoader] + ([yaml.CSafeLoader] if yaml.__with_libyaml__ else [])

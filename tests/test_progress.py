@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import io
 
-from service.progress import Progress, _fit
+from service.batch.progress import Progress, _fit
 
 
 def test_fit_counts_chinese_as_two_columns():

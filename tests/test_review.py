@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from service.analysis import Analysis
-from service.checks import Check
-from service.facts import MediaFacts
-from service.report import FileInfo, build_report
-from service.review import content_warnings, effective_verdict, timeline
+from service.core.analysis import Analysis
+from service.core.checks import Check
+from service.core.facts import MediaFacts
+from service.core.report import FileInfo, build_report
+from service.review.verdicts import content_warnings, effective_verdict, timeline
 
 
 def check(rule, status, segments=None):

@@ -12,9 +12,9 @@ from urllib.parse import unquote
 import pytest
 from sqlalchemy import delete, select, text, update
 
-from service import ledger
-from service.errors import TrailRewriteError
-from service.models import Decision, ReportRow
+from service.core.errors import TrailRewriteError
+from service.review import ledger
+from service.store.models import Decision, ReportRow
 from tests.review_setup import CAMPAIGN, OTHER
 
 
@@ -195,8 +195,8 @@ def test_sign_in_over_http_and_the_fixed_copy(review):
 def test_a_failed_analysis_is_said_and_the_quick_report_stands(review):
     """A file that can no longer be read when the deep job runs: the job fails with its reason,
     the quick check's report stays the latest, and the reviewer's pages say so."""
-    from service.jobs import submit_job
-    from service.models import Job, Submission
+    from service.store.jobs import submit_job
+    from service.store.models import Job, Submission
     from tests.entries import good
 
     live = review.live

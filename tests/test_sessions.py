@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import stat
 
-from service.sessions import SESSION_TTL_S, issue, load_secret, parse_session
+from service.review.sessions import SESSION_TTL_S, issue, load_secret, parse_session
 
 
 def test_a_cookie_names_its_key_until_it_expires():

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from service import durable, sheets
+from service.store import durable, sheets
 
 HOSTILE = ["=1+1", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx", '=HYPERLINK("http://evil.invalid","点我")']
 """One cell for each character that starts a formula in Excel."""

@@ -1,4 +1,4 @@
-"""Receiving files into storage (``service.storage.Incoming``): the bytes on disk and the
+"""Receiving files into storage (``service.store.storage.Incoming``): the bytes on disk and the
 sha256 are the same whether they go through O_DIRECT or the page cache, whatever the chunk
 sizes; a refused O_DIRECT write falls back without losing bytes; the size limit holds."""
 
@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from service.errors import UploadTooLargeError
+from service.core.errors import UploadTooLargeError
 from service.settings import Settings
-from service.storage import DIRECT_BLOCK, Incoming, Storage
+from service.store.storage import DIRECT_BLOCK, Incoming, Storage
 
 
 def payload(n: int, seed: int = 1) -> bytes:

@@ -8,11 +8,11 @@ from collections import Counter
 
 from openpyxl import load_workbook
 
-from service.batch_task import Record, error_report
-from service.entries import Entry
-from service.report_html import render_report
-from service.summary import Stats, collect_stats, headers, write_csv, write_xlsx
-from service.summary_html import write_index
+from service.batch.entries import Entry
+from service.batch.report_html import render_report
+from service.batch.summary import Stats, collect_stats, headers, write_csv, write_xlsx
+from service.batch.summary_html import write_index
+from service.batch.task import Record, error_report
 
 EVIL = '=HYPERLINK("http:evil.invalid","点我")<img src=x onerror=alert(1)>.mp4'
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from service.checker import check_file
-from service.profiles import load_profile
-from service.report import Report
-from service.transcode import JOB_DIR_PREFIX, Progress, fix_file, sweep_job_dirs
+from service.core.profiles import load_profile
+from service.core.report import Report
+from service.fix.transcode import JOB_DIR_PREFIX, Progress, fix_file, sweep_job_dirs
+from service.media.checker import check_file
 from tests import fixcases as fc
 
 
@@ -111,7 +111,7 @@ def test_each_fixable_failure_becomes_a_file_that_passes(name, make, rule, mode,
 
 
 def test_a_remux_rechecks_its_output_while_the_output_is_still_being_hashed(tiny, tmp_path, monkeypatch) -> None:
-    from service import checker, mp4box
+    from service.media import checker, mp4box
 
     src = fc.mov()
     before = check_file(src, tiny)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from tusclient import client as tus_client
 
-from service.models import Submission, Upload
+from service.store.models import Submission, Upload
 
 ENDPOINT = "/files/test-video/"
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -138,7 +138,7 @@ def test_protocol_edges(live, small_video):
 
 
 def test_abandoned_uploads_expire(live):
-    from service.tus import expire_uploads
+    from service.web.routes.tus import expire_uploads
 
     with live.client() as c:
         r = c.post(ENDPOINT, headers=TUS | {"Upload-Length": "100", "Upload-Metadata": meta(filename="old.mp4")})
@@ -162,7 +162,7 @@ def test_empty_upload_refused(live, length):
 def test_cleanup_command_expires_uploads_and_stray_temporaries(live, monkeypatch):
     import io
 
-    from service.cli import main
+    from service.cli.main import main
 
     with live.client() as c:
         url = c.post(

@@ -2,7 +2,7 @@ from fractions import Fraction
 
 import pytest
 
-from service import units
+from service.core import units
 
 
 @pytest.mark.parametrize(("text", "reading", "expected", "alt"), [

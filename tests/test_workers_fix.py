@@ -16,9 +16,9 @@ from rq import Queue, SimpleWorker
 from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 
-from service.checker import check_file
-from service.profiles import load_profile
-from service.transcode import JOB_DIR_PREFIX, Progress
+from service.core.profiles import load_profile
+from service.fix.transcode import JOB_DIR_PREFIX, Progress
+from service.media.checker import check_file
 from tests import fixcases as fc
 from tests.redisdb import clean_redis
 from workers.fix import enqueue_fix, request_cancel, run_fix, throttled

@@ -1,7 +1,7 @@
 """The deep-analysis job (RQ task): load → analyse → save the pictures and the report.
 
 Thin on purpose: the checking, the content analysis and the pictures are the core's
-(service/checker.py, service/analyze.py, service/pictures.py), so the CLI and this job
+(service/media/checker.py, service/media/detector.py, service/media/pictures.py), so the CLI and this job
 give the same report. The job reads one media file and writes into one directory (the
 service's derived-files directory of the submission)::
 
@@ -21,13 +21,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from service.checker import check_file
-from service.durable import replace_atomically
-from service.errors import ToolError
-from service.pictures import Pictures, pictures_for
-from service.profiles import Profile, ProfileStore
-from service.report import Report
+from service.core.errors import ToolError
+from service.core.profiles import Profile, ProfileStore
+from service.core.report import Report
+from service.media.checker import check_file
+from service.media.pictures import Pictures, pictures_for
 from service.settings import Settings
+from service.store.durable import replace_atomically
 
 REPORT_NAME = "report.json"
 """File name of the report in the output directory."""

@@ -1,12 +1,12 @@
 """The RQ task of ``mediacheck batch --queue``: check one entry of a batch on a worker
 that shares the batch's storage (the same paths), and hand the record back as JSON.
-Thin: the work is ``service.batch_task.check_entry``, the same function the local pool
+Thin: the work is ``service.batch.task.check_entry``, the same function the local pool
 runs. Start workers with ``rq worker --url redis://… mediacheck-batch``."""
 
 from __future__ import annotations
 
-from service.batch_task import TaskOptions, check_entry
-from service.entries import Entry
+from service.batch.entries import Entry
+from service.batch.task import TaskOptions, check_entry
 
 
 def check_entry_job(entry_json: str, options: TaskOptions, sha256: str | None = None) -> str:

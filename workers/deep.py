@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from service.errors import UnreadableMediaError
-from service.jobs import Progress, submit_job
-from service.models import Campaign, Job, ReportRow, Submission
+from service.core.errors import UnreadableMediaError
+from service.store.jobs import Progress, submit_job
+from service.store.models import Campaign, Job, ReportRow, Submission
 from workers.tasks import Context, task
 
 DEEP_RETRIES = 0

@@ -30,9 +30,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from service.profiles import Profile, ProfileStore, load_profile
+from service.core.profiles import Profile, ProfileStore, load_profile
+from service.fix.transcode import FixResult, Progress, fix_file, job_timeout
 from service.settings import Settings
-from service.transcode import FixResult, Progress, fix_file, job_timeout
 
 CANCEL_POLL_S = 1.0
 """The cancel check (a database or Redis read) runs at most once per this many seconds."""
@@ -114,7 +114,7 @@ def enqueue_fix(queue: Any, src: str, profile: Profile, dest: str, *, profile_re
     transcode) and ``retries`` retries (an abandoned job, e.g. a killed worker, is retried)."""
     from rq import Retry
 
-    from service.fixplan import FixPlan, VideoTarget
+    from service.fix.plan import FixPlan, VideoTarget
 
     est = FixPlan(kind="video", mode="reencode", video=VideoTarget(rate_control="two_pass"), duration_s=duration_s)
     return queue.enqueue(rq_fix, src, profile_ref or profile.id, dest, profiles_dir,

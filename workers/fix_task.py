@@ -13,15 +13,15 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from service.campaigns import CampaignBook
-from service.digest import sha256_file
-from service.fixes import FIX_KIND, plan_of, refusal, start_fix
-from service.intake import latest_report
-from service.jobs import Progress
-from service.models import FixedCopy, Job, ReportRow, Submission
-from service.report import Report
-from service.transcode import Progress as FixProgress
-from service.transcode import fix_file, output_suffix
+from service.core.report import Report
+from service.fix.submissions import FIX_KIND, plan_of, refusal, start_fix
+from service.fix.transcode import Progress as FixProgress
+from service.fix.transcode import fix_file, output_suffix
+from service.store.digest import sha256_file
+from service.store.jobs import Progress
+from service.store.models import FixedCopy, Job, ReportRow, Submission
+from service.submissions.campaigns import CampaignBook
+from service.submissions.intake import latest_report
 from workers.fix import META_INTERVAL_S, throttled
 from workers.tasks import Context, task
 

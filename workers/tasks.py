@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from service.database import Database
-from service.errors import MediaCheckError
-from service.intake import refusal, refuse
-from service.jobs import Progress
-from service.models import Job, ReportRow, Submission
-from service.profiles import ProfileStore
+from service.core.errors import MediaCheckError
+from service.core.profiles import ProfileStore
 from service.settings import Settings
-from service.storage import Storage
+from service.store.database import Database
+from service.store.jobs import Progress
+from service.store.models import Job, ReportRow, Submission
+from service.store.storage import Storage
+from service.submissions.intake import refusal, refuse
 
 
 @dataclass
@@ -33,7 +33,7 @@ class Context:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Context:
-        from service.jobs import RqQueue
+        from service.store.jobs import RqQueue
 
         return cls(
             settings=settings,
@@ -80,7 +80,7 @@ def task(kind: str) -> Callable[[TaskFn], TaskFn]:
 @task("check")
 def check_task(ctx: Context, job: Job, progress: Progress) -> dict[str, Any]:
     """The quick check of a submission's original: probe, judge, store the report."""
-    from service.checker import check_file
+    from service.media.checker import check_file
 
     with ctx.db.session() as s:
         sub = s.get(Submission, job.submission_id)

@@ -62,8 +62,8 @@ def main() -> int:
         from service.core.profiles import ProfileStore, load_profile
         from service.media.checker import check_file
     except ImportError:  # before the package move
-        from service.checker import check_file  # type: ignore[no-redef]
-        from service.profiles import ProfileStore, load_profile  # type: ignore[no-redef]
+        from service.core.profiles import ProfileStore, load_profile  # type: ignore[no-redef]
+        from service.media.checker import check_file  # type: ignore[no-redef]
     store = ProfileStore(HERE.parent.parent / "profiles")
     json.dump(reports(check_file, load_profile, store), sys.stdout, ensure_ascii=False, indent=1, sort_keys=True)
     sys.stdout.write("\n")

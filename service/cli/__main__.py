@@ -1,0 +1,7 @@
+"""``python -m service.cli``: the ``mediacheck`` command."""
+
+import sys
+
+from service.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,179 @@
+"""The service's commands: ``serve``, ``worker``, ``migrate``, ``campaign``, ``apikey``.
+Only argparse is imported here; the web stack, SQLAlchemy and RQ are imported inside each
+command, so ``mediacheck check`` stays fast."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+from typing import Any, TextIO
+
+from service.settings import Settings
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+STRAY_TMP_AGE_S = 24 * 3600.0
+"""A temporary upload file this old belongs to no live request (uploads stream straight through)."""
+
+
+def add_service_commands(sub: Any) -> None:
+    serve = sub.add_parser("serve", help="run the web service (API and upload pages)")
+    serve.add_argument("--host", default=DEFAULT_HOST)
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+    serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    serve.set_defaults(service_command=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run an RQ worker for jobs (needs MEDIACHECK_REDIS_URL)")
+    worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    worker.add_argument("--simple", action="store_true", help="run jobs in this process (no fork)")
+    worker.add_argument(
+        "--with-scheduler", action="store_true", help="also run RQ's scheduler (retry intervals)"
+    )
+    worker.set_defaults(service_command=cmd_worker)
+
+    mig = sub.add_parser("migrate", help="create or upgrade the database tables")
+    mig.set_defaults(service_command=cmd_migrate)
+
+    camp = sub.add_parser("campaign", help="create or list campaigns")
+    camp.add_argument("action", choices=("create", "list"))
+    camp.add_argument("campaign_id", nargs="?")
+    camp.add_argument("--profile", action="append", default=[], help="profile id (repeat for several kinds)")
+    camp.add_argument("--title-zh")
+    camp.add_argument("--title-en")
+    camp.add_argument("--deadline", help="ISO date-time, e.g. 2023-04-28T23:59:59+08:00")
+    camp.add_argument("--autofix", action="store_true")
+    camp.add_argument("--deep", action="store_true")
+    camp.add_argument("--max-upload", type=int, help="bytes")
+    camp.set_defaults(service_command=cmd_campaign)
+
+    clean = sub.add_parser("cleanup", help="delete expired resumable uploads and stray temporary files")
+    clean.add_argument("--tmp-age", type=float, default=STRAY_TMP_AGE_S, help="seconds (default: a day)")
+    clean.set_defaults(service_command=cmd_cleanup)
+
+    key = sub.add_parser("apikey", help="create an API key for a reviewer or admin")
+    key.add_argument("action", choices=("create",))
+    key.add_argument("--name", required=True)
+    key.add_argument("--role", choices=("reviewer", "admin"), default="reviewer")
+    key.add_argument("--campaign", action="append", default=[], help="campaign id, or * for all (repeatable)")
+    key.set_defaults(service_command=cmd_apikey)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    import uvicorn
+
+    from service.store.database import Database, migrate
+
+    db = Database(settings.db_url)
+    migrate(db.engine)
+    db.dispose()
+    out.write(
+        f"mediacheck: http://{args.host}:{args.port}/  "
+        f"(jobs: {'RQ' if settings.redis_url else 'in-process'})\n"
+    )
+    out.flush()
+    uvicorn.run(
+        "service.web.asgi:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    if not settings.redis_url:
+        raise SystemExit("mediacheck: 请设置 MEDIACHECK_REDIS_URL / set MEDIACHECK_REDIS_URL to run a worker")
+    from redis import Redis
+    from rq import Queue, SimpleWorker, Worker
+
+    from service.store.database import migrate
+    from workers.tasks import Context, use_context
+
+    ctx = Context.from_settings(settings)
+    migrate(ctx.db.engine)
+    use_context(ctx)
+    conn = Redis.from_url(settings.redis_url)
+    cls = SimpleWorker if args.simple else Worker
+    w = cls([Queue(settings.queue_name, connection=conn)], connection=conn)
+    w.work(burst=args.burst, with_scheduler=args.with_scheduler)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    from service.store.database import Database, current_revision, migrate
+
+    db = Database(settings.db_url)
+    migrate(db.engine)
+    out.write(f"database at revision {current_revision(db.engine)}\n")
+    return 0
+
+
+def cmd_campaign(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    from service.core.profiles import ProfileStore
+    from service.store.database import Database, migrate
+    from service.submissions.campaigns import CampaignBook, create_campaign
+
+    db = Database(settings.db_url)
+    migrate(db.engine)
+    store = ProfileStore(settings.profiles_dir)
+    if args.action == "create":
+        if not args.campaign_id:
+            raise SystemExit("mediacheck: give a campaign id")
+        deadline = datetime.fromisoformat(args.deadline) if args.deadline else None
+        with db.session() as s:
+            create_campaign(
+                s,
+                store,
+                campaign_id=args.campaign_id,
+                profiles=args.profile or [args.campaign_id],
+                title_zh=args.title_zh,
+                title_en=args.title_en,
+                deadline=deadline,
+                autofix=args.autofix,
+                deep=args.deep,
+                max_upload_bytes=args.max_upload,
+            )
+        out.write(f"campaign {args.campaign_id} saved\n")
+        return 0
+    with db.session() as s:
+        for c in CampaignBook(store, settings.upload_limit).all(s):
+            out.write(
+                f"{c.id:<32} {','.join(c.profiles):<48} {'closed' if c.is_closed() else 'open':<6} "
+                f"{c.title['zh-CN']}\n"
+            )
+    return 0
+
+
+def cmd_apikey(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    from service.store.database import Database, migrate
+    from service.submissions.access import create_api_key
+
+    db = Database(settings.db_url)
+    migrate(db.engine)
+    with db.session() as s:
+        row, secret = create_api_key(s, name=args.name, role=args.role, campaigns=args.campaign)
+    out.write(f"{secret}\n")
+    out.write(
+        f"# key id {row.id}, role {row.role}, campaigns {','.join(row.campaigns)}; "
+        "shown once, stored hashed\n"
+    )
+    return 0
+
+
+def cmd_cleanup(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    from service.store.database import Database, migrate
+    from service.store.storage import Storage
+    from service.web.routes.tus import expire_abandoned
+
+    db = Database(settings.db_url)
+    migrate(db.engine)
+    storage = Storage(settings.storage_dir)
+    expired = expire_abandoned(db, storage, settings.tus_expiry_s)
+    stray = storage.stray_temporaries(args.tmp_age)
+    for p in stray:
+        p.unlink(missing_ok=True)
+    out.write(f"expired resumable uploads: {expired}; stray temporary files removed: {len(stray)}\n")
+    return 0

@@ -1,0 +1,185 @@
+"""A profile's rules in plain words (for the upload page), and the subset a browser can
+check before uploading (type, size, duration, width/height). Pure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service.core.profiles import Profile, Rules
+
+KIND_WORDS = {"video": ("视频", "video"), "image": ("图片", "photo"), "audio": ("音频", "audio")}
+
+EXTENSIONS = {
+    "mp4": [".mp4"],
+    "mov": [".mov"],
+    "mkv": [".mkv"],
+    "avi": [".avi"],
+    "webm": [".webm"],
+    "jpeg": [".jpg", ".jpeg"],
+    "png": [".png"],
+    "webp": [".webp"],
+    "tiff": [".tif", ".tiff"],
+    "heif": [".heic", ".heif"],
+    "gif": [".gif"],
+    "bmp": [".bmp"],
+}
+"""File endings a browser may see for each container or image format."""
+
+DEFAULT_EXTENSIONS = {
+    "video": [".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v"],
+    "image": [".jpg", ".jpeg", ".png", ".webp", ".heic", ".tif", ".tiff"],
+    "audio": [".mp3", ".m4a", ".wav", ".aac"],
+}
+
+
+def _mmss(s: float) -> tuple[str, str]:
+    if s < 60 and s != int(s):
+        return f"{s:g} 秒", f"{s:g} s"
+    m, sec = divmod(round(s), 60)
+    zh = f"{m} 分钟" + (f" {sec} 秒" if sec else "") if m else f"{sec} 秒"
+    en = f"{m} min" + (f" {sec} s" if sec else "") if m else f"{sec} s"
+    return zh, en
+
+
+def _bounds(lo: tuple[str, str] | None, hi: tuple[str, str] | None) -> tuple[str, str]:
+    if lo and hi:
+        return f"{lo[0]} 至 {hi[0]}", f"{lo[1]} to {hi[1]}"
+    if lo:
+        return f"不少于 {lo[0]}", f"at least {lo[1]}"
+    assert hi is not None
+    return f"不超过 {hi[0]}", f"at most {hi[1]}"
+
+
+def _words(rule_id: str, rule: Any) -> tuple[str, str] | None:
+    names = {
+        "container": ("文件格式", "Format"),
+        "video_codec": ("视频编码", "Video codec"),
+        "audio_codec": ("音频编码", "Audio codec"),
+        "pixel_format": ("像素格式", "Pixel format"),
+        "image_format": ("图片格式", "Image format"),
+        "color_mode": ("色彩模式", "Colour mode"),
+        "aspect_ratio": ("画面比例", "Aspect ratio"),
+        "orientation": ("画面方向", "Orientation"),
+        "scan_type": ("扫描方式", "Scan type"),
+        "frame_rate_mode": ("帧率模式", "Frame-rate mode"),
+    }
+    if rule_id in names and hasattr(rule, "allowed"):
+        vals = [getattr(v, "text", str(v)) for v in rule.allowed]
+        zh_vals = {
+            "landscape": "横屏",
+            "portrait": "竖屏",
+            "square": "方形",
+            "progressive": "逐行",
+            "interlaced": "隔行",
+            "constant": "恒定",
+            "variable": "可变",
+        }
+        return (
+            f"{names[rule_id][0]}："
+            + "、".join(zh_vals.get(v, v.upper() if rule_id == "container" else v) for v in vals),
+            f"{names[rule_id][1]}: {', '.join(vals)}",
+        )
+    if rule_id == "duration":
+        lo, hi = rule.window()
+        b = _bounds(_mmss(lo) if lo else None, _mmss(hi) if hi else None)
+        return f"时长：{b[0]}", f"Duration {b[1]}"
+    if rule_id == "file_size":
+        b = _bounds((rule.min.text,) * 2 if rule.min else None, (rule.max.text,) * 2 if rule.max else None)
+        return f"文件大小：{b[0]}", f"File size {b[1]}"
+    if rule_id == "resolution":
+        if rule.exact:
+            return f"分辨率为 {rule.exact.text}", f"Resolution {rule.exact.text}"
+        if rule.min:
+            return f"分辨率不低于 {rule.min.text}", f"Resolution {rule.min.text} or above"
+        if rule.min_long_edge:
+            return f"长边不少于 {rule.min_long_edge} 像素", f"Long edge at least {rule.min_long_edge} px"
+        if rule.min_short_edge:
+            return f"短边不少于 {rule.min_short_edge} 像素", f"Short edge at least {rule.min_short_edge} px"
+        return None
+    if rule_id == "audio_present":
+        return (
+            ("须有音轨", "An audio track is required")
+            if rule.required
+            else ("不需要音轨", "No audio track needed")
+        )
+    if rule_id == "faststart":
+        return "索引在文件开头（便于网页播放）", "Index at the start (plays on the web while downloading)"
+    if rule_id == "frame_rate":
+        b = _bounds(
+            (f"{rule.min:g}",) * 2 if rule.min else None, (f"{rule.max:g}",) * 2 if rule.max else None
+        )
+        return f"帧率：{b[0]} 帧/秒", f"Frame rate {b[1]} fps"
+    if rule_id == "animated":
+        return ("不接受动图", "No animated images") if not rule.allowed else None
+    if rule_id == "dpi":
+        return f"分辨率不低于 {rule.min:g} dpi", f"At least {rule.min:g} dpi"
+    return None
+
+
+def describe(profile: Profile) -> list[dict[str, Any]]:
+    """Every rule of a profile in one plain sentence per language, required ones first."""
+    out: list[dict[str, Any]] = []
+    for kind, spec in profile.kinds.items():
+        for rule_id, rule in Rules.items(spec):
+            words = _words(rule_id, rule)
+            if words:
+                out.append(
+                    {
+                        "profile": profile.id,
+                        "kind": kind,
+                        "rule": rule_id,
+                        "severity": rule.severity,
+                        "text": {"zh-CN": words[0], "en": words[1]},
+                    }
+                )
+    if profile.filename:
+        ex = profile.filename.example or profile.filename.pattern
+        out.append(
+            {
+                "profile": profile.id,
+                "kind": None,
+                "rule": "filename",
+                "severity": profile.filename.severity,
+                "text": {"zh-CN": f"文件名格式：{ex}", "en": f"File name like: {ex}"},
+            }
+        )
+    out.sort(key=lambda r: r["severity"] != "required")
+    return out
+
+
+def client_rules(profiles: list[Profile], max_upload_bytes: int) -> dict[str, Any]:
+    """What the upload page checks in the browser, by kind (all required rules only)."""
+    kinds: dict[str, Any] = {}
+    for p in profiles:
+        for kind, spec in p.kinds.items():
+            if kind in kinds:
+                continue
+            r: dict[str, Any] = {"profile": p.id}
+            allowed = (
+                spec.container.allowed
+                if spec.container
+                else spec.image_format.allowed
+                if spec.image_format
+                else None
+            )
+            r["extensions"] = (
+                sorted({e for a in allowed for e in EXTENSIONS.get(a, [f".{a}"])})
+                if allowed
+                else DEFAULT_EXTENSIONS.get(kind, [])
+            )
+            if spec.file_size and spec.file_size.severity == "required":
+                r["min_bytes"] = spec.file_size.min.bytes if spec.file_size.min else None
+                r["max_bytes"] = spec.file_size.max.bytes if spec.file_size.max else None
+            if spec.duration and spec.duration.severity == "required":
+                r["min_duration_s"], r["max_duration_s"] = spec.duration.window()
+            res = spec.resolution
+            if res and res.severity == "required":
+                r["min_short_edge"] = res.min.short_edge if res.min else res.min_short_edge
+                r["min_long_edge"] = (res.min.long_edge if res.min else None) or res.min_long_edge
+            if spec.aspect_ratio and spec.aspect_ratio.severity == "required":
+                r["aspect_ratios"] = [{"text": a.text, "value": a.value} for a in spec.aspect_ratio.allowed]
+                r["aspect_tolerance"] = spec.aspect_ratio.tolerance
+            if spec.orientation and spec.orientation.severity == "required":
+                r["orientations"] = list(spec.orientation.allowed)
+            kinds[kind] = r
+    return {"max_upload_bytes": max_upload_bytes, "kinds": kinds}

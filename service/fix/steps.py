@@ -1,0 +1,46 @@
+"""Bilingual one-line descriptions of fix steps, for people (CLI, report pages)."""
+
+from __future__ import annotations
+
+from service.fix.plan import FixStep
+
+_STEP_TEXT = {
+    "remux": ("无损重封装为 {container}（索引前置）", "lossless remux to {container} (index first)"),
+    "encode_video": ("重新编码视频为 H.264 High / yuv420p（{preset}）",
+                     "re-encode video to H.264 High / yuv420p ({preset})"),
+    "encode_audio": ("音频编码为 AAC-LC 48 kHz", "encode audio to AAC-LC 48 kHz"),
+    "rotate": ("按旋转标记（{degrees_cw}°）转正画面并清除标记",
+               "bake in the {degrees_cw}° rotation and clear the flag"),
+    "deinterlace": ("去隔行（bwdif）", "deinterlace (bwdif)"),
+    "change_frame_rate": ("帧率转换为 {fps}", "convert the frame rate to {fps}"),
+    "constant_frame_rate": ("转为恒定帧率 {fps}", "make the frame rate constant at {fps}"),
+    "scale": ("画面缩放为 {width}×{height}（方形像素）",
+              "scale the picture to {width}×{height} (square pixels)"),
+    "upscale": ("画面放大为 {width}×{height}", "upscale the picture to {width}×{height}"),
+    "pad": ("加黑边到 {width}×{height}", "pad to {width}×{height}"),
+    "crop": ("裁切到 {width}×{height}", "crop to {width}×{height}"),
+    "set_bitrate": ("视频码率 {kbps} kbps，目标大小 {mib} MiB",
+                    "video bitrate {kbps} kbps, target size {mib} MiB"),
+    "loudnorm": ("响度标准化（EBU R128，{integrated} LUFS）",
+                 "loudness normalisation (EBU R128, {integrated} LUFS)"),
+    "faststart": ("MP4 索引前置", "MP4 index first (faststart)"),
+    "convert_image": ("图片格式 {from} → {to}", "image format {from} → {to}"),
+    "apply_exif_orientation": ("按 EXIF 方向转正", "apply the EXIF orientation"),
+    "convert_color": ("色彩模式 {from} → sRGB", "colour mode {from} → sRGB"),
+    "downscale": ("缩小到 {width}×{height}", "downscale to {width}×{height}"),
+    "set_dpi": ("写入 {dpi} DPI", "write {dpi} DPI"),
+    "reduce_size": ("压缩到大小上限以内", "compress below the size limit"),
+}
+
+
+def describe_step(step: FixStep) -> dict[str, str]:
+    """A bilingual one-line description of a step, for people."""
+    zh, en = _STEP_TEXT.get(step.action, (step.action, step.action))
+    params = dict(step.params)
+    if step.action == "set_bitrate":
+        params["kbps"] = round((params.get("video_bitrate") or 0) / 1000)
+        params["mib"] = f"{(params.get('target_bytes') or 0) / 2**20:.1f}"
+    try:
+        return {"zh-CN": zh.format(**params), "en": en.format(**params)}
+    except (KeyError, IndexError):
+        return {"zh-CN": zh, "en": en}

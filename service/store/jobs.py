@@ -1,0 +1,218 @@
+"""The queue edge: jobs recorded in the database and run either by RQ workers (when
+MEDIACHECK_REDIS_URL is set) or by an in-process executor running the very same task
+function (``workers.tasks.run_job``). The database row is the record; RQ's own results
+expire."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from service.store.models import Job
+from service.submissions.access import new_id
+
+RUN_JOB = "workers.tasks.run_job"
+"""The one task function every job runs (it dispatches on the job's kind)."""
+
+ON_FAILURE = "workers.tasks.on_failure"
+"""Called by RQ when a job fails in a way the task could not record (killed, timed out)."""
+
+BASE_TIMEOUT_S = 120
+"""Seconds every job gets before its media is considered (start-up, probing, saving)."""
+
+SECONDS_PER_MEDIA_SECOND = {"check": 0.5, "transcode": 6.0, "deep": 3.0}
+"""Time allowed per second of media, by job kind: a transcode of slow presets on two cores
+takes several times real time; a check reads headers and a few frames."""
+
+BYTES_PER_SECOND = 20 * 2**20
+"""Reading speed assumed for work that scales with file size (hashing, copying)."""
+
+PROGRESS_INTERVAL_S = 1.0
+"""Progress is written (database and RQ meta) at most once per this many seconds."""
+
+RESULT_TTL_S = 24 * 3600
+"""How long RQ keeps results and failures; the database keeps them for good."""
+
+
+def job_timeout(kind: str, *, duration_s: float | None = None, size_bytes: int | None = None) -> int:
+    """A timeout derived from the media: RQ's default of 180 s would kill a transcode."""
+    per = SECONDS_PER_MEDIA_SECOND.get(kind, 3.0)
+    t = BASE_TIMEOUT_S + per * (duration_s or 0) + (size_bytes or 0) / BYTES_PER_SECOND
+    return int(t)
+
+
+def create_job(
+    session: Session,
+    *,
+    kind: str,
+    submission_id: str | None,
+    params: dict[str, Any] | None = None,
+    timeout_s: int,
+    retries: int = 0,
+    backend: str,
+) -> Job:
+    job = Job(
+        id=new_id(),
+        kind=kind,
+        submission_id=submission_id,
+        params=params or {},
+        state="queued",
+        progress=0.0,
+        attempts=0,
+        retries=retries,
+        timeout_s=timeout_s,
+        backend=backend,
+        created_at=datetime.now(UTC),
+    )
+    session.add(job)
+    return job
+
+
+def submit_job(db: Any, queue: JobBackend, *, kind: str, submission_id: str | None,
+               params: dict[str, Any] | None = None, duration_s: float | None = None,
+               size_bytes: int | None = None, retries: int = 0) -> str:
+    """Record a job and hand it to the backend; the timeout is derived from the media.
+    ``db`` is a service.store.database.Database. Returns the job id (``GET /api/jobs/{id}``)."""
+    timeout = job_timeout(kind, duration_s=duration_s, size_bytes=size_bytes)
+    with db.session() as s:
+        job = create_job(s, kind=kind, submission_id=submission_id, params=params, timeout_s=timeout,
+                         retries=retries, backend=queue.backend)
+    queue.enqueue(job.id, timeout_s=timeout, retries=retries)
+    return job.id
+
+
+class Progress:
+    """Reports a job's progress (0…1), throttled to PROGRESS_INTERVAL_S: ``save`` writes it
+    (the runner gives a function that updates the database row and, under RQ, the job meta)."""
+
+    def __init__(self, save: Callable[[float], None], interval: float = PROGRESS_INTERVAL_S) -> None:
+        self._save = save
+        self._interval = interval
+        self._last = 0.0
+        self.value = 0.0
+
+    def __call__(self, fraction: float, *, force: bool = False) -> None:
+        self.value = max(0.0, min(1.0, fraction))
+        now = time.monotonic()
+        if force or now - self._last >= self._interval:
+            self._last = now
+            self._save(self.value)
+
+
+class InProcessQueue:
+    """Runs jobs in threads of this process: the embedded default, no Redis needed. No
+    timeouts are enforced here; retries are."""
+
+    backend = "inprocess"
+
+    def __init__(self, runner: Callable[[str], Any], workers: int = 2) -> None:
+        self._runner = runner
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mediacheck-job")
+        self._pending = 0
+        self._lock = threading.Lock()
+
+    def enqueue(self, job_id: str, *, timeout_s: int, retries: int) -> None:
+        with self._lock:
+            self._pending += 1
+
+        def run() -> None:
+            try:
+                for _attempt in range(retries + 1):
+                    try:
+                        self._runner(job_id)
+                        return
+                    except Exception:  # noqa: BLE001 - recorded in the job row by the runner
+                        continue
+            finally:
+                with self._lock:
+                    self._pending -= 1
+
+        self._pool.submit(run)
+
+    def depth(self) -> int:
+        return self._pending
+
+    def cancel(self, job_id: str) -> bool:
+        """Nothing to take out: a thread that reaches a job cancelled in the database skips it
+        (workers.tasks.run_job). False: the job is not removed from anywhere."""
+        return False
+
+    def ping(self) -> None:
+        return None
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=False)
+
+
+class RqQueue:
+    """Sends jobs to RQ; ``mediacheck worker`` runs them in separate processes."""
+
+    backend = "rq"
+
+    def __init__(self, redis_url: str, name: str) -> None:
+        from redis import Redis
+        from rq import Queue
+
+        self.connection = Redis.from_url(redis_url)
+        self.queue = Queue(name, connection=self.connection)
+
+    def enqueue(self, job_id: str, *, timeout_s: int, retries: int) -> None:
+        from rq import Callback, Retry
+
+        self.queue.enqueue(
+            RUN_JOB,
+            job_id,
+            job_id=job_id,
+            job_timeout=timeout_s,
+            retry=Retry(max=retries) if retries else None,
+            on_failure=Callback(ON_FAILURE),
+            result_ttl=RESULT_TTL_S,
+            failure_ttl=RESULT_TTL_S,
+            description=f"mediacheck {job_id}",
+        )
+
+    def depth(self) -> int:
+        return int(self.queue.count)
+
+    def cancel(self, job_id: str) -> bool:
+        """Take a job that is still waiting out of its RQ queue (into RQ's canceled registry), so
+        that it neither counts in the queue's depth nor occupies a worker, even briefly. True when
+        it was taken out; False when RQ no longer has it or a worker already took it (the task then
+        skips or stops it through the database row, which stays the record)."""
+        from rq.exceptions import InvalidJobOperation, NoSuchJobError
+        from rq.job import Job as RqJob
+        from rq.job import JobStatus
+
+        try:
+            job = RqJob.fetch(job_id, connection=self.connection)
+            waiting = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)  # no worker took it yet
+            if job.get_status(refresh=False) not in waiting:
+                return False
+            job.cancel()
+        except (NoSuchJobError, InvalidJobOperation):
+            return False
+        return True
+
+    def ping(self) -> None:
+        self.connection.ping()
+
+    def meta(self, job_id: str) -> dict[str, Any]:
+        from rq.exceptions import NoSuchJobError
+        from rq.job import Job as RqJob
+
+        try:
+            return dict(RqJob.fetch(job_id, connection=self.connection).get_meta(refresh=True))
+        except NoSuchJobError:
+            return {}
+
+    def shutdown(self) -> None:
+        self.connection.close()
+
+
+JobBackend = InProcessQueue | RqQueue

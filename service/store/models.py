@@ -1,0 +1,158 @@
+"""Database tables (SQLAlchemy 2). The database is the record of campaigns, submissions,
+reports, jobs, decisions and API keys; Redis and RQ results are not (they expire).
+Every change to these tables comes with an Alembic migration in service/store/migrations/."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON, datetime: DateTime(timezone=True)}
+
+
+class Campaign(Base):
+    """A campaign created by an admin (shipped profiles also have implicit default campaigns)."""
+
+    __tablename__ = "campaigns"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title_zh: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200))
+    profiles: Mapped[list[str]] = mapped_column(JSON)
+    deadline: Mapped[datetime | None]
+    autofix: Mapped[bool] = mapped_column(Boolean, default=False)
+    deep: Mapped[bool] = mapped_column(Boolean, default=False)
+    max_upload_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(String(64), index=True)
+    profile_id: Mapped[str] = mapped_column(String(64))
+    file_name: Mapped[str] = mapped_column(String(300), doc="the submitter's name: metadata, never a path")
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(300))
+    receipt_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="received", doc="received|checking|checked|error")
+    verdict: Mapped[str | None] = mapped_column(String(10))
+    duplicate_of: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    checked_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_submissions_campaign_sha", "campaign_id", "sha256"),)
+
+
+class ReportRow(Base):
+    """One report of a submission: the original's quick check, later re-checks of fixed copies."""
+
+    __tablename__ = "reports"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(20), default="original", doc="original|fixed")
+    verdict: Mapped[str] = mapped_column(String(10))
+    report: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Job(Base):
+    """Work done apart from the request: a check, a transcode, a deep analysis. Generic by
+    ``kind``; ``params`` go in, ``result`` or ``error`` come out."""
+
+    __tablename__ = "jobs"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    submission_id: Mapped[str | None] = mapped_column(ForeignKey("submissions.id"), index=True)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(12), default="queued", doc="queued|started|finished|failed|cancelled")
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    retries: Mapped[int] = mapped_column(Integer, default=0, doc="further attempts allowed after a failure")
+    timeout_s: Mapped[int] = mapped_column(Integer, default=180)
+    backend: Mapped[str] = mapped_column(String(12), default="inprocess", doc="inprocess|rq")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    meta: Mapped[dict[str, Any] | None] = mapped_column(JSON, doc="live details of a running job (a fix: percent, "
+                                                        "eta_s, stage), written at most once a second")
+    cancel_requested_at: Mapped[datetime | None] = mapped_column(doc="set by POST /api/jobs/{id}/cancel; the task "
+                                                                 "checks it cooperatively")
+
+
+class Decision(Base):
+    """One line of a submission's review trail: a decision, a waiver of one rule, or a waiver
+    withdrawn, with who and when. Append-only (service/review/ledger.py; database triggers refuse
+    UPDATE and DELETE): the current decision is the latest decision row."""
+
+    __tablename__ = "decisions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    key_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(10), default="decision", server_default="decision",
+                                      doc="decision|waive|unwaive")
+    decision: Mapped[str | None] = mapped_column(String(20), doc="accept|reject|needs_fix (kind decision)")
+    rule: Mapped[str | None] = mapped_column(String(40), doc="the rule id waived (kinds waive, unwaive)")
+    reviewer: Mapped[str | None] = mapped_column(String(100), doc="the key's name when the line was written")
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiKey(Base):
+    """A reviewer's or admin's key: only its sha256 is stored."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(10), doc="reviewer|admin")
+    campaigns: Mapped[list[str]] = mapped_column(JSON, doc='campaign ids, or ["*"] for all')
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+
+class Upload(Base):
+    """A resumable (tus) upload in progress. Its bytes so far are the file tus/<id>."""
+
+    __tablename__ = "uploads"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(String(64))
+    length: Mapped[int | None] = mapped_column(BigInteger)
+    file_name: Mapped[str] = mapped_column(String(300))
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    submission_id: Mapped[str | None] = mapped_column(String(32))
+    receipt_token: Mapped[str | None] = mapped_column(
+        String(64), doc="the submission's receipt token, kept only until the row expires, so a client whose last "
+        "response was lost can ask again (HEAD) with the upload URL, itself a secret")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FixedCopy(Base):
+    """A fixed copy of a submission that passed its re-check: a file in the derived area
+    (``derived/<submission>/fixed-<job>.<ext>``), never beside or over the original. Its report
+    is the ``reports`` row of subject ``fixed``."""
+
+    __tablename__ = "fixed_copies"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    job_id: Mapped[str] = mapped_column(String(32))
+    storage_key: Mapped[str] = mapped_column(String(300))
+    file_name: Mapped[str] = mapped_column(String(300), doc="the download name: the submitted name, new extension")
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,1 @@
+"""The routes of the web service, one module per resource; none imports another."""

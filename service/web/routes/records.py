@@ -1,0 +1,221 @@
+"""Reading the record: a submission's state, its report (JSON or a page), the original file,
+a job; for reviewers, a campaign's submissions and their decisions. A receipt token reveals
+one submission; an API key the campaigns it is scoped to."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+import anyio
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from service.core.errors import RequestError
+from service.core.filenames import content_disposition
+from service.fix import submissions as fixes
+from service.store.models import Decision, Job, ReportRow, Submission
+from service.submissions.access import Caller, caller_of, readable_submission, require_read
+from service.submissions.intake import latest_report
+from service.web.app import Services, services
+from service.web.report_page import render_report
+from service.web.routes.submissions import AuthHeader, Credentials, Creds, caller_for, links, submission_view
+
+router = APIRouter(prefix="/api")
+
+
+def _load(svc: Services, sub_id: str, caller: Caller) -> tuple[Submission, dict[str, Any] | None]:
+    with svc.db.session() as s:
+        sub = readable_submission(s, caller, sub_id)
+        report = latest_report(s, sub_id)
+        return sub, report.report if report else None
+
+
+@router.get("/submissions/{sub_id}", summary="A submission's state and verdict (receipt token or API key)")
+async def get_submission(
+    sub_id: str,
+    request: Request,
+    creds: Creds,
+) -> JSONResponse:
+    svc = services(request)
+    if svc.db.local:  # SQLite: three primary-key reads, quicker than a hop to a thread
+        return _submission_status(svc, sub_id, creds)
+    return await anyio.to_thread.run_sync(_submission_status, svc, sub_id, creds)
+
+
+def _submission_status(svc: Services, sub_id: str, creds: Credentials) -> JSONResponse:
+    with svc.db.session() as s:  # the endpoint clients poll: one session, rows not ORM objects
+        caller = creds.caller(s)
+        row = s.execute(select(Submission.__table__).where(Submission.id == sub_id)).first()
+        sub = require_read(caller, row if len(sub_id) <= 32 else None)  # type: ignore[arg-type]
+        report = s.scalar(
+            select(ReportRow.report)
+            .where(ReportRow.submission_id == sub_id, ReportRow.subject != "fixed")
+            .order_by(ReportRow.id.desc())
+            .limit(1)
+        )
+        fixed = fixes.fixed_copy(s, sub_id)
+        fixed_report = s.get(ReportRow, fixed.report_id).report if fixed is not None else None  # type: ignore[union-attr]
+        jobs = s.execute(
+            select(Job.id, Job.kind, Job.state).where(Job.submission_id == sub_id).order_by(Job.created_at)
+        ).all()
+        body = submission_view(sub, report)
+    body |= {
+        "jobs": [{"id": j.id, "kind": j.kind, "state": j.state} for j in jobs],
+        "links": links(sub_id, creds.token),
+        "reports": {"original": report, "fixed": fixed_report},
+        "fixed": fixes.fixed_view(fixed, fixed_report, creds.token),
+    }
+    return JSONResponse(body)
+
+
+@router.get("/submissions/{sub_id}/report", summary="The report (JSON; ?format=html for people)")
+def get_report(
+    sub_id: str,
+    request: Request,
+    creds: Creds,
+    format: Annotated[str, Query(pattern="^(json|html)$")] = "json",
+    lang: Annotated[str, Query(pattern="^(zh-CN|en)$")] = "zh-CN",
+) -> Response:
+    svc = services(request)
+    sub, report = _load(svc, sub_id, caller_for(svc, creds))
+    if report is None and format == "json":
+        raise RequestError(
+            404,
+            "report_not_ready",
+            "报告尚未生成，请稍后再看。",
+            "The report is not ready yet; look again soon.",
+            status_of_submission=sub.status,
+        )
+    if format == "html":
+        with svc.db.session() as s:
+            copy = fixes.fixed_copy(s, sub.id)
+            fixed = fixes.fixed_view(copy, None)
+        return HTMLResponse(render_report(sub, report, lang=lang, token=creds.token, fixed=fixed))
+    return JSONResponse(report)
+
+
+@router.get("/submissions/{sub_id}/file", summary="Download the original (RFC 6266 file name)")
+def get_file(
+    sub_id: str,
+    request: Request,
+    creds: Creds,
+) -> FileResponse:
+    svc = services(request)
+    sub, _ = _load(svc, sub_id, caller_for(svc, creds))
+    path = svc.storage.path(sub.storage_key)
+    if sub.status == "refused" or not path.exists():
+        raise RequestError(410, "file_gone", "该文件未被保存。", "This file was not kept.")
+    return FileResponse(
+        path,
+        media_type=sub.content_type or "application/octet-stream",
+        headers={"Content-Disposition": content_disposition(sub.file_name)},
+    )
+
+
+@router.get(
+    "/campaigns/{campaign_id}/submissions", summary="A campaign's submissions (reviewer or admin key)"
+)
+def list_submissions(
+    campaign_id: str,
+    request: Request,
+    authorization: AuthHeader = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    svc = services(request)
+    caller = caller_for(svc, Credentials(None, authorization))
+    if not caller.may_read_campaign(campaign_id):
+        raise RequestError(
+            403, "not_in_scope", "该 API 密钥无权查看此活动。", "This API key is not scoped to this campaign."
+        )
+    with svc.db.session() as s:
+        subs = s.scalars(
+            select(Submission)
+            .where(Submission.campaign_id == campaign_id)
+            .order_by(Submission.created_at.desc())
+            .limit(limit)
+        ).all()
+        return [submission_view(x, None) for x in subs]
+
+
+@router.get("/jobs/{job_id}", summary="A job's state, progress and result")
+def get_job(
+    job_id: str,
+    request: Request,
+    creds: Creds,
+) -> dict[str, Any]:
+    svc = services(request)
+    caller = caller_for(svc, creds)
+    with svc.db.session() as s:
+        job = s.get(Job, job_id) if len(job_id) <= 32 else None
+        sub = s.get(Submission, job.submission_id) if job is not None and job.submission_id else None
+        if (
+            job is None
+            or (sub is not None and not caller.may_read(sub))
+            or (sub is None and not caller.is_admin)
+        ):
+            raise RequestError(404, "job_not_found", "找不到该任务。", "No such job (or no access to it).")
+    progress = job.progress
+    if job.state == "started" and hasattr(svc.queue, "meta"):
+        progress = float(svc.queue.meta(job.id).get("progress", progress))
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "state": job.state,
+        "progress": progress,
+        "detail": job.meta,  # a fix: percent, eta_s (seconds left), stage
+        "cancel_requested": job.cancel_requested_at is not None,
+        "result": job.result,
+        "error": job.error and {k: job.error.get(k) for k in ("type", "message", "detail")},
+        "attempts": job.attempts,
+        "timeout_s": job.timeout_s,
+        "backend": job.backend,
+        "submission_id": job.submission_id,
+        "created_at": job.created_at.isoformat(),
+        "finished_at": job.finished_at and job.finished_at.isoformat(),
+    }
+
+
+class DecisionIn(BaseModel):
+    decision: Literal["accept", "reject", "needs_fix"]
+    note: str | None = Field(None, max_length=2000)
+
+
+@router.post(
+    "/submissions/{sub_id}/decisions",
+    status_code=201,
+    summary="A reviewer's decision (reviewer or admin key)",
+)
+def post_decision(
+    sub_id: str, body: DecisionIn, request: Request, authorization: AuthHeader = None
+) -> dict[str, Any]:
+    svc = services(request)
+    with svc.db.session() as s:
+        caller = caller_of(s, authorization=authorization, token=None)
+        if caller.key is None:
+            raise RequestError(
+                401,
+                "key_required",
+                "需要评审或管理员的 API 密钥。",
+                "A reviewer or admin API key is required.",
+            )
+        sub = readable_submission(s, caller, sub_id)
+        row = Decision(
+            submission_id=sub.id,
+            key_id=caller.key.id,
+            decision=body.decision,
+            note=body.note,
+            created_at=datetime.now(UTC),
+        )
+        s.add(row)
+        s.flush()
+        return {
+            "id": row.id,
+            "submission_id": sub.id,
+            "decision": row.decision,
+            "note": row.note,
+            "reviewer": caller.key.name,
+            "created_at": row.created_at.isoformat(),
+        }
