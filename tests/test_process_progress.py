@@ -65,7 +65,7 @@ def test_the_child_dies_with_the_process_that_started_it(tmp_path) -> None:
     from pathlib import Path
 
     script = (
-        "import sys; from service import process\n"
+        "import sys; from service.media import process\n"
         f"process.run_with_progress({LONG!r}, timeout=60, on_progress=lambda b: print('tick', flush=True))\n"
     )
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
