@@ -61,7 +61,7 @@ def service_settings(tmp_path: Path, profiles_dir: Path):
 
 @pytest.fixture
 def live(service_settings):
-    from tests.server import live_server
+    from tests.support.server import live_server
 
     with live_server(service_settings) as server:
         yield server
@@ -70,7 +70,7 @@ def live(service_settings):
 @pytest.fixture(scope="session")
 def small_video() -> Path:
     """A compliant clip for the test-video profile: 320×180, 1 s, H.264 + AAC, MP4."""
-    from tests.media import av, ffmpeg_media
+    from tests.support.media import av, ffmpeg_media
 
     return ffmpeg_media("small.mp4", av("320x180", seconds=1) + ["-movflags", "+faststart"])
 
@@ -78,14 +78,14 @@ def small_video() -> Path:
 @pytest.fixture(scope="session")
 def square_video() -> Path:
     """Breaks the test-video profile: 1:1 aspect, no audio."""
-    from tests.media import av, ffmpeg_media
+    from tests.support.media import av, ffmpeg_media
 
     return ffmpeg_media("square.mp4", av("200x200", seconds=1, audio=False))
 
 
 @pytest.fixture(scope="session")
 def small_photo() -> Path:
-    from tests.media import ffmpeg_media
+    from tests.support.media import ffmpeg_media
 
     return ffmpeg_media("photo.jpg", ["-f", "lavfi", "-i", "testsrc2=s=320x240", "-frames:v", "1"])
 
@@ -93,14 +93,14 @@ def small_photo() -> Path:
 # ---------------------------------------------------------------- reviewer fixtures
 @pytest.fixture(scope="session")
 def review(tmp_path_factory):
-    """A live server with a campaign of six entries (tests/entries.py) analysed deeply, and
+    """A live server with a campaign of six entries (tests/support/entries.py) analysed deeply, and
     keys: a reviewer of that campaign, a reviewer of another one, an admin. Shared by the
     review tests (they only add to it: decisions and waivers are append-only)."""
     import shutil
 
     from service.settings import Settings
-    from tests.review_setup import populate
-    from tests.server import live_server
+    from tests.support.review_setup import populate
+    from tests.support.server import live_server
 
     tmp = tmp_path_factory.mktemp("review")
     d = tmp / "profiles"

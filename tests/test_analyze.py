@@ -13,8 +13,8 @@ from service.core.errors import ToolTimeoutError
 from service.media.checker import check_file, deep_checks
 from service.media.detector import analyze, plan_analysis
 from service.media.probe import probe
-from tests import scenes
-from tests.media import av, ffmpeg_media
+from tests.support import scenes
+from tests.support.media import av, ffmpeg_media
 
 TOL = 0.3
 """Seconds a detected timecode may be off (the picture detectors sample 5 frames a second)."""

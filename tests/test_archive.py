@@ -8,7 +8,7 @@ import pytest
 
 from service.batch.archive import decode_name, is_unsafe_path, list_members, member_problem, stream_member
 from service.core.errors import ArchiveError
-from tests.zips import gbk_zip
+from tests.support.zips import gbk_zip
 
 
 def test_gbk_names_without_the_utf8_flag_are_decoded(tmp_path):

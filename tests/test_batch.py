@@ -14,7 +14,7 @@ import pytest
 from openpyxl import load_workbook
 
 from service.cli.main import main
-from tests.batch_set import build_folder, build_zip, good_mp4, profile_path
+from tests.support.batch_set import build_folder, build_zip, good_mp4, profile_path
 
 EXPECTED = {
     "entries/科普微视频-张三-山西科协.mp4": ("checked", "pass"),
@@ -184,7 +184,7 @@ def test_exit_code_zero_when_every_file_passes(tmp_path, executor):
 
 
 def test_fix_writes_fixed_copies_apart_and_keeps_the_original(tmp_path):
-    from tests.batch_set import mkv
+    from tests.support.batch_set import mkv
 
     d = tmp_path / "in"
     d.mkdir()

@@ -11,7 +11,7 @@ from service.batch.pool import PoolDispatcher
 from service.batch.task import TaskOptions
 from service.core.profiles import ProfileStore, load_profile
 from service.settings import DEFAULT_PROFILES_DIR
-from tests.batch_set import good_mp4, profile_path
+from tests.support.batch_set import good_mp4, profile_path
 
 
 def _collect_all(dispatcher, timeout=60.0):

@@ -15,8 +15,8 @@ from service.batch.queue import QUEUE_NAME
 from service.batch.runner import BatchOptions, run_batch
 from service.core.profiles import ProfileStore, load_profile
 from service.settings import DEFAULT_PROFILES_DIR
-from tests.batch_set import build_zip, good_mp4, long_mp4, profile_path
-from tests.redisdb import clean_redis
+from tests.support.batch_set import build_zip, good_mp4, long_mp4, profile_path
+from tests.support.redisdb import clean_redis
 
 REDIS_URL = "redis://127.0.0.1:6379/12"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .media import ffmpeg_media, written
+from tests.support.media import ffmpeg_media, written
 
 MEDIACHECK = str(Path(sys.executable).with_name("mediacheck"))
 PROFILE = "shanxi-2023-microvideo"

@@ -24,8 +24,7 @@ import pytest
 from service.core.profiles import ProfileStore
 from service.media.checker import check_file
 from service.settings import DEFAULT_PROFILES_DIR
-
-from .media import av, ffmpeg_media
+from tests.support.media import av, ffmpeg_media
 
 REPO = Path(__file__).resolve().parent.parent
 BASE_IMAGE = "docker.io/library/debian:bookworm-slim"

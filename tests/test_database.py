@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from service.store.database import Database, current_revision, migrate
 from service.store.models import Submission
-from tests.server import live_server
+from tests.support.server import live_server
 
 PG_ADMIN_URL = os.environ.get("MEDIACHECK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TABLES = {

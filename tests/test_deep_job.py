@@ -1,7 +1,7 @@
 """The deep job under RQ: a separate worker process runs the quick check, which queues the
 content analysis for a campaign that asks for it; the same worker runs it, and the
 submission's latest report carries the content checks (the in-process runner is covered by
-the review tests' campaign, tests/review_setup.py)."""
+the review tests' campaign, tests/support/review_setup.py)."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from service.store.models import Job, ReportRow
 from service.submissions.campaigns import create_campaign
-from tests.entries import black_opening
-from tests.redisdb import clean_redis
-from tests.server import live_server
+from tests.support.entries import black_opening
+from tests.support.redisdb import clean_redis
+from tests.support.server import live_server
 
 REDIS_URL = "redis://127.0.0.1:6379/10"
 

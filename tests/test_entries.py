@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from service.batch.entries import collect_entries
-from tests.batch_set import good_mp4
-from tests.zips import gbk_zip
+from tests.support.batch_set import good_mp4
+from tests.support.zips import gbk_zip
 
 
 def _by_name(entries):

@@ -15,8 +15,8 @@ import pytest
 from service.media.checker import check_file
 from service.store.models import FixedCopy, Job, ReportRow
 from service.submissions.campaigns import create_campaign
-from tests.media import av, ffmpeg_media
-from tests.server import live_server
+from tests.support.media import av, ffmpeg_media
+from tests.support.server import live_server
 
 FIX_PROFILE = """\
 id: test-fix

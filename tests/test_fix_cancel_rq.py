@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from service.store.models import Job
-from tests.redisdb import clean_redis
-from tests.server import live_server
+from tests.support.redisdb import clean_redis
+from tests.support.server import live_server
 from tests.test_fix_api import mov, write_fix_profiles
 from tests.test_jobs import worker_env
 

@@ -15,8 +15,8 @@ import pytest
 
 from service.media.checker import check_file
 from service.submissions.campaigns import create_campaign
-from tests.redisdb import clean_redis
-from tests.server import live_server
+from tests.support.redisdb import clean_redis
+from tests.support.server import live_server
 from tests.test_fix_api import mov, mpeg4_720p, upload, wait_job, write_fix_profiles
 from tests.test_jobs import worker_env
 

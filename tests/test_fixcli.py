@@ -13,7 +13,7 @@ import pytest
 from service.cli.main import main
 from service.core.profiles import load_profile
 from service.media.checker import check_file
-from tests import fixcases as fc
+from tests.support import fixcases as fc
 
 
 class _Tty(io.StringIO):

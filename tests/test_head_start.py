@@ -16,8 +16,7 @@ from service.media import process
 from service.media.checker import check_file
 from service.media.probe import probe, start_ffprobe
 from service.store.digest import background_sha256, sha256_file
-
-from .media import av, ffmpeg_media, written
+from tests.support.media import av, ffmpeg_media, written
 
 MEDIACHECK = str(Path(sys.executable).with_name("mediacheck"))
 PROFILE = "shanxi-2023-microvideo"

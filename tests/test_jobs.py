@@ -15,8 +15,8 @@ from redis import Redis
 
 from service.store.jobs import BASE_TIMEOUT_S, Progress, create_job, job_timeout
 from service.store.models import Job, Submission
-from tests.redisdb import clean_redis
-from tests.server import live_server
+from tests.support.redisdb import clean_redis
+from tests.support.server import live_server
 
 REDIS_URL = "redis://127.0.0.1:6379/13"
 URL = "/api/campaigns/test-video/submissions"

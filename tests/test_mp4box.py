@@ -12,7 +12,7 @@ from pathlib import Path
 from service.core.facts import parse_mp4_boxes
 from service.media import mp4box
 from service.media.probe import probe
-from tests import fixcases as fc
+from tests.support import fixcases as fc
 
 
 def box(kind: bytes, payload: bytes) -> bytes:

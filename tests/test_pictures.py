@@ -16,8 +16,8 @@ from service.media.pictures import (
     sheet_times,
 )
 from service.media.probe import probe
-from tests import scenes
-from tests.media import av, ffmpeg_media
+from tests.support import scenes
+from tests.support.media import av, ffmpeg_media
 
 
 def brightness(img: Image.Image) -> float:
@@ -89,7 +89,7 @@ def test_photo_thumbnail_is_upright(tmp_path):
 
 def test_unreadable_video_leaves_no_picture(tmp_path):
     from service.core.errors import ToolError
-    from tests.media import written
+    from tests.support.media import written
 
     bogus = written("bogus.mp4", b"not a video at all" * 100)
     with pytest.raises(ToolError):

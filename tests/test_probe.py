@@ -9,8 +9,7 @@ from PIL import Image
 
 from service.core.errors import UnreadableMediaError
 from service.media.probe import probe
-
-from .media import av, ffmpeg_media, written
+from tests.support.media import av, ffmpeg_media, written
 
 
 def facts(path):

@@ -15,7 +15,7 @@ from sqlalchemy import delete, select, text, update
 from service.core.errors import TrailRewriteError
 from service.review import ledger
 from service.store.models import Decision, ReportRow
-from tests.review_setup import CAMPAIGN, OTHER
+from tests.support.review_setup import CAMPAIGN, OTHER
 
 
 def checks_of(review, name: str) -> dict[str, dict]:
@@ -197,7 +197,7 @@ def test_a_failed_analysis_is_said_and_the_quick_report_stands(review):
     the quick check's report stays the latest, and the reviewer's pages say so."""
     from service.store.jobs import submit_job
     from service.store.models import Job, Submission
-    from tests.entries import good
+    from tests.support.entries import good
 
     live = review.live
     with live.client() as c:

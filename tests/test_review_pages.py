@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.review_setup import CAMPAIGN
+from tests.support.review_setup import CAMPAIGN
 from tests.test_pages import ARGS, CHROMIUM, shot
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed")

@@ -15,7 +15,7 @@ from service.core.profiles import load_profile
 from service.core.report import Report
 from service.fix.transcode import JOB_DIR_PREFIX, Progress, fix_file, sweep_job_dirs
 from service.media.checker import check_file
-from tests import fixcases as fc
+from tests.support import fixcases as fc
 
 
 @pytest.fixture(scope="module")

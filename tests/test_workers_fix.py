@@ -19,8 +19,8 @@ from rq.registry import StartedJobRegistry
 from service.core.profiles import load_profile
 from service.fix.transcode import JOB_DIR_PREFIX, Progress
 from service.media.checker import check_file
-from tests import fixcases as fc
-from tests.redisdb import clean_redis
+from tests.support import fixcases as fc
+from tests.support.redisdb import clean_redis
 from workers.fix import enqueue_fix, request_cancel, run_fix, throttled
 
 REDIS_URL = "redis://127.0.0.1:6379/14"

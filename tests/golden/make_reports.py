@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from tests import entries, fixcases
+from tests.support import entries, fixcases
 
 HERE = Path(__file__).resolve().parent
 PROFILES = HERE.parent / "profiles"

@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 CACHE = Path(os.environ.get("MEDIACHECK_TEST_MEDIA")
-             or Path(__file__).resolve().parent.parent / ".cache" / "test-media")
+             or Path(__file__).resolve().parents[2] / ".cache" / "test-media")
 
 
 def ffmpeg_media(name: str, args: list[str], *, then: list[list[str]] | None = None) -> Path:

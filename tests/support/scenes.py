@@ -1,5 +1,5 @@
 """Test media for the content analysis: one file per problem a reviewer would see, made by
-ffmpeg's lavfi sources (cached like every test medium, see tests/media.py). 1280×720 at
+ffmpeg's lavfi sources (cached like every test medium, see tests/support/media.py). 1280×720 at
 25 fps, a few seconds each; the expected findings are in the names' docstrings.
 
 The moving pattern is softened (``gblur``) as a camera's optics would: testsrc2's
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.media import ffmpeg_media
+from tests.support.media import ffmpeg_media
 
 W, H = 1280, 720
 SOFT = "gblur=sigma=1"

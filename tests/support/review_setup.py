@@ -1,4 +1,4 @@
-"""The reviewer tests' campaign: six small entries (tests/entries.py) uploaded through the
+"""The reviewer tests' campaign: six small entries (tests/support/entries.py) uploaded through the
 API to a campaign with deep analysis on, analysed by the real deep job, plus keys."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from sqlalchemy import select
 from service.store.models import Job
 from service.submissions.access import create_api_key
 from service.submissions.campaigns import create_campaign
-from tests.entries import ENTRIES
-from tests.server import Live
+from tests.support.entries import ENTRIES
+from tests.support.server import Live
 
 CAMPAIGN = "review-demo"
 OTHER = "review-other"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from tests.media import CACHE, av, ffmpeg_media
+from tests.support.media import CACHE, av, ffmpeg_media
 
 KiB = 1024
 

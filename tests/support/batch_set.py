@@ -7,8 +7,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from tests.media import av, ffmpeg_media
-from tests.zips import gbk_zip
+from tests.support.media import av, ffmpeg_media
+from tests.support.zips import gbk_zip
 
 PROFILE_YAML = """\
 id: test-batch

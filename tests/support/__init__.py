@@ -1,0 +1,1 @@
+"""What the tests share: generated media, a live server, a spare Redis database, campaign set-ups."""
