@@ -26,9 +26,10 @@ from service.core.errors import RequestError, UploadTooLargeError
 from service.core.filenames import parse_file_name
 from service.media.checker import sha256_file
 from service.store.database import Database, aware
+from service.store.ids import new_id, new_token
 from service.store.models import Upload
 from service.store.storage import WRITE_CHUNK, Appender, Storage
-from service.submissions.access import digest, new_id, new_token
+from service.submissions.access import digest
 from service.submissions.campaigns import Campaign
 from service.web.app import Services, services
 
