@@ -6,8 +6,22 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from service.store.models import ApiKey
-from service.submissions.access import create_api_key, digest
+import pytest
+
+from service.core.errors import RequestError
+from service.store.database import Database, migrate
+from service.store.ids import new_id, new_token
+from service.store.models import ApiKey, Job, Submission
+from service.submissions.access import (
+    Caller,
+    create_api_key,
+    digest,
+    is_id,
+    readable_job,
+    readable_submission,
+    require_campaign,
+    reviewable_entry,
+)
 from service.submissions.campaigns import create_campaign
 
 URL = "/api/campaigns/{}/submissions"
@@ -113,3 +127,78 @@ def test_tokens_stay_out_of_access_logs_and_referers(live, small_video):
         body = upload(c, "test-video", small_video.read_bytes())
         page = c.get(body["report_url"] + "&format=html")
     assert page.headers["referrer-policy"] == "no-referrer"
+
+
+# ------------------------------------------------------------------ the rules of access.py, one by one
+def _rows(tmp_path):
+    """A database with submissions in camp-a (one refused) and camp-b, a job of each and a job
+    of no submission; returns the database and the receipt tokens by submission id."""
+    db = Database(f"sqlite:///{tmp_path / 'access.db'}")
+    migrate(db.engine)
+    tokens = {}
+    with db.session() as s:
+        for sub_id, campaign, status in (("a" * 32, "camp-a", "checked"), ("r" * 32, "camp-a", "refused"),
+                                         ("b" * 32, "camp-b", "checked")):
+            tokens[sub_id] = new_token()
+            s.add(Submission(id=sub_id, campaign_id=campaign, profile_id="test-video", file_name="x.mp4",
+                             size_bytes=1, sha256="0" * 64, storage_key=f"k/{sub_id}",
+                             receipt_hash=digest(tokens[sub_id]), status=status))
+        s.flush()
+        for job_id, sub_id in (("ja", "a" * 32), ("jb", "b" * 32), ("jn", None)):
+            s.add(Job(id=job_id, kind="check", submission_id=sub_id))
+        assert len(new_id()) == 32
+    return db, tokens
+
+
+def _key(campaigns, role="reviewer"):
+    return ApiKey(id="k", name="k", key_hash="h", role=role, campaigns=campaigns)
+
+
+def test_rule_campaign_a_key_covers_its_campaigns_only():
+    assert Caller(key=_key(["camp-a"])).may_read_campaign("camp-a")
+    assert Caller(key=_key(["*"])).may_read_campaign("camp-b")
+    assert not Caller(key=_key(["camp-a"])).may_read_campaign("camp-b")
+    assert not Caller(token="a receipt token").may_read_campaign("camp-a")
+    require_campaign(Caller(key=_key(["camp-a"])), "camp-a")
+    with pytest.raises(RequestError) as refused:
+        require_campaign(Caller(key=_key(["camp-a"])), "camp-b")
+    assert (refused.value.status, refused.value.code) == (403, "not_in_scope")
+
+
+def test_rule_submission_its_token_or_a_key_of_its_campaign(tmp_path):
+    db, tokens = _rows(tmp_path)
+    a, b = "a" * 32, "b" * 32
+    with db.session() as s:
+        assert readable_submission(s, Caller(token=tokens[a]), a).id == a
+        assert readable_submission(s, Caller(key=_key(["camp-b"])), b).id == b
+        for caller, sub_id, status in ((Caller(token=tokens[b]), a, 404), (Caller(key=_key(["camp-a"])), b, 404),
+                                       (Caller(), a, 401), (Caller(key=_key(["*"])), a + "0", 404)):
+            with pytest.raises(RequestError) as refused:
+                readable_submission(s, caller, sub_id)
+            assert refused.value.status == status
+
+
+def test_rule_review_entry_in_a_covered_campaign_and_not_refused(tmp_path):
+    db, _ = _rows(tmp_path)
+    with db.session() as s:
+        entry = reviewable_entry(s, _key(["camp-a"]), "a" * 32)
+        assert entry is not None and entry.id == "a" * 32
+        assert reviewable_entry(s, _key(["camp-a"]), "b" * 32) is None  # another campaign
+        assert reviewable_entry(s, _key(["camp-a"]), "r" * 32) is None  # refused: not an entry
+        assert reviewable_entry(s, _key(["*"]), "a" * 33) is None  # no id is that long
+        assert reviewable_entry(s, _key(["*"]), "b" * 32) is not None
+    assert is_id("a" * 32) and not is_id("a" * 33)  # a longer id is never looked up
+
+
+def test_rule_job_whoever_reads_its_submission_else_admins(tmp_path):
+    db, tokens = _rows(tmp_path)
+    with db.session() as s:
+        assert readable_job(s, Caller(token=tokens["a" * 32]), "ja").id == "ja"
+        assert readable_job(s, Caller(key=_key(["camp-b"])), "jb").id == "jb"
+        assert readable_job(s, Caller(key=_key(["camp-a"], role="admin")), "jn").id == "jn"
+        for caller, job_id in ((Caller(token=tokens["b" * 32]), "ja"), (Caller(key=_key(["camp-a"])), "jb"),
+                               (Caller(key=_key(["*"])), "jn"), (Caller(), "ja"),
+                               (Caller(key=_key(["*"], role="admin")), "nope")):
+            with pytest.raises(RequestError) as refused:
+                readable_job(s, caller, job_id)
+            assert (refused.value.status, refused.value.code) == (404, "job_not_found")

@@ -159,3 +159,11 @@ def test_core_imports_only_stdlib_pydantic_and_yaml() -> None:
 def test_module_size(name: str) -> None:
     lines = MODULES[name].read_text(encoding="utf-8").count("\n")
     assert lines <= MAX_LINES, f"{name} has {lines} lines"
+
+
+def test_routes_import_neither_the_app_nor_another_route() -> None:
+    """What routes share is in service/web/deps.py (or a lower package), never in app.py or a route."""
+    routes = {m for m in MODULES if m.startswith("service.web.routes.")}
+    wrong = [f"{name} -> {dep}" for name in sorted(routes) for dep in sorted(GRAPH[name])
+             if dep == "service.web.app" or (dep in routes and dep != name)]
+    assert wrong == []

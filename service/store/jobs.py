@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from service.store.ids import new_id
 from service.store.models import Job
-from service.submissions.access import new_id
 
 RUN_JOB = "workers.tasks.run_job"
 """The one task function every job runs (it dispatches on the job's kind)."""

@@ -1,36 +1,31 @@
-"""Who may read what. Submitters have no account: each submission has an unguessable
-receipt token, and only that token reveals it. Reviewers and admins hold API keys scoped
-to campaigns. Only sha256 digests of tokens and keys are stored."""
+"""Who may read what, decided here and nowhere else. Submitters have no account: each
+submission has an unguessable receipt token, and only that token reveals it. Reviewers and
+admins hold API keys scoped to campaigns. Only sha256 digests of tokens and keys are stored.
+The rules: a campaign (``Caller.may_read_campaign``, ``require_campaign``), a submission
+(``readable_submission``), an entry on the reviewer pages (``reviewable_entry``) and a job
+(``readable_job``); ids and tokens are made in service/store/ids.py."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
-import uuid
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.core.errors import RequestError
-from service.store.models import ApiKey, Submission
-
-TOKEN_BYTES = 32
-"""Random bytes in a receipt token or API key (256 bits: not guessable)."""
+from service.store.ids import ID_LENGTH, TOKEN_BYTES, new_id
+from service.store.models import ApiKey, Job, Submission
 
 KEY_PREFIX = "mck_"
 """API keys start with this, so they are recognisable in configs and leak scanners."""
 
 ROLES = ("reviewer", "admin")
 
-
-def new_id() -> str:
-    return uuid.uuid4().hex
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(TOKEN_BYTES)
+Row = TypeVar("Row", Submission, Job)
 
 
 def digest(secret: str) -> str:
@@ -49,6 +44,12 @@ def create_api_key(session: Session, *, name: str, role: str, campaigns: list[st
     return row, secret
 
 
+def active_key(session: Session, secret: str) -> ApiKey | None:
+    """The key whose secret this is; None when it is unknown or revoked."""
+    key = session.scalar(select(ApiKey).where(ApiKey.key_hash == digest(secret))) if secret else None
+    return key if key is not None and key.revoked_at is None else None
+
+
 @dataclass(frozen=True)
 class Caller:
     """The credentials a request came with: a receipt token, an API key, both or none."""
@@ -63,6 +64,11 @@ class Caller:
         if self.token is not None and hmac.compare_digest(digest(self.token), sub.receipt_hash):
             return True
         return self.may_read_campaign(sub.campaign_id)
+
+    def may_read_job_of(self, sub: Submission | None) -> bool:
+        """A job of submission ``sub``: whoever may read the submission; a job of no
+        submission (or of one that is gone): admins only."""
+        return self.may_read(sub) if sub is not None else self.is_admin
 
     @property
     def is_admin(self) -> bool:
@@ -81,22 +87,35 @@ def caller_of(session: Session, *, authorization: str | None, token: str | None)
                 "Authorization 头应为 “Bearer <密钥>”。",
                 "The Authorization header must be 'Bearer <key>'.",
             )
-        key = session.scalar(select(ApiKey).where(ApiKey.key_hash == digest(secret.strip())))
-        if key is None or key.revoked_at is not None:
+        key = active_key(session, secret.strip())
+        if key is None:
             raise RequestError(
                 401, "invalid_key", "API 密钥无效或已吊销。", "The API key is invalid or revoked."
             )
     return Caller(token=token or None, key=key)
 
 
-MAX_ID_LENGTH = 32
-"""Submission ids are 32 hex digits: a longer one is never looked up."""
+def require_campaign(caller: Caller, campaign_id: str) -> None:
+    """403 unless the caller's key covers the campaign."""
+    if not caller.may_read_campaign(campaign_id):
+        raise RequestError(
+            403, "not_in_scope", "该 API 密钥无权查看此活动。", "This API key is not scoped to this campaign."
+        )
+
+
+def is_id(value: str) -> bool:
+    """Whether ``value`` may be a row id at all (a longer one is never looked up)."""
+    return len(value) <= ID_LENGTH
+
+
+def _get(s: Session, model: type[Row], row_id: str) -> Row | None:
+    return s.get(model, row_id) if is_id(row_id) else None
 
 
 def readable_submission(s: Session, caller: Caller, sub_id: str) -> Submission:
     """Load submission ``sub_id`` in session ``s`` for ``caller``: 401 without credentials,
     404 when it does not exist or the caller may not read it (nothing is revealed)."""
-    return require_read(caller, s.get(Submission, sub_id) if len(sub_id) <= MAX_ID_LENGTH else None)
+    return require_read(caller, _get(s, Submission, sub_id))
 
 
 def require_read(caller: Caller, sub: Submission | None) -> Submission:
@@ -116,3 +135,21 @@ def require_read(caller: Caller, sub: Submission | None) -> Submission:
             "No such submission, or the receipt token does not match.",
         )
     return sub
+
+
+def reviewable_entry(s: Session, key: ApiKey, sub_id: str) -> Submission | None:
+    """The entry ``sub_id`` as the reviewer pages show it to ``key``: a submission of a
+    campaign the key covers that was not refused; None otherwise (the page says 404)."""
+    sub = _get(s, Submission, sub_id)
+    if sub is None or not Caller(key=key).may_read_campaign(sub.campaign_id) or sub.status == "refused":
+        return None
+    return sub
+
+
+def readable_job(s: Session, caller: Caller, job_id: str) -> Job:
+    """Load job ``job_id`` for ``caller``; 404 when there is none or the caller may not see it."""
+    job = _get(s, Job, job_id)
+    sub = s.get(Submission, job.submission_id) if job is not None and job.submission_id else None
+    if job is None or not caller.may_read_job_of(sub):
+        raise RequestError(404, "job_not_found", "找不到该任务。", "No such job (or no access to it).")
+    return job

@@ -17,10 +17,11 @@ from sqlalchemy import select
 
 from service.core.errors import RequestError, UploadTooLargeError
 from service.store.database import Database
+from service.store.ids import new_id, new_token
 from service.store.jobs import JobBackend, create_job, job_timeout
 from service.store.models import Job, ReportRow, Submission
 from service.store.storage import Incoming, Storage
-from service.submissions.access import digest, new_id, new_token
+from service.submissions.access import digest
 from service.submissions.campaigns import Campaign, CampaignBook
 
 CHECK_RETRIES = 1

@@ -1,15 +1,20 @@
-"""The FastAPI application: built by ``create_app(settings)``; ``mediacheck serve`` runs it
-with uvicorn. Routes live in api.py (submissions, jobs, campaigns), tus.py (resumable
-uploads), pages.py (pages for submitters) and health.py (health, readiness, metrics)."""
+"""The FastAPI application: ``build_services(settings)`` makes the services once,
+``create_app(settings)`` builds the application and includes the routers; ``mediacheck
+serve`` runs it with uvicorn (asgi.py for other ASGI servers). The routes live in routes/:
+submissions.py (campaigns, uploads), records.py (a submission's state, report and file,
+jobs, decisions), fixes.py (start and cancel a fix, the fixed copy), tus.py (resumable
+uploads), pages.py (pages for submitters), health.py (health, readiness, metrics),
+review_api.py (trail, waivers, export) and reviewer.py (the reviewer pages). What they
+share is in deps.py (services, credentials) and answers.py (the answer to an upload); no
+route imports app.py or another route."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 
 from service import __version__
 from service.core.profiles import ProfileStore
@@ -20,21 +25,9 @@ from service.store.storage import Storage
 from service.submissions.campaigns import CampaignBook
 from service.submissions.intake import Intake
 from service.web import logs, problems
+from service.web.deps import Services
 from service.web.metrics import Metrics
-
-
-@dataclass
-class Services:
-    """Everything the routes use, made once per application."""
-
-    settings: Settings
-    db: Database
-    storage: Storage
-    store: ProfileStore
-    book: CampaignBook
-    queue: JobBackend
-    intake: Intake
-    metrics: Metrics
+from service.web.routes import fixes, health, pages, records, review_api, reviewer, submissions, tus
 
 
 def build_services(settings: Settings) -> Services:
@@ -87,11 +80,6 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def services(request: Request) -> Services:
-    svc: Services = request.app.state.services
-    return svc
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
 
@@ -113,18 +101,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(SecurityHeaders)
 
-    from service.web.routes import fixes as fix_api
-    from service.web.routes import health, pages, records, tus
-    from service.web.routes import submissions as api
-
-    app.include_router(api.router)
+    app.include_router(submissions.router)
     app.include_router(records.router)
-    app.include_router(fix_api.router)  # start a fix, cancel it, download the fixed copy
+    app.include_router(fixes.router)  # start a fix, cancel it, download the fixed copy
     app.include_router(tus.router)
     app.include_router(health.router)
     app.include_router(pages.router)
-    from service.web.routes import review_api, reviewer
-
     app.include_router(review_api.router)
     app.include_router(reviewer.router)
     return app

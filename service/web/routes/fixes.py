@@ -16,11 +16,9 @@ from service.core.errors import RequestError
 from service.core.filenames import content_disposition
 from service.fix.submissions import FIX_KIND, fixed_copy, plan_of, refusal, start_fix
 from service.store.jobs import JobBackend
-from service.store.models import Job, Submission
-from service.submissions.access import readable_submission
+from service.submissions.access import readable_job, readable_submission
 from service.submissions.intake import latest_report
-from service.web.app import services
-from service.web.routes.submissions import Creds
+from service.web.deps import Creds, services
 
 router = APIRouter(prefix="/api")
 
@@ -81,10 +79,7 @@ def cancel_job(
     svc = services(request)
     with svc.db.session() as s:
         caller = creds.caller(s)
-        job = s.get(Job, job_id) if len(job_id) <= 32 else None
-        sub = s.get(Submission, job.submission_id) if job is not None and job.submission_id else None
-        if job is None or (sub is not None and not caller.may_read(sub)) or (sub is None and not caller.is_admin):
-            raise RequestError(404, "job_not_found", "找不到该任务。", "No such job (or no access to it).")
+        job = readable_job(s, caller, job_id)
         if job.kind != FIX_KIND:
             raise RequestError(409, "not_cancellable", "只有修复任务可以取消。", "Only fix jobs can be cancelled.")
         if job.state in ("finished", "failed", "cancelled"):

@@ -10,7 +10,7 @@ import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from service.web.app import services
+from service.web.deps import services
 
 router = APIRouter()
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from service.web.app import services
+from service.web.deps import services
 
 router = APIRouter(include_in_schema=False)
 

@@ -17,11 +17,19 @@ from service.core.errors import RequestError
 from service.core.filenames import content_disposition
 from service.fix import submissions as fixes
 from service.store.models import Decision, Job, ReportRow, Submission
-from service.submissions.access import Caller, caller_of, readable_submission, require_read
+from service.submissions.access import (
+    Caller,
+    caller_of,
+    is_id,
+    readable_job,
+    readable_submission,
+    require_campaign,
+    require_read,
+)
 from service.submissions.intake import latest_report
-from service.web.app import Services, services
+from service.submissions.views import links, submission_view
+from service.web.deps import AuthHeader, Credentials, Creds, Services, caller_for, services
 from service.web.report_page import render_report
-from service.web.routes.submissions import AuthHeader, Credentials, Creds, caller_for, links, submission_view
 
 router = APIRouter(prefix="/api")
 
@@ -49,7 +57,7 @@ def _submission_status(svc: Services, sub_id: str, creds: Credentials) -> JSONRe
     with svc.db.session() as s:  # the endpoint clients poll: one session, rows not ORM objects
         caller = creds.caller(s)
         row = s.execute(select(Submission.__table__).where(Submission.id == sub_id)).first()
-        sub = require_read(caller, row if len(sub_id) <= 32 else None)  # type: ignore[arg-type]
+        sub = require_read(caller, row if is_id(sub_id) else None)  # type: ignore[arg-type]
         report = s.scalar(
             select(ReportRow.report)
             .where(ReportRow.submission_id == sub_id, ReportRow.subject != "fixed")
@@ -126,10 +134,7 @@ def list_submissions(
 ) -> list[dict[str, Any]]:
     svc = services(request)
     caller = caller_for(svc, Credentials(None, authorization))
-    if not caller.may_read_campaign(campaign_id):
-        raise RequestError(
-            403, "not_in_scope", "该 API 密钥无权查看此活动。", "This API key is not scoped to this campaign."
-        )
+    require_campaign(caller, campaign_id)
     with svc.db.session() as s:
         subs = s.scalars(
             select(Submission)
@@ -149,14 +154,7 @@ def get_job(
     svc = services(request)
     caller = caller_for(svc, creds)
     with svc.db.session() as s:
-        job = s.get(Job, job_id) if len(job_id) <= 32 else None
-        sub = s.get(Submission, job.submission_id) if job is not None and job.submission_id else None
-        if (
-            job is None
-            or (sub is not None and not caller.may_read(sub))
-            or (sub is None and not caller.is_admin)
-        ):
-            raise RequestError(404, "job_not_found", "找不到该任务。", "No such job (or no access to it).")
+        job = readable_job(s, caller, job_id)
     progress = job.progress
     if job.state == "started" and hasattr(svc.queue, "meta"):
         progress = float(svc.queue.meta(job.id).get("progress", progress))

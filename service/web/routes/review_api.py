@@ -1,7 +1,7 @@
 """JSON API of the review: a submission's trail (decisions and waivers, who and when) and
 the waivers of single rules, for reviewer or admin keys (Bearer); the campaign export as
 XLSX or CSV (Bearer, or the reviewer's session cookie so the dashboard's links download
-it). Decisions are posted to ``POST /api/submissions/{id}/decisions`` (api.py)."""
+it). Decisions are posted to ``POST /api/submissions/{id}/decisions`` (records.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -19,13 +19,10 @@ from service.core.errors import RequestError
 from service.review import board, ledger
 from service.review.export import write_csv, write_xlsx
 from service.store.models import ApiKey, Submission
-from service.submissions.access import caller_of, readable_submission
-from service.web.app import Services, services
-from service.web.routes.reviewer import covers, session_key
+from service.submissions.access import Caller, caller_of, readable_submission, require_campaign
+from service.web.deps import AuthHeader, Services, services, session_key
 
 router = APIRouter(prefix="/api")
-
-AuthHeader = Annotated[str | None, Header(description="Bearer API key of a reviewer or admin")]
 
 MEDIA_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                "csv": "text/csv; charset=utf-8"}
@@ -49,8 +46,6 @@ def _reviewer(svc: Services, request: Request, authorization: str | None) -> Api
 
 
 def _sub_in_scope(svc: Services, key: ApiKey, sub_id: str) -> Submission:
-    from service.submissions.access import Caller
-
     with svc.db.session() as s:
         return readable_submission(s, Caller(key=key), sub_id)
 
@@ -104,9 +99,7 @@ def post_waiver(sub_id: str, body: WaiverIn, request: Request, authorization: Au
 def _export(campaign_id: str, request: Request, authorization: str | None, fmt: str, lang: str) -> Response:
     svc = services(request)
     key = _reviewer(svc, request, authorization)
-    if not covers(key, campaign_id):
-        raise RequestError(403, "not_in_scope", "该 API 密钥无权查看此活动。",
-                           "This API key is not scoped to this campaign.")
+    require_campaign(Caller(key=key), campaign_id)
     with svc.db.session() as s:
         campaign = svc.book.get(s, campaign_id)
         entries = board.export_entries(board.campaign_entries(s, svc.storage, campaign_id))

@@ -8,48 +8,26 @@ entry (nothing about it is revealed)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from service.core.filenames import content_disposition
 from service.review import board, ledger
 from service.review.board_page import campaigns_page, dashboard_page, login_page, t
 from service.review.entry_page import entry_page
-from service.review.sessions import COOKIE, SESSION_TTL_S, issue, key_of_session, load_secret
+from service.review.sessions import COOKIE, SESSION_TTL_S, issue
 from service.store.models import ApiKey, Submission
-from service.submissions.access import digest
-from service.web.app import Services, services
+from service.submissions.access import Caller, active_key, reviewable_entry
+from service.web.deps import Services, secret_of, services, session_key
 
 router = APIRouter(include_in_schema=False)
 
 MAX_FORM_BYTES = 16 * 1024
 """Largest sign-in or decision form read."""
-
-
-@lru_cache(maxsize=8)
-def _secret(configured: str, data_dir: Path) -> bytes:
-    return load_secret(configured, data_dir)
-
-
-def secret_of(svc: Services) -> bytes:
-    return _secret(svc.settings.session_secret, svc.settings.data_dir)
-
-
-def session_key(svc: Services, request: Request) -> ApiKey | None:
-    """The reviewer's key from the session cookie (None when absent, forged, expired or revoked)."""
-    with svc.db.session() as s:
-        return key_of_session(s, secret_of(svc), request.cookies.get(COOKIE))
-
-
-def covers(key: ApiKey, campaign_id: str) -> bool:
-    return "*" in key.campaigns or campaign_id in key.campaigns
 
 
 def _lang(request: Request) -> str:
@@ -114,10 +92,10 @@ async def login(request: Request) -> Response:
 
     def look_up() -> ApiKey | None:
         with svc.db.session() as s:
-            return s.scalar(select(ApiKey).where(ApiKey.key_hash == digest(secret))) if secret else None
+            return active_key(s, secret)
 
     key = await anyio.to_thread.run_sync(look_up)  # no database wait on the event loop
-    ok = key is not None and key.revoked_at is None and _same_origin(request)
+    ok = key is not None and _same_origin(request)
     key_id = key.id if key is not None else ""
     if not ok:
         return HTMLResponse(login_page(lang, next_url=_safe_next(form.get("next")), error=True), status_code=401)
@@ -142,7 +120,7 @@ def my_campaigns(request: Request) -> Response:
     if key is None:
         return _to_login(request)
     with svc.db.session() as s:
-        mine = [c for c in svc.book.all(s) if covers(key, c.id)]
+        mine = [c for c in svc.book.all(s) if Caller(key=key).may_read_campaign(c.id)]
     return HTMLResponse(campaigns_page(mine, _lang(request), key.name))
 
 
@@ -152,7 +130,7 @@ def dashboard(campaign_id: str, request: Request) -> Response:
     key = session_key(svc, request)
     if key is None:
         return _to_login(request)
-    if not covers(key, campaign_id):
+    if not Caller(key=key).may_read_campaign(campaign_id):
         return _denied(request, 403)
     with svc.db.session() as s:
         campaign = svc.book.get(s, campaign_id)
@@ -165,10 +143,7 @@ def _entry_in_scope(svc: Services, request: Request, sub_id: str) -> tuple[ApiKe
     if key is None:
         return None, None
     with svc.db.session() as s:
-        sub = s.get(Submission, sub_id) if len(sub_id) <= 32 else None
-    if sub is None or not covers(key, sub.campaign_id) or sub.status == "refused":
-        return key, None
-    return key, sub
+        return key, reviewable_entry(s, key, sub_id)
 
 
 @router.get("/review/s/{sub_id}")

@@ -26,11 +26,13 @@ from service.core.errors import RequestError, UploadTooLargeError
 from service.core.filenames import parse_file_name
 from service.media.checker import sha256_file
 from service.store.database import Database, aware
+from service.store.ids import ID_LENGTH, new_id, new_token
 from service.store.models import Upload
 from service.store.storage import WRITE_CHUNK, Appender, Storage
-from service.submissions.access import digest, new_id, new_token
+from service.submissions.access import digest
 from service.submissions.campaigns import Campaign
-from service.web.app import Services, services
+from service.web.answers import respond_with_verdict
+from service.web.deps import Services, services
 
 router = APIRouter(tags=["tus"])
 
@@ -112,7 +114,7 @@ def expire_abandoned(db: Database, storage: Storage, expiry_s: float, now: datet
 
 def _load(svc: Services, campaign_id: str, upload_id: str) -> Upload:
     with svc.db.session() as s:
-        up = s.get(Upload, upload_id) if len(upload_id) == 32 else None
+        up = s.get(Upload, upload_id) if len(upload_id) == ID_LENGTH else None
     if up is None or up.campaign_id != campaign_id:
         raise RequestError(404, "upload_not_found", "找不到该上传。", "No such upload.")
     if up.submission_id is None and _expires(svc, up) < datetime.now(UTC):
@@ -321,8 +323,6 @@ async def _finish(
     svc: Services, campaign: Campaign, up: Upload, status: int, headers: dict[str, str]
 ) -> Response:
     """The last byte arrived: the file becomes a submission and is checked."""
-    from service.web.routes.submissions import respond_with_verdict
-
     path = svc.storage.tus_path(up.id)
     sha = await anyio.to_thread.run_sync(sha256_file, path)
     assert up.length is not None

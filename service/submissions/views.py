@@ -1,0 +1,39 @@
+"""A submission as the JSON API shows it: its fields (``submission_view``) and the URLs of
+its state, report, page, file and job (``links``, with the receipt token when one is given).
+The fixed copy's view is service/fix/submissions.py ``fixed_view``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service.store.models import Submission
+
+
+def links(sub_id: str, token: str | None = None, job_id: str | None = None) -> dict[str, str]:
+    q = f"?token={token}" if token else ""
+    out = {
+        "self": f"/api/submissions/{sub_id}{q}",
+        "report": f"/api/submissions/{sub_id}/report{q}",
+        "page": f"/s/{sub_id}{q}",
+        "file": f"/api/submissions/{sub_id}/file{q}",
+    }
+    if job_id:
+        out["job"] = f"/api/jobs/{job_id}{q}"
+    return out
+
+
+def submission_view(sub: Submission, report: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "id": sub.id,
+        "campaign_id": sub.campaign_id,
+        "profile_id": sub.profile_id,
+        "file_name": sub.file_name,
+        "size_bytes": sub.size_bytes,
+        "sha256": sub.sha256,
+        "status": sub.status,
+        "verdict": sub.verdict,
+        "summary": (report or {}).get("summary"),
+        "duplicate_of": sub.duplicate_of,
+        "created_at": sub.created_at.isoformat(),
+        "checked_at": sub.checked_at and sub.checked_at.isoformat(),
+    }
