@@ -10,7 +10,7 @@ from typing import Any
 
 from jinja2 import pass_context
 from jinja2.runtime import Context
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 BOTH = "zh-CN+en"
 """The language of a page that shows both, Chinese first."""
@@ -33,7 +33,7 @@ def bilingual(lang: str, zh: Text, en: str | None = None) -> str:
     ``zh`` may be a (Chinese, English) pair or a ``{"zh-CN": …, "en": …}`` message instead."""
     z, e = _pair(zh, en)
     if lang == BOTH:
-        return Markup('{} <span class="en">{}</span>').format(escape(z), escape(e))
+        return Markup('{} <span class="en">{}</span>').format(z, e)  # format() escapes both
     return e if lang == "en" else z
 
 
