@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from service.media.checker import check_file
-from service.web.fix_page import fix_section
+from service.web.fix_view import fix_section
 from tests.support.server import live_server
 from tests.test_fix_api import mov, upload, write_fix_profiles
 from tests.test_pages import ARGS, CHROMIUM

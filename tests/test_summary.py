@@ -9,9 +9,9 @@ from collections import Counter
 from openpyxl import load_workbook
 
 from service.batch.entries import Entry
-from service.batch.report_html import render_report
+from service.batch.index_page import write_index
+from service.batch.report_view import render_report
 from service.batch.summary import Stats, collect_stats, headers, write_csv, write_xlsx
-from service.batch.summary_html import write_index
 from service.batch.task import Record, error_report
 
 EVIL = '=HYPERLINK("http:evil.invalid","点我")<img src=x onerror=alert(1)>.mp4'

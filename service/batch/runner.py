@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Protocol, TextIO
 
 from service.batch.entries import Entry, collect_entries
+from service.batch.index_page import write_index
 from service.batch.pool import Kind, PoolDispatcher
 from service.batch.progress import Progress
-from service.batch.report_html import render_report
+from service.batch.report_view import render_report
 from service.batch.state import BatchState
 from service.batch.summary import collect_stats, write_csv, write_xlsx
-from service.batch.summary_html import write_index
 from service.batch.task import Record, TaskOptions, check_entry, default_tools_key, resolve_step
 from service.core.profiles import Profile
 from service.store.durable import replace_atomically

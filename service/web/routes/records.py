@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 import anyio
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -29,7 +29,8 @@ from service.submissions.access import (
 from service.submissions.intake import latest_report
 from service.submissions.views import links, submission_view
 from service.web.deps import AuthHeader, Credentials, Creds, Services, caller_for, services
-from service.web.report_page import render_report
+from service.web.report_view import report_view
+from service.web.templating import templates
 
 router = APIRouter(prefix="/api")
 
@@ -101,7 +102,8 @@ def get_report(
         with svc.db.session() as s:
             copy = fixes.fixed_copy(s, sub.id)
             fixed = fixes.fixed_view(copy, None)
-        return HTMLResponse(render_report(sub, report, lang=lang, token=creds.token, fixed=fixed))
+        return templates.TemplateResponse(request, "report.html",
+                                          report_view(sub, report, lang=lang, token=creds.token, fixed=fixed))
     return JSONResponse(report)
 
 

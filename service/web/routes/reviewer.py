@@ -13,16 +13,18 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import anyio
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from service.core.filenames import content_disposition
+from service.pages import bilingual
 from service.review import board, ledger
-from service.review.board_page import campaigns_page, dashboard_page, login_page, t
-from service.review.entry_page import entry_page
+from service.review.board_view import campaigns_view, dashboard_view, denied_view, login_view
+from service.review.entry_view import entry_view
 from service.review.sessions import COOKIE, SESSION_TTL_S, issue
 from service.store.models import ApiKey, Submission
 from service.submissions.access import Caller, active_key, reviewable_entry
 from service.web.deps import Services, secret_of, services, session_key
+from service.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
 
@@ -43,14 +45,9 @@ def _to_login(request: Request) -> RedirectResponse:
                             status_code=303)
 
 
-def _denied(request: Request, status: int) -> HTMLResponse:
-    lang = _lang(request)
-    words = (t(lang, "您的评审密钥无权查看此活动。", "Your reviewer key does not cover this campaign.") if status == 403
-             else t(lang, "找不到该作品，或您无权查看。", "No such entry, or you may not see it."))
-    home = t(lang, "我的活动", "My campaigns")
-    return HTMLResponse(f'<!doctype html><meta charset="utf-8"><link rel="stylesheet" href="/static/review.css">'
-                        f'<h1 id="denied">{status}</h1><p>{words}</p><p><a href="/review/">{home}</a></p>',
-                        status_code=status)
+def _denied(request: Request, status: int) -> Response:
+    return templates.TemplateResponse(request, "review/denied.html", denied_view(_lang(request), status),
+                                      status_code=status)
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -79,8 +76,9 @@ def _safe_next(nxt: str | None) -> str:
 
 # ------------------------------------------------------------------ sign-in
 @router.get("/review/login")
-def login_form(request: Request, next: str = "/review/") -> HTMLResponse:
-    return HTMLResponse(login_page(_lang(request), next_url=_safe_next(next)))
+def login_form(request: Request, next: str = "/review/") -> Response:
+    view = login_view(_lang(request), next_url=_safe_next(next))
+    return templates.TemplateResponse(request, "review/login.html", view)
 
 
 @router.post("/review/login")
@@ -98,7 +96,9 @@ async def login(request: Request) -> Response:
     ok = key is not None and _same_origin(request)
     key_id = key.id if key is not None else ""
     if not ok:
-        return HTMLResponse(login_page(lang, next_url=_safe_next(form.get("next")), error=True), status_code=401)
+        return templates.TemplateResponse(request, "review/login.html",
+                                          login_view(lang, next_url=_safe_next(form.get("next")), error=True),
+                                          status_code=401)
     resp = RedirectResponse(_safe_next(form.get("next")), status_code=303)
     resp.set_cookie(COOKIE, issue(secret_of(svc), key_id), max_age=SESSION_TTL_S, httponly=True, samesite="strict",
                     secure=request.url.scheme == "https", path="/")
@@ -121,7 +121,7 @@ def my_campaigns(request: Request) -> Response:
         return _to_login(request)
     with svc.db.session() as s:
         mine = [c for c in svc.book.all(s) if Caller(key=key).may_read_campaign(c.id)]
-    return HTMLResponse(campaigns_page(mine, _lang(request), key.name))
+    return templates.TemplateResponse(request, "review/campaigns.html", campaigns_view(mine, _lang(request), key.name))
 
 
 @router.get("/review/c/{campaign_id}")
@@ -135,7 +135,8 @@ def dashboard(campaign_id: str, request: Request) -> Response:
     with svc.db.session() as s:
         campaign = svc.book.get(s, campaign_id)
         entries = board.campaign_entries(s, svc.storage, campaign_id)
-    return HTMLResponse(dashboard_page(campaign, entries, _lang(request)))
+    view = dashboard_view(campaign, entries, _lang(request))
+    return templates.TemplateResponse(request, "review/dashboard.html", view)
 
 
 def _entry_in_scope(svc: Services, request: Request, sub_id: str) -> tuple[ApiKey | None, Submission | None]:
@@ -158,7 +159,8 @@ def entry(sub_id: str, request: Request) -> Response:
     with svc.db.session() as s:
         e = board.entry(s, svc.storage, sub)
         campaign = svc.book.get(s, sub.campaign_id)
-    return HTMLResponse(entry_page(e, lang, campaign.title.get("en" if lang == "en" else "zh-CN", campaign.id)))
+    title = campaign.title.get("en" if lang == "en" else "zh-CN", campaign.id)
+    return templates.TemplateResponse(request, "review/entry.html", entry_view(e, lang, title))
 
 
 @router.get("/review/s/{sub_id}/media")
@@ -224,7 +226,7 @@ def _add_line(request: Request, sub_id: str, kind_of: Any, form: dict[str, str])
         if report is None or fields["rule"] not in {c.rule for c in report.checks}:
             kind = None
     if kind is None:
-        return Response(t(lang, "表单不完整。", "The form is incomplete."), status_code=400)
+        return Response(bilingual(lang, "表单不完整。", "The form is incomplete."), status_code=400)
     with svc.db.session() as s:
         live_key = s.get(ApiKey, key.id)
         assert live_key is not None
