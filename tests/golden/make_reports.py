@@ -46,15 +46,25 @@ def scrub(value: object) -> object:
     return value
 
 
+def runs() -> list[tuple[str, str, str, bool]]:
+    """(report key, media name, profile id, deep) for every report in the golden file."""
+    return [(f"{name}@{profile_id}", name, profile_id, deep) for name in MEDIA
+            for profile_id, deep in (PHOTO_RUNS if name in PHOTOS else RUNS)]
+
+
+def report(name: str, profile_id: str, deep: bool, check_file, load_profile, store) -> dict:
+    """The scrubbed report of one medium under one profile."""
+    path = MEDIA[name]()
+    profile = load_profile(PROFILES / f"{profile_id}.yaml", store)
+    result = check_file(path, profile, display_name=f"{name}{path.suffix}", deep=deep)
+    data = scrub(result.model_dump(mode="json"))
+    assert isinstance(data, dict)
+    return data
+
+
 def reports(check_file, load_profile, store) -> dict[str, dict]:
-    out: dict[str, dict] = {}
-    for name, make in MEDIA.items():
-        path = make()
-        for profile_id, deep in (PHOTO_RUNS if name in PHOTOS else RUNS):
-            profile = load_profile(PROFILES / f"{profile_id}.yaml", store)
-            report = check_file(path, profile, display_name=f"{name}{path.suffix}", deep=deep)
-            out[f"{name}@{profile_id}"] = scrub(report.model_dump(mode="json"))
-    return out
+    return {key: report(name, profile_id, deep, check_file, load_profile, store)
+            for key, name, profile_id, deep in runs()}
 
 
 def main() -> int:
