@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.core import units
 from service.core.facts import MediaFacts
-from service.core.profiles import (
+from service.core.profiles import Profile
+from service.core.rules import (
     Alternative,
     AnimatedRule,
     AspectRule,
@@ -28,7 +29,6 @@ from service.core.profiles import (
     FrameRateRule,
     OrientationRule,
     PresenceRule,
-    Profile,
     ResolutionRule,
     Rule,
     Rules,

@@ -9,7 +9,9 @@ from fractions import Fraction
 from typing import Any
 
 from service.core.facts import MediaFacts
-from service.core.profiles import FixSpec, KindSpec, ResolutionRule
+from service.core.fix_spec import FixSpec
+from service.core.profiles import KindSpec
+from service.core.rules import ResolutionRule
 
 STANDARD_FPS = (Fraction(24000, 1001), Fraction(24), Fraction(25), Fraction(30000, 1001), Fraction(30),
                 Fraction(50), Fraction(60000, 1001), Fraction(60))

@@ -24,7 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.core.checks import Check
 from service.core.facts import MediaFacts
-from service.core.profiles import FixSpec, KindSpec, Profile
+from service.core.fix_spec import FixSpec
+from service.core.profiles import KindSpec, Profile
 from service.fix.bitrate import MAX_VIDEO_BITRATE, MIN_BITS_PER_PIXEL, size_window, target_bytes, video_bitrate_for
 from service.fix.framing import bounds_scale, frame_geometry, snap_fps
 
