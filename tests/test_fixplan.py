@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from service.core.checks import judge
 from service.core.errors import ProfileError
 from service.core.facts import MediaFacts
+from service.core.judge import judge
 from service.core.profiles import Profile, load_profile
 from service.fix.bitrate import (
     CONTAINER_OVERHEAD,
