@@ -22,7 +22,8 @@ from service.fix.bitrate import (
     video_bitrate_for,
 )
 from service.fix.framing import snap_fps
-from service.fix.plan import FixPlan, plan_fix
+from service.fix.plan import FixPlan
+from service.fix.planner import plan_fix
 from service.fix.steps import describe_step
 
 MiB = 1 << 20

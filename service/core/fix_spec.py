@@ -1,7 +1,7 @@
 """A profile's ``fix:`` section: how the auto-fixer makes a failing entry pass
 (docs/fixing.md): the frame to produce, pad or crop, loudness, where to aim in the size
 window, rate control, x264 preset and quality, photo quality. Every key has a default. The
-decisions are taken in service/fix/ (plan_decision.py chooses remux or re-encode)."""
+decisions are taken in service/fix/ (video_plan.py chooses remux or re-encode)."""
 
 from __future__ import annotations
 
