@@ -2,7 +2,8 @@
 (``container``, ``resolution``, ``aspect_ratio``, ``duration``, ``file_size`` …), each
 required (fail) or recommended (warn) with an optional note, gathered in ``Rules``, plus
 ``Alternative`` (pass when any one option passes entirely). Validation only: whether a file
-meets a rule is decided by the checks (service/core/checks.py and the *_checks.py modules)."""
+meets a rule is decided by the judges (codec_checks.py, picture_checks.py, size_checks.py),
+which judge.py runs."""
 
 from __future__ import annotations
 
