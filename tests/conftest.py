@@ -93,7 +93,7 @@ def small_photo() -> Path:
 # ---------------------------------------------------------------- reviewer fixtures
 @pytest.fixture(scope="session")
 def review(tmp_path_factory):
-    """A live server with a campaign of six entries (tests/support/entries.py) analysed deeply, and
+    """A live server with a campaign of six entries (tests/support/scenes.py, SMALL) analysed deeply, and
     keys: a reviewer of that campaign, a reviewer of another one, an admin. Shared by the
     review tests (they only add to it: decisions and waivers are append-only)."""
     import shutil

@@ -13,8 +13,8 @@ from service.core.errors import ToolTimeoutError
 from service.media.checker import check_file, deep_checks
 from service.media.detector import analyze, plan_analysis
 from service.media.probe import probe
-from tests.support import scenes
 from tests.support.media import av, ffmpeg_media
+from tests.support.scenes import LARGE as scenes
 
 TOL = 0.3
 """Seconds a detected timecode may be off (the picture detectors sample 5 frames a second)."""

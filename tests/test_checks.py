@@ -2,8 +2,8 @@
 
 import pytest
 
-from service.core.checks import judge
 from service.core.facts import MediaFacts
+from service.core.judge import judge
 from service.core.report import FileInfo, build_report
 
 MIB = 2**20

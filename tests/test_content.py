@@ -6,8 +6,9 @@ import pytest
 
 from service.core.analysis import Analysis, Borders, Interlace, Loudness, Segment
 from service.core.content import judge_content
+from service.core.content_rules import ContentRules
 from service.core.errors import ProfileError
-from service.core.profiles import ContentRules, load_profile
+from service.core.profiles import load_profile
 
 
 def seg(a: float, b: float) -> Segment:

@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from service.store.models import Job, ReportRow
 from service.submissions.campaigns import create_campaign
-from tests.support.entries import black_opening
 from tests.support.redisdb import clean_redis
+from tests.support.scenes import SMALL
 from tests.support.server import live_server
 
 REDIS_URL = "redis://127.0.0.1:6379/10"
@@ -41,7 +41,7 @@ def test_rq_worker_runs_the_deep_job_after_the_check(service_settings, redis_db)
         try:
             with live.client() as c:
                 r = c.post("/api/campaigns/deep-rq/submissions", params={"name": "片头黑场.mp4"},
-                           content=black_opening().read_bytes())
+                           content=SMALL.black_opening().read_bytes())
                 assert r.status_code == 201, r.text
             sub_id = r.json()["id"]
             deadline = time.monotonic() + 60

@@ -10,8 +10,8 @@ from openpyxl import load_workbook
 
 from service.media.checker import check_file
 from service.review.export import FIXED_COLUMNS, Decision, Entry, table, write_csv, write_xlsx
-from tests.support import scenes
 from tests.support.media import copy_as
+from tests.support.scenes import LARGE as scenes
 
 CAMPAIGN = ["good", "pillarboxed", "frozen_slide", "black_opening", "silent", "interlaced"]
 AT = datetime(2023, 5, 20, 9, 30, tzinfo=UTC)

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from service.media.checker import check_file
 from service.web.fix_view import fix_section
+from tests.support.browser import ARGS, CHROMIUM, needs_chromium
 from tests.support.server import live_server
 from tests.test_fix_api import mov, upload, write_fix_profiles
-from tests.test_pages import ARGS, CHROMIUM
 
 
 def test_the_section_offers_a_button_only_when_every_failure_is_fixable() -> None:
@@ -24,7 +22,7 @@ def test_the_section_offers_a_button_only_when_every_failure_is_fixable() -> Non
     assert 'id="fix-start"' not in done and "/api/submissions/abc/fixed?token=t" in done
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed")
+@needs_chromium
 def test_the_fix_button_fixes_and_offers_the_download(service_settings, profiles_dir: Path, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 

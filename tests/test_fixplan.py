@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from service.core.checks import judge
 from service.core.errors import ProfileError
 from service.core.facts import MediaFacts
+from service.core.judge import judge
 from service.core.profiles import Profile, load_profile
 from service.fix.bitrate import (
     CONTAINER_OVERHEAD,
@@ -22,7 +22,8 @@ from service.fix.bitrate import (
     video_bitrate_for,
 )
 from service.fix.framing import snap_fps
-from service.fix.plan import FixPlan, plan_fix
+from service.fix.plan import FixPlan
+from service.fix.planner import plan_fix
 from service.fix.steps import describe_step
 
 MiB = 1 << 20

@@ -6,29 +6,14 @@ $MEDIACHECK_SCREENSHOTS (default .cache/screenshots) to look at."""
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from service.store.models import Submission
+from tests.support.browser import ARGS, CHROMIUM, needs_chromium, shot
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SHOTS = Path(
-    os.environ.get("MEDIACHECK_SCREENSHOTS") or Path(__file__).resolve().parent.parent / ".cache" / "screenshots"
-)
-
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed")
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -47,11 +32,6 @@ def page(browser):
     pg = ctx.new_page()
     yield pg
     ctx.close()
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def test_compliant_video_passes_from_the_page(live, page, small_video):

@@ -16,8 +16,8 @@ from service.media.pictures import (
     sheet_times,
 )
 from service.media.probe import probe
-from tests.support import scenes
 from tests.support.media import av, ffmpeg_media
+from tests.support.scenes import LARGE as scenes
 
 
 def brightness(img: Image.Image) -> float:

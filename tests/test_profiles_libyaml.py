@@ -4,7 +4,7 @@ both parsers give the same models and the same error lines."""
 import pytest
 import yaml
 
-from service.core import profiles
+from service.core import profile_yaml
 from service.core.errors import ProfileError
 from service.core.profiles import ProfileStore, load_profile
 from service.settings import DEFAULT_PROFILES_DIR
@@ -13,7 +13,7 @@ PARSERS = [yaml.SafeLoader] + ([yaml.CSafeLoader] if yaml.__with_libyaml__ else 
 
 
 def test_libyaml_is_used_when_present():
-    assert profiles._YamlLoader is (yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader)
+    assert profile_yaml._YamlLoader is (yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader)
 
 
 def _all_profiles():
@@ -24,14 +24,14 @@ def _all_profiles():
 @pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML built without libyaml")
 def test_both_parsers_give_the_same_profiles(monkeypatch):
     with_c = _all_profiles()
-    monkeypatch.setattr(profiles, "_YamlLoader", yaml.SafeLoader)
+    monkeypatch.setattr(profile_yaml, "_YamlLoader", yaml.SafeLoader)
     with_python = _all_profiles()
     assert len(with_c) >= 9 and with_c == with_python
 
 
 @pytest.mark.parametrize("loader", PARSERS, ids=lambda c: c.__name__)
 def test_errors_keep_their_lines(monkeypatch, tmp_path, loader):
-    monkeypatch.setattr(profiles, "_YamlLoader", loader)
+    monkeypatch.setattr(profile_yaml, "_YamlLoader", loader)
     bad = tmp_path / "bad-syntax.yaml"
     bad.write_text("id: bad-syntax\nversion: '1'\nkinds:\n  video: [unclosed\n", encoding="utf-8")
     with pytest.raises(ProfileError) as e:

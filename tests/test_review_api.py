@@ -197,11 +197,11 @@ def test_a_failed_analysis_is_said_and_the_quick_report_stands(review):
     the quick check's report stays the latest, and the reviewer's pages say so."""
     from service.store.jobs import submit_job
     from service.store.models import Job, Submission
-    from tests.support.entries import good
+    from tests.support.scenes import SMALL
 
     live = review.live
     with live.client() as c:
-        r = c.post(f"/api/campaigns/{OTHER}/submissions", params={"name": "坏.mp4"}, content=good().read_bytes())
+        r = c.post(f"/api/campaigns/{OTHER}/submissions", params={"name": "坏.mp4"}, content=SMALL.good().read_bytes())
         sub_id = r.json()["id"]
     with live.services.db.session() as s:
         path = live.services.storage.path(s.get(Submission, sub_id).storage_key)

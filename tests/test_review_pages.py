@@ -1,4 +1,4 @@
-"""The reviewer pages in real headless Chromium (the harness of tests/test_pages.py): a
+"""The reviewer pages in real headless Chromium (the harness of tests/support/browser.py): a
 reviewer signs in with their key, sees the campaign's six entries (good, pillarboxed,
 frozen slide, black opening, silent, interlaced) each with its flags, filters and sorts
 the table, opens an entry, clicks a flagged segment (the player seeks to it), waives a
@@ -7,14 +7,12 @@ submitters' receipts do not get in. Screenshots go to $MEDIACHECK_SCREENSHOTS.""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from tests.support.browser import ARGS, CHROMIUM, needs_chromium, shot
 from tests.support.review_setup import CAMPAIGN
-from tests.test_pages import ARGS, CHROMIUM, shot
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed")
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")

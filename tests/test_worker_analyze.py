@@ -6,9 +6,9 @@ import pytest
 from rq import Queue, SimpleWorker
 from rq.job import JobStatus
 
-from tests.support import scenes
 from tests.support.media import written
 from tests.support.redisdb import clean_redis
+from tests.support.scenes import LARGE as scenes
 from workers.analyze import analyze_media, job_timeout, load_report
 
 REDIS_DB = 11

@@ -19,7 +19,7 @@ FIXED_DIR = "fixed"
 def batch_step(path: Path, report: Report, context: Any) -> Report:
     if report.verdict != "fail" or not report.fixable or report.media is None:
         return report
-    from service.fix.plan import plan_fix
+    from service.fix.planner import plan_fix
     from service.fix.transcode import fix_file, output_suffix
     from service.store.durable import make_dirs
 

@@ -14,17 +14,17 @@ from typing import Any
 
 from service.core.analysis import Analysis, Segment, timecode
 from service.core.checks import Check, Status
-from service.core.profiles import (
+from service.core.content_rules import (
     BlackSegmentsRule,
     BordersRule,
     ContentRules,
     FrozenSegmentsRule,
     InterlaceRule,
     LoudnessRule,
-    Rule,
     SilenceRule,
     StaticContentRule,
 )
+from service.core.rules import Rule
 
 MAX_LISTED = 5
 """Segments spelled out in a message (all of them are in ``segments``)."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.core.profiles import Profile, Rules
+from service.core.profiles import Profile
+from service.core.rules import Rules
 
 KIND_WORDS = {"video": ("视频", "video"), "image": ("图片", "photo"), "audio": ("音频", "audio")}
 

@@ -4,7 +4,7 @@ attempt landed elsewhere."""
 
 from __future__ import annotations
 
-from service.core.profiles import SizeRule
+from service.core.rules import SizeRule
 
 CONTAINER_OVERHEAD = 0.01
 """Bytes beyond the nominal bitrate (MP4 index, SEI, x264's CBR landing between -0.3% and +2%), as a fraction."""

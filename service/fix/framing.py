@@ -1,7 +1,7 @@
 """The frame of a re-encode. Pure: from the displayed picture and the rules (orientation,
 aspect ratio, resolution, the fix section's target and fit) to the output frame W×H, the
 picture pw×ph inside it (padded or cropped), and whether that upscales; plus the standard
-frame rate a variable-rate recording is snapped to."""
+frame rate a variable-rate recording is snapped to, and whether the profile allows upscaling."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from fractions import Fraction
 from typing import Any
 
 from service.core.facts import MediaFacts
-from service.core.profiles import FixSpec, KindSpec, ResolutionRule
+from service.core.fix_spec import FixSpec
+from service.core.profiles import KindSpec
+from service.core.rules import ResolutionRule
 
 STANDARD_FPS = (Fraction(24000, 1001), Fraction(24), Fraction(25), Fraction(30000, 1001), Fraction(30),
                 Fraction(50), Fraction(60000, 1001), Fraction(60))
@@ -97,3 +99,10 @@ def frame_geometry(facts: MediaFacts, spec: KindSpec, fix: FixSpec) -> dict[str,
         pw, ph = max(pw, w_i), max(ph, h_i)
     return {"width": w_i, "height": h_i, "picture_width": pw, "picture_height": ph, "factor": s,
             "upscale": s > 1.001, "orientation": out_o}
+
+
+def upscale_allowed(spec: KindSpec, fix: FixSpec) -> bool:
+    """Whether the profile allows enlarging the picture: the fix section says so, else the resolution rule."""
+    if fix.upscale_allowed is not None:
+        return fix.upscale_allowed
+    return bool(spec.resolution and spec.resolution.upscale_allowed)

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from service.core.errors import RequestError
 from service.core.profiles import Profile
 from service.core.report import Report
-from service.fix.plan import FixPlan, plan_fix
+from service.fix.plan import FixPlan
+from service.fix.planner import plan_fix
 from service.fix.transcode import job_timeout as transcode_timeout
 from service.store.jobs import create_job, job_timeout
 from service.store.models import FixedCopy, Job, Submission

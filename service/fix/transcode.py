@@ -33,7 +33,8 @@ from service.fix.ffmpeg_commands import (
     parse_loudnorm_json,
     remux_command,
 )
-from service.fix.plan import FixPlan, plan_fix
+from service.fix.plan import FixPlan
+from service.fix.planner import plan_fix
 from service.media import mp4box, process
 from service.media.checker import check_file
 from service.store.durable import make_dirs, publish, start_sync

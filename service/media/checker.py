@@ -10,10 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from service.core.analysis import Analysis
-from service.core.checks import Check, judge
+from service.core.checks import Check
 from service.core.content import judge_content
 from service.core.errors import ToolError, ToolTimeoutError, UnreadableMediaError
 from service.core.facts import MediaFacts
+from service.core.judge import judge
 from service.core.profiles import Profile
 from service.core.report import FileInfo, Report, ReportError, build_report
 from service.media.probe import Probe, probe

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from service.core.analysis import Analysis, is_detector_line, parse_detector_log
+from service.core.content_rules import ContentRules
 from service.core.facts import MediaFacts
-from service.core.profiles import ContentRules
 from service.media.process import run_lines
 
 SAMPLE_FPS = 5.0

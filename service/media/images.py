@@ -1,6 +1,8 @@
 """Image facts with Pillow (+ pillow-heif for HEIC/HEIF/AVIF). Decompression bombs are
 refused from the header, before any pixel is decoded; truncated files are found by a
-decode (JPEG at 1/8 scale, which reads all the data with a small buffer)."""
+decode (JPEG at 1/8 scale, which reads all the data with a small buffer). The limit
+(``MAX_IMAGE_PIXELS``) lives here, with the code that enforces it; ``probe`` calls
+``probe_image`` and this module imports nothing of the probe."""
 
 from __future__ import annotations
 
@@ -11,6 +13,9 @@ from PIL import Image, ImageFile, UnidentifiedImageError
 
 from service.core.errors import UnreadableMediaError
 from service.core.facts import MediaFacts
+
+MAX_IMAGE_PIXELS = 150_000_000
+"""Images with more pixels are refused before decoding (decompression bombs)."""
 
 _heif_registered = False
 
@@ -32,8 +37,6 @@ def _register_heif() -> None:
 
 
 def probe_image(path: Path, size: int) -> MediaFacts:
-    from service.media.probe import MAX_IMAGE_PIXELS
-
     _register_heif()
     ImageFile.LOAD_TRUNCATED_IMAGES = False
     with warnings.catch_warnings():
@@ -80,8 +83,6 @@ def probe_image(path: Path, size: int) -> MediaFacts:
 
 
 def _bomb(size: tuple[int, int] | None) -> UnreadableMediaError:
-    from service.media.probe import MAX_IMAGE_PIXELS
-
     dims = f"{size[0]}×{size[1]}" if size else "过大"
     dims_en = f"{size[0]}×{size[1]}" if size else "too large"
     return UnreadableMediaError(

@@ -29,9 +29,6 @@ PROBE_TIMEOUT_S = 60.0
 VFR_SAMPLE_S = 20
 """Seconds of packets read to decide constant vs variable frame rate."""
 
-MAX_IMAGE_PIXELS = 150_000_000
-"""Images with more pixels are refused before decoding (decompression bombs)."""
-
 MIN_PROBE_SCORE = 25
 """ffprobe's format guesses below this score (extension-only guesses) are not trusted."""
 
@@ -83,7 +80,7 @@ def probe(path: str | os.PathLike[str], *, timeout: float = PROBE_TIMEOUT_S,
     if size == 0:
         raise UnreadableMediaError("文件为空（0 字节）。", "The file is empty (0 bytes).", code="empty")
     if looks_like_image(head):
-        from service.media.images import probe_image
+        from service.media.images import probe_image  # Pillow only when the file is an image
 
         return Probe(probe_image(p, size), {"pillow": _pillow_version()})
     return _probe_av(p, size, timeout, ffprobe)

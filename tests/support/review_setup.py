@@ -1,4 +1,4 @@
-"""The reviewer tests' campaign: six small entries (tests/support/entries.py) uploaded through the
+"""The reviewer tests' campaign: six small entries (tests/support/scenes.py, ``SMALL``) uploaded through the
 API to a campaign with deep analysis on, analysed by the real deep job, plus keys."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from sqlalchemy import select
 from service.store.models import Job
 from service.submissions.access import create_api_key
 from service.submissions.campaigns import create_campaign
-from tests.support.entries import ENTRIES
+from tests.support.scenes import SMALL
 from tests.support.server import Live
 
 CAMPAIGN = "review-demo"
@@ -54,10 +54,10 @@ def populate(live: Live) -> Review:
         _, admin = create_api_key(s, name="管理员", role="admin", campaigns=["*"])
     r = Review(live=live, key=key, other_key=other, admin_key=admin)
     with live.client() as c:
-        for name, make in ENTRIES.items():
+        for name, make in SMALL.makers().items():
             resp = c.post(f"/api/campaigns/{CAMPAIGN}/submissions", params={"name": f"{name}.mp4"},
                           content=make().read_bytes())
             assert resp.status_code == 201, resp.text
             r.ids[name], r.tokens[name] = resp.json()["id"], resp.json()["receipt_token"]
-    wait_for_jobs(live, "deep", len(ENTRIES))
+    wait_for_jobs(live, "deep", len(SMALL.makers()))
     return r

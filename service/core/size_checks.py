@@ -1,0 +1,116 @@
+"""The judges of how long and how big a file is, and what it is called: duration (inclusive
+bounds or ≈ with a tolerance; never fixable), file size (under both readings of 兆: a size
+between them warns, never passes silently), bitrate, and the submitted file name against the
+profile's pattern. Each takes a rule and returns an ``Outcome`` (service/core/checks.py);
+judge.py maps the rule ids to them. Pure."""
+
+from __future__ import annotations
+
+import re
+
+from service.core import units
+from service.core.checks import FixAction, Outcome, fmt_range
+from service.core.facts import MediaFacts
+from service.core.rules import BitrateRule, DurationRule, FilenameRule, SizeRule
+
+
+def duration(rule: DurationRule, f: MediaFacts) -> Outcome:
+    lo, hi = rule.window()
+    expected = fmt_range(lo, hi, units.human_duration)
+    if rule.about is not None:
+        expected = f"≈ {units.human_duration(rule.about)} ({expected})"
+    if f.duration_s is None:
+        return Outcome(None, expected, None, "无法确定时长。", "The duration could not be determined.")
+    d = f.duration_s
+    actual = f"{units.human_duration(d)} ({d:.2f} s, {f.duration_source})"
+    if rule.inclusive:
+        ok = (lo is None or d >= lo) and (hi is None or d <= hi)
+    else:
+        ok = (lo is None or d > lo) and (hi is None or d < hi)
+    if ok:
+        return Outcome(True, expected, actual, f"时长 {units.human_duration(d)}，符合要求（{expected}）。",
+                       f"Duration {units.human_duration(d)} is within {expected}.")
+    short = lo is not None and d < lo
+    return Outcome(False, expected, actual,
+                   f"时长 {units.human_duration(d)}，{'短于' if short else '超过'}要求（{expected}）。"
+                   "时长无法自动修复，请重新剪辑。",
+                   f"Duration {units.human_duration(d)} is {'shorter' if short else 'longer'} than allowed "
+                   f"({expected}). Duration cannot be fixed automatically: please re-edit.", fixable=False)
+
+
+def file_size(rule: SizeRule, f: MediaFacts) -> Outcome:
+    lo, hi = rule.min, rule.max
+    bounds_main: tuple[int | None, int | None]
+    bounds_alt: tuple[int | None, int | None]
+    if rule.about is not None:
+        pct = float((rule.tolerance or "0%").strip()[:-1]) / 100
+        lo_b, hi_b = int(rule.about.bytes * (1 - pct)), int(rule.about.bytes * (1 + pct))
+        bounds_main = (lo_b, hi_b)
+        alt = rule.about.alt_bytes
+        bounds_alt = (int(alt * (1 - pct)), int(alt * (1 + pct))) if alt else bounds_main
+        expected_text = f"≈ {rule.about.text} ±{rule.tolerance}"
+    else:
+        bounds_main = (lo.bytes if lo else None, hi.bytes if hi else None)
+        bounds_alt = (lo.alt_bytes or lo.bytes if lo else None, hi.alt_bytes or hi.bytes if hi else None)
+        expected_text = fmt_range(lo.text if lo else None, hi.text if hi else None, str)
+
+    def within(b: tuple[int | None, int | None]) -> bool:
+        return (b[0] is None or f.size_bytes >= b[0]) and (b[1] is None or f.size_bytes <= b[1])
+
+    def show(b: tuple[int | None, int | None]) -> str:
+        return fmt_range(b[0], b[1], lambda n: f"{n:,} B")
+
+    expected = f"{expected_text} [{show(bounds_main)}]"
+    ambiguous = bounds_alt != bounds_main and within(bounds_main) != within(bounds_alt)
+    if bounds_alt != bounds_main:
+        expected += f"; other reading of 兆: [{show(bounds_alt)}]"
+    actual = f"{f.size_bytes:,} B = {units.human_bytes(f.size_bytes)}"
+    ok = within(bounds_main)
+    if ok and not ambiguous:
+        return Outcome(True, expected, actual, f"文件大小 {units.human_bytes(f.size_bytes)}，符合要求。",
+                       f"File size {units.human_bytes(f.size_bytes)} meets the rule.")
+    if ok and ambiguous:  # passes this profile's reading: a warning, never a silent pass
+        return Outcome(True, expected, actual,
+                       f"文件大小 {units.human_bytes(f.size_bytes)} 处于“兆”的两种理解之间：按本配置的读法合格，"
+                       "按另一种读法不合格。请留意主办方的理解。",
+                       f"File size {units.human_bytes(f.size_bytes)} lies between the two readings of 兆: it "
+                       "meets this profile's reading but not the other. Mind how the organiser reads it.",
+                       ambiguous=True)
+    big = bounds_main[1] is not None and f.size_bytes > bounds_main[1]
+    band = "（该大小处于“兆”的两种理解之间）" if ambiguous else ""
+    band_en = " (it lies between the two readings of 兆)" if ambiguous else ""
+    fixable = f.kind in ("video", "audio", "image") and (big or f.kind != "image")
+    return Outcome(False, expected, actual,
+                   f"文件大小 {units.human_bytes(f.size_bytes)}，{'超过' if big else '小于'}要求（{expected_text}）{band}。"
+                   + ("可按目标码率重新编码到范围内。" if fixable else ""),
+                   f"File size {units.human_bytes(f.size_bytes)} is {'above' if big else 'below'} the rule "
+                   f"({expected_text}){band_en}." + (" Fixable by re-encoding at a target bitrate." if fixable else ""),
+                   FixAction(action="set_bitrate", params={"min_bytes": bounds_main[0], "max_bytes": bounds_main[1]})
+                   if fixable else None, ambiguous=ambiguous)
+
+
+def bitrate(rule: BitrateRule, f: MediaFacts) -> Outcome:
+    expected = fmt_range(rule.min, rule.max, lambda b: f"{b / 1e6:g} Mbps")
+    if not f.bitrate:
+        return Outcome(None, expected, None, "无法确定码率。", "The bitrate could not be determined.")
+    actual = f"{f.bitrate / 1e6:.2f} Mbps"
+    ok = (rule.min is None or f.bitrate >= rule.min) and (rule.max is None or f.bitrate <= rule.max)
+    if ok:
+        return Outcome(True, expected, actual, f"码率 {actual}，符合要求。", f"Bitrate {actual} meets the rule.")
+    return Outcome(False, expected, actual, f"码率 {actual}，要求 {expected}。可重新编码。",
+                   f"Bitrate {actual}; expected {expected}. Fixable by re-encoding.",
+                   FixAction(action="set_bitrate", params={"min_bps": rule.min, "max_bps": rule.max}))
+
+
+def file_name(rule: FilenameRule, name: str) -> Outcome:
+    """The submitted file name against the profile's pattern (the check's id is ``filename``)."""
+    ok = re.fullmatch(rule.pattern, name) is not None
+    example = f"（例如 {rule.example}）" if rule.example else ""
+    example_en = f" (e.g. {rule.example})" if rule.example else ""
+    return Outcome(
+        ok, rule.example or rule.pattern, name,
+        "文件名符合命名要求。" if ok else f"文件名“{name}”不符合命名要求{example}，请改名后重新提交。",
+        "The file name follows the naming rule." if ok else
+        f"The file name \"{name}\" does not follow the naming rule{example_en}; rename it and resubmit.",
+        fixable=False)
+

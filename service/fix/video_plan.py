@@ -1,0 +1,189 @@
+"""Who chooses remux or re-encode: the plan of a video fix. Pure.
+
+- Remux when that suffices (container, faststart): streams are copied, nothing is re-encoded
+  (the audio alone may be encoded, for its codec or loudness).
+- Otherwise H.264 High yuv420p + AAC-LC 48 kHz in MP4; rotation baked in, square pixels,
+  aspect changed by padding (or cropping), interlaced pictures deinterlaced, VFR made CFR; the
+  frame comes from service/fix/framing.py.
+- Size window: aim at ``size_target`` of the window (the middle), read with both readings
+  of 兆 so the result is never ambiguous; constant bitrate with filler guarantees the minimum
+  (service/fix/bitrate.py). A window no bitrate can meet is a reason, not a step.
+- A picture below the rule is upscaled only where the profile allows it."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Literal
+
+from service.core.checks import Check
+from service.core.facts import MediaFacts
+from service.core.fix_spec import FixSpec
+from service.core.profiles import KindSpec
+from service.fix.bitrate import MAX_VIDEO_BITRATE, MIN_BITS_PER_PIXEL, size_window, target_bytes, video_bitrate_for
+from service.fix.framing import frame_geometry, snap_fps, upscale_allowed
+from service.fix.plan import FixPlan, FixStep, Loudnorm, Reason, VideoTarget, bilingual, not_fixed
+
+MP4_VIDEO_CODECS = frozenset({"h264", "hevc", "mpeg4", "av1"})
+"""Video codecs that can be stream-copied into MP4."""
+
+MP4_AUDIO_CODECS = frozenset({"aac", "mp3", "alac", "ac3", "eac3", "opus"})
+"""Audio codecs that can be stream-copied into MP4."""
+
+_REMUX_RULES = frozenset({"container", "faststart"})
+_AUDIO_RULES = frozenset({"audio_codec"})
+
+
+def plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix: FixSpec,
+               reasons: list[Reason], notes: list[dict[str, str]]) -> FixPlan:
+    """The plan of a video: remux when that suffices, else re-encode; unfixable with the reasons."""
+    fixable = {c.rule: c for c in open_checks if c.fixable}
+    steps: list[FixStep] = []
+    duration = facts.duration_s or 0.0
+    allowed = spec.container.allowed if spec.container else ("mp4",)
+    container: Literal["mp4", "mov"] | None = \
+        "mp4" if "mp4" in allowed else "mov" if "mov" in allowed else None
+    if container is None:
+        reasons.append(Reason(rule="container", message=bilingual(
+            f"无法生成所要求的封装格式（{'/'.join(allowed)}），只能输出 MP4/MOV。",
+            f"Cannot write the required container ({'/'.join(allowed)}); only MP4/MOV can be written.")))
+        container = "mp4"
+    reencode = [r for r in fixable if r not in _REMUX_RULES | _AUDIO_RULES]
+    if facts.video_codec not in MP4_VIDEO_CODECS:
+        reencode.append("video_codec")
+    audio_encode = facts.audio_present and (
+        "audio_codec" in fixable or fix.loudnorm or facts.audio_codec not in MP4_AUDIO_CODECS)
+    res = next((c for c in open_checks if c.rule == "resolution" and not c.fixable), None)
+    if res is not None:  # below the rule: only an allowed upscale fixes it
+        if upscale_allowed(spec, fix):
+            reencode.append("resolution")
+        elif res.status == "fail":
+            reasons.append(Reason(rule="resolution", message=res.message))
+        else:
+            notes.append(not_fixed(res.message))
+    geo = frame_geometry(facts, spec, fix) if facts.width and facts.height else None
+    if geo and geo["upscale"] and reencode and not any(r.rule == "resolution" for r in reasons):
+        if upscale_allowed(spec, fix):
+            notes.append(bilingual(f"已放大：画面从 {facts.width}×{facts.height} 放大到 {geo['picture_width']}×"
+                                  f"{geo['picture_height']}（配置允许放大）。",
+                                  f"Upscaled: the picture was enlarged from {facts.width}×{facts.height} to "
+                                  f"{geo['picture_width']}×{geo['picture_height']} "
+                                  "(the profile allows upscaling)."))
+        else:
+            res = next((c for c in open_checks if c.rule == "resolution"), None)
+            reasons.append(Reason(rule="resolution", message=bilingual(
+                f"画面 {facts.width}×{facts.height} 低于目标 {geo['width']}×{geo['height']}，"
+                "不放大低分辨率画面。",
+                f"The picture {facts.width}×{facts.height} is below the target "
+                f"{geo['width']}×{geo['height']}; low-resolution pictures are not upscaled.")))
+    if reasons:
+        return FixPlan(kind="video", mode="unfixable", unfixable=tuple(reasons), notes=tuple(notes),
+                       duration_s=facts.duration_s)
+    if not fixable and not reencode and not audio_encode:
+        return FixPlan(kind="video", mode="none", notes=tuple(notes), duration_s=facts.duration_s)
+
+    lo, hi = size_window(spec.file_size)
+    audio_bps = fix.audio_bitrate if facts.audio_present and (reencode or audio_encode) else 0
+    loud = Loudnorm(integrated=fix.loudness, true_peak=fix.true_peak, loudness_range=fix.loudness_range) \
+        if fix.loudnorm and facts.audio_present else None
+    audio_mode: Literal["aac", "copy", "none"] = "none" if not facts.audio_present else \
+        "aac" if (reencode or audio_encode) else "copy"
+    if not reencode:
+        steps.append(FixStep(action="remux", rules=tuple(r for r in fixable if r in _REMUX_RULES),
+                             params={"container": container, "faststart": True}))
+        if audio_mode == "aac":
+            steps.append(FixStep(action="encode_audio", rules=tuple(r for r in fixable if r in _AUDIO_RULES),
+                                 params={"codec": "aac", "bitrate": audio_bps, "sample_rate": 48000}))
+        if loud:
+            steps.append(FixStep(action="loudnorm", params=loud.model_dump()))
+        video = VideoTarget(container=container, copy_video=True, audio=audio_mode, audio_end_s=facts.duration_s,
+                            audio_bitrate=audio_bps or None, loudnorm=loud, min_bytes=lo, max_bytes=hi,
+                            sample_rate=48000 if audio_mode == "aac" else None)
+        return FixPlan(kind="video", mode="remux", steps=tuple(steps), video=video, notes=tuple(notes),
+                       duration_s=facts.duration_s)
+
+    assert geo is not None
+    steps.append(FixStep(action="encode_video", rules=tuple(sorted(set(reencode))),
+                         params={"codec": "h264", "profile": "high", "pixel_format": "yuv420p",
+                                 "preset": fix.preset}))
+    if facts.rotation:
+        steps.append(FixStep(action="rotate", rules=("orientation",) if "orientation" in fixable else (),
+                             params={"degrees_cw": facts.rotation}))
+    deint = facts.scan_type == "interlaced" and (
+        spec.scan_type is None or "interlaced" not in spec.scan_type.allowed)
+    if deint:
+        steps.append(FixStep(action="deinterlace", rules=("scan_type",), params={"filter": "bwdif"}))
+    fps: Fraction | None = None
+    if "frame_rate" in fixable and fixable["frame_rate"].fix is not None:
+        fps = snap_fps(float(fixable["frame_rate"].fix.params.get("fps") or facts.frame_rate_fps or 25))
+        steps.append(FixStep(action="change_frame_rate", rules=("frame_rate",), params={"fps": str(fps)}))
+    if facts.frame_rate_mode == "variable" and (spec.frame_rate_mode is None
+                                                or "variable" not in spec.frame_rate_mode.allowed):
+        fps = fps or snap_fps(facts.frame_rate_fps or 25.0)
+        steps.append(FixStep(action="constant_frame_rate", rules=("frame_rate_mode",),
+                             params={"fps": str(fps)}))
+    sar_square = facts.sample_aspect_ratio in (None, "1:1", "0:1")
+    scale = (geo["picture_width"], geo["picture_height"]) != (facts.width, facts.height) or not sar_square
+    geo_rules = tuple(r for r in ("resolution", "aspect_ratio", "orientation") if r in fixable)
+    if scale:
+        steps.append(FixStep(action="upscale" if geo["upscale"] else "scale", rules=geo_rules,
+                             params={"width": geo["picture_width"], "height": geo["picture_height"],
+                                     "square_pixels": True}))
+    if (geo["width"], geo["height"]) != (geo["picture_width"], geo["picture_height"]):
+        steps.append(FixStep(action=fix.fit, rules=geo_rules,
+                             params={"width": geo["width"], "height": geo["height"]}))
+
+    rate: Literal["cbr", "two_pass", "capped_crf", "crf"]
+    want = target_bytes(lo, hi, fix.size_target)
+    bitrate: int | None = None
+    size_rules = tuple(r for r in ("file_size", "bitrate") if r in fixable)
+    out_fps = float(fps) if fps else (facts.frame_rate_fps or 25.0)
+    if want is not None and duration > 0:
+        bitrate = video_bitrate_for(want, duration, audio_bps)
+        rate = fix.rate_control if lo is not None else "capped_crf"
+        floor = MIN_BITS_PER_PIXEL * geo["width"] * geo["height"] * out_fps
+        if lo is not None and bitrate > MAX_VIDEO_BITRATE:
+            return _unfixable_size(facts, spec, notes, bilingual(
+                f"要达到最小文件大小，{duration:.0f} 秒的视频需要超过 "
+                f"{MAX_VIDEO_BITRATE // 1_000_000} Mbps 的码率：视频太短，无法靠重新编码满足大小要求。",
+                f"Reaching the minimum size would need more than {MAX_VIDEO_BITRATE // 1_000_000} Mbps for "
+                f"{duration:.0f} s of video: the video is too short to meet the size rule by re-encoding."))
+        if hi is not None and bitrate < floor:
+            return _unfixable_size(facts, spec, notes, bilingual(
+                f"最大文件大小对 {duration:.0f} 秒、{geo['width']}×{geo['height']} 的视频太小"
+                f"（只够 {max(bitrate, 0) / 1000:.0f} kbps），压缩后画面会严重失真。",
+                f"The maximum size is too small for {duration:.0f} s at {geo['width']}×{geo['height']} "
+                f"(only {max(bitrate, 0) / 1000:.0f} kbps); the picture would break up."))
+        steps.append(FixStep(action="set_bitrate", rules=size_rules, params={
+            "target_bytes": want, "min_bytes": lo, "max_bytes": hi, "video_bitrate": bitrate,
+            "audio_bitrate": audio_bps, "rate_control": rate, "duration_s": duration}))
+    elif spec.bitrate is not None:
+        bmin, bmax = spec.bitrate.min, spec.bitrate.max
+        total = (bmin + bmax) // 2 if bmin and bmax else int((bmin or 0) * 1.1) or int((bmax or 0) * 0.9)
+        bitrate = max(1, total - audio_bps)
+        rate = "cbr" if bmin else "capped_crf"
+        steps.append(FixStep(action="set_bitrate", rules=size_rules, params={"video_bitrate": bitrate,
+                                                                            "rate_control": rate}))
+    else:
+        rate = "crf"
+    if audio_mode == "aac":
+        steps.append(FixStep(action="encode_audio", rules=tuple(r for r in fixable if r in _AUDIO_RULES),
+                             params={"codec": "aac", "bitrate": audio_bps, "sample_rate": 48000}))
+    if loud:
+        steps.append(FixStep(action="loudnorm", params=loud.model_dump()))
+    steps.append(FixStep(action="faststart", rules=tuple(r for r in fixable if r in _REMUX_RULES),
+                         params={"container": container}))
+    video = VideoTarget(
+        container=container, width=geo["width"], height=geo["height"], picture_width=geo["picture_width"],
+        picture_height=geo["picture_height"], fit=fix.fit, scale=scale, upscaled=geo["upscale"],
+        deinterlace=deint, fps=f"{fps.numerator}/{fps.denominator}" if fps else None, preset=fix.preset,
+        rate_control=rate, video_bitrate=bitrate, crf=fix.crf if rate in ("crf", "capped_crf") else None,
+        audio=audio_mode, audio_bitrate=audio_bps or None, sample_rate=48000 if audio_mode == "aac" else None,
+        loudnorm=loud, audio_end_s=facts.duration_s, target_bytes=want, min_bytes=lo, max_bytes=hi)
+    return FixPlan(kind="video", mode="reencode", steps=tuple(steps), video=video, notes=tuple(notes),
+                   duration_s=facts.duration_s)
+
+
+def _unfixable_size(facts: MediaFacts, spec: KindSpec, notes: list[dict[str, str]],
+                    message: dict[str, str]) -> FixPlan:
+    return FixPlan(kind="video", mode="unfixable", unfixable=(Reason(rule="file_size", message=message),),
+                   notes=tuple(notes), duration_s=facts.duration_s)
