@@ -77,7 +77,7 @@ def test_burst_simple_worker_and_202_while_queued(rq_settings, small_video):
 
     from rq import Queue, SimpleWorker
 
-    from workers.tasks import Context, use_context
+    from service.store.runtime import Context, use_context
 
     settings = replace(rq_settings, check_wait_s=0.3)
     with live_server(settings) as live, live.client() as c:
@@ -112,8 +112,8 @@ def test_failure_reason_is_stored_after_retries(rq_settings):
     from service.core.profiles import ProfileStore
     from service.store.database import Database, migrate
     from service.store.jobs import RqQueue
+    from service.store.runtime import Context, use_context
     from service.store.storage import Storage
-    from workers.tasks import Context, use_context
 
     db = Database(rq_settings.db_url)
     migrate(db.engine)
@@ -181,7 +181,7 @@ def test_a_new_job_kind_runs_through_the_same_api(live):
     """How the transcoder plugs in: register a task by kind, submit, read it at /api/jobs/{id}."""
     from service.store.jobs import submit_job
     from service.submissions.access import create_api_key
-    from workers.tasks import TASKS, task
+    from workers.registry import TASKS, task
 
     @task("test-steps")
     def steps(ctx, job, progress):
@@ -221,7 +221,7 @@ def test_refusal_happens_in_the_worker_even_after_a_202(rq_settings, small_photo
 
     from rq import Queue, SimpleWorker
 
-    from workers.tasks import Context, use_context
+    from service.store.runtime import Context, use_context
 
     settings = replace(rq_settings, check_wait_s=0.1)
     with live_server(settings) as live:

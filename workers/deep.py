@@ -12,7 +12,8 @@ from typing import Any
 from service.core.errors import UnreadableMediaError
 from service.store.jobs import Progress, submit_job
 from service.store.models import Campaign, Job, ReportRow, Submission
-from workers.tasks import Context, task
+from service.store.runtime import Context
+from workers.registry import task
 
 DEEP_RETRIES = 0
 """A deep analysis that raised is not tried again: its report would say the same."""

@@ -20,10 +20,11 @@ from service.fix.transcode import fix_file, output_suffix
 from service.store.digest import sha256_file
 from service.store.jobs import Progress
 from service.store.models import FixedCopy, Job, ReportRow, Submission
+from service.store.runtime import Context
 from service.submissions.campaigns import CampaignBook
 from service.submissions.intake import latest_report
 from workers.fix import META_INTERVAL_S, throttled
-from workers.tasks import Context, task
+from workers.registry import task
 
 log = logging.getLogger("mediacheck")
 

@@ -18,7 +18,8 @@ from service.store.models import Job
 from service.submissions.access import new_id
 
 RUN_JOB = "workers.tasks.run_job"
-"""The one task function every job runs (it dispatches on the job's kind)."""
+"""The one task function every job runs (it dispatches on the job's kind). Named, never imported:
+RQ workers import it by this name, and so does the in-process executor (runtime.run_in_process)."""
 
 ON_FAILURE = "workers.tasks.on_failure"
 """Called by RQ when a job fails in a way the task could not record (killed, timed out)."""
