@@ -9,8 +9,8 @@ import pytest
 
 from service.media.checker import check_file
 from service.web.fix_page import fix_section
+from tests.support.fixapi import mov, upload, write_fix_profiles
 from tests.support.server import live_server
-from tests.test_fix_api import mov, upload, write_fix_profiles
 from tests.test_pages import ARGS, CHROMIUM
 
 

@@ -4,44 +4,21 @@ derived from the media; throttled progress."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
 
-import pytest
 from redis import Redis
 
 from service.store.jobs import BASE_TIMEOUT_S, Progress, create_job, job_timeout
 from service.store.models import Job, Submission
-from tests.support.redisdb import clean_redis
+from tests.support.jobs import worker_env
 from tests.support.server import live_server
 
 REDIS_URL = "redis://127.0.0.1:6379/13"
+"""This module's spare Redis database (the ``rq_settings`` fixture, tests/support/jobs.py)."""
 URL = "/api/campaigns/test-video/submissions"
-
-
-@pytest.fixture
-def redis_db():
-    yield from clean_redis(REDIS_URL)
-
-
-@pytest.fixture
-def rq_settings(service_settings, redis_db):
-    from dataclasses import replace
-
-    return replace(service_settings, redis_url=REDIS_URL, queue_name="mediacheck-test")
-
-
-def worker_env(settings) -> dict[str, str]:
-    return {
-        **os.environ,
-        "MEDIACHECK_REDIS_URL": settings.redis_url,
-        "MEDIACHECK_DATA_DIR": str(settings.data_dir),
-        "MEDIACHECK_PROFILES_DIR": str(settings.profiles_dir),
-        "MEDIACHECK_QUEUE": settings.queue_name,
-    }
 
 
 def test_upload_is_checked_by_a_separate_worker_process(rq_settings, small_video):
