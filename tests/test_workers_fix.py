@@ -24,11 +24,11 @@ from rq.job import JobStatus
 from rq.registry import StartedJobRegistry
 from sqlalchemy import select
 
-from service.fix.submissions import plan_of, start_fix
-from service.fix.transcode import JOB_DIR_PREFIX
+from service.fix.submissions import fix_job_timeout, plan_of, start_fix
+from service.fix.transcode import JOB_DIR_PREFIX, fix_time_limit
 from service.media.checker import check_file
 from service.settings import Settings
-from service.store.jobs import RqQueue
+from service.store.jobs import RqQueue, job_timeout
 from service.store.models import FixedCopy, Job, Submission
 from service.store.runtime import Context, run_in_process, use_context
 from service.submissions.intake import latest_report
@@ -143,6 +143,18 @@ def test_throttled_polls_at_most_once_per_interval() -> None:
     assert [poll() for _ in range(50)] == [False] * 50 and len(calls) == 1
     time.sleep(0.25)
     assert poll() is True and poll() is True and len(calls) == 2
+
+
+def test_a_fix_job_gets_the_larger_of_the_two_timeouts() -> None:
+    from service.fix.plan import FixPlan, VideoTarget
+
+    remux = FixPlan(kind="video", mode="remux", video=VideoTarget(copy_video=True), duration_s=60)
+    uhd = FixPlan(kind="video", mode="reencode", duration_s=600,
+                  video=VideoTarget(rate_control="two_pass", width=3840, height=2160))
+    size = 300 * 2**20
+    assert fix_job_timeout(remux, size) == job_timeout("transcode", duration_s=60, size_bytes=size)
+    assert fix_job_timeout(uhd, size) == int(fix_time_limit(uhd)) > job_timeout("transcode", duration_s=600,
+                                                                                  size_bytes=size)
 
 
 def test_a_fix_job_in_process_reports_progress_and_can_be_cancelled(ctx: Context) -> None:
