@@ -141,7 +141,7 @@ def test_photo_gets_a_thumbnail_in_process(ctx: Context, tmp_path) -> None:
 
 def test_job_timeout_grows_with_duration(ctx: Context) -> None:
     """The deep job's timeout is the one of every job (jobs.job_timeout, kind ``deep``): 120 s, and
-    3 s per media second, well above the 0.6–0.9 s measured (docs/benchmarks.md)."""
+    3 s per media second, well above the up to 0.6 s measured (docs/benchmarks.md)."""
     assert job_timeout("deep", duration_s=10) == 150 and job_timeout("deep", duration_s=300) == 1020
     assert job_timeout("deep", duration_s=300) > 2 * 300 and job_timeout("deep", duration_s=None) >= 120
     sub = stage_submission(ctx, scenes.pillarboxed(), "shanxi-2023-microvideo", campaign_id=CAMPAIGN)

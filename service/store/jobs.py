@@ -31,8 +31,9 @@ SECONDS_PER_MEDIA_SECOND = {"check": 0.5, "transcode": 6.0, "deep": 3.0}
 """Time allowed per second of media, by job kind (``job_timeout``, the one timeout of every job):
 a check reads headers and a few frames; a transcode of slow presets on two cores takes several
 times real time; the deep analysis decodes the whole file once through every detector and then
-seeks for the pictures: 0.6–0.9 s per media second of 1080p25 on two loaded cores
-(docs/benchmarks.md, "Deep analysis"), so 3 s leaves room for larger pictures and slower disks."""
+seeks for the pictures: a 3-minute 1080p25 file took 21–108 s (medians, two cores, quiet to
+heavily loaded; docs/benchmarks.md, "Deep analysis"), up to 0.6 s per media second, so 3 s leaves
+room for larger pictures, slower disks and busier machines."""
 
 BYTES_PER_SECOND = 20 * 2**20
 """Reading speed assumed for work that scales with file size (hashing, copying)."""
