@@ -5,34 +5,27 @@ the review tests' campaign, tests/support/review_setup.py)."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
 from dataclasses import replace
 
-import pytest
 from sqlalchemy import select
 
 from service.store.models import Job, ReportRow
 from service.submissions.campaigns import create_campaign
-from tests.support.redisdb import clean_redis
+from tests.support.jobs import worker_env
 from tests.support.scenes import SMALL
 from tests.support.server import live_server
 
 REDIS_URL = "redis://127.0.0.1:6379/10"
-
-
-@pytest.fixture
-def redis_db():
-    yield from clean_redis(REDIS_URL)
+"""This module's spare Redis database (the ``redis_db`` fixture, tests/support/jobs.py)."""
 
 
 def test_rq_worker_runs_the_deep_job_after_the_check(service_settings, redis_db):
     settings = replace(service_settings, redis_url=REDIS_URL, queue_name="mediacheck-deep-test")
-    env = {**os.environ, "MEDIACHECK_REDIS_URL": REDIS_URL, "MEDIACHECK_DATA_DIR": str(settings.data_dir),
-           "MEDIACHECK_PROFILES_DIR": str(settings.profiles_dir), "MEDIACHECK_QUEUE": settings.queue_name}
+    env = worker_env(settings)
     with live_server(settings) as live:
         with live.services.db.session() as s:
             create_campaign(s, live.services.store, campaign_id="deep-rq", profiles=["test-deep"], deep=True)

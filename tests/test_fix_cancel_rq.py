@@ -7,29 +7,17 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from dataclasses import replace
-from pathlib import Path
-
-import pytest
 
 from service.store.models import Job
-from tests.support.redisdb import clean_redis
+from tests.support.fixapi import mov
+from tests.support.jobs import worker_env
 from tests.support.server import live_server
-from tests.test_fix_api import mov, write_fix_profiles
-from tests.test_jobs import worker_env
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
+"""This module's spare Redis database (the ``rq_settings`` fixture, tests/support/jobs.py)."""
 
-
-@pytest.fixture
-def redis_db():
-    yield from clean_redis(REDIS_URL)
-
-
-@pytest.fixture
-def rq_settings(service_settings, profiles_dir: Path, redis_db):
-    write_fix_profiles(profiles_dir)
-    return replace(service_settings, redis_url=REDIS_URL, queue_name="mediacheck-cancel-test", check_wait_s=0.2)
+RQ_SETTINGS = {"check_wait_s": 0.2}
+"""Uploads answer 202 at once: no worker listens while they are checked."""
 
 
 def _burst_worker(settings) -> None:

@@ -16,8 +16,8 @@ import pytest
 from service.fix.transcode import JOB_DIR_PREFIX, fix_file
 from service.store.storage import Storage
 from tests.support import fixcases as fc
+from tests.support.fixapi import mov, upload, wait_job, write_fix_profiles
 from tests.support.server import live_server
-from tests.test_fix_api import mov, upload, wait_job, write_fix_profiles
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from pathlib import Path
 from service.media.checker import check_file
 from service.web.fix_view import fix_section
 from tests.support.browser import ARGS, CHROMIUM, needs_chromium
+from tests.support.fixapi import mov, upload, write_fix_profiles
 from tests.support.server import live_server
-from tests.test_fix_api import mov, upload, write_fix_profiles
 
 
 def test_the_section_offers_a_button_only_when_every_failure_is_fixable() -> None:

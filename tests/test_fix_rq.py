@@ -8,39 +8,25 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
-
-import pytest
 
 from service.media.checker import check_file
 from service.submissions.campaigns import create_campaign
-from tests.support.redisdb import clean_redis
+from tests.support.fixapi import mov, mpeg4_720p, upload, wait_job
+from tests.support.jobs import worker_env
 from tests.support.server import live_server
-from tests.test_fix_api import mov, mpeg4_720p, upload, wait_job, write_fix_profiles
-from tests.test_jobs import worker_env
 
 REDIS_URL = "redis://127.0.0.1:6379/9"
+"""This module's spare Redis database (the ``rq_settings`` fixture, tests/support/jobs.py)."""
 
 
-@pytest.fixture
-def redis_db():
-    yield from clean_redis(REDIS_URL)
-
-
-@pytest.fixture
-def rq_fix_settings(service_settings, profiles_dir: Path, redis_db):
-    write_fix_profiles(profiles_dir)
-    return replace(service_settings, redis_url=REDIS_URL, queue_name="mediacheck-fix-test")
-
-
-def test_fixes_run_in_a_worker_process_on_request_and_automatically(rq_fix_settings, tmp_path: Path) -> None:
-    with live_server(rq_fix_settings) as live:
+def test_fixes_run_in_a_worker_process_on_request_and_automatically(rq_settings, tmp_path: Path) -> None:
+    with live_server(rq_settings) as live:
         with live.services.db.session() as s:
             create_campaign(s, live.services.store, campaign_id="auto-fix-rq", profiles=["test-fix"], autofix=True)
         worker = subprocess.Popen(
             [sys.executable, "-m", "service.cli", "worker"],
-            env=worker_env(rq_fix_settings),
+            env=worker_env(rq_settings),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )

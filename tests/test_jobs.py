@@ -4,44 +4,21 @@ derived from the media; throttled progress."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
 
-import pytest
 from redis import Redis
 
 from service.store.jobs import BASE_TIMEOUT_S, Progress, create_job, job_timeout
 from service.store.models import Job, Submission
-from tests.support.redisdb import clean_redis
+from tests.support.jobs import worker_env
 from tests.support.server import live_server
 
 REDIS_URL = "redis://127.0.0.1:6379/13"
+"""This module's spare Redis database (the ``rq_settings`` fixture, tests/support/jobs.py)."""
 URL = "/api/campaigns/test-video/submissions"
-
-
-@pytest.fixture
-def redis_db():
-    yield from clean_redis(REDIS_URL)
-
-
-@pytest.fixture
-def rq_settings(service_settings, redis_db):
-    from dataclasses import replace
-
-    return replace(service_settings, redis_url=REDIS_URL, queue_name="mediacheck-test")
-
-
-def worker_env(settings) -> dict[str, str]:
-    return {
-        **os.environ,
-        "MEDIACHECK_REDIS_URL": settings.redis_url,
-        "MEDIACHECK_DATA_DIR": str(settings.data_dir),
-        "MEDIACHECK_PROFILES_DIR": str(settings.profiles_dir),
-        "MEDIACHECK_QUEUE": settings.queue_name,
-    }
 
 
 def test_upload_is_checked_by_a_separate_worker_process(rq_settings, small_video):
@@ -77,7 +54,7 @@ def test_burst_simple_worker_and_202_while_queued(rq_settings, small_video):
 
     from rq import Queue, SimpleWorker
 
-    from workers.tasks import Context, use_context
+    from service.store.runtime import Context, use_context
 
     settings = replace(rq_settings, check_wait_s=0.3)
     with live_server(settings) as live, live.client() as c:
@@ -112,8 +89,8 @@ def test_failure_reason_is_stored_after_retries(rq_settings):
     from service.core.profiles import ProfileStore
     from service.store.database import Database, migrate
     from service.store.jobs import RqQueue
+    from service.store.runtime import Context, use_context
     from service.store.storage import Storage
-    from workers.tasks import Context, use_context
 
     db = Database(rq_settings.db_url)
     migrate(db.engine)
@@ -181,7 +158,7 @@ def test_a_new_job_kind_runs_through_the_same_api(live):
     """How the transcoder plugs in: register a task by kind, submit, read it at /api/jobs/{id}."""
     from service.store.jobs import submit_job
     from service.submissions.access import create_api_key
-    from workers.tasks import TASKS, task
+    from workers.registry import TASKS, task
 
     @task("test-steps")
     def steps(ctx, job, progress):
@@ -221,7 +198,7 @@ def test_refusal_happens_in_the_worker_even_after_a_202(rq_settings, small_photo
 
     from rq import Queue, SimpleWorker
 
-    from workers.tasks import Context, use_context
+    from service.store.runtime import Context, use_context
 
     settings = replace(rq_settings, check_wait_s=0.1)
     with live_server(settings) as live:

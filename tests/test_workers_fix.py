@@ -1,5 +1,8 @@
-"""The fix task in-process and on a real Redis (database 14) with real RQ workers, including
-a worker killed with SIGKILL in the middle of a transcode."""
+"""The fix job (kind ``transcode``, workers/fix_task.py) on the path the service uses: a
+submission staged as after its upload and check, the fix started as the API starts it
+(``start_fix``), then run through ``run_job`` by its name, in-process and under real RQ workers
+on a real Redis (database 14), including a worker killed with SIGKILL in the middle of a
+transcode."""
 
 from __future__ import annotations
 
@@ -8,33 +11,125 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from redis import Redis
-from rq import Queue, SimpleWorker
-from rq.job import Job, JobStatus
+from rq import SimpleWorker
+from rq.job import Job as RqJob
+from rq.job import JobStatus
 from rq.registry import StartedJobRegistry
+from sqlalchemy import select
 
-from service.core.profiles import load_profile
-from service.fix.transcode import JOB_DIR_PREFIX, Progress
+from service.fix.submissions import fix_job_timeout, plan_of, start_fix
+from service.fix.transcode import JOB_DIR_PREFIX, fix_time_limit
 from service.media.checker import check_file
+from service.settings import Settings
+from service.store.jobs import RqQueue, job_timeout
+from service.store.models import FixedCopy, Job, Submission
+from service.store.runtime import Context, run_in_process, use_context
+from service.submissions.intake import latest_report
 from tests.support import fixcases as fc
-from tests.support.redisdb import clean_redis
-from workers.fix import enqueue_fix, request_cancel, run_fix, throttled
+from tests.support.jobs import job_context, stage_submission, worker_env
+from workers.fix_task import throttled
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
-REPO = Path(__file__).resolve().parent.parent
+"""This module's spare Redis database (the ``redis_db`` fixture, tests/support/jobs.py)."""
+
+QUEUE = "mediacheck-workers-fix"
+
+KILL_PROFILE = """\
+id: fix-kill
+version: "1"
+title: {zh-CN: 中断测试, en: kill test}
+kinds:
+  video:
+    container: {allowed: [mp4]}
+    file_size: {min: 3MiB, max: 5MiB}
+    fix: {rate_control: two_pass, preset: medium}
+"""
+"""Two-pass at preset medium of a 720p clip far below 3 MiB: a transcode long enough to be killed."""
 
 
-@pytest.fixture()
-def redis():
-    yield from clean_redis(REDIS_URL)
+@pytest.fixture
+def settings(service_settings: Settings) -> Settings:
+    fc.write_profile(service_settings.profiles_dir)  # "fix-test"
+    (service_settings.profiles_dir / "fix-kill.yaml").write_text(KILL_PROFILE, encoding="utf-8")
+    return service_settings
 
 
-@pytest.fixture()
-def tiny_path(tmp_path: Path) -> Path:
-    return fc.write_profile(tmp_path)
+@pytest.fixture
+def ctx(settings: Settings) -> Context:
+    return job_context(settings)
+
+
+@pytest.fixture
+def rq_ctx(ctx: Context, redis_db: Redis) -> Any:
+    """``ctx`` with its jobs sent to RQ, and made this process's context (as ``mediacheck worker`` does)."""
+    queue = RqQueue(REDIS_URL, QUEUE)
+    ctx.queue = queue
+    use_context(ctx)
+    try:
+        yield ctx
+    finally:
+        use_context(None)
+        queue.shutdown()
+
+
+class HeldQueue:
+    """An in-process backend that holds the jobs until the test runs them (``run_in_process``)."""
+
+    backend = "inprocess"
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+
+    def enqueue(self, job_id: str, *, timeout_s: int, retries: int) -> None:
+        self.ids.append(job_id)
+
+
+def start_fix_of(ctx: Context, queue: Any, sub_id: str) -> str:
+    """Start the fix of a checked submission as ``POST /api/submissions/{id}/fix`` does."""
+    with ctx.db.session() as s:
+        sub = s.get(Submission, sub_id)
+        row = latest_report(s, sub_id)
+        assert sub is not None and row is not None
+        report = row.report
+        s.expunge(sub)
+    plan = plan_of(report, ctx.store.get(sub.profile_id))
+    assert plan is not None and plan.fixable, report
+    job_id, created = start_fix(ctx.db, queue, sub, plan)
+    assert created
+    return job_id
+
+
+def request_cancel(ctx: Context, job_id: str) -> None:
+    """What ``POST /api/jobs/{id}/cancel`` records for a fix a worker has taken."""
+    with ctx.db.session() as s:
+        row = s.get(Job, job_id)
+        assert row is not None
+        row.cancel_requested_at = datetime.now(UTC)
+
+
+def job_row(ctx: Context, job_id: str) -> Job:
+    with ctx.db.session() as s:
+        row = s.get(Job, job_id)
+        assert row is not None
+        s.expunge(row)
+        return row
+
+
+def fixed_copy(ctx: Context, sub_id: str) -> Path | None:
+    with ctx.db.session() as s:
+        copy = s.scalar(select(FixedCopy).where(FixedCopy.submission_id == sub_id))
+        return ctx.storage.path(copy.storage_key) if copy is not None else None
+
+
+def derived(ctx: Context, sub_id: str) -> Path:
+    return ctx.storage.path(f"derived/{sub_id}")
 
 
 def test_throttled_polls_at_most_once_per_interval() -> None:
@@ -50,54 +145,66 @@ def test_throttled_polls_at_most_once_per_interval() -> None:
     assert poll() is True and poll() is True and len(calls) == 2
 
 
-def test_run_fix_in_process_reports_progress_and_can_be_cancelled(tiny_path: Path, tmp_path: Path) -> None:
-    prof = load_profile(tiny_path)
-    seen: list[Progress] = []
-    result = run_fix(fc.too_large(), prof, tmp_path / "a.mp4", job_id="job-a", progress=seen.append)
-    assert result.status == "fixed" and seen[-1].percent == 100.0
-    cancelled = run_fix(fc.too_large(), prof, tmp_path / "b.mp4", job_id="job-b", cancelled=lambda: True)
-    assert cancelled.status == "cancelled" and not (tmp_path / "b.mp4").exists()
-    assert not list(tmp_path.glob(JOB_DIR_PREFIX + "*"))
+def test_a_fix_job_gets_the_larger_of_the_two_timeouts() -> None:
+    from service.fix.plan import FixPlan, VideoTarget
+
+    remux = FixPlan(kind="video", mode="remux", video=VideoTarget(copy_video=True), duration_s=60)
+    uhd = FixPlan(kind="video", mode="reencode", duration_s=600,
+                  video=VideoTarget(rate_control="two_pass", width=3840, height=2160))
+    size = 300 * 2**20
+    assert fix_job_timeout(remux, size) == job_timeout("transcode", duration_s=60, size_bytes=size)
+    assert fix_job_timeout(uhd, size) == int(fix_time_limit(uhd)) > job_timeout("transcode", duration_s=600,
+                                                                                  size_bytes=size)
 
 
-@pytest.mark.parametrize("make, name", [(fc.mov, "fixed.mp4"), (fc.rotated, "fixed.mp4"), (fc.vfr, "fixed.mp4"),
-                                        (fc.heic_photo, "fixed.jpg")], ids=["mov", "rotated", "vfr", "heic"])
-def test_rq_fix_on_a_burst_worker_stores_progress_and_the_result(make, name, redis: Redis, tiny_path: Path,
-                                                                 tmp_path: Path) -> None:
-    q = Queue("fix", connection=redis)
-    dest = tmp_path / name
-    job = enqueue_fix(q, str(make()), load_profile(tiny_path), str(dest), profile_ref=str(tiny_path),
-                      duration_s=2.0)
+def test_a_fix_job_in_process_reports_progress_and_can_be_cancelled(ctx: Context) -> None:
+    queue = HeldQueue()
+    sub_a = stage_submission(ctx, fc.too_large(), "fix-test")
+    job_a = start_fix_of(ctx, queue, sub_a)
+    result = run_in_process(job_a, ctx)  # what the in-process executor's thread runs
+    row = job_row(ctx, job_a)
+    assert result["status"] == "fixed" and row.state == "finished" and row.meta["percent"] == 100.0
+    assert row.progress == 1.0 and fixed_copy(ctx, sub_a) is not None
+
+    sub_b = stage_submission(ctx, fc.too_large(), "fix-test")
+    job_b = start_fix_of(ctx, queue, sub_b)
+    request_cancel(ctx, job_b)
+    cancelled = run_in_process(job_b, ctx)
+    assert cancelled["status"] == "cancelled" and job_row(ctx, job_b).state == "cancelled"
+    assert fixed_copy(ctx, sub_b) is None and not list(derived(ctx, sub_b).glob("fixed-*"))
+    assert queue.ids == [job_a, job_b]
+    for sub in (sub_a, sub_b):
+        assert not list(derived(ctx, sub).glob(JOB_DIR_PREFIX + "*"))
+
+
+@pytest.mark.parametrize("make, suffix", [(fc.mov, ".mp4"), (fc.rotated, ".mp4"), (fc.vfr, ".mp4"),
+                                          (fc.heic_photo, ".jpg")], ids=["mov", "rotated", "vfr", "heic"])
+def test_a_fix_job_on_a_burst_worker_stores_progress_and_the_result(make, suffix: str, rq_ctx: Context) -> None:
+    sub = stage_submission(rq_ctx, make(), "fix-test")
+    job_id = start_fix_of(rq_ctx, rq_ctx.queue, sub)
+    conn = rq_ctx.queue.connection
+    job = RqJob.fetch(job_id, connection=conn)
     assert job.timeout >= 120  # derived from the media, never RQ's 180 s default for long media
-    SimpleWorker([q], connection=redis).work(burst=True)
-    job = Job.fetch(job.id, connection=redis)
+    assert job.timeout == job_row(rq_ctx, job_id).timeout_s
+    SimpleWorker([rq_ctx.queue.queue], connection=conn).work(burst=True)
+    job = RqJob.fetch(job_id, connection=conn)
     assert job.get_status() == JobStatus.FINISHED
     result = job.return_value()
-    assert result["status"] == "fixed" and result["after"]["verdict"] == "pass"
-    assert job.get_meta(refresh=True)["progress"]["percent"] == 100.0
-    assert check_file(dest, load_profile(tiny_path)).verdict == "pass"
+    assert result["status"] == "fixed" and result["verdict"] == "pass"
+    assert job_row(rq_ctx, job_id).meta["percent"] == 100.0
+    dest = fixed_copy(rq_ctx, sub)
+    assert dest is not None and dest.suffix == suffix
+    assert check_file(dest, rq_ctx.store.get("fix-test")).verdict == "pass"
 
 
-def test_a_cancel_request_stops_the_rq_fix(redis: Redis, tiny_path: Path, tmp_path: Path) -> None:
-    q = Queue("fix", connection=redis)
-    dest = tmp_path / "fixed.mp4"
-    job = enqueue_fix(q, str(fc.too_large()), load_profile(tiny_path), str(dest), profile_ref=str(tiny_path))
-    request_cancel(redis, job.id)
-    SimpleWorker([q], connection=redis).work(burst=True)
-    result = Job.fetch(job.id, connection=redis).return_value()
-    assert result["status"] == "cancelled" and not dest.exists()
-
-
-KILL_PROFILE = """\
-id: fix-kill
-version: "1"
-title: {zh-CN: 中断测试, en: kill test}
-kinds:
-  video:
-    container: {allowed: [mp4]}
-    file_size: {min: 3MiB, max: 5MiB}
-    fix: {rate_control: two_pass, preset: medium}
-"""
+def test_a_cancel_request_stops_the_fix_job_on_a_worker(rq_ctx: Context) -> None:
+    sub = stage_submission(rq_ctx, fc.too_large(), "fix-test")
+    job_id = start_fix_of(rq_ctx, rq_ctx.queue, sub)
+    request_cancel(rq_ctx, job_id)
+    SimpleWorker([rq_ctx.queue.queue], connection=rq_ctx.queue.connection).work(burst=True)
+    result = RqJob.fetch(job_id, connection=rq_ctx.queue.connection).return_value()
+    assert result["status"] == "cancelled" and job_row(rq_ctx, job_id).state == "cancelled"
+    assert fixed_copy(rq_ctx, sub) is None and not list(derived(rq_ctx, sub).glob("fixed-*"))
 
 
 def _children(pid: int) -> list[int]:
@@ -108,23 +215,23 @@ def _children(pid: int) -> list[int]:
     return [int(x) for x in text.split()]
 
 
-def test_a_worker_killed_mid_transcode_leaves_no_output_and_the_job_is_retried(redis: Redis, tmp_path: Path) -> None:
-    profile_path = tmp_path / "fix-kill.yaml"
-    profile_path.write_text(KILL_PROFILE, encoding="utf-8")
+def test_a_worker_killed_mid_transcode_leaves_no_output_and_the_job_is_retried(rq_ctx: Context) -> None:
     src = fc.clip("fix-kill-720p.mp4", size="1280x720", seconds=8, extra_v=["-movflags", "+faststart"])
     digest = fc.sha256(src)
-    out_dir = tmp_path / "fixed"
-    out_dir.mkdir()
-    dest = out_dir / "entry.mp4"
-    q = Queue("fix", connection=redis)
-    job = enqueue_fix(q, str(src), load_profile(profile_path), str(dest), profile_ref=str(profile_path),
-                      retries=1, duration_s=8.0)
-    worker = subprocess.Popen([sys.executable, "-m", "rq.cli", "worker", "--url", REDIS_URL, "--burst", "fix"],
-                              cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sub = stage_submission(rq_ctx, src, "fix-kill")
+    with rq_ctx.db.session() as s:
+        row = s.get(Submission, sub)
+        assert row is not None
+        original = rq_ctx.storage.path(row.storage_key)
+    out_dir = derived(rq_ctx, sub)
+    job_id = start_fix_of(rq_ctx, rq_ctx.queue, sub)
+    env = worker_env(replace(rq_ctx.settings, redis_url=REDIS_URL, queue_name=QUEUE))
+    worker = subprocess.Popen([sys.executable, "-m", "service.cli", "worker", "--burst"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # wait until ffmpeg is writing the output
-            progress = (Job.fetch(job.id, connection=redis).get_meta(refresh=True).get("progress") or {})
+            progress = job_row(rq_ctx, job_id).meta or {}
             if progress.get("stage") == "pass2" and 0 < progress.get("percent", 0) < 90:
                 break
             assert worker.poll() is None, "the worker ended before it could be killed"
@@ -145,19 +252,22 @@ def test_a_worker_killed_mid_transcode_leaves_no_output_and_the_job_is_retried(r
     time.sleep(0.3)
     for pid in ffmpegs:
         assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
-    assert not dest.exists()  # no partial output became visible
-    assert fc.sha256(src) == digest  # the original is intact
-    assert Job.fetch(job.id, connection=redis).get_status() == JobStatus.STARTED  # nobody knows yet
+    assert fixed_copy(rq_ctx, sub) is None and not list(out_dir.glob("fixed-*"))  # no partial output visible
+    assert fc.sha256(original) == digest  # the original is intact
+    conn = rq_ctx.queue.connection
+    job = RqJob.fetch(job_id, connection=conn)
+    assert job.get_status() == JobStatus.STARTED  # nobody knows yet
 
     # the next worker's maintenance finds the abandoned job once its heartbeat has expired
-    StartedJobRegistry(queue=q).cleanup(timestamp=time.time() + job.timeout + 600)
-    job = Job.fetch(job.id, connection=redis)
+    StartedJobRegistry(queue=rq_ctx.queue.queue).cleanup(timestamp=time.time() + job.timeout + 600)
+    job = RqJob.fetch(job_id, connection=conn)
     assert job.get_status() in (JobStatus.QUEUED, JobStatus.SCHEDULED)  # retried, not stuck
     assert job.retries_left == 0
-    SimpleWorker([q], connection=redis).work(burst=True)
-    job = Job.fetch(job.id, connection=redis)
+    SimpleWorker([rq_ctx.queue.queue], connection=conn).work(burst=True)
+    job = RqJob.fetch(job_id, connection=conn)
     assert job.get_status() == JobStatus.FINISHED, job.latest_result()
-    assert job.return_value()["status"] == "fixed"
-    assert check_file(dest, load_profile(profile_path)).verdict in ("pass", "warn")
+    assert job.return_value()["status"] == "fixed" and job_row(rq_ctx, job_id).attempts == 2
+    dest = fixed_copy(rq_ctx, sub)
+    assert dest is not None and check_file(dest, rq_ctx.store.get("fix-kill")).verdict in ("pass", "warn")
     assert not list(out_dir.glob(JOB_DIR_PREFIX + "*"))  # the dead attempt's directory is gone too
-    assert fc.sha256(src) == digest
+    assert fc.sha256(original) == digest

@@ -3,13 +3,16 @@ profile → ``transcode.fix_file`` from the original into the derived area → s
 copy and its report. Registered with ``@task``, so RQ workers and the in-process executor run
 the very same function. Progress (percent, ETA, stage) goes into the job row at most once a
 second; a cancel request (``jobs.cancel_requested_at``) is polled at most once a second and
-kills ffmpeg. Only a copy that passes its re-check is recorded; the original is never written."""
+kills ffmpeg (RQ's own stop command kills the work horse's process group, which includes ffmpeg:
+it is never started in a new session). Only a copy that passes its re-check is recorded; the
+original is never written."""
 
 from __future__ import annotations
 
 import logging
 import os
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,12 +23,32 @@ from service.fix.transcode import fix_file, output_suffix
 from service.store.digest import sha256_file
 from service.store.jobs import Progress
 from service.store.models import FixedCopy, Job, ReportRow, Submission
+from service.store.runtime import Context
 from service.submissions.campaigns import CampaignBook
 from service.submissions.intake import latest_report
-from workers.fix import META_INTERVAL_S, throttled
-from workers.tasks import Context, task
+from workers.registry import task
 
 log = logging.getLogger("mediacheck")
+
+CANCEL_POLL_S = 1.0
+"""The cancel check (a database read) runs at most once per this many seconds."""
+
+META_INTERVAL_S = 1.0
+"""Progress is written to the job row at most once per this many seconds."""
+
+
+def throttled(check: Callable[[], bool], interval: float = CANCEL_POLL_S) -> Callable[[], bool]:
+    """``check`` called at most once per ``interval``; once true, true for good."""
+    state = {"last": 0.0, "value": False}
+
+    def poll() -> bool:
+        now = time.monotonic()
+        if not state["value"] and now - state["last"] >= interval:
+            state["last"] = now
+            state["value"] = bool(check())
+        return bool(state["value"])
+
+    return poll
 
 
 class _JobMeter:

@@ -1,6 +1,6 @@
 """Fan a batch out to RQ workers on other machines that share the storage, and gather
 their records (``mediacheck batch --queue redis://…``). The task is
-``workers.batch.check_entry_job``; the records come back as job results and are written
+``workers.batch.check_entry_job`` (enqueued by its name); the records come back as job results and are written
 by the machine that runs the batch, exactly as in a local run."""
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ from service.batch.task import Record, TaskOptions, error_report
 
 QUEUE_NAME = "mediacheck-batch"
 """The RQ queue batch workers listen on."""
+
+CHECK_ENTRY_JOB = "workers.batch.check_entry_job"
+"""The task that checks one entry, named (RQ workers import it by this name; the service never does)."""
 
 JOB_TIMEOUT_S = 600
 """Base time a worker may spend on one file, before the size allowance."""
@@ -40,9 +43,7 @@ class QueueDispatcher:
         self._last_poll = 0.0
 
     def submit(self, entry: Entry, sha256: str | None) -> None:
-        from workers.batch import check_entry_job
-
-        job = self.queue.enqueue_call(check_entry_job, args=(entry.model_dump_json(), self.options, sha256),
+        job = self.queue.enqueue_call(CHECK_ENTRY_JOB, args=(entry.model_dump_json(), self.options, sha256),
                                       timeout=JOB_TIMEOUT_S + entry.size // JOB_BYTES_PER_S,
                                       result_ttl=RESULT_TTL_S, failure_ttl=RESULT_TTL_S,
                                       description=f"mediacheck batch: {entry.name}")

@@ -90,7 +90,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
     from rq import Queue, SimpleWorker, Worker
 
     from service.store.database import migrate
-    from workers.tasks import Context, use_context
+    from service.store.runtime import Context, use_context
 
     ctx = Context.from_settings(settings)
     migrate(ctx.db.engine)

@@ -14,7 +14,7 @@ from service.core.profiles import Profile
 from service.core.report import Report
 from service.fix.plan import FixPlan
 from service.fix.planner import plan_fix
-from service.fix.transcode import job_timeout as transcode_timeout
+from service.fix.transcode import fix_time_limit
 from service.store.jobs import create_job, job_timeout
 from service.store.models import FixedCopy, Job, Submission
 
@@ -77,16 +77,20 @@ def active_fix(session: Session, sub_id: str) -> Job | None:
     )
 
 
+def fix_job_timeout(plan: FixPlan, size_bytes: int) -> int:
+    """The timeout of a fix job: the larger of every job's figure for its kind (``jobs.job_timeout``:
+    6 s per media second plus reading the file) and the transcoder's own (``transcode.fix_time_limit``:
+    passes × pixels × duration, which outgrows the first for long high-resolution two-pass encodes)."""
+    return max(job_timeout(FIX_KIND, duration_s=plan.duration_s, size_bytes=size_bytes), int(fix_time_limit(plan)))
+
+
 def start_fix(db: Any, queue: Any, sub: Submission, plan: FixPlan) -> tuple[str, bool]:
     """Queue a fix of ``sub`` (or find the one under way); returns (job id, newly created)."""
     with db.session() as s:
         running = active_fix(s, sub.id)
         if running is not None:
             return running.id, False
-    # the larger of the generic estimate and the transcoder's own (passes × pixels × duration)
-    timeout = max(
-        job_timeout(FIX_KIND, duration_s=plan.duration_s, size_bytes=sub.size_bytes), int(transcode_timeout(plan))
-    )
+    timeout = fix_job_timeout(plan, sub.size_bytes)
     with db.session() as s:
         job = create_job(
             s,

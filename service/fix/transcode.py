@@ -92,8 +92,9 @@ def encode_timeout(duration_s: float, width: int, height: int) -> float:
     return max(MIN_TOOL_TIMEOUT_S, 60 + duration_s * ENCODE_S_PER_MEDIA_S * pixels)
 
 
-def job_timeout(plan: FixPlan) -> float:
-    """Seconds a whole fix may take (all passes, a retry, the checks): for the queue's job timeout."""
+def fix_time_limit(plan: FixPlan) -> float:
+    """Seconds a whole fix may take (all passes, a retry, the checks): one of the two figures of a
+    fix job's timeout (service/fix/submissions.py ``fix_job_timeout``)."""
     d = plan.duration_s or 60.0
     v = plan.video
     if v is None or v.copy_video:

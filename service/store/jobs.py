@@ -18,7 +18,8 @@ from service.store.ids import new_id
 from service.store.models import Job
 
 RUN_JOB = "workers.tasks.run_job"
-"""The one task function every job runs (it dispatches on the job's kind)."""
+"""The one task function every job runs (it dispatches on the job's kind). Named, never imported:
+RQ workers import it by this name, and so does the in-process executor (runtime.run_in_process)."""
 
 ON_FAILURE = "workers.tasks.on_failure"
 """Called by RQ when a job fails in a way the task could not record (killed, timed out)."""
@@ -27,8 +28,12 @@ BASE_TIMEOUT_S = 120
 """Seconds every job gets before its media is considered (start-up, probing, saving)."""
 
 SECONDS_PER_MEDIA_SECOND = {"check": 0.5, "transcode": 6.0, "deep": 3.0}
-"""Time allowed per second of media, by job kind: a transcode of slow presets on two cores
-takes several times real time; a check reads headers and a few frames."""
+"""Time allowed per second of media, by job kind (``job_timeout``, the one timeout of every job):
+a check reads headers and a few frames; a transcode of slow presets on two cores takes several
+times real time; the deep analysis decodes the whole file once through every detector and then
+seeks for the pictures: a 3-minute 1080p25 file took 21–108 s (medians, two cores, quiet to
+heavily loaded; docs/benchmarks.md, "Deep analysis"), up to 0.6 s per media second, so 3 s leaves
+room for larger pictures, slower disks and busier machines."""
 
 BYTES_PER_SECOND = 20 * 2**20
 """Reading speed assumed for work that scales with file size (hashing, copying)."""

@@ -31,7 +31,7 @@ from service.web.routes import fixes, health, pages, records, review_api, review
 
 
 def build_services(settings: Settings) -> Services:
-    from workers.tasks import Context, run_job
+    from service.store.runtime import Context, run_in_process
 
     db = Database(settings.db_url)
     migrate(db.engine)
@@ -42,7 +42,7 @@ def build_services(settings: Settings) -> Services:
     if settings.redis_url:
         queue = RqQueue(settings.redis_url, settings.queue_name)
     else:
-        queue = InProcessQueue(lambda job_id: run_job(job_id, ctx))
+        queue = InProcessQueue(lambda job_id: run_in_process(job_id, ctx))  # the task RQ runs, by its name
     ctx.queue = queue  # follow-up jobs (deep analysis) go to the same queue
     book = CampaignBook(store, settings.upload_limit)
     return Services(
