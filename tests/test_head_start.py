@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from service.cli.main import _HeadStart
+from service.cli.check import HeadStart
 from service.core.errors import ToolError, ToolTimeoutError
 from service.media import process
 from service.media.checker import check_file
@@ -93,7 +93,7 @@ def test_cli_reports_are_unchanged_by_the_head_start(store, video, photo, tmp_pa
 
 
 def test_head_start_is_used_once_and_leaves_no_ffprobe(store, video):
-    head = _HeadStart(str(video))
+    head = HeadStart(str(video))
     check = head.wrap(check_file)
     first, again = (check(str(video), store.get(PROFILE)) for _ in range(2))
     digest = hashlib.sha256(video.read_bytes()).hexdigest()
