@@ -23,7 +23,7 @@ from typing import Protocol, TextIO
 
 from service.batch.entries import Entry, collect_entries
 from service.batch.pool import Kind, PoolDispatcher
-from service.batch.progress import Progress
+from service.batch.progress import BatchProgress
 from service.batch.report_html import render_report
 from service.batch.state import BatchState
 from service.batch.summary import collect_stats, write_csv, write_xlsx
@@ -181,7 +181,7 @@ def _run_locked(opts: BatchOptions, state: BatchState, stream: TextIO, tty: bool
                     write_report_page(out, old)
                 continue
             todo.append((entry, state.known_sha256(entry)))
-        progress = Progress(len(todo), sum(e.size for e, _ in todo), stream, tty=tty, known=known)
+        progress = BatchProgress(len(todo), sum(e.size for e, _ in todo), stream, tty=tty, known=known)
         if reused:
             progress.message(f"mediacheck batch: 续跑，{reused} 个文件已有结果 / resuming, {reused} file(s) already "
                              "done")
@@ -206,7 +206,7 @@ def _run_locked(opts: BatchOptions, state: BatchState, stream: TextIO, tty: bool
 
 
 def _dispatch(opts: BatchOptions, task: TaskOptions, state: BatchState, todo: list[tuple[Entry, str | None]],
-              progress: Progress, stop: threading.Event | None) -> tuple[int, bool]:
+              progress: BatchProgress, stop: threading.Event | None) -> tuple[int, bool]:
     """Hand out ``todo`` and store the records as they come back. Returns (files checked,
     interrupted)."""
     if not todo:

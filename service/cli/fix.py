@@ -1,5 +1,5 @@
-"""``mediacheck fix FILE --profile ID -o OUT``: fix a file locally, with a progress bar on
-a terminal (plain lines otherwise), then print the new report.
+"""``mediacheck fix FILE --profile ID -o OUT``: fix a file locally, with the command's
+progress bar on a terminal (plain lines otherwise), then print the new report.
 
 Exit codes: 0 the fixed file passes (or the file already passed: nothing is written),
 1 unfixable, failed or cancelled, 2 usage errors (OUT is FILE, OUT exists without --force)."""
@@ -8,18 +8,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from service.cli.terminal import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, FIX_STATUS_WORDS, report_table, usage_error
 from service.settings import Settings
 
-BAR_WIDTH = 30
-"""Characters of the terminal progress bar."""
-
-PLAIN_STEP = 10.0
-"""Without a terminal, a progress line is printed every this many percent."""
+if TYPE_CHECKING:  # the parser is built before the heavy imports (see check.HeadStart)
+    from service.fix.transcode import Progress as FixProgress
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -34,33 +30,24 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     fix.set_defaults(run=cmd_fix)
 
 
-class _Bar:
+class FixProgressLine:
+    """The fix's progress (percent over all passes, ETA, stage) on the command's one
+    progress bar (``service.batch.progress.ProgressBar``), in the language of ``--lang``."""
+
     def __init__(self, err: TextIO, lang: str) -> None:
-        self.err, self.tty = err, err.isatty()
+        from service.batch.progress import ProgressBar
+
+        self.bar = ProgressBar(err)
         self.zh = not lang.startswith("en")
-        self.next_plain = 0.0
-        self.last_draw = 0.0
 
-    def __call__(self, p: object) -> None:
-        from service.fix.transcode import Progress
-
-        assert isinstance(p, Progress)
+    def __call__(self, p: FixProgress) -> None:
         eta = f"{p.eta_s:.0f}s" if p.eta_s is not None else "?"
         label = "剩余" if self.zh else "ETA"
-        if self.tty:
-            now = time.monotonic()
-            if now - self.last_draw < 0.1 and p.percent < 100:
-                return
-            self.last_draw = now
-            filled = int(BAR_WIDTH * p.percent / 100)
-            self.err.write(f"\r[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {p.percent:5.1f}%  {label} {eta}  "
-                           f"{p.stage:<8}")
-            if p.percent >= 100:
-                self.err.write("\n")
-        elif p.percent >= self.next_plain or p.percent >= 100:
-            self.err.write(f"{'进度' if self.zh else 'progress'} {p.percent:.0f}% ({p.stage}, {label} {eta})\n")
-            self.next_plain = (p.percent // PLAIN_STEP + 1) * PLAIN_STEP
-        self.err.flush()
+        self.bar.show(p.percent / 100, f"{p.percent:5.1f}%  {label} {eta}  {p.stage}",
+                      plain=f"{'进度' if self.zh else 'progress'} {p.percent:.0f}% ({p.stage}, {label} {eta})")
+
+    def finish(self) -> None:
+        self.bar.finish()
 
 
 def cmd_fix(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO | None = None) -> int:
@@ -80,11 +67,13 @@ def cmd_fix(args: argparse.Namespace, settings: Settings, out: TextIO, err: Text
         return usage_error(f"目录不存在 / no such directory: {dest.parent}", err)
     profile = resolve_profile(args.profile, profile_store(settings))
     fmt = args.format or ("table" if out.isatty() else "json")
+    progress = FixProgressLine(err, args.lang)
     try:
-        result = fix_file(src, profile, dest, progress=_Bar(err, args.lang), durable=settings.fsync)
+        result = fix_file(src, profile, dest, progress=progress, durable=settings.fsync)
     except KeyboardInterrupt:
         err.write("\nmediacheck: 已中断，未写入输出 / interrupted, nothing written\n")
         return EXIT_INTERRUPTED
+    progress.finish()
     if fmt == "json":
         out.write(result.model_dump_json() + "\n")
     else:
