@@ -17,7 +17,7 @@ from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 
 from service.core.profiles import load_profile
-from service.fix.transcode import JOB_DIR_PREFIX, Progress
+from service.fix.transcode import JOB_DIR_PREFIX, FixProgress
 from service.media.checker import check_file
 from tests.support import fixcases as fc
 from tests.support.redisdb import clean_redis
@@ -52,7 +52,7 @@ def test_throttled_polls_at_most_once_per_interval() -> None:
 
 def test_run_fix_in_process_reports_progress_and_can_be_cancelled(tiny_path: Path, tmp_path: Path) -> None:
     prof = load_profile(tiny_path)
-    seen: list[Progress] = []
+    seen: list[FixProgress] = []
     result = run_fix(fc.too_large(), prof, tmp_path / "a.mp4", job_id="job-a", progress=seen.append)
     assert result.status == "fixed" and seen[-1].percent == 100.0
     cancelled = run_fix(fc.too_large(), prof, tmp_path / "b.mp4", job_id="job-b", cancelled=lambda: True)

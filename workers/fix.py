@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from service.core.profiles import Profile, ProfileStore, load_profile
-from service.fix.transcode import FixResult, Progress, fix_file, job_timeout
+from service.fix.transcode import FixProgress, FixResult, fix_file, job_timeout
 from service.settings import Settings
 
 CANCEL_POLL_S = 1.0
@@ -63,7 +63,7 @@ def throttled(check: Callable[[], bool], interval: float = CANCEL_POLL_S) -> Cal
 
 
 def run_fix(src: str | Path, profile: Profile, dest: str | Path, *, job_id: str | None = None,
-            progress: Callable[[Progress], None] | None = None, cancelled: Callable[[], bool] | None = None,
+            progress: Callable[[FixProgress], None] | None = None, cancelled: Callable[[], bool] | None = None,
             display_name: str | None = None, durable: bool = True) -> FixResult:
     """Fix ``src`` against ``profile`` into ``dest`` (written only when the result passes; with
     ``durable``, on the disk before it appears under its name)."""
@@ -86,7 +86,7 @@ def rq_fix(src: str, profile_ref: str, dest: str, profiles_dir: str | None = Non
     job = get_current_job()
     last = {"t": 0.0}
 
-    def report(p: Progress) -> None:
+    def report(p: FixProgress) -> None:
         now = time.monotonic()
         if job is None or (now - last["t"] < META_INTERVAL_S and p.percent < 100):
             return

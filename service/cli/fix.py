@@ -15,7 +15,7 @@ from service.cli.terminal import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, FIX_STATU
 from service.settings import Settings
 
 if TYPE_CHECKING:  # the parser is built before the heavy imports (see check.HeadStart)
-    from service.fix.transcode import Progress as FixProgress
+    from service.fix.transcode import FixProgress
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
