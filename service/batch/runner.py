@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol, TextIO
 
-from service.batch.entries import Entry, collect_entries
+from service.batch.entries import BatchEntry, collect_entries
 from service.batch.pool import Kind, PoolDispatcher
 from service.batch.progress import BatchProgress
 from service.batch.report_html import render_report
@@ -80,20 +80,20 @@ class BatchResult:
 class Dispatcher(Protocol):
     """Hands entries to whatever checks them and gives back records as they finish."""
 
-    def submit(self, entry: Entry, sha256: str | None) -> None: ...
-    def collect(self, timeout: float) -> list[tuple[Entry, Record]]: ...
+    def submit(self, entry: BatchEntry, sha256: str | None) -> None: ...
+    def collect(self, timeout: float) -> list[tuple[BatchEntry, Record]]: ...
     def in_flight(self) -> int: ...
     def capacity(self) -> int: ...
     def cancel_pending(self) -> None: ...
     def close(self, *, kill: bool) -> None: ...
 
 
-def report_page_name(entry: Entry) -> str:
+def report_page_name(entry: BatchEntry) -> str:
     """reports/<hash of the entry id>.html: stable across runs, ASCII whatever the name."""
     return f"{REPORTS_DIR}/{hashlib.sha256(entry.id.encode('utf-8')).hexdigest()[:20]}.html"
 
 
-def _source_label(entry: Entry) -> str:
+def _source_label(entry: BatchEntry) -> str:
     return f"{entry.source} :: {entry.name}" if entry.member is not None else entry.source
 
 
@@ -162,7 +162,7 @@ def _run_locked(opts: BatchOptions, state: BatchState, stream: TextIO, tty: bool
                        tools_key=default_tools_key(), steps=opts.steps, fsync=opts.fsync)
     for name in OUTPUT_NAMES:
         (out / name).unlink(missing_ok=True)
-    todo: list[tuple[Entry, str | None]] = []
+    todo: list[tuple[BatchEntry, str | None]] = []
     reused = 0
     known: Counter[str] = Counter()
     state.open()
@@ -205,7 +205,7 @@ def _run_locked(opts: BatchOptions, state: BatchState, stream: TextIO, tty: bool
     return BatchResult(EXIT_FAIL if bad else EXIT_OK, len(entries), checked, reused, False, dict(stats.verdicts))
 
 
-def _dispatch(opts: BatchOptions, task: TaskOptions, state: BatchState, todo: list[tuple[Entry, str | None]],
+def _dispatch(opts: BatchOptions, task: TaskOptions, state: BatchState, todo: list[tuple[BatchEntry, str | None]],
               progress: BatchProgress, stop: threading.Event | None) -> tuple[int, bool]:
     """Hand out ``todo`` and store the records as they come back. Returns (files checked,
     interrupted)."""
