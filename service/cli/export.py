@@ -22,7 +22,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
 
 def cmd_export(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     from service.core.report import Report
-    from service.review.export import Entry, write_csv, write_xlsx
+    from service.review.export import ExportEntry, write_csv, write_xlsx
 
     entries = []
     try:
@@ -33,7 +33,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
     for n, line in enumerate(lines, start=1):
         if line.strip():
             try:
-                entries.append(Entry(Report.model_validate_json(line)))
+                entries.append(ExportEntry(Report.model_validate_json(line)))
             except ValueError as e:
                 sys.stderr.write(f"mediacheck: {args.reports}:{n}: 不是报告 / not a report: {str(e)[:200]}\n")
                 return EXIT_USAGE
