@@ -13,7 +13,7 @@ from service.core.analysis import timecode
 from service.core.labels import CONTENT_RULES, DECISION_LABELS, RULE_LABELS, VERDICT_LABELS, joined, label
 from service.review.board import BoardEntry
 from service.review.verdicts import content_warnings
-from service.submissions.campaigns import Campaign
+from service.submissions.campaigns import CampaignRules
 
 
 def t(lang: str, zh: str, en: str) -> str:
@@ -63,7 +63,7 @@ def login_page(lang: str, *, next_url: str, error: bool = False) -> str:
                 switch=f"/review/login?next={quote(next_url)}&lang={other}", signed_in=False)
 
 
-def campaigns_page(campaigns: Sequence[Campaign], lang: str, reviewer: str) -> str:
+def campaigns_page(campaigns: Sequence[CampaignRules], lang: str, reviewer: str) -> str:
     items = "".join(f'<li><a href="{with_lang("/review/c/" + c.id, lang)}">{escape(c.title.get("en" if lang == "en" else "zh-CN", c.id))}</a>'
                     f' <small>{escape(c.id)}</small></li>' for c in campaigns)
     body = (f'<h1>{t(lang, "我评审的活动", "My campaigns")}</h1><p><small>{escape(reviewer)}</small></p>'
@@ -109,7 +109,7 @@ def _row(e: BoardEntry, lang: str) -> str:
             f'<td><span class="badge d-{decision}">{dtext}</span></td></tr>')
 
 
-def dashboard_page(campaign: Campaign, entries: Sequence[BoardEntry], lang: str) -> str:
+def dashboard_page(campaign: CampaignRules, entries: Sequence[BoardEntry], lang: str) -> str:
     title = campaign.title.get("en" if lang == "en" else "zh-CN", campaign.id)
     verdicts = [("", t(lang, "全部结论", "All verdicts"))] + [(v, label(VERDICT_LABELS, v, lang)) for v in VERDICT_LABELS] + [
         ("pending", t(lang, "检查中", "checking"))]

@@ -29,7 +29,7 @@ from service.store.database import Database, aware
 from service.store.models import Upload
 from service.store.storage import WRITE_CHUNK, Appender, Storage
 from service.submissions.access import digest, new_id, new_token
-from service.submissions.campaigns import Campaign
+from service.submissions.campaigns import CampaignRules
 from service.web.app import Services, services
 
 router = APIRouter(tags=["tus"])
@@ -250,7 +250,7 @@ async def terminate(campaign_id: str, upload_id: str, request: Request) -> Respo
 async def _append(
     svc: Services,
     request: Request,
-    campaign: Campaign,
+    campaign: CampaignRules,
     up: Upload,
     offset: int,
     *,
@@ -318,7 +318,7 @@ async def _append(
 
 
 async def _finish(
-    svc: Services, campaign: Campaign, up: Upload, status: int, headers: dict[str, str]
+    svc: Services, campaign: CampaignRules, up: Upload, status: int, headers: dict[str, str]
 ) -> Response:
     """The last byte arrived: the file becomes a submission and is checked."""
     from service.web.routes.submissions import respond_with_verdict
