@@ -143,6 +143,16 @@ def test_table_in_both_languages(good):
     assert "通过" in run("check", str(good), "-p", PROFILE, "-f", "table").stdout
 
 
+def test_table_verdict_words_are_the_core_labels():
+    """One table of verdict words: the table's are the core's, in capitals in English."""
+    from service.cli.terminal import verdict_word
+    from service.core.labels import VERDICT_LABELS
+
+    assert {v: (verdict_word(v, True), verdict_word(v, False)) for v in VERDICT_LABELS} == {
+        "pass": ("通过", "PASS"), "warn": ("通过（有警告）", "PASS WITH WARNINGS"),
+        "fail": ("不通过", "FAIL"), "error": ("无法检查", "COULD NOT CHECK")}
+
+
 def test_usage_and_profile_errors_exit_2(tmp_path, good):
     assert run("check", str(good)).returncode == 2                         # no --profile
     p = run("check", str(good), "-p", "no-such-profile")

@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from service.media.checker import check_file
-from service.review.export import FIXED_COLUMNS, Decision, Entry, table, write_csv, write_xlsx
+from service.review.export import FIXED_COLUMNS, ExportDecision, ExportEntry, table, write_csv, write_xlsx
 from tests.support.media import copy_as
 from tests.support.scenes import LARGE as scenes
 
@@ -24,12 +24,12 @@ def entries(store):
     reports = {n: check_file(getattr(scenes, n)(), profile, display_name=f"{n}.mp4", deep=True)
                for n in CAMPAIGN}
     return [
-        Entry(reports["good"], "E001", Decision("accept", "reviewer-li", AT, "画面清晰")),
-        Entry(reports["pillarboxed"], "E002", Decision("reject", "reviewer-li", AT, "4:3 加黑边")),
-        Entry(reports["frozen_slide"], "E003", Decision("needs_fix", "reviewer-wang", "2023-05-20T10:00")),
-        Entry(reports["black_opening"], "E004", waived=("black_segments",)),
-        Entry(reports["silent"], "E005"),
-        Entry(reports["interlaced"], "E006"),
+        ExportEntry(reports["good"], "E001", ExportDecision("accept", "reviewer-li", AT, "画面清晰")),
+        ExportEntry(reports["pillarboxed"], "E002", ExportDecision("reject", "reviewer-li", AT, "4:3 加黑边")),
+        ExportEntry(reports["frozen_slide"], "E003", ExportDecision("needs_fix", "reviewer-wang", "2023-05-20T10:00")),
+        ExportEntry(reports["black_opening"], "E004", waived=("black_segments",)),
+        ExportEntry(reports["silent"], "E005"),
+        ExportEntry(reports["interlaced"], "E006"),
     ]
 
 
@@ -79,7 +79,7 @@ def test_csv_has_bom_and_same_table(entries, tmp_path):
 def test_formula_like_file_names_stay_text(store, tmp_path):
     evil = copy_as(scenes.good(), tmp_path, "x.mp4")
     report = check_file(evil, store.get("shanxi-2023-microvideo"), display_name="=HYPERLINK(\"http://x\",\"y\").mp4")
-    entries = [Entry(report, "+1", Decision("reject", "@admin", AT, "-2+3"))]
+    entries = [ExportEntry(report, "+1", ExportDecision("reject", "@admin", AT, "-2+3"))]
     ws = load_workbook(write_xlsx(entries, tmp_path / "e.xlsx")).active
     cell = ws.cell(row=2, column=3)
     assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")
@@ -90,7 +90,7 @@ def test_formula_like_file_names_stay_text(store, tmp_path):
 
 
 def test_control_characters_in_a_note_do_not_break_the_export(entries, tmp_path):
-    noisy = [Entry(entries[0].report, "E1", Decision("accept", "li", AT, "好\x01作品\x0b"))]
+    noisy = [ExportEntry(entries[0].report, "E1", ExportDecision("accept", "li", AT, "好\x01作品\x0b"))]
     ws = load_workbook(write_xlsx(noisy, tmp_path / "n.xlsx")).active
     assert ws.cell(row=2, column=14).value == "好作品"
     assert [p.name for p in tmp_path.iterdir()] == ["n.xlsx"]  # no temporary file left

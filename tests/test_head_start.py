@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from service.cli.main import _HeadStart
+from service.cli.check import HeadStart
 from service.core.errors import ToolError, ToolTimeoutError
 from service.media import process
 from service.media.checker import check_file
@@ -92,8 +92,18 @@ def test_cli_reports_are_unchanged_by_the_head_start(store, video, photo, tmp_pa
             None if not f.exists() else hashlib.sha256(f.read_bytes()).hexdigest() for f in files]
 
 
+def test_the_command_starts_before_pydantic_and_yaml_load():
+    """The head start must begin before the heavy imports: the command's modules and its parser
+    (every command group) load neither pydantic nor PyYAML nor the models."""
+    code = ("import sys; from service.cli.main import build_parser; build_parser();"
+            "print(','.join(m for m in ('pydantic', 'yaml', 'service.core.profiles', 'service.core.report',"
+            "'service.media.checker') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == ""
+
+
 def test_head_start_is_used_once_and_leaves_no_ffprobe(store, video):
-    head = _HeadStart(str(video))
+    head = HeadStart(str(video))
     check = head.wrap(check_file)
     first, again = (check(str(video), store.get(PROFILE)) for _ in range(2))
     digest = hashlib.sha256(video.read_bytes()).hexdigest()

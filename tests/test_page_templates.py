@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import jinja2
 import pytest
 
-from service.batch.entries import Entry
+from service.batch.entries import BatchEntry
 from service.batch.index_page import write_index
 from service.batch.summary import collect_stats
 from service.batch.task import Record
@@ -66,7 +66,7 @@ def test_the_report_page_escapes_a_hostile_name_and_links_the_stylesheet() -> No
 
 
 def test_the_batch_index_escapes_a_hostile_name_and_carries_its_stylesheet(tmp_path) -> None:
-    entry = Entry(id="/x/" + HOSTILE, source="/x/" + HOSTILE, name=HOSTILE, size=3, stamp="1", action="skip",
+    entry = BatchEntry(id="/x/" + HOSTILE, source="/x/" + HOSTILE, name=HOSTILE, size=3, stamp="1", action="skip",
                   reason_code="not_media", reason={"zh-CN": "不是音视频或图片文件", "en": "not media"})
     records = [Record(entry=entry, status="skipped", reason=entry.reason)]
     write_index(tmp_path / "index.html", records, collect_stats(records), profile="p", created_at="now")

@@ -8,7 +8,7 @@ from collections import Counter
 
 from openpyxl import load_workbook
 
-from service.batch.entries import Entry
+from service.batch.entries import BatchEntry
 from service.batch.index_page import write_index
 from service.batch.report_view import render_report
 from service.batch.summary import Stats, collect_stats, headers, write_csv, write_xlsx
@@ -19,9 +19,9 @@ EVIL = '=HYPERLINK("http:evil.invalid","点我")<img src=x onerror=alert(1)>.mp4
 
 def _records(store) -> list[Record]:
     profile = store.get("shanxi-2023-microvideo")
-    bad = Entry(id="/x/" + EVIL, source="/x/" + EVIL, name="作品/" + EVIL, size=10, stamp="1")
-    skipped = Entry(id="/x/说明.txt", source="/x/说明.txt", name="作品/说明.txt", size=3, stamp="1", action="skip",
-                    reason_code="not_media", reason={"zh-CN": "不是音视频或图片文件", "en": "not media"})
+    bad = BatchEntry(id="/x/" + EVIL, source="/x/" + EVIL, name="作品/" + EVIL, size=10, stamp="1")
+    skipped = BatchEntry(id="/x/说明.txt", source="/x/说明.txt", name="作品/说明.txt", size=3, stamp="1", action="skip",
+                         reason_code="not_media", reason={"zh-CN": "不是音视频或图片文件", "en": "not media"})
     msg = {"zh-CN": "坏了", "en": "broken"}
     return [Record(entry=bad, status="checked", report=error_report(bad, profile, "truncated", msg),
                    html="reports/abc.html"),
@@ -51,7 +51,7 @@ def test_xlsx_cells_are_text_not_formulas(tmp_path, store):
 
 def test_csv_neutralises_formulas(tmp_path, store):
     records = _records(store)
-    cut = Entry(id="/x/=1+1.mp4", source="/x/=1+1.mp4", name="=1+1.mp4", size=1, stamp="1", action="skip")
+    cut = BatchEntry(id="/x/=1+1.mp4", source="/x/=1+1.mp4", name="=1+1.mp4", size=1, stamp="1", action="skip")
     records.append(Record(entry=cut, status="skipped"))
     write_csv(tmp_path / "s.csv", records, collect_stats(records))
     rows = list(csv.reader(io.StringIO((tmp_path / "s.csv").read_text(encoding="utf-8-sig"))))
@@ -80,7 +80,8 @@ def test_report_page_escapes_and_is_bilingual(store):
 
 
 def test_control_characters_in_a_name_do_not_break_the_xlsx(tmp_path):
-    odd = Entry(id="/x/a\x01b.txt", source="/x/a\x01b.txt", name="a\x01b\x0b.txt", size=3, stamp="1", action="skip")
+    odd = BatchEntry(id="/x/a\x01b.txt", source="/x/a\x01b.txt", name="a\x01b\x0b.txt", size=3, stamp="1",
+                     action="skip")
     records = [Record(entry=odd, status="skipped")]
     write_xlsx(tmp_path / "s.xlsx", records, collect_stats(records))
     assert load_workbook(tmp_path / "s.xlsx").active.cell(row=2, column=2).value == "ab.txt"

@@ -13,7 +13,7 @@ import pytest
 
 from service.core.profiles import load_profile
 from service.core.report import Report
-from service.fix.transcode import JOB_DIR_PREFIX, Progress, fix_file, sweep_job_dirs
+from service.fix.transcode import JOB_DIR_PREFIX, FixProgress, fix_file, sweep_job_dirs
 from service.media.checker import check_file
 from tests.support import fixcases as fc
 
@@ -94,7 +94,7 @@ def test_each_fixable_failure_becomes_a_file_that_passes(name, make, rule, mode,
     before = check_file(src, tiny)
     assert rule in [c.rule for c in before.failed()], before.summary
     dest = tmp_path / ("fixed.jpg" if mode == "image" else "fixed.mp4")
-    seen: list[Progress] = []
+    seen: list[FixProgress] = []
     result = fix_file(src, tiny, dest, progress=seen.append)
     assert result.status == "fixed", (result.reason, result.after and result.after.summary)
     assert result.plan.mode == mode

@@ -5,11 +5,11 @@ runs. Start workers with ``rq worker --url redis://… mediacheck-batch``."""
 
 from __future__ import annotations
 
-from service.batch.entries import Entry
+from service.batch.entries import BatchEntry
 from service.batch.task import TaskOptions, check_entry
 
 
 def check_entry_job(entry_json: str, options: TaskOptions, sha256: str | None = None) -> str:
     """Check the entry (given as JSON) and return its record as JSON."""
-    entry = Entry.model_validate_json(entry_json)
+    entry = BatchEntry.model_validate_json(entry_json)
     return check_entry(entry, options, sha256=sha256).model_dump_json()

@@ -18,8 +18,7 @@ from typing import Any
 
 from service.core.report import Report
 from service.fix.submissions import FIX_KIND, plan_of, refusal, start_fix
-from service.fix.transcode import Progress as FixProgress
-from service.fix.transcode import fix_file, output_suffix
+from service.fix.transcode import FixProgress, fix_file, output_suffix
 from service.store.digest import sha256_file
 from service.store.jobs import Progress
 from service.store.models import FixedCopy, Job, ReportRow, Submission

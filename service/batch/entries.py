@@ -45,7 +45,7 @@ _MAGIC = (b"\x1a\x45\xdf\xa3", b"RIFF", b"\x30\x26\xb2\x75", b"FLV", b"\x00\x00\
 Action = Literal["check", "skip", "reject"]
 
 
-class Entry(BaseModel):
+class BatchEntry(BaseModel):
     """One file of a batch. ``id`` is stable across runs (the source path, plus the member
     for archive members); ``stamp`` changes when the content may have changed."""
 
@@ -99,23 +99,24 @@ def _classify(name: str) -> tuple[Action, str | None, dict[str, str] | None]:
     return "skip", "not_media", {"zh-CN": "不是音视频或图片文件", "en": "not a video, audio or image file"}
 
 
-def _file_entry(path: Path, root_name: str) -> Entry:
+def _file_entry(path: Path, root_name: str) -> BatchEntry:
     st = path.stat()
     action, code, reason = _classify(root_name)
     if code == "not_media" and _sniff(path):
         action, code, reason = "check", None, None
-    return Entry(id=str(path), source=str(path), name=root_name, size=st.st_size,
-                 stamp=f"{st.st_size}:{st.st_mtime_ns}", action=action, reason_code=code, reason=reason)
+    return BatchEntry(id=str(path), source=str(path), name=root_name, size=st.st_size,
+                      stamp=f"{st.st_size}:{st.st_mtime_ns}", action=action, reason_code=code, reason=reason)
 
 
-def zip_entries(path: Path, display: str) -> list[Entry]:
+def zip_entries(path: Path, display: str) -> list[BatchEntry]:
     """The members of one archive as entries; an unreadable archive is one rejected entry."""
     st = path.stat()
     try:
         members = list_members(path)
     except ArchiveError as e:
-        return [Entry(id=str(path), source=str(path), name=display, size=st.st_size,
-                      stamp=f"{st.st_size}:{st.st_mtime_ns}", action="reject", reason_code=e.code, reason=e.message)]
+        return [BatchEntry(id=str(path), source=str(path), name=display, size=st.st_size,
+                           stamp=f"{st.st_size}:{st.st_mtime_ns}", action="reject", reason_code=e.code,
+                           reason=e.message)]
     out = []
     for m in members:
         name = f"{display}/{m.name.lstrip('/')}"
@@ -131,8 +132,8 @@ def zip_entries(path: Path, display: str) -> list[Entry]:
                 code = "nested_archive"
                 reason = {"zh-CN": "压缩包中的压缩包：请先解压外层再检查",
                           "en": "an archive inside an archive: unpack the outer one and run again"}
-        out.append(Entry(id=f"{path}::{m.raw_name}", source=str(path), member=m.raw_name, name=name, size=m.size,
-                         stamp=stamp, action=action, reason_code=code, reason=reason))
+        out.append(BatchEntry(id=f"{path}::{m.raw_name}", source=str(path), member=m.raw_name, name=name, size=m.size,
+                              stamp=stamp, action=action, reason_code=code, reason=reason))
     return out
 
 
@@ -145,7 +146,7 @@ def _walk(root: Path, exclude: Path | None, errors: list[OSError]) -> Iterator[P
 
 
 def collect_entries(paths: Iterable[str | os.PathLike[str]], *, exclude: str | os.PathLike[str] | None = None
-                    ) -> list[Entry]:
+                    ) -> list[BatchEntry]:
     """All entries under ``paths`` (folders, zip archives, single files), in a stable order.
     Missing paths raise FileNotFoundError before any work starts."""
     ex = Path(exclude).resolve() if exclude is not None else None
@@ -154,7 +155,7 @@ def collect_entries(paths: Iterable[str | os.PathLike[str]], *, exclude: str | o
         if not r.exists():
             raise FileNotFoundError(str(r))
     seen: set[str] = set()
-    out: list[Entry] = []
+    out: list[BatchEntry] = []
     for root in roots:
         root = root.resolve()
         errors: list[OSError] = []
@@ -173,8 +174,8 @@ def collect_entries(paths: Iterable[str | os.PathLike[str]], *, exclude: str | o
             where = Path(e.filename or root)
             display = where.relative_to(base).as_posix() if base is not None and where.is_relative_to(base) \
                 else where.name
-            out.append(Entry(id=str(where), source=str(where), name=display, size=0, stamp="unlisted",
-                             action="reject", reason_code="io_error",
-                             reason={"zh-CN": f"无法读取文件夹：{e.strerror}",
-                                     "en": f"cannot list the folder: {e.strerror}"}))
+            out.append(BatchEntry(id=str(where), source=str(where), name=display, size=0, stamp="unlisted",
+                                  action="reject", reason_code="io_error",
+                                  reason={"zh-CN": f"无法读取文件夹：{e.strerror}",
+                                          "en": f"cannot list the folder: {e.strerror}"}))
     return out

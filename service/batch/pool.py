@@ -16,7 +16,7 @@ from concurrent.futures import (
 )
 from typing import Literal
 
-from service.batch.entries import Entry
+from service.batch.entries import BatchEntry
 from service.batch.task import Record, TaskOptions, check_entry, error_report
 
 Kind = Literal["process", "thread"]
@@ -26,7 +26,7 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _crashed(entry: Entry, options: TaskOptions, exc: BaseException) -> Record:
+def _crashed(entry: BatchEntry, options: TaskOptions, exc: BaseException) -> Record:
     msg = {"zh-CN": f"检查进程异常退出：{exc}", "en": f"the checking process failed: {exc}"}
     return Record(entry=entry, status="checked", report=error_report(entry, options.profile, "worker_failed", msg))
 
@@ -41,7 +41,7 @@ class PoolDispatcher:
         self.jobs = jobs
         self.kind = kind
         self.pool = self._new_pool()
-        self.futures: dict[Future[Record], Entry] = {}
+        self.futures: dict[Future[Record], BatchEntry] = {}
 
     def _new_pool(self) -> Executor:
         if self.kind == "process":
@@ -51,7 +51,7 @@ class PoolDispatcher:
             return ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx, initializer=_ignore_sigint)
         return ThreadPoolExecutor(max_workers=self.jobs)
 
-    def submit(self, entry: Entry, sha256: str | None) -> None:
+    def submit(self, entry: BatchEntry, sha256: str | None) -> None:
         try:
             future = self.pool.submit(check_entry, entry, self.options, sha256=sha256)
         except BrokenExecutor:
@@ -60,7 +60,7 @@ class PoolDispatcher:
             future = self.pool.submit(check_entry, entry, self.options, sha256=sha256)
         self.futures[future] = entry
 
-    def collect(self, timeout: float) -> list[tuple[Entry, Record]]:
+    def collect(self, timeout: float) -> list[tuple[BatchEntry, Record]]:
         if not self.futures:
             return []
         done, _ = wait(self.futures, timeout=timeout, return_when=FIRST_COMPLETED)

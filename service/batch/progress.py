@@ -1,6 +1,8 @@
-"""Progress of a batch on stderr: a one-line bar redrawn in place on a terminal, plain
-lines (at most one every few seconds, and the last) when the output is a file or a pipe.
-The ETA comes from bytes, not files: entries range from kilobytes to gigabytes."""
+"""Progress on a terminal: ``ProgressBar``, the one progress line of the ``mediacheck``
+command (the batch's and the fix's) — a bar and a text redrawn in place on a terminal, plain
+lines (at most one every few seconds, and the last) when the output is a file or a pipe —
+and ``BatchProgress``, what a batch has done so far shown through it. A batch's ETA comes
+from bytes, not files: entries range from kilobytes to gigabytes."""
 
 from __future__ import annotations
 
@@ -38,20 +40,66 @@ def _clock(seconds: float) -> str:
     return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
-class Progress:
+class ProgressBar:
+    """One progress line on ``stream``. On a terminal (``tty``, by default ``stream.isatty()``)
+    a bar and a text, redrawn in place at most every BAR_INTERVAL_S and cut to the terminal's
+    width; otherwise plain lines, at most one every LINE_INTERVAL_S and never the same
+    fraction twice. The end (a fraction of 1) is always shown."""
+
+    def __init__(self, stream: TextIO, *, tty: bool | None = None) -> None:
+        self.stream = stream
+        self.tty = stream.isatty() if tty is None else tty
+        self.drawn = False
+        self._last = 0.0
+        self._shown: float | None = None
+
+    def show(self, fraction: float, text: str, *, plain: str | None = None, force: bool = False) -> None:
+        """``fraction`` (0–1) done: ``text`` beside the bar on a terminal, ``plain`` (default:
+        ``text``) as a line otherwise. ``force``: now, whatever the interval."""
+        now = time.monotonic()
+        interval = BAR_INTERVAL_S if self.tty else LINE_INTERVAL_S
+        if not force and now - self._last < interval and fraction < 1:
+            return
+        if self._shown == fraction and not self.tty:
+            return
+        self._last, self._shown = now, fraction
+        if self.tty:
+            filled = int(BAR_WIDTH * min(max(fraction, 0.0), 1.0))
+            bar = "█" * filled + "░" * (BAR_WIDTH - filled)
+            columns = shutil.get_terminal_size((100, 24)).columns - 1
+            self.stream.write("\r\x1b[K" + _fit(f"{bar} {text}", columns))
+            self.drawn = True
+        else:
+            self.stream.write((text if plain is None else plain) + "\n")
+        self.stream.flush()
+
+    def message(self, text: str) -> None:
+        """A line of its own (over the bar on a terminal: redraw the bar after it)."""
+        self.stream.write(("\r\x1b[K" if self.tty else "") + text + "\n")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        """Leave the bar's line on a terminal (the next output starts on a line of its own)."""
+        if self.tty and self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.drawn = False
+
+
+class BatchProgress:
+    """What a batch has checked so far: files, bytes and verdicts, with the rate and the ETA,
+    on a ``ProgressBar``."""
+
     def __init__(self, total_files: int, total_bytes: int, stream: TextIO, *, tty: bool | None = None,
                  known: Counter[str] | None = None) -> None:
         """``total_files``/``total_bytes``: what is left to check; ``known``: verdicts already
         settled (skipped, rejected, reused from an earlier run), shown in the counts."""
         self.total_files, self.total_bytes = total_files, max(total_bytes, 1)
-        self.stream = stream
-        self.tty = stream.isatty() if tty is None else tty
+        self.bar = ProgressBar(stream, tty=tty)
         self.done = 0
         self.bytes = 0
         self.verdicts: Counter[str] = Counter(known or {})
         self.start = time.monotonic()
-        self._last = 0.0
-        self._shown = -1
 
     def add(self, verdict: str, size: int) -> None:
         self.done += 1
@@ -75,34 +123,17 @@ class Progress:
         return f"{self.done}/{self.total_files}  {counts}  {rate:.1f} MiB/s  剩余 ETA {eta_s}"
 
     def show(self, *, force: bool = False) -> None:
-        now = time.monotonic()
-        interval = BAR_INTERVAL_S if self.tty else LINE_INTERVAL_S
-        if not force and now - self._last < interval and self.done < self.total_files:
-            return
-        if self._shown == self.done and not self.tty:
-            return
-        self._last, self._shown = now, self.done
-        if self.tty:
-            frac = self.done / max(self.total_files, 1)
-            filled = int(BAR_WIDTH * frac)
-            bar = "█" * filled + "░" * (BAR_WIDTH - filled)
-            columns = shutil.get_terminal_size((100, 24)).columns - 1
-            self.stream.write("\r\x1b[K" + _fit(f"{bar} {self.line()}", columns))
-        else:
-            self.stream.write(f"mediacheck batch: {self.line()}\n")
-        self.stream.flush()
+        line = self.line()
+        self.bar.show(self.done / max(self.total_files, 1), line, plain=f"mediacheck batch: {line}", force=force)
 
     def message(self, text: str) -> None:
         """A line of its own (above the bar on a terminal)."""
-        self.stream.write(("\r\x1b[K" if self.tty else "") + text + "\n")
-        self.stream.flush()
-        if self.tty:
+        self.bar.message(text)
+        if self.bar.tty:
             self.show(force=True)
 
     def finish(self) -> None:
         if self.total_files == 0:
             return
         self.show(force=True)
-        if self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
+        self.bar.finish()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from service.batch.entries import Entry
+from service.batch.entries import BatchEntry
 from service.batch.task import Record, TaskOptions, error_report
 
 QUEUE_NAME = "mediacheck-batch"
@@ -39,17 +39,17 @@ class QueueDispatcher:
         self.options = options
         self.redis = connection or Redis.from_url(url)
         self.queue = Queue(queue_name, connection=self.redis)
-        self.jobs: dict[str, Entry] = {}
+        self.jobs: dict[str, BatchEntry] = {}
         self._last_poll = 0.0
 
-    def submit(self, entry: Entry, sha256: str | None) -> None:
+    def submit(self, entry: BatchEntry, sha256: str | None) -> None:
         job = self.queue.enqueue_call(CHECK_ENTRY_JOB, args=(entry.model_dump_json(), self.options, sha256),
                                       timeout=JOB_TIMEOUT_S + entry.size // JOB_BYTES_PER_S,
                                       result_ttl=RESULT_TTL_S, failure_ttl=RESULT_TTL_S,
                                       description=f"mediacheck batch: {entry.name}")
         self.jobs[job.id] = entry
 
-    def collect(self, timeout: float) -> list[tuple[Entry, Record]]:
+    def collect(self, timeout: float) -> list[tuple[BatchEntry, Record]]:
         from rq.job import Job, JobStatus
 
         wait = self._last_poll + timeout - time.monotonic()
@@ -76,7 +76,7 @@ class QueueDispatcher:
             del self.jobs[job_id]
         return out
 
-    def _failed(self, entry: Entry, reason: str) -> Record:
+    def _failed(self, entry: BatchEntry, reason: str) -> Record:
         msg = {"zh-CN": f"队列任务失败：{reason}", "en": f"the queued job failed: {reason}"}
         return Record(entry=entry, status="checked",
                       report=error_report(entry, self.options.profile, "worker_failed", msg))

@@ -21,10 +21,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol, TextIO
 
-from service.batch.entries import Entry, collect_entries
+from service.batch.entries import BatchEntry, collect_entries
 from service.batch.index_page import write_index
 from service.batch.pool import Kind, PoolDispatcher
-from service.batch.progress import Progress
+from service.batch.progress import BatchProgress
 from service.batch.report_view import render_report
 from service.batch.state import BatchState
 from service.batch.summary import collect_stats, write_csv, write_xlsx
@@ -80,20 +80,20 @@ class BatchResult:
 class Dispatcher(Protocol):
     """Hands entries to whatever checks them and gives back records as they finish."""
 
-    def submit(self, entry: Entry, sha256: str | None) -> None: ...
-    def collect(self, timeout: float) -> list[tuple[Entry, Record]]: ...
+    def submit(self, entry: BatchEntry, sha256: str | None) -> None: ...
+    def collect(self, timeout: float) -> list[tuple[BatchEntry, Record]]: ...
     def in_flight(self) -> int: ...
     def capacity(self) -> int: ...
     def cancel_pending(self) -> None: ...
     def close(self, *, kill: bool) -> None: ...
 
 
-def report_page_name(entry: Entry) -> str:
+def report_page_name(entry: BatchEntry) -> str:
     """reports/<hash of the entry id>.html: stable across runs, ASCII whatever the name."""
     return f"{REPORTS_DIR}/{hashlib.sha256(entry.id.encode('utf-8')).hexdigest()[:20]}.html"
 
 
-def _source_label(entry: Entry) -> str:
+def _source_label(entry: BatchEntry) -> str:
     return f"{entry.source} :: {entry.name}" if entry.member is not None else entry.source
 
 
@@ -162,7 +162,7 @@ def _run_locked(opts: BatchOptions, state: BatchState, stream: TextIO, tty: bool
                        tools_key=default_tools_key(), steps=opts.steps, fsync=opts.fsync)
     for name in OUTPUT_NAMES:
         (out / name).unlink(missing_ok=True)
-    todo: list[tuple[Entry, str | None]] = []
+    todo: list[tuple[BatchEntry, str | None]] = []
     reused = 0
     known: Counter[str] = Counter()
     state.open()
@@ -181,7 +181,7 @@ def _run_locked(opts: BatchOptions, state: BatchState, stream: TextIO, tty: bool
                     write_report_page(out, old)
                 continue
             todo.append((entry, state.known_sha256(entry)))
-        progress = Progress(len(todo), sum(e.size for e, _ in todo), stream, tty=tty, known=known)
+        progress = BatchProgress(len(todo), sum(e.size for e, _ in todo), stream, tty=tty, known=known)
         if reused:
             progress.message(f"mediacheck batch: 续跑，{reused} 个文件已有结果 / resuming, {reused} file(s) already "
                              "done")
@@ -205,8 +205,8 @@ def _run_locked(opts: BatchOptions, state: BatchState, stream: TextIO, tty: bool
     return BatchResult(EXIT_FAIL if bad else EXIT_OK, len(entries), checked, reused, False, dict(stats.verdicts))
 
 
-def _dispatch(opts: BatchOptions, task: TaskOptions, state: BatchState, todo: list[tuple[Entry, str | None]],
-              progress: Progress, stop: threading.Event | None) -> tuple[int, bool]:
+def _dispatch(opts: BatchOptions, task: TaskOptions, state: BatchState, todo: list[tuple[BatchEntry, str | None]],
+              progress: BatchProgress, stop: threading.Event | None) -> tuple[int, bool]:
     """Hand out ``todo`` and store the records as they come back. Returns (files checked,
     interrupted)."""
     if not todo:

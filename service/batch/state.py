@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from service.batch.entries import Entry
+from service.batch.entries import BatchEntry
 from service.batch.task import Record, TaskOptions, result_key
 from service.core.errors import MediaCheckError
 
@@ -94,10 +94,10 @@ class BatchState:
                             self._by_key[record.key] = offset
                     offset += len(raw)
 
-    def known_sha256(self, entry: Entry) -> str | None:
+    def known_sha256(self, entry: BatchEntry) -> str | None:
         return self._sha.get((entry.id, entry.stamp))
 
-    def reusable(self, entry: Entry, options: TaskOptions) -> Record | None:
+    def reusable(self, entry: BatchEntry, options: TaskOptions) -> Record | None:
         """The record of a previous run for this entry, if it is still valid (it then
         becomes the entry's record for this run)."""
         sha = self.known_sha256(entry)
@@ -152,7 +152,7 @@ class BatchState:
             os.close(self._lock_fd)
             self._lock_fd = None
 
-    def compact(self, entries: list[Entry]) -> None:
+    def compact(self, entries: list[BatchEntry]) -> None:
         """Rewrite results.jsonl with the latest record of each current entry, in order."""
         tmp = self.results_path.with_name(RESULTS_NAME + ".tmp")
         with self.results_path.open("rb") as src, tmp.open("wb") as dst:

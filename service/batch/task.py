@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict
 
 from service import __version__
 from service.batch.archive import find_member, stream_member
-from service.batch.entries import Entry
+from service.batch.entries import BatchEntry
 from service.core.checks import Check
 from service.core.errors import ArchiveError, MediaCheckError
 from service.core.profiles import Profile
@@ -56,7 +56,7 @@ class FeatureUnavailableError(MediaCheckError):
 
 
 class StepContext(Protocol):
-    entry: Entry
+    entry: BatchEntry
     out_dir: str
     profile: Profile
     fsync: bool
@@ -108,7 +108,7 @@ class TaskOptions:
 
 @dataclass(frozen=True)
 class _Context:
-    entry: Entry
+    entry: BatchEntry
     out_dir: str
     profile: Profile
     fsync: bool = True
@@ -119,7 +119,7 @@ class Record(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    entry: Entry
+    entry: BatchEntry
     status: Status
     key: str | None = None
     """sha256 + name + profile + tool versions: a later run reuses the record when it matches."""
@@ -139,11 +139,11 @@ class Record(BaseModel):
         return self.report.error is None or self.report.error.code not in RETRY_CODES
 
 
-def result_key(sha256: str, entry: Entry, options: TaskOptions) -> str:
+def result_key(sha256: str, entry: BatchEntry, options: TaskOptions) -> str:
     return f"{sha256}|{entry.basename}|{options.profile_key}|{options.tools_key}"
 
 
-def error_report(entry: Entry, profile: Profile, code: str, message: dict[str, str],
+def error_report(entry: BatchEntry, profile: Profile, code: str, message: dict[str, str],
                  sha256: str | None = None) -> Report:
     """A report with verdict ``error`` for an entry that could not be checked."""
     err = ReportError(code=code, message=message)
@@ -165,7 +165,7 @@ def default_tools_key() -> str:
     return f"mediacheck {__version__}; ffprobe {ffprobe}"
 
 
-def _run_steps(path: Path, report: Report, entry: Entry, options: TaskOptions) -> Report:
+def _run_steps(path: Path, report: Report, entry: BatchEntry, options: TaskOptions) -> Report:
     for name in options.steps:
         step = resolve_step(name)
         if step is not None:
@@ -174,7 +174,7 @@ def _run_steps(path: Path, report: Report, entry: Entry, options: TaskOptions) -
     return report
 
 
-def _check_member(entry: Entry, options: TaskOptions) -> tuple[Report, str | None]:
+def _check_member(entry: BatchEntry, options: TaskOptions) -> tuple[Report, str | None]:
     assert entry.member is not None
     member = find_member(entry.source, entry.member)
     suffix = entry.suffix if entry.suffix.isascii() and len(entry.suffix) <= 8 else ""
@@ -188,7 +188,7 @@ def _check_member(entry: Entry, options: TaskOptions) -> tuple[Report, str | Non
         tmp.unlink(missing_ok=True)
 
 
-def check_entry(entry: Entry, options: TaskOptions, *, sha256: str | None = None) -> Record:
+def check_entry(entry: BatchEntry, options: TaskOptions, *, sha256: str | None = None) -> Record:
     """Check one entry. Never raises for a bad input: an unreadable file, a corrupt or
     unsafe archive member gives a record with an ``error`` report. ``sha256`` (known from a
     previous run) saves hashing a loose file again."""

@@ -1,4 +1,4 @@
-"""The service's commands: ``serve``, ``worker``, ``migrate``, ``campaign``, ``apikey``.
+"""The service's commands: ``serve``, ``worker``, ``migrate``, ``campaign``, ``apikey``, ``cleanup``.
 Only argparse is imported here; the web stack, SQLAlchemy and RQ are imported inside each
 command, so ``mediacheck check`` stays fast."""
 
@@ -17,12 +17,12 @@ STRAY_TMP_AGE_S = 24 * 3600.0
 """A temporary upload file this old belongs to no live request (uploads stream straight through)."""
 
 
-def add_service_commands(sub: Any) -> None:
+def add_parsers(sub: Any) -> None:
     serve = sub.add_parser("serve", help="run the web service (API and upload pages)")
     serve.add_argument("--host", default=DEFAULT_HOST)
     serve.add_argument("--port", type=int, default=DEFAULT_PORT)
     serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
-    serve.set_defaults(service_command=cmd_serve)
+    serve.set_defaults(run=cmd_serve)
 
     worker = sub.add_parser("worker", help="run an RQ worker for jobs (needs MEDIACHECK_REDIS_URL)")
     worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
@@ -30,10 +30,10 @@ def add_service_commands(sub: Any) -> None:
     worker.add_argument(
         "--with-scheduler", action="store_true", help="also run RQ's scheduler (retry intervals)"
     )
-    worker.set_defaults(service_command=cmd_worker)
+    worker.set_defaults(run=cmd_worker)
 
     mig = sub.add_parser("migrate", help="create or upgrade the database tables")
-    mig.set_defaults(service_command=cmd_migrate)
+    mig.set_defaults(run=cmd_migrate)
 
     camp = sub.add_parser("campaign", help="create or list campaigns")
     camp.add_argument("action", choices=("create", "list"))
@@ -45,18 +45,18 @@ def add_service_commands(sub: Any) -> None:
     camp.add_argument("--autofix", action="store_true")
     camp.add_argument("--deep", action="store_true")
     camp.add_argument("--max-upload", type=int, help="bytes")
-    camp.set_defaults(service_command=cmd_campaign)
+    camp.set_defaults(run=cmd_campaign)
 
     clean = sub.add_parser("cleanup", help="delete expired resumable uploads and stray temporary files")
     clean.add_argument("--tmp-age", type=float, default=STRAY_TMP_AGE_S, help="seconds (default: a day)")
-    clean.set_defaults(service_command=cmd_cleanup)
+    clean.set_defaults(run=cmd_cleanup)
 
     key = sub.add_parser("apikey", help="create an API key for a reviewer or admin")
     key.add_argument("action", choices=("create",))
     key.add_argument("--name", required=True)
     key.add_argument("--role", choices=("reviewer", "admin"), default="reviewer")
     key.add_argument("--campaign", action="append", default=[], help="campaign id, or * for all (repeatable)")
-    key.set_defaults(service_command=cmd_apikey)
+    key.set_defaults(run=cmd_apikey)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:

@@ -59,7 +59,7 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     "skip": ("未检查", "skipped"), "waived": ("已豁免", "waived"),
 }
 """One rule's status, in tables and spreadsheet cells. (The service's report page words them as
-a sentence about the rule instead: ``report_page.STATUS_WORDS``.)"""
+a sentence about the rule instead: ``service/web/report_view.STATUS_WORDS``.)"""
 
 DECISION_LABELS: dict[str, tuple[str, str]] = {
     "accept": ("接受", "Accept"), "reject": ("拒绝", "Reject"), "needs_fix": ("需修改", "Needs fix"),

@@ -55,7 +55,7 @@ Status = Literal["fixed", "not_needed", "unfixable", "failed", "cancelled"]
 
 
 @dataclass(frozen=True)
-class Progress:
+class FixProgress:
     """Where a fix is: ``percent`` 0–100 over all its passes, ``eta_s`` the seconds left."""
 
     percent: float
@@ -63,7 +63,7 @@ class Progress:
     stage: str
 
 
-ProgressCallback = Callable[[Progress], None]
+ProgressCallback = Callable[[FixProgress], None]
 
 
 class FixResult(BaseModel):
@@ -133,7 +133,7 @@ class _Meter:
             return
         elapsed = time.monotonic() - self.start
         eta = elapsed / fraction * (1 - fraction) if fraction > 0.01 else None
-        self.callback(Progress(percent=round(100 * fraction, 1), eta_s=round(eta, 1) if eta is not None else None,
+        self.callback(FixProgress(percent=round(100 * fraction, 1), eta_s=round(eta, 1) if eta is not None else None,
                                stage=name))
 
 
@@ -218,7 +218,7 @@ def fix_file(src: str | os.PathLike[str], profile: Profile, dest: str | os.PathL
             timings["transcode"] = (time.perf_counter() - t) * 1000
             synced = start_sync(tmp_out) if durable else None
             if progress is not None:
-                progress(Progress(percent=100.0, eta_s=0.0, stage="photo"))
+                progress(FixProgress(percent=100.0, eta_s=0.0, stage="photo"))
             t = time.perf_counter()
             after = check_file(tmp_out, profile, display_name=out_name)
             timings["recheck"] = (time.perf_counter() - t) * 1000

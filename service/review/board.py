@@ -15,8 +15,7 @@ from sqlalchemy.orm import Session
 
 from service.core.report import Report, Verdict
 from service.review import ledger
-from service.review.export import Decision as ExportDecision
-from service.review.export import Entry as ExportEntry
+from service.review.export import ExportDecision, ExportEntry
 from service.review.verdicts import content_warnings, effective_verdict
 from service.store.models import Job, ReportRow, Submission
 from service.store.storage import Storage

@@ -15,7 +15,7 @@ from service.core.labels import CONTENT_RULES, DECISION_LABELS, RULE_LABELS, VER
 from service.pages import bilingual
 from service.review.board import BoardEntry
 from service.review.verdicts import content_warnings
-from service.submissions.campaigns import Campaign
+from service.submissions.campaigns import CampaignRules
 
 
 def size_text(n: int) -> str:
@@ -49,7 +49,7 @@ def login_view(lang: str, *, next_url: str, error: bool = False) -> dict[str, An
         "next_url": next_url, "error": error}
 
 
-def campaigns_view(campaigns: Sequence[Campaign], lang: str, reviewer: str) -> dict[str, Any]:
+def campaigns_view(campaigns: Sequence[CampaignRules], lang: str, reviewer: str) -> dict[str, Any]:
     items = [{"href": with_lang("/review/c/" + c.id, lang), "id": c.id,
               "title": c.title.get("en" if lang == "en" else "zh-CN", c.id)} for c in campaigns]
     return layout(bilingual(lang, "评审", "Review"), lang, switch=with_lang("/review/", other_lang(lang))) | {
@@ -88,7 +88,7 @@ def _row(e: BoardEntry, lang: str) -> dict[str, Any]:
     }
 
 
-def dashboard_view(campaign: Campaign, entries: Sequence[BoardEntry], lang: str) -> dict[str, Any]:
+def dashboard_view(campaign: CampaignRules, entries: Sequence[BoardEntry], lang: str) -> dict[str, Any]:
     def tr(zh: str, en: str) -> str:
         return bilingual(lang, zh, en)
 

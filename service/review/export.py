@@ -61,7 +61,7 @@ DecisionKind = Literal["accept", "reject", "needs_fix"]
 
 
 @dataclass(frozen=True)
-class Decision:
+class ExportDecision:
     """A reviewer's latest decision on an entry (the full trail stays in the database)."""
 
     decision: DecisionKind
@@ -71,15 +71,18 @@ class Decision:
 
 
 @dataclass(frozen=True)
-class Entry:
+class ExportEntry:
+    """One row of the campaign spreadsheet: an entry's report, its id, the reviewer's latest
+    decision and the rules waived."""
+
     report: Report
     entry_id: str | None = None
-    decision: Decision | None = None
+    decision: ExportDecision | None = None
     waived: tuple[str, ...] = field(default=())
     """Rule ids a reviewer waived (creative intent): shown as waived, not as failed."""
 
 
-def _rule_order(entries: Sequence[Entry]) -> list[str]:
+def _rule_order(entries: Sequence[ExportEntry]) -> list[str]:
     seen: list[str] = []
     for e in entries:
         for c in e.report.checks:
@@ -96,7 +99,7 @@ def headers(rules: Sequence[str], lang: str = "zh-CN") -> list[str]:
     return fixed + [prefix + label(RULE_LABELS, r, lang) for r in rules]
 
 
-def row(index: int, entry: Entry, rules: Sequence[str], lang: str = "zh-CN") -> list[object]:
+def row(index: int, entry: ExportEntry, rules: Sequence[str], lang: str = "zh-CN") -> list[object]:
     """The cells of one entry, in the order of ``headers``."""
     r = entry.report
     key = "en" if lang.startswith("en") else "zh-CN"
@@ -131,7 +134,7 @@ def row(index: int, entry: Entry, rules: Sequence[str], lang: str = "zh-CN") -> 
     return cells
 
 
-def table(entries: Sequence[Entry], lang: str = "zh-CN") -> tuple[list[str], list[list[object]]]:
+def table(entries: Sequence[ExportEntry], lang: str = "zh-CN") -> tuple[list[str], list[list[object]]]:
     """Headers and rows (pure)."""
     rules = _rule_order(entries)
     return headers(rules, lang), [row(i, e, rules, lang) for i, e in enumerate(entries, start=1)]
@@ -143,13 +146,13 @@ COLUMN_WIDTHS = {"file_name": 36, "failed": 24, "warnings": 24, "content_warning
 DEFAULT_WIDTH = 12
 
 
-def write_csv(entries: Sequence[Entry], path: str | os.PathLike[str], lang: str = "zh-CN") -> Path:
+def write_csv(entries: Sequence[ExportEntry], path: str | os.PathLike[str], lang: str = "zh-CN") -> Path:
     """CSV in UTF-8 with a byte-order mark (so Excel shows the Chinese), one row per entry."""
     head, rows = table(entries, lang)
     return sheets.write_csv(path, head, rows)
 
 
-def write_xlsx(entries: Sequence[Entry], path: str | os.PathLike[str], lang: str = "zh-CN",
+def write_xlsx(entries: Sequence[ExportEntry], path: str | os.PathLike[str], lang: str = "zh-CN",
                title: str | None = None) -> Path:
     """An Excel workbook: one sheet, bold frozen header with filters, verdicts coloured."""
     head, rows = table(entries, lang)

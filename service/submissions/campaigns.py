@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from service.core.errors import ProfileError, RequestError
 from service.core.profiles import Profile, ProfileStore
 from service.store.database import aware
-from service.store.models import Campaign as CampaignRow
+from service.store.models import Campaign
 
 UPLOAD_HEADROOM = 2.0
 """An upload may be this many times the largest size a campaign's profiles allow, so an
@@ -24,7 +24,11 @@ CAMPAIGN_ID = r"^[a-z0-9][a-z0-9-]{0,63}$"
 """What a campaign id looks like (the same alphabet as profile ids)."""
 
 
-class Campaign(BaseModel):
+class CampaignRules(BaseModel):
+    """A campaign as an upload meets it: its profiles, deadline, size limit, whether auto-fix
+    and deep analysis run, and its title; read from its row (``store.models.Campaign``) or,
+    for a profile without one, the profile's default campaign (``default``)."""
+
     model_config = ConfigDict(frozen=True)
 
     id: str
@@ -60,11 +64,11 @@ class CampaignBook:
         self.store = store
         self.default_limit = default_limit
 
-    def get(self, session: Session, campaign_id: str) -> Campaign:
-        row = session.get(CampaignRow, campaign_id)
+    def get(self, session: Session, campaign_id: str) -> CampaignRules:
+        row = session.get(Campaign, campaign_id)
         if row is not None:
             profiles = [self.store.get(p) for p in row.profiles]
-            return Campaign(
+            return CampaignRules(
                 id=row.id,
                 title={"zh-CN": row.title_zh, "en": row.title_en},
                 profiles=tuple(row.profiles),
@@ -84,7 +88,7 @@ class CampaignBook:
                 f"没有编号为 {campaign_id!r} 的活动。",
                 f"There is no campaign {campaign_id!r}.",
             )
-        return Campaign(
+        return CampaignRules(
             id=profile.id,
             title=profile.title.as_dict(),
             profiles=(profile.id,),
@@ -92,15 +96,15 @@ class CampaignBook:
             default=True,
         )
 
-    def all(self, session: Session) -> list[Campaign]:
-        rows = {r.id for r in session.query(CampaignRow).all()}
+    def all(self, session: Session) -> list[CampaignRules]:
+        rows = {r.id for r in session.query(Campaign).all()}
         ids = sorted(rows | set(self.store.ids(include_abstract=False)))
         return [self.get(session, i) for i in ids]
 
-    def profiles(self, campaign: Campaign) -> list[Profile]:
+    def profiles(self, campaign: CampaignRules) -> list[Profile]:
         return [self.store.get(p) for p in campaign.profiles]
 
-    def profile_for(self, campaign: Campaign, kind: str | None) -> Profile:
+    def profile_for(self, campaign: CampaignRules, kind: str | None) -> Profile:
         """The campaign's profile for a kind of media (the first profile when none takes it)."""
         profiles = self.profiles(campaign)
         for p in profiles:
@@ -108,7 +112,7 @@ class CampaignBook:
                 return p
         return profiles[0]
 
-    def kinds(self, campaign: Campaign) -> list[str]:
+    def kinds(self, campaign: CampaignRules) -> list[str]:
         return sorted({k for p in self.profiles(campaign) for k in p.kinds})
 
 
@@ -124,7 +128,7 @@ def create_campaign(
     autofix: bool = False,
     deep: bool = False,
     max_upload_bytes: int | None = None,
-) -> CampaignRow:
+) -> Campaign:
     """Create or replace a campaign row. Profiles must exist and not be abstract."""
     import re
 
@@ -136,7 +140,7 @@ def create_campaign(
     if any(p.abstract for p in loaded):
         raise ValueError("abstract profiles cannot be used by a campaign")
     first = loaded[0]
-    row = session.get(CampaignRow, campaign_id) or CampaignRow(id=campaign_id)
+    row = session.get(Campaign, campaign_id) or Campaign(id=campaign_id)
     row.title_zh = title_zh or first.title.zh
     row.title_en = title_en or first.title.en
     row.profiles = list(profiles)

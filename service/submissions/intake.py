@@ -22,7 +22,7 @@ from service.store.jobs import JobBackend, create_job, job_timeout
 from service.store.models import Job, ReportRow, Submission
 from service.store.storage import Incoming, Storage
 from service.submissions.access import digest
-from service.submissions.campaigns import Campaign, CampaignBook
+from service.submissions.campaigns import CampaignBook, CampaignRules
 
 CHECK_RETRIES = 1
 """A quick check that raised (a tool crashed) is tried once more."""
@@ -40,7 +40,7 @@ class Accepted:
     job_id: str
 
 
-def closed_error(c: Campaign) -> RequestError:
+def closed_error(c: CampaignRules) -> RequestError:
     when = c.deadline.isoformat(timespec="minutes") if c.deadline else ""
     return RequestError(
         403,
@@ -55,7 +55,7 @@ class Intake:
     def __init__(self, db: Database, storage: Storage, book: CampaignBook, queue: JobBackend) -> None:
         self.db, self.storage, self.book, self.queue = db, storage, book, queue
 
-    def open_campaign(self, campaign_id: str, declared_length: int | None = None) -> Campaign:
+    def open_campaign(self, campaign_id: str, declared_length: int | None = None) -> CampaignRules:
         """The campaign, if it takes an upload of ``declared_length`` bytes now (else a problem)."""
         with self.db.session() as s:
             campaign = self.book.get(s, campaign_id)
@@ -67,7 +67,7 @@ class Intake:
 
     def accept(
         self,
-        campaign: Campaign,
+        campaign: CampaignRules,
         incoming: Incoming,
         *,
         file_name: str,
@@ -93,7 +93,7 @@ class Intake:
             incoming.discard()
 
     def record(
-        self, campaign: Campaign, src: Path, size: int, sha256: str, file_name: str, content_type: str | None,
+        self, campaign: CampaignRules, src: Path, size: int, sha256: str, file_name: str, content_type: str | None,
         receipt_hash: str | None = None,
     ) -> Accepted:
         """Record a complete file: the row, then the file moved into place, then the row

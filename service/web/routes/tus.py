@@ -30,7 +30,7 @@ from service.store.ids import ID_LENGTH, new_id, new_token
 from service.store.models import Upload
 from service.store.storage import WRITE_CHUNK, Appender, Storage
 from service.submissions.access import digest
-from service.submissions.campaigns import Campaign
+from service.submissions.campaigns import CampaignRules
 from service.web.answers import respond_with_verdict
 from service.web.deps import Services, services
 
@@ -252,7 +252,7 @@ async def terminate(campaign_id: str, upload_id: str, request: Request) -> Respo
 async def _append(
     svc: Services,
     request: Request,
-    campaign: Campaign,
+    campaign: CampaignRules,
     up: Upload,
     offset: int,
     *,
@@ -320,7 +320,7 @@ async def _append(
 
 
 async def _finish(
-    svc: Services, campaign: Campaign, up: Upload, status: int, headers: dict[str, str]
+    svc: Services, campaign: CampaignRules, up: Upload, status: int, headers: dict[str, str]
 ) -> Response:
     """The last byte arrived: the file becomes a submission and is checked."""
     path = svc.storage.tus_path(up.id)
