@@ -11,7 +11,7 @@ import time
 
 from redis import Redis
 
-from service.store.jobs import BASE_TIMEOUT_S, Progress, create_job, job_timeout
+from service.store.jobs import BASE_TIMEOUT_S, JobProgress, create_job, job_timeout
 from service.store.models import Job, Submission
 from tests.support.jobs import worker_env
 from tests.support.server import live_server
@@ -137,7 +137,7 @@ def test_timeout_grows_with_the_media():
 
 def test_progress_is_written_at_most_once_a_second():
     saved: list[float] = []
-    p = Progress(saved.append, interval=1.0)
+    p = JobProgress(saved.append, interval=1.0)
     t0 = time.monotonic()
     while time.monotonic() - t0 < 0.3:
         p(0.5)

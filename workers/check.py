@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from service.media.checker import check_file
-from service.store.jobs import Progress
+from service.store.jobs import JobProgress
 from service.store.models import Job, ReportRow, Submission
 from service.store.runtime import Context
 from service.submissions.intake import refusal, refuse
@@ -18,7 +18,7 @@ from workers.registry import task
 
 
 @task("check")
-def check_task(ctx: Context, job: Job, progress: Progress) -> dict[str, Any]:
+def check_task(ctx: Context, job: Job, progress: JobProgress) -> dict[str, Any]:
     """The quick check of a submission's original: probe, judge, store the report."""
     with ctx.db.session() as s:
         sub = s.get(Submission, job.submission_id)

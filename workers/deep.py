@@ -28,7 +28,7 @@ from service.core.report import Report
 from service.media.checker import check_file
 from service.media.pictures import Pictures, pictures_for
 from service.store.durable import replace_atomically
-from service.store.jobs import Progress, submit_job
+from service.store.jobs import JobProgress, submit_job
 from service.store.models import Campaign, Job, ReportRow, Submission
 from service.store.runtime import Context
 from workers.registry import task
@@ -105,7 +105,7 @@ def run_analysis(media_path: str | os.PathLike[str], profile: Profile, output_di
 
 
 @task("deep")
-def deep_task(ctx: Context, job: Job, progress: Progress) -> dict[str, Any]:
+def deep_task(ctx: Context, job: Job, progress: JobProgress) -> dict[str, Any]:
     """Analyse the original, keep the pictures, store the deep report."""
     with ctx.db.session() as s:
         sub = s.get(Submission, job.submission_id)

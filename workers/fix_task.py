@@ -20,7 +20,7 @@ from service.core.report import Report
 from service.fix.submissions import FIX_KIND, plan_of, refusal, start_fix
 from service.fix.transcode import FixProgress, fix_file, output_suffix
 from service.store.digest import sha256_file
-from service.store.jobs import Progress
+from service.store.jobs import JobProgress
 from service.store.models import FixedCopy, Job, ReportRow, Submission
 from service.store.runtime import Context
 from service.submissions.campaigns import CampaignBook
@@ -75,7 +75,7 @@ def _cancel_requested(ctx: Context, job_id: str) -> bool:
 
 
 @task(FIX_KIND)
-def fix_task(ctx: Context, job: Job, progress: Progress) -> dict[str, Any]:
+def fix_task(ctx: Context, job: Job, progress: JobProgress) -> dict[str, Any]:
     with ctx.db.session() as s:
         sub = s.get(Submission, job.submission_id)
         if sub is None:

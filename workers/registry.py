@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from service.store.jobs import Progress
+from service.store.jobs import JobProgress
 from service.store.models import Job
 from service.store.runtime import Context
 
-TaskFn = Callable[[Context, Job, Progress], dict[str, Any]]
+TaskFn = Callable[[Context, Job, JobProgress], dict[str, Any]]
 """A task: the process's context, the job's row (detached) and its progress → the job's result."""
 
 TASKS: dict[str, TaskFn] = {}

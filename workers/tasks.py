@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from service.core.errors import MediaCheckError
-from service.store.jobs import Progress
+from service.store.jobs import JobProgress
 from service.store.models import Job, Submission
 from service.store.runtime import Context, context
 from workers import check, deep, fix_task
@@ -86,7 +86,7 @@ def run_job(job_id: str, ctx: Context | None = None) -> dict[str, Any]:
         s.flush()
         s.expunge(job)
     fn = TASKS.get(job.kind)
-    progress = Progress(_progress_saver(ctx, job_id))
+    progress = JobProgress(_progress_saver(ctx, job_id))
     try:
         if fn is None:
             raise MediaCheckError(f"no task for job kind {job.kind!r}")

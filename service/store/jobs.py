@@ -92,7 +92,7 @@ def submit_job(db: Any, queue: JobBackend, *, kind: str, submission_id: str | No
     return job.id
 
 
-class Progress:
+class JobProgress:
     """Reports a job's progress (0…1), throttled to PROGRESS_INTERVAL_S: ``save`` writes it
     (the runner gives a function that updates the database row and, under RQ, the job meta)."""
 
