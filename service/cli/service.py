@@ -166,7 +166,7 @@ def cmd_apikey(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
 def cmd_cleanup(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     from service.store.database import Database, migrate
     from service.store.storage import Storage
-    from service.web.routes.tus import expire_abandoned
+    from service.submissions.upload import expire_abandoned
 
     db = Database(settings.db_url)
     migrate(db.engine)

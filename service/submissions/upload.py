@@ -9,14 +9,18 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
 
 import anyio
 from python_multipart.multipart import MultipartParser, parse_options_header
+from sqlalchemy import select
 from starlette.requests import ClientDisconnect
 
 from service.core.errors import RequestError
-from service.store.storage import DIRECT_BLOCK, Incoming
+from service.store.database import Database
+from service.store.models import Upload
+from service.store.storage import DIRECT_BLOCK, Incoming, Storage
 
 MAX_FORM_FIELD = 64 * 1024
 """Largest non-file field a multipart form may carry (bytes)."""
@@ -226,3 +230,15 @@ async def receive_multipart(stream: AsyncIterator[bytes], content_type: str, inc
             400, "no_file", "表单中没有文件（字段名 file）。", "The form has no file (field 'file')."
         )
     return received
+
+
+def expire_abandoned(db: Database, storage: Storage, expiry_s: float, now: datetime | None = None) -> int:
+    """Delete the tus uploads (resumable, service/web/routes/tus.py) whose last byte is older than
+    ``expiry_s``, with their partial files; returns how many were unfinished."""
+    cutoff = (now or datetime.now(UTC)) - timedelta(seconds=expiry_s)
+    with db.session() as s:
+        rows = s.scalars(select(Upload).where(Upload.updated_at < cutoff)).all()
+        for up in rows:  # completed ones too: their receipt token must not stay in plain text
+            storage.tus_path(up.id).unlink(missing_ok=True)
+            s.delete(up)
+        return sum(1 for up in rows if up.submission_id is None)

@@ -19,18 +19,18 @@ from typing import Any
 
 import anyio
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import select
 from starlette.requests import ClientDisconnect
 
 from service.core.errors import RequestError, UploadTooLargeError
 from service.core.filenames import parse_file_name
 from service.media.checker import sha256_file
-from service.store.database import Database, aware
+from service.store.database import aware
 from service.store.ids import ID_LENGTH, new_id, new_token
 from service.store.models import Upload
-from service.store.storage import WRITE_CHUNK, Appender, Storage
+from service.store.storage import WRITE_CHUNK, Appender
 from service.submissions.access import digest
 from service.submissions.campaigns import CampaignRules
+from service.submissions.upload import expire_abandoned
 from service.web.answers import respond_with_verdict
 from service.web.deps import Services, services
 
@@ -100,16 +100,6 @@ def _expires(svc: Services, up: Upload) -> datetime:
 def expire_uploads(svc: Services, now: datetime | None = None) -> int:
     """Delete unfinished uploads whose last byte is older than the expiry; returns how many."""
     return expire_abandoned(svc.db, svc.storage, svc.settings.tus_expiry_s, now)
-
-
-def expire_abandoned(db: Database, storage: Storage, expiry_s: float, now: datetime | None = None) -> int:
-    cutoff = (now or datetime.now(UTC)) - timedelta(seconds=expiry_s)
-    with db.session() as s:
-        rows = s.scalars(select(Upload).where(Upload.updated_at < cutoff)).all()
-        for up in rows:  # completed ones too: their receipt token must not stay in plain text
-            storage.tus_path(up.id).unlink(missing_ok=True)
-            s.delete(up)
-        return sum(1 for up in rows if up.submission_id is None)
 
 
 def _load(svc: Services, campaign_id: str, upload_id: str) -> Upload:
