@@ -11,7 +11,7 @@ from pathlib import Path
 from PIL import Image, ImageCms, ImageOps
 
 from service.fix.plan import ImageTarget
-from service.media.images import _register_heif
+from service.media.images import register_heif
 
 QUALITY_STEPS = (90, 82, 75, 68, 60)
 """JPEG qualities tried, in order, to bring a photo under a size limit."""
@@ -61,7 +61,7 @@ def _save(im: Image.Image, out: Path, target: ImageTarget, quality: int, exif: b
 
 def fix_photo(src: Path, out: Path, target: ImageTarget) -> None:
     """Write the fixed photo to ``out``."""
-    _register_heif()
+    register_heif()
     with Image.open(src) as opened:
         opened.load()
         exif = opened.getexif()

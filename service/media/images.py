@@ -24,7 +24,8 @@ _FORMATS = {"JPEG": "jpeg", "MPO": "jpeg", "PNG": "png", "GIF": "gif", "WEBP": "
 _ROTATED_EXIF = {5, 6, 7, 8}  # EXIF orientations that swap width and height
 
 
-def _register_heif() -> None:
+def register_heif() -> None:
+    """Teach Pillow HEIC/HEIF/AVIF (pillow-heif), once per process."""
     global _heif_registered
     if not _heif_registered:
         try:
@@ -37,7 +38,7 @@ def _register_heif() -> None:
 
 
 def probe_image(path: Path, size: int) -> MediaFacts:
-    _register_heif()
+    register_heif()
     ImageFile.LOAD_TRUNCATED_IMAGES = False
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # bomb warnings are decided below, by our own limit

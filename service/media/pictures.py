@@ -167,9 +167,9 @@ def contact_sheet(path: str | os.PathLike[str], directory: Path, *, duration_s: 
 def photo_thumbnail(path: str | os.PathLike[str], directory: Path, *, edge: int = THUMB_EDGE,
                     name: str = THUMB_NAME) -> Path:
     """A JPEG of the photo as it is displayed (EXIF orientation applied), longest edge ``edge``."""
-    from service.media.images import _register_heif
+    from service.media.images import register_heif
 
-    _register_heif()
+    register_heif()
     with Image.open(path) as img:
         img.draft("RGB", (edge, edge))  # JPEG: decode at a reduced scale
         shown = ImageOps.exif_transpose(img) or img
