@@ -35,7 +35,7 @@ def test_csv_keeps_harmless_cells_and_empties_none(tmp_path):
 
 def test_xlsx_stores_every_formula_start_as_text(tmp_path):
     rows = [[v, sheets.Styled(v, fill="FCE8E6"), sheets.Styled(v, link="reports/a.html")] for v in HOSTILE]
-    path = sheets.write_xlsx(tmp_path / "s.xlsx", ["a", "b", "c"], rows, sheets.Layout("表"))
+    path = sheets.write_xlsx(tmp_path / "s.xlsx", ["a", "b", "c"], rows, sheets.SheetLayout("表"))
     ws = load_workbook(path).active
     for i, v in enumerate(HOSTILE, start=2):
         for col in (1, 2, 3):
@@ -47,7 +47,7 @@ def test_xlsx_stores_every_formula_start_as_text(tmp_path):
 
 
 def test_xlsx_layout_numbers_and_control_characters(tmp_path):
-    layout = sheets.Layout("x" * 40, widths=(6, 30), freeze="C2", wrap_head=True, filter_rows=True)
+    layout = sheets.SheetLayout("x" * 40, widths=(6, 30), freeze="C2", wrap_head=True, filter_rows=True)
     rows = [[1, "好\x01作品\x0b", None], [2.5, "两\n行", "c"]]
     ws = load_workbook(sheets.write_xlsx(tmp_path / "s.xlsx", ["序号", "名字", "c"], rows, layout)).active
     assert ws.title == "x" * 31  # Excel's limit
@@ -82,7 +82,7 @@ def test_rows_failing_midway_leave_no_spreadsheet(tmp_path):
         raise RuntimeError("records broke")
 
     for write, name in ((sheets.write_csv, "s.csv"), (sheets.write_xlsx, "s.xlsx")):
-        args = (tmp_path / name, ["h"], rows()) + ((sheets.Layout("t"),) if name.endswith("xlsx") else ())
+        args = (tmp_path / name, ["h"], rows()) + ((sheets.SheetLayout("t"),) if name.endswith("xlsx") else ())
         with pytest.raises(RuntimeError):
             write(*args)  # type: ignore[operator]
     assert list(tmp_path.iterdir()) == []

@@ -118,6 +118,6 @@ def xlsx_row(i: int, r: Record, stats: Stats) -> list[object]:
 
 def write_xlsx(path: str | os.PathLike[str], records: Iterable[Record], stats: Stats) -> None:
     """summary.xlsx, streamed (rows are not held): header frozen with the first two columns."""
-    layout = sheets.Layout("检查结果", widths=WIDTHS + (RULE_WIDTH,) * len(stats.rule_columns), freeze="C2")
+    layout = sheets.SheetLayout("检查结果", widths=WIDTHS + (RULE_WIDTH,) * len(stats.rule_columns), freeze="C2")
     rows = (xlsx_row(i, r, stats) for i, r in enumerate(records, 1))
     sheets.write_xlsx(path, headers(stats), rows, layout)

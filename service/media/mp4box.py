@@ -39,7 +39,7 @@ _DROPPED = {"ftyp", "moov", "wide", "free", "skip"}
 
 
 @dataclass(frozen=True)
-class Layout:
+class BoxLayout:
     header: bytes
     """ftyp + the patched moov."""
     copies: tuple[tuple[int, int], ...]
@@ -98,7 +98,7 @@ def _patch_offsets(moov: bytearray, shift: object) -> bool:
     return walk(top[0][2], top[0][3])
 
 
-def plan_layout(boxes: list[tuple[str, int, int]], moov: bytes) -> Layout | None:
+def plan_layout(boxes: list[tuple[str, int, int]], moov: bytes) -> BoxLayout | None:
     """The new file: MP4 ftyp + patched moov + the other boxes (ftyp, wide, free, skip dropped)."""
     moovs = [b for b in boxes if b[0] == "moov"]
     if len(moovs) != 1 or not any(b[0] == "mdat" for b in boxes):
@@ -123,7 +123,7 @@ def plan_layout(boxes: list[tuple[str, int, int]], moov: bytes) -> Layout | None
             return None
     except (ValueError, struct.error):
         return None
-    return Layout(header=MP4_FTYP + bytes(patched) + pad, copies=tuple((off, size) for _, off, size in kept))
+    return BoxLayout(header=MP4_FTYP + bytes(patched) + pad, copies=tuple((off, size) for _, off, size in kept))
 
 
 def free_box_to_align(at: int, old_offset: int) -> bytes:

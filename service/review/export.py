@@ -160,7 +160,7 @@ def write_xlsx(entries: Sequence[ExportEntry], path: str | os.PathLike[str], lan
     for entry, values in zip(entries, rows, strict=True):
         fill = _VERDICT_FILL.get(effective_verdict(entry.report, entry.waived))
         values[verdict_col] = sheets.Styled(values[verdict_col], fill=fill)
-    layout = sheets.Layout(title or ("作品" if not lang.startswith("en") else "Entries"),
+    layout = sheets.SheetLayout(title or ("作品" if not lang.startswith("en") else "Entries"),
                            widths=[COLUMN_WIDTHS.get(key, DEFAULT_WIDTH) for key, _, _ in FIXED_COLUMNS],
                            freeze="D2", wrap_head=True, filter_rows=True)
     return sheets.write_xlsx(path, head, rows, layout)

@@ -78,7 +78,7 @@ class Styled:
 
 
 @dataclass(frozen=True)
-class Layout:
+class SheetLayout:
     """What a sheet looks like apart from its cells.
 
     ``widths``: of the first columns, in Excel's character units (the others keep Excel's
@@ -95,7 +95,7 @@ class Layout:
 
 
 def write_xlsx(path: str | os.PathLike[str], head: Sequence[str], rows: Iterable[Sequence[object]],
-               layout: Layout) -> Path:
+               layout: SheetLayout) -> Path:
     """A one-sheet workbook: ``head`` in bold, then ``rows`` streamed as they come. A cell is
     a plain value (text, a number, None) or a ``Styled`` value; text is stored as text,
     never as a formula, and wraps when it has more than one line."""
