@@ -13,7 +13,7 @@ from service.core.fix_spec import FixSpec
 from service.core.profiles import KindSpec
 from service.fix.bitrate import size_window
 from service.fix.framing import bounds_scale, upscale_allowed
-from service.fix.plan import FixPlan, FixStep, ImageTarget, Reason, bilingual, not_fixed
+from service.fix.plan import FixPlan, FixStep, ImageTarget, Reason, message, not_fixed
 
 
 def plan_image(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix: FixSpec,
@@ -57,7 +57,7 @@ def plan_image(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix:
         steps.append(FixStep(action="upscale" if upscaled else "downscale", rules=("resolution",)
                              if "resolution" in fixable else (), params={"width": tw, "height": th}))
         if upscaled:
-            notes.append(bilingual(f"已放大：照片从 {w}×{h} 放大到 {tw}×{th}（配置允许放大）。",
+            notes.append(message(f"已放大：照片从 {w}×{h} 放大到 {tw}×{th}（配置允许放大）。",
                                   f"Upscaled: the photo was enlarged from {w}×{h} to {tw}×{th} "
                                   "(the profile allows it)."))
     dpi = None

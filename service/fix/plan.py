@@ -114,11 +114,11 @@ class FixPlan(BaseModel):
         return [s.action for s in self.steps]
 
 
-def bilingual(zh: str, en: str) -> dict[str, str]:
+def message(zh: str, en: str) -> dict[str, str]:
     """A note or reason's message: Chinese first, English beside it."""
     return {"zh-CN": zh, "en": en}
 
 
-def not_fixed(message: dict[str, str]) -> dict[str, str]:
+def not_fixed(missed: dict[str, str]) -> dict[str, str]:
     """A note for a missed recommendation the fixer leaves alone."""
-    return bilingual(f"未修复（建议项）：{message['zh-CN']}", f"Not fixed (recommendation): {message['en']}")
+    return message(f"未修复（建议项）：{missed['zh-CN']}", f"Not fixed (recommendation): {missed['en']}")

@@ -17,7 +17,7 @@ from service.core.facts import MediaFacts
 from service.core.fix_spec import FixSpec
 from service.core.profiles import Profile
 from service.fix.photo_plan import plan_image
-from service.fix.plan import FixPlan, Reason, bilingual, not_fixed
+from service.fix.plan import FixPlan, Reason, message, not_fixed
 from service.fix.video_plan import plan_video
 
 
@@ -28,7 +28,7 @@ def plan_fix(facts: MediaFacts, checks: list[Check], profile: Profile) -> FixPla
         return FixPlan(kind=facts.kind, mode="none", duration_s=facts.duration_s)
     spec = profile.kinds.get(facts.kind)  # type: ignore[arg-type]
     if facts.kind not in ("video", "image") or spec is None:
-        return FixPlan(kind=facts.kind, mode="unfixable", unfixable=(Reason(rule="media_kind", message=bilingual(
+        return FixPlan(kind=facts.kind, mode="unfixable", unfixable=(Reason(rule="media_kind", message=message(
             "只能自动修复视频和照片。", "Only videos and photos can be fixed automatically.")),))
     fix = spec.fix or FixSpec()
     reasons: list[Reason] = []

@@ -33,7 +33,7 @@ from service.fix.ffmpeg_commands import (
     parse_loudnorm_json,
     remux_command,
 )
-from service.fix.plan import FixPlan
+from service.fix.plan import FixPlan, message
 from service.fix.planner import plan_fix
 from service.media import mp4box, process
 from service.media.checker import check_file
@@ -81,9 +81,6 @@ class FixResult(BaseModel):
     notes: tuple[dict[str, str], ...] = ()
     timings_ms: dict[str, float] = Field(default_factory=dict)
 
-
-def _msg(zh: str, en: str) -> dict[str, str]:
-    return {"zh-CN": zh, "en": en}
 
 
 def encode_timeout(duration_s: float, width: int, height: int) -> float:
@@ -188,13 +185,13 @@ def fix_file(src: str | os.PathLike[str], profile: Profile, dest: str | os.PathL
         return FixResult(status="unfixable", plan=plan, before=before, reason=before.summary)
     plan = plan_fix(before.media, before.checks, profile)
     if plan.mode == "none":
-        return FixResult(status="not_needed", plan=plan, before=before, notes=plan.notes, reason=_msg(
+        return FixResult(status="not_needed", plan=plan, before=before, notes=plan.notes, reason=message(
             "文件已符合要求，无需修复。", "The file already meets the profile; nothing to fix."))
     if not plan.fixable:
         zh = "；".join(r.message["zh-CN"] for r in plan.unfixable)
         en = " ".join(r.message["en"] for r in plan.unfixable)
         return FixResult(status="unfixable", plan=plan, before=before, notes=plan.notes,
-                         reason=_msg(f"无法自动修复：{zh}", f"Cannot be fixed automatically: {en}"))
+                         reason=message(f"无法自动修复：{zh}", f"Cannot be fixed automatically: {en}"))
     job_dir = job_dir_for(dest_p, job_id or uuid.uuid4().hex)
     shutil.rmtree(job_dir, ignore_errors=True)  # a previous attempt of this job that died
     make_dirs(dest_p.parent, durable=durable)  # a folder made here is durable like the file it will hold
@@ -245,7 +242,7 @@ def fix_file(src: str | os.PathLike[str], profile: Profile, dest: str | os.PathL
                 want = retry_target(plan.video.target_bytes, plan.video.min_bytes, plan.video.max_bytes)
                 bitrate = corrected_bitrate(bitrate, runner.audio_bps or plan.video.audio_bitrate or 0,
                                             after.file.size_bytes, want)
-                notes.append(_msg(f"第一次输出大小不在范围内（{after.file.size_bytes:,} 字节），已按修正码率重试。",
+                notes.append(message(f"第一次输出大小不在范围内（{after.file.size_bytes:,} 字节），已按修正码率重试。",
                                   f"The first output was outside the size window ({after.file.size_bytes:,} bytes); "
                                   "retried with a corrected bitrate."))
         assert after is not None
@@ -259,17 +256,17 @@ def fix_file(src: str | os.PathLike[str], profile: Profile, dest: str | os.PathL
                              timings_ms={k: round(v, 1) for k, v in timings.items()})
         failed = ", ".join(c.rule for c in after.failed())
         return FixResult(status="failed", plan=plan, before=before, after=after, attempts=attempts,
-                         notes=tuple(notes), reason=_msg(f"修复后的文件仍不符合要求：{failed}。",
+                         notes=tuple(notes), reason=message(f"修复后的文件仍不符合要求：{failed}。",
                                                          f"The fixed file still fails: {failed}."))
     except ToolCancelledError:
         return FixResult(status="cancelled", plan=plan, before=before, attempts=attempts, notes=tuple(notes),
-                         reason=_msg("修复已取消。", "The fix was cancelled."))
+                         reason=message("修复已取消。", "The fix was cancelled."))
     except ToolError as e:
         return FixResult(status="failed", plan=plan, before=before, attempts=attempts, notes=tuple(notes),
-                         reason=_msg(f"转码工具出错：{e}", f"The transcoder failed: {e}"))
+                         reason=message(f"转码工具出错：{e}", f"The transcoder failed: {e}"))
     except OSError as e:  # disk full, unwritable directory, a photo Pillow cannot decode after all
         return FixResult(status="failed", plan=plan, before=before, attempts=attempts, notes=tuple(notes),
-                         reason=_msg(f"写入或读取失败：{e.strerror or e}",
+                         reason=message(f"写入或读取失败：{e.strerror or e}",
                                      f"Reading or writing failed: {e.strerror or e}"))
     finally:
         if synced is not None:  # a sync still writing back an output that is thrown away
@@ -370,7 +367,7 @@ class _VideoRun:
             except ToolError:
                 summary = {}
             if summary.get("normalization_type") == "dynamic":
-                notes.append(_msg("响度标准化采用了动态模式（素材动态范围过大，无法线性调整）。",
+                notes.append(message("响度标准化采用了动态模式（素材动态范围过大，无法线性调整）。",
                                   "Loudness normalisation ran in dynamic mode (the range was too wide for a "
                                   "linear gain)."))
         return notes

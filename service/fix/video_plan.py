@@ -21,7 +21,7 @@ from service.core.fix_spec import FixSpec
 from service.core.profiles import KindSpec
 from service.fix.bitrate import MAX_VIDEO_BITRATE, MIN_BITS_PER_PIXEL, size_window, target_bytes, video_bitrate_for
 from service.fix.framing import frame_geometry, snap_fps, upscale_allowed
-from service.fix.plan import FixPlan, FixStep, Loudnorm, Reason, VideoTarget, bilingual, not_fixed
+from service.fix.plan import FixPlan, FixStep, Loudnorm, Reason, VideoTarget, message, not_fixed
 
 MP4_VIDEO_CODECS = frozenset({"h264", "hevc", "mpeg4", "av1"})
 """Video codecs that can be stream-copied into MP4."""
@@ -43,7 +43,7 @@ def plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix:
     container: Literal["mp4", "mov"] | None = \
         "mp4" if "mp4" in allowed else "mov" if "mov" in allowed else None
     if container is None:
-        reasons.append(Reason(rule="container", message=bilingual(
+        reasons.append(Reason(rule="container", message=message(
             f"无法生成所要求的封装格式（{'/'.join(allowed)}），只能输出 MP4/MOV。",
             f"Cannot write the required container ({'/'.join(allowed)}); only MP4/MOV can be written.")))
         container = "mp4"
@@ -63,14 +63,14 @@ def plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix:
     geo = frame_geometry(facts, spec, fix) if facts.width and facts.height else None
     if geo and geo["upscale"] and reencode and not any(r.rule == "resolution" for r in reasons):
         if upscale_allowed(spec, fix):
-            notes.append(bilingual(f"已放大：画面从 {facts.width}×{facts.height} 放大到 {geo['picture_width']}×"
+            notes.append(message(f"已放大：画面从 {facts.width}×{facts.height} 放大到 {geo['picture_width']}×"
                                   f"{geo['picture_height']}（配置允许放大）。",
                                   f"Upscaled: the picture was enlarged from {facts.width}×{facts.height} to "
                                   f"{geo['picture_width']}×{geo['picture_height']} "
                                   "(the profile allows upscaling)."))
         else:
             res = next((c for c in open_checks if c.rule == "resolution"), None)
-            reasons.append(Reason(rule="resolution", message=bilingual(
+            reasons.append(Reason(rule="resolution", message=message(
                 f"画面 {facts.width}×{facts.height} 低于目标 {geo['width']}×{geo['height']}，"
                 "不放大低分辨率画面。",
                 f"The picture {facts.width}×{facts.height} is below the target "
@@ -142,13 +142,13 @@ def plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix:
         rate = fix.rate_control if lo is not None else "capped_crf"
         floor = MIN_BITS_PER_PIXEL * geo["width"] * geo["height"] * out_fps
         if lo is not None and bitrate > MAX_VIDEO_BITRATE:
-            return _unfixable_size(facts, spec, notes, bilingual(
+            return _unfixable_size(facts, spec, notes, message(
                 f"要达到最小文件大小，{duration:.0f} 秒的视频需要超过 "
                 f"{MAX_VIDEO_BITRATE // 1_000_000} Mbps 的码率：视频太短，无法靠重新编码满足大小要求。",
                 f"Reaching the minimum size would need more than {MAX_VIDEO_BITRATE // 1_000_000} Mbps for "
                 f"{duration:.0f} s of video: the video is too short to meet the size rule by re-encoding."))
         if hi is not None and bitrate < floor:
-            return _unfixable_size(facts, spec, notes, bilingual(
+            return _unfixable_size(facts, spec, notes, message(
                 f"最大文件大小对 {duration:.0f} 秒、{geo['width']}×{geo['height']} 的视频太小"
                 f"（只够 {max(bitrate, 0) / 1000:.0f} kbps），压缩后画面会严重失真。",
                 f"The maximum size is too small for {duration:.0f} s at {geo['width']}×{geo['height']} "
