@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 import pytest
 
@@ -14,6 +15,8 @@ from service.store.ids import new_id, new_token
 from service.store.models import ApiKey, Job, Submission
 from service.submissions.access import (
     Caller,
+    active_key,
+    active_key_by_id,
     create_api_key,
     digest,
     is_id,
@@ -202,3 +205,16 @@ def test_rule_job_whoever_reads_its_submission_else_admins(tmp_path):
             with pytest.raises(RequestError) as refused:
                 readable_job(s, caller, job_id)
             assert (refused.value.status, refused.value.code) == (404, "job_not_found")
+
+
+def test_rule_key_live_until_revoked_by_secret_or_by_id(tmp_path):
+    db, _ = _rows(tmp_path)
+    with db.session() as s:
+        s.add(ApiKey(id="live", name="live", key_hash=digest("live-secret"), role="reviewer", campaigns=["*"]))
+        s.add(ApiKey(id="gone", name="gone", key_hash=digest("gone-secret"), role="reviewer", campaigns=["*"],
+                     revoked_at=datetime.now(UTC)))
+        s.flush()
+        assert active_key(s, "live-secret").id == "live"
+        assert active_key_by_id(s, "live").id == "live"
+        assert active_key(s, "gone-secret") is None and active_key_by_id(s, "gone") is None
+        assert active_key(s, "") is None and active_key_by_id(s, "nope") is None

@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from service.store.models import ApiKey
+from service.submissions.access import active_key_by_id
 
 COOKIE = "mediacheck_review"
 """Name of the reviewer's session cookie."""
@@ -79,5 +80,4 @@ def key_of_session(session: Session, secret: bytes, value: str | None) -> ApiKey
     key_id = parse_session(secret, value)
     if key_id is None:
         return None
-    key = session.get(ApiKey, key_id)
-    return key if key is not None and key.revoked_at is None else None
+    return active_key_by_id(session, key_id)

@@ -50,6 +50,12 @@ def active_key(session: Session, secret: str) -> ApiKey | None:
     return key if key is not None and key.revoked_at is None else None
 
 
+def active_key_by_id(session: Session, key_id: str) -> ApiKey | None:
+    """The key with this id (a reviewer's session names it); None when it is unknown or revoked."""
+    key = session.get(ApiKey, key_id)
+    return key if key is not None and key.revoked_at is None else None
+
+
 @dataclass(frozen=True)
 class Caller:
     """The credentials a request came with: a receipt token, an API key, both or none."""
