@@ -9,6 +9,7 @@ import pytest
 from service.core.profiles import ProfileStore
 from service.core.report import Report
 from service.settings import DEFAULT_PROFILES_DIR
+from tests.support.browser import browser  # noqa: F401  (headless Chromium, per module)
 from tests.support.jobs import redis_db, rq_settings  # noqa: F401  (fixtures of the job tests)
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "docs" / "report.schema.json"

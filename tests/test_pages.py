@@ -11,19 +11,9 @@ from pathlib import Path
 import pytest
 
 from service.store.models import Submission
-from tests.support.browser import ARGS, CHROMIUM, needs_chromium, shot
+from tests.support.browser import needs_chromium, shot
 
 pytestmark = needs_chromium
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Reports of the test media, as one JSON document: every test clip and photo checked
 against the test profiles (and the deep profile with content analysis). Written once
-before the package move (tests/golden/reports.json); ``test_golden_reports`` checks
+before the package move (commit ec8d2e4: tests/golden/reports.json); ``test_golden_reports`` checks
 that the code still gives the same reports, apart from timings and ids.
 
 Run: ``python -m tests.golden.make_reports > tests/golden/reports.json``."""
@@ -69,12 +69,9 @@ def reports(check_file, load_profile, store) -> dict[str, dict]:
 
 
 def main() -> int:
-    try:
-        from service.core.profiles import ProfileStore, load_profile
-        from service.media.checker import check_file
-    except ImportError:  # before the package move
-        from service.core.profiles import ProfileStore, load_profile  # type: ignore[no-redef]
-        from service.media.checker import check_file  # type: ignore[no-redef]
+    from service.core.profiles import ProfileStore, load_profile
+    from service.media.checker import check_file
+
     store = ProfileStore(HERE.parent.parent / "profiles")
     json.dump(reports(check_file, load_profile, store), sys.stdout, ensure_ascii=False, indent=1, sort_keys=True)
     sys.stdout.write("\n")

@@ -31,3 +31,14 @@ needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromiu
 def shot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium for the tests of one module (registered in tests/conftest.py)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
