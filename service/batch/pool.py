@@ -1,5 +1,5 @@
 """The local pool of a batch: ``--jobs`` processes (default) or threads running the
-per-file task, behind the same ``Dispatcher`` interface as the RQ queue (batch_queue.py)."""
+per-file task, behind the same ``Dispatcher`` interface as the RQ queue (queue.py)."""
 
 from __future__ import annotations
 

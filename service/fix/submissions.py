@@ -1,6 +1,6 @@
 """Fixes of submissions, seen from the service: whether a submission's failures can be fixed
 (the plan, from its stored report), starting a fix job, and its fixed copy. Used by the API
-(fix_api.py) and by the check task (the automatic fix a campaign asks for)."""
+(web/routes/fixes.py) and by the check task (the automatic fix a campaign asks for)."""
 
 from __future__ import annotations
 

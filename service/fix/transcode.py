@@ -1,6 +1,6 @@
 """Carry out a fix plan (the edge that writes media). ffmpeg commands come from
 ``ffmpeg_commands`` (ffmpeg-python) and run through ``process.run_with_progress``;
-MOV/MP4 remuxes go through ``mp4box``; photos through Pillow (``photofix``). Every job works
+MOV/MP4 remuxes go through ``mp4box``; photos through Pillow (``photo``). Every job works
 in its own hidden directory beside the destination (temporary output, two-pass log, loudnorm
 measurement); the output is checked again against the same profile and moved into place
 atomically only when it passes, its bytes on the disk before its name (``durable``). The

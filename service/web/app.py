@@ -21,6 +21,7 @@ from service.core.profiles import ProfileStore
 from service.settings import Settings
 from service.store.database import Database, migrate
 from service.store.jobs import InProcessQueue, JobBackend, RqQueue
+from service.store.runtime import Context, run_in_process
 from service.store.storage import Storage
 from service.submissions.campaigns import CampaignBook
 from service.submissions.intake import Intake
@@ -31,8 +32,6 @@ from service.web.routes import fixes, health, pages, records, review_api, review
 
 
 def build_services(settings: Settings) -> Services:
-    from service.store.runtime import Context, run_in_process
-
     db = Database(settings.db_url)
     migrate(db.engine)
     storage = Storage(settings.storage_dir, fsync=settings.fsync, direct_io=settings.direct_io)
