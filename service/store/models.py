@@ -31,6 +31,12 @@ class Campaign(Base):
     autofix: Mapped[bool] = mapped_column(Boolean, default=False)
     deep: Mapped[bool] = mapped_column(Boolean, default=False)
     max_upload_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    fields: Mapped[list[Any] | None] = mapped_column(
+        JSON, doc="the entry details collected on upload: [{key, label: {zh-CN, en}, type, required, max_length, "
+        "pattern, help, choices}]")
+    limits: Mapped[list[Any] | None] = mapped_column(JSON, doc="[{field, max_entries}]: entries per value of a field")
+    file_name_pattern: Mapped[str | None] = mapped_column(String(300), doc="e.g. {作品名称}-{作者}-{单位}")
+    closed_at: Mapped[datetime | None] = mapped_column(doc="closed by an organiser before (or without) a deadline")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -48,6 +54,8 @@ class Submission(Base):
     status: Mapped[str] = mapped_column(String(20), default="received", doc="received|checking|checked|error")
     verdict: Mapped[str | None] = mapped_column(String(10))
     duplicate_of: Mapped[str | None] = mapped_column(String(32))
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON, doc="the entry details (field key → value): personal "
+                                                           "data, never logged")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     checked_at: Mapped[datetime | None]
 
