@@ -51,9 +51,10 @@ def add_parsers(sub: Any) -> None:
     clean.add_argument("--tmp-age", type=float, default=STRAY_TMP_AGE_S, help="seconds (default: a day)")
     clean.set_defaults(run=cmd_cleanup)
 
-    key = sub.add_parser("apikey", help="create an API key for a reviewer or admin")
-    key.add_argument("action", choices=("create",))
-    key.add_argument("--name", required=True)
+    key = sub.add_parser("apikey", help="create, list or revoke API keys of reviewers and admins")
+    key.add_argument("action", choices=("create", "list", "revoke"))
+    key.add_argument("key_id", nargs="?", help="revoke: the key's id (from apikey list)")
+    key.add_argument("--name")
     key.add_argument("--role", choices=("reviewer", "admin"), default="reviewer")
     key.add_argument("--campaign", action="append", default=[], help="campaign id, or * for all (repeatable)")
     key.set_defaults(run=cmd_apikey)
@@ -148,11 +149,29 @@ def cmd_campaign(args: argparse.Namespace, settings: Settings, out: TextIO) -> i
 
 
 def cmd_apikey(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
-    from service.store.database import Database, migrate
-    from service.submissions.access import create_api_key
+    from service.store.database import Database, aware, migrate
+    from service.submissions.access import create_api_key, list_keys, revoke_key
 
     db = Database(settings.db_url)
     migrate(db.engine)
+    if args.action == "list":
+        with db.session() as s:
+            for k in list_keys(s, args.campaign[0] if args.campaign else None):
+                revoked = aware(k.revoked_at)
+                state = f"revoked {revoked.isoformat(timespec='minutes')}" if revoked else "active"
+                out.write(f"{k.id:<24} {k.role:<8} {','.join(k.campaigns):<32} {state:<30} {k.name}\n")
+        return 0
+    if args.action == "revoke":
+        if not args.key_id:
+            raise SystemExit("mediacheck: 请给出密钥编号 / give the key id (see: mediacheck apikey list)")
+        with db.session() as s:
+            row = revoke_key(s, args.key_id)
+            if row is None:
+                raise SystemExit(f"mediacheck: 没有该密钥 / no key {args.key_id!r}")
+        out.write(f"key {args.key_id} revoked (its sign-in sessions end now)\n")
+        return 0
+    if not args.name:
+        raise SystemExit("mediacheck: 请用 --name 给密钥命名 / give the key a --name")
     with db.session() as s:
         row, secret = create_api_key(s, name=args.name, role=args.role, campaigns=args.campaign)
     out.write(f"{secret}\n")

@@ -185,7 +185,8 @@ def parse_details(rules: EntryRules, data: dict[str, Any]) -> dict[str, str]:
     known = {f.key for f in rules.fields}
     for k in data:
         if k not in known:
-            raise invalid(str(k)[:40], f"本活动没有字段 “{str(k)[:40]}”。", f"this campaign has no field {str(k)[:40]!r}.")
+            name = str(k)[:40]
+            raise invalid(name, f"本活动没有字段 “{name}”。", f"this campaign has no field {name!r}.")
     out: dict[str, str] = {}
     for spec in rules.fields:
         value = _clean(spec, data[spec.key]) if data.get(spec.key) is not None else ""

@@ -70,7 +70,8 @@ class BoardEntry:
         d = self.state.decision
         decision = (ExportDecision(decision=d.decision, by=d.by, at=d.at, note=d.note)  # type: ignore[arg-type]
                     if d and d.decision else None)
-        return ExportEntry(report=self.report, entry_id=self.sub.id, decision=decision, waived=self.state.waived)
+        return ExportEntry(report=self.report, entry_id=self.sub.id, decision=decision, waived=self.state.waived,
+                           details=self.sub.details)
 
 
 def _derived(storage: Storage, sub_id: str) -> Path:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Literal
 
 from service.core.analysis import timecode
+from service.core.entry_fields import FieldSpec
 from service.core.labels import (
     CONTENT_RULES,
     DECISION_LABELS,
@@ -32,6 +33,7 @@ from service.core.labels import (
     rule_names,
 )
 from service.core.report import Report
+from service.review.details_columns import details_cells, details_headers
 from service.review.verdicts import effective_verdict
 from service.store import sheets
 
@@ -80,6 +82,8 @@ class ExportEntry:
     decision: ExportDecision | None = None
     waived: tuple[str, ...] = field(default=())
     """Rule ids a reviewer waived (creative intent): shown as waived, not as failed."""
+    details: dict[str, str] | None = None
+    """The entry details (field key → value), one column per field of the campaign."""
 
 
 def _rule_order(entries: Sequence[ExportEntry]) -> list[str]:
@@ -134,10 +138,17 @@ def row(index: int, entry: ExportEntry, rules: Sequence[str], lang: str = "zh-CN
     return cells
 
 
-def table(entries: Sequence[ExportEntry], lang: str = "zh-CN") -> tuple[list[str], list[list[object]]]:
-    """Headers and rows (pure)."""
+def table(entries: Sequence[ExportEntry], lang: str = "zh-CN", fields: Sequence[FieldSpec] = ()
+          ) -> tuple[list[str], list[list[object]]]:
+    """Headers and rows (pure); the entry details' columns (``fields``) follow the fixed ones."""
     rules = _rule_order(entries)
-    return headers(rules, lang), [row(i, e, rules, lang) for i, e in enumerate(entries, start=1)]
+    n = len(FIXED_COLUMNS)
+    head = headers(rules, lang)
+    rows = [row(i, e, rules, lang) for i, e in enumerate(entries, start=1)]
+    head[n:n] = details_headers(fields, lang)
+    for e, r in zip(entries, rows, strict=True):
+        r[n:n] = details_cells(fields, e.details)
+    return head, rows
 
 
 COLUMN_WIDTHS = {"file_name": 36, "failed": 24, "warnings": 24, "content_warnings": 36, "details": 60,
@@ -146,16 +157,23 @@ COLUMN_WIDTHS = {"file_name": 36, "failed": 24, "warnings": 24, "content_warning
 DEFAULT_WIDTH = 12
 
 
-def write_csv(entries: Sequence[ExportEntry], path: str | os.PathLike[str], lang: str = "zh-CN") -> Path:
+def write_csv(entries: Sequence[ExportEntry], path: str | os.PathLike[str], lang: str = "zh-CN",
+              fields: Sequence[FieldSpec] = ()) -> Path:
     """CSV in UTF-8 with a byte-order mark (so Excel shows the Chinese), one row per entry."""
-    head, rows = table(entries, lang)
+    head, rows = table(entries, lang, fields)
     return sheets.write_csv(path, head, rows)
 
 
 def write_xlsx(entries: Sequence[ExportEntry], path: str | os.PathLike[str], lang: str = "zh-CN",
-               title: str | None = None) -> Path:
-    """An Excel workbook: one sheet, bold frozen header with filters, verdicts coloured."""
-    head, rows = table(entries, lang)
+               title: str | None = None, fields: Sequence[FieldSpec] = (),
+               extra: Sequence[tuple[str, Sequence[object]]] = ()) -> Path:
+    """An Excel workbook: one sheet, bold frozen header with filters, verdicts coloured;
+    ``extra`` columns (header, one value per entry) go last (the hand-over's file names)."""
+    head, rows = table(entries, lang, fields)
+    for name, values in extra:
+        head.append(name)
+        for r, v in zip(rows, values, strict=True):
+            r.append(v)
     verdict_col = [c[0] for c in FIXED_COLUMNS].index("verdict")
     for entry, values in zip(entries, rows, strict=True):
         fill = _VERDICT_FILL.get(effective_verdict(entry.report, entry.waived))

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from sqlalchemy import select
@@ -42,6 +43,22 @@ def create_api_key(session: Session, *, name: str, role: str, campaigns: list[st
     row = ApiKey(id=new_id(), name=name, key_hash=digest(secret), role=role, campaigns=list(campaigns))
     session.add(row)
     return row, secret
+
+
+def list_keys(session: Session, campaign_id: str | None = None) -> list[ApiKey]:
+    """Every key (revoked ones too, with when), newest first; with ``campaign_id``, the keys
+    that name it (keys scoped to every campaign, ``*``, are listed too)."""
+    rows = session.scalars(select(ApiKey).order_by(ApiKey.created_at.desc(), ApiKey.id)).all()
+    return [k for k in rows if campaign_id is None or campaign_id in k.campaigns or "*" in k.campaigns]
+
+
+def revoke_key(session: Session, key_id: str, *, now: datetime | None = None) -> ApiKey | None:
+    """Revoke a key at once (its sessions too: every request looks the key up again); None
+    when there is no such key. Revoking twice keeps the first time."""
+    key = session.get(ApiKey, key_id) if is_id(key_id) else None
+    if key is not None and key.revoked_at is None:
+        key.revoked_at = now or datetime.now(UTC)
+    return key
 
 
 def active_key(session: Session, secret: str) -> ApiKey | None:
@@ -107,6 +124,23 @@ def require_campaign(caller: Caller, campaign_id: str) -> None:
         raise RequestError(
             403, "not_in_scope", "该 API 密钥无权查看此活动。", "This API key is not scoped to this campaign."
         )
+
+
+def may_organise(key: ApiKey | None, campaign_id: str | None = None) -> bool:
+    """An admin key covering the campaign (``None``: every campaign, as creating one needs)."""
+    if key is None or key.role != "admin":
+        return False
+    return "*" in key.campaigns or (campaign_id is not None and campaign_id in key.campaigns)
+
+
+def require_organiser(key: ApiKey | None, campaign_id: str | None = None) -> ApiKey:
+    """The key if it may organise the campaign (401 without a key, 403 otherwise)."""
+    if key is None:
+        raise RequestError(401, "key_required", "需要管理员的 API 密钥。", "An admin API key is required.")
+    if not may_organise(key, campaign_id):
+        raise RequestError(403, "admin_required", "该密钥不是本活动的管理员密钥。",
+                           "This key is not an admin key for this campaign.")
+    return key
 
 
 def is_id(value: str) -> bool:

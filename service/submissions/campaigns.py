@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
+from service.core.entry_fields import EntryRules
 from service.core.errors import ProfileError, RequestError
 from service.core.profiles import Profile, ProfileStore
 from service.store.database import aware
@@ -39,9 +40,13 @@ class CampaignRules(BaseModel):
     deep: bool = False
     max_upload_bytes: int
     default: bool = False
+    entry: EntryRules = EntryRules()
+    closed_at: datetime | None = None
 
     def is_closed(self, now: datetime | None = None) -> bool:
-        return self.deadline is not None and (now or datetime.now(UTC)) > self.deadline
+        now = now or datetime.now(UTC)
+        return (self.deadline is not None and now > self.deadline) or (
+            self.closed_at is not None and now >= self.closed_at)
 
 
 def upload_limit(profiles: list[Profile], fallback: int) -> int:
@@ -55,6 +60,13 @@ def upload_limit(profiles: list[Profile], fallback: int) -> int:
             b = spec.file_size.max
             maxima.append(max(b.bytes, b.alt_bytes or 0))
     return min(fallback, int(max(maxima) * UPLOAD_HEADROOM)) if maxima else fallback
+
+
+def entry_rules(row: Campaign) -> EntryRules:
+    """The entry details a campaign row declares (validated when they were saved)."""
+    return EntryRules.model_validate(
+        {"fields": row.fields or [], "limits": row.limits or [], "file_name_pattern": row.file_name_pattern}
+    )
 
 
 class CampaignBook:
@@ -76,6 +88,8 @@ class CampaignBook:
                 autofix=row.autofix,
                 deep=row.deep,
                 max_upload_bytes=row.max_upload_bytes or upload_limit(profiles, self.default_limit),
+                entry=entry_rules(row),
+                closed_at=aware(row.closed_at),
             )
         try:
             profile = self.store.get(campaign_id)

@@ -15,6 +15,7 @@ from typing import Any
 import anyio
 from sqlalchemy import select
 
+from service.core.entry_fields import check_file_name, check_limits, decode_details, parse_details
 from service.core.errors import RequestError, UploadTooLargeError
 from service.store.database import Database
 from service.store.ids import new_id, new_token
@@ -41,7 +42,8 @@ class Accepted:
 
 
 def closed_error(c: CampaignRules) -> RequestError:
-    when = c.deadline.isoformat(timespec="minutes") if c.deadline else ""
+    end = min((t for t in (c.deadline, c.closed_at) if t is not None), default=None)
+    when = end.isoformat(timespec="minutes") if end else ""
     return RequestError(
         403,
         "campaign_closed",
@@ -65,6 +67,18 @@ class Intake:
             raise UploadTooLargeError(campaign.max_upload_bytes)
         return campaign
 
+    def check_details(self, campaign: CampaignRules, raw: str | None, file_name: str | None) -> dict[str, str]:
+        """The entry details of an upload (JSON text) checked against the campaign's fields, its
+        file-name pattern (when the name is known) and its per-field limits: 422 ``invalid_details``
+        / ``file_name_mismatch`` or 409 ``entry_limit`` before any byte is stored. Blocking."""
+        details = parse_details(campaign.entry, decode_details(raw))
+        if file_name is not None:
+            check_file_name(campaign.entry, details, file_name)
+        if campaign.entry.limits and details:
+            with self.db.session() as s:
+                check_limits(campaign.entry, details, _earlier_details(s, campaign.id))
+        return details
+
     def accept(
         self,
         campaign: CampaignRules,
@@ -73,6 +87,7 @@ class Intake:
         file_name: str,
         content_type: str | None,
         declared_length: int | None = None,
+        details: dict[str, str] | None = None,
     ) -> Accepted:
         """Store a completely received file and record it. Blocking: call from a thread."""
         incoming.close()
@@ -87,25 +102,29 @@ class Intake:
                     f"Received {incoming.size} bytes but {declared_length} were declared.",
                 )
             return self.record(
-                campaign, incoming.path, incoming.size, incoming.sha256, file_name, content_type
+                campaign, incoming.path, incoming.size, incoming.sha256, file_name, content_type, details=details
             )
         finally:
             incoming.discard()
 
     def record(
         self, campaign: CampaignRules, src: Path, size: int, sha256: str, file_name: str, content_type: str | None,
-        receipt_hash: str | None = None,
+        receipt_hash: str | None = None, details: dict[str, str] | None = None,
     ) -> Accepted:
         """Record a complete file: the row, then the file moved into place, then the row
         commits; if the commit fails the file is taken back out. Then its check is queued.
         ``receipt_hash``: the digest of a token given out earlier (a tus upload gets its token
-        when it is created); otherwise a new token is made and returned."""
+        when it is created); otherwise a new token is made and returned. ``details``: the entry
+        details, checked by ``check_details``; the per-field limits are checked again here, in
+        the transaction that records the entry."""
         sub_id = new_id()
         token = None if receipt_hash else new_token()
         profile = self.book.profile_for(campaign, sniff_kind(src))
         moved: str | None = None
         try:
             with self.db.session() as s:
+                if details and campaign.entry.limits:
+                    check_limits(campaign.entry, details, _earlier_details(s, campaign.id))
                 earlier = s.scalar(
                     select(Submission)
                     .where(Submission.campaign_id == campaign.id, Submission.sha256 == sha256,
@@ -118,7 +137,7 @@ class Intake:
                     id=sub_id, campaign_id=campaign.id, profile_id=profile.id, file_name=file_name,
                     content_type=content_type, size_bytes=size, sha256=sha256, storage_key=key,
                     receipt_hash=receipt_hash or digest(token or ""), status="received",
-                    duplicate_of=earlier.id if earlier else None,
+                    duplicate_of=earlier.id if earlier else None, details=details or None,
                     created_at=datetime.now(UTC),
                 )
                 s.add(sub)
@@ -160,6 +179,13 @@ class Intake:
             problem = refusal(report.report) if sub is not None and sub.status == "refused" and report else None
         if problem is not None:
             raise problem
+
+
+def _earlier_details(session: Any, campaign_id: str) -> list[dict[str, Any]]:
+    """The details of a campaign's kept entries (refused files do not count against a limit)."""
+    rows = session.scalars(select(Submission.details).where(
+        Submission.campaign_id == campaign_id, Submission.status != "refused")).all()
+    return [d for d in rows if d]
 
 
 def refusal(report: dict[str, Any]) -> RequestError | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
@@ -134,10 +134,14 @@ def boundary_of(content_type: str) -> bytes:
     return boundary
 
 
-async def receive_multipart(stream: AsyncIterator[bytes], content_type: str, incoming: Incoming) -> Received:
+async def receive_multipart(stream: AsyncIterator[bytes], content_type: str, incoming: Incoming,
+                            before_file: Callable[[Received], Awaitable[None]] | None = None) -> Received:
     """Stream a multipart form: the part named ``file`` goes to ``incoming``; other small
-    fields are returned. Exactly one file part is accepted."""
+    fields are returned. Exactly one file part is accepted. ``before_file`` is awaited with the
+    fields seen so far and the file's name once the file part's headers are read, before any
+    of its bytes are written (it may refuse the upload by raising)."""
     received = Received()
+    file_seen = False
     sink = _Sink(incoming)
     part = _Part()
     files = 0
@@ -159,7 +163,7 @@ async def receive_multipart(stream: AsyncIterator[bytes], content_type: str, inc
         part.field, part.value = b"", b""
 
     def on_headers_finished() -> None:
-        nonlocal files
+        nonlocal files, file_seen
         _, opts = parse_options_header(part.headers.get(b"content-disposition", b""))
         name = opts.get(b"name", b"").decode("utf-8", "replace")
         filename = opts.get(b"filename*") or opts.get(b"filename")
@@ -171,6 +175,7 @@ async def receive_multipart(stream: AsyncIterator[bytes], content_type: str, inc
                     400, "one_file_only", "一次只能上传一个文件。", "Upload one file at a time."
                 )
             part.kind = "file"
+            file_seen = True
             raw = (filename or b"").decode("utf-8", "replace")
             if raw.lower().startswith("utf-8''"):
                 raw = unquote(raw[7:])
@@ -216,6 +221,9 @@ async def receive_multipart(stream: AsyncIterator[bytes], content_type: str, inc
                 raise RequestError(
                     400, "bad_multipart", "表单格式无效。", f"Invalid multipart form: {e}"
                 ) from None
+            if file_seen and before_file is not None:
+                hook, before_file = before_file, None
+                await hook(received)
             for piece in pending:
                 await sink.add(piece)
             pending.clear()

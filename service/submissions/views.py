@@ -28,6 +28,7 @@ def submission_view(sub: Submission, report: dict[str, Any] | None) -> dict[str,
         "campaign_id": sub.campaign_id,
         "profile_id": sub.profile_id,
         "file_name": sub.file_name,
+        "details": sub.details or {},  # only whoever may read the submission gets here (receipt, scoped key)
         "size_bytes": sub.size_bytes,
         "sha256": sub.sha256,
         "status": sub.status,

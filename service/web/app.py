@@ -28,7 +28,7 @@ from service.submissions.intake import Intake
 from service.web import logs, problems
 from service.web.deps import Services
 from service.web.metrics import Metrics
-from service.web.routes import fixes, health, pages, records, review_api, reviewer, submissions, tus
+from service.web.routes import campaigns, fixes, health, pages, records, review_api, reviewer, submissions, tus
 
 
 def build_services(settings: Settings) -> Services:
@@ -101,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
 
     app.include_router(submissions.router)
+    app.include_router(campaigns.router)  # organisers: create and change campaigns, keys, the hand-over
     app.include_router(records.router)
     app.include_router(fixes.router)  # start a fix, cancel it, download the fixed copy
     app.include_router(tus.router)

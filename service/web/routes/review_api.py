@@ -106,9 +106,9 @@ def _export(campaign_id: str, request: Request, authorization: str | None, fmt: 
     with tempfile.TemporaryDirectory(dir=svc.storage.root / "tmp") as d:
         path = Path(d) / f"export.{fmt}"
         if fmt == "xlsx":
-            write_xlsx(entries, path, lang=lang, title=campaign.id)
+            write_xlsx(entries, path, lang=lang, title=campaign.id, fields=campaign.entry.fields)
         else:
-            write_csv(entries, path, lang=lang)
+            write_csv(entries, path, lang=lang, fields=campaign.entry.fields)
         data = path.read_bytes()
     title = campaign.title.get("en" if lang == "en" else "zh-CN") or campaign.id
     stamp = datetime.now(UTC).strftime("%Y%m%d")

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from service.core import rulebook
 from service.core.errors import RequestError
 from service.core.filenames import parse_file_name
-from service.submissions.upload import receive_multipart, receive_raw
+from service.submissions.upload import Received, receive_multipart, receive_raw
 from service.web.answers import respond_with_verdict
 from service.web.deps import services
 
@@ -33,6 +33,8 @@ UPLOAD_BODY: dict[str, Any] = {
                     "properties": {
                         "file": {"type": "string", "format": "binary"},
                         "name": {"type": "string"},
+                        "details": {"type": "string", "description": "the entry details as a JSON object, "
+                                    "before the file part"},
                     },
                 }
             },
@@ -100,6 +102,10 @@ def get_campaign(campaign_id: str, request: Request) -> dict[str, Any]:
         "deep": c.deep,
         "max_upload_bytes": c.max_upload_bytes,
         "kinds": svc.book.kinds(c),
+        "fields": [f.model_dump(by_alias=True, exclude_none=True) for f in c.entry.fields],
+        "limits": [x.model_dump() for x in c.entry.limits],
+        "file_name_pattern": c.entry.file_name_pattern,
+        "closed_at": c.closed_at and c.closed_at.isoformat(),
         "rules": [r for p in profiles for r in rulebook.describe(p)],
         "client_rules": rulebook.client_rules(profiles, c.max_upload_bytes),
     }
@@ -129,11 +135,25 @@ async def upload(
         file_name = None if multipart else parse_file_name(_raw_name(request, name))
         if declared == 0:
             raise RequestError(400, "empty_body", "文件为空（0 字节）。", "The file is empty (0 bytes).")
+        details: dict[str, str] = {}
+        if not multipart:  # the details travel in a header: checked before a byte is read
+            raw_details = request.headers.get("x-entry-details")
+            details = await anyio.to_thread.run_sync(
+                svc.intake.check_details, campaign, unquote(raw_details) if raw_details else None, file_name)
         incoming = await anyio.to_thread.run_sync(svc.storage.incoming, campaign.max_upload_bytes)
+
+        async def before_file(got: Received) -> None:
+            if "details" in got.fields or not campaign.entry.fields:  # else: checked once the form is read
+                name_now = got.fields.get("name") or got.file_name
+                await anyio.to_thread.run_sync(svc.intake.check_details, campaign, got.fields.get("details"),
+                                               parse_file_name(name_now) if name_now else None)
+
         try:
             if multipart:
-                got = await receive_multipart(request.stream(), ctype, incoming)
+                got = await receive_multipart(request.stream(), ctype, incoming, before_file)
                 file_name = parse_file_name(got.fields.get("name") or got.file_name)
+                details = await anyio.to_thread.run_sync(svc.intake.check_details, campaign,
+                                                         got.fields.get("details"), file_name)
                 content_type = got.content_type
             else:
                 await receive_raw(request.stream(), incoming)
@@ -147,6 +167,7 @@ async def upload(
                     file_name=file_name,
                     content_type=content_type,
                     declared_length=None if multipart else declared,
+                    details=details,
                 )
             )
         finally:

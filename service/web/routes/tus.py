@@ -152,6 +152,9 @@ async def create(campaign_id: str, request: Request) -> Response:
         raise RequestError(400, "empty_body", "文件为空（0 字节）。", "The file is empty (0 bytes).")
     meta = parse_metadata(request.headers.get("upload-metadata"))
     name = parse_file_name(meta.get("filename") or meta.get("name"))
+    details = await anyio.to_thread.run_sync(svc.intake.check_details, campaign, meta.pop("details", None), name)
+    if details:
+        meta["details"] = json.dumps(details, ensure_ascii=False)  # checked; recorded with the submission
     await anyio.to_thread.run_sync(expire_uploads, svc)
     up = Upload(
         receipt_token=new_token(),
@@ -320,6 +323,7 @@ async def _finish(
         lambda: svc.intake.record(
             campaign, path, up.length or 0, sha, up.file_name, up.content_type,
             receipt_hash=digest(up.receipt_token) if up.receipt_token else None,
+            details=json.loads(up.meta["details"]) if up.meta and up.meta.get("details") else None,
         )
     )
     token = up.receipt_token or accepted.token

@@ -1,0 +1,153 @@
+"""Organisers change campaigns: the JSON of ``POST /api/campaigns`` and ``PATCH
+/api/campaigns/{id}`` (and the organiser pages' forms) checked into a ``CampaignSpec``, saved to
+the campaign's row (``save_campaign``), and a row shown back (``campaign_json``). A bad value
+is a 422 ``invalid_campaign`` naming where it is, in Chinese and English; a profile pasted as
+YAML is refused with the profile loader's line-numbered reason."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.orm import Session
+
+from service.core.entry_fields import EntryRules, FieldSpec, LimitSpec, Words
+from service.core.errors import ProfileError, RequestError
+from service.core.profiles import ProfileStore
+from service.store.database import aware
+from service.store.models import Campaign
+from service.submissions.campaigns import CAMPAIGN_ID
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+"""The time zone of a deadline given without one (the organisers' own)."""
+
+
+class CampaignSpec(BaseModel):
+    """What an organiser may set. On a PATCH every field is optional (only those given change)."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str | None = Field(default=None, pattern=CAMPAIGN_ID)
+    title: Words | None = None
+    profiles: list[str] | None = Field(default=None, min_length=1, max_length=10)
+    deadline: datetime | None = None
+    timezone: str = DEFAULT_TIMEZONE
+    autofix: bool | None = None
+    deep: bool | None = None
+    max_upload_bytes: int | None = Field(default=None, ge=1)
+    fields: list[FieldSpec] | None = None
+    limits: list[LimitSpec] | None = None
+    file_name_pattern: str | None = Field(default=None, max_length=300)
+    closed: bool | None = None
+
+
+def invalid_campaign(zh: str, en: str, **extra: Any) -> RequestError:
+    return RequestError(422, "invalid_campaign", f"活动设置有误：{zh}", f"Invalid campaign: {en}", **extra)
+
+
+def parse_spec(data: Any) -> CampaignSpec:
+    """The organiser's JSON checked; 422 with every error's place (``errors``) otherwise."""
+    if not isinstance(data, dict):
+        raise invalid_campaign("应为 JSON 对象。", "expected a JSON object.")
+    try:
+        return CampaignSpec.model_validate(data)
+    except ValidationError as e:
+        errors = [{"loc": ".".join(str(p) for p in x["loc"]), "msg": x["msg"]} for x in e.errors()]
+        first = errors[0]
+        raise invalid_campaign(f"{first['loc']}：{first['msg']}", f"{first['loc']}: {first['msg']}",
+                               errors=errors) from None
+
+
+def _deadline(spec: CampaignSpec) -> datetime | None:
+    if spec.deadline is None or spec.deadline.tzinfo is not None:
+        return spec.deadline
+    try:
+        zone = ZoneInfo(spec.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise invalid_campaign(f"未知时区 {spec.timezone!r}。", f"unknown time zone {spec.timezone!r}.") from None
+    return spec.deadline.replace(tzinfo=zone)
+
+
+def _check_profiles(store: ProfileStore, ids: list[str]) -> None:
+    for pid in ids:
+        try:
+            profile = store.get(pid) if re.fullmatch(CAMPAIGN_ID, pid) else None
+        except ProfileError as e:
+            raise invalid_campaign(f"规格 {pid!r} 无法使用（{e}）。", f"profile {pid!r} cannot be used ({e}).",
+                                   field="profiles") from None
+        if profile is None or profile.abstract:
+            raise invalid_campaign(f"没有可用的规格 {pid!r}。", f"there is no usable profile {pid!r}.",
+                                   field="profiles")
+
+
+def save_campaign(session: Session, store: ProfileStore, spec: CampaignSpec, *, campaign_id: str | None = None,
+                  now: datetime | None = None) -> Campaign:
+    """Create (``campaign_id`` None: the spec's id, which must be new) or change a campaign row."""
+    creating = campaign_id is None
+    cid = spec.id if creating else campaign_id
+    if not cid:
+        raise invalid_campaign("缺少活动编号（id）。", "the campaign id (id) is missing.", field="id")
+    if not creating and spec.id not in (None, cid):
+        raise invalid_campaign("活动编号不能修改。", "a campaign's id cannot be changed.", field="id")
+    row = session.get(Campaign, cid)
+    if creating and row is not None:
+        raise RequestError(409, "campaign_exists", f"活动 {cid!r} 已存在。", f"Campaign {cid!r} already exists.")
+    if not creating and row is None:
+        raise RequestError(404, "campaign_not_found", f"没有编号为 {cid!r} 的活动。", f"There is no campaign {cid!r}.")
+    if creating and not spec.profiles:
+        raise invalid_campaign("至少需要一个规格（profiles）。", "give at least one profile (profiles).",
+                               field="profiles")
+    if spec.profiles is not None:
+        _check_profiles(store, spec.profiles)
+    row = row or Campaign(id=cid, autofix=False, deep=False)
+    given = spec.model_fields_set
+    if spec.profiles is not None:
+        row.profiles = list(spec.profiles)
+    if spec.title is not None or creating:
+        title = spec.title or Words.model_validate({"zh-CN": store.get(row.profiles[0]).title.zh,
+                                                    "en": store.get(row.profiles[0]).title.en})
+        row.title_zh, row.title_en = title.zh, title.en or title.zh
+    if "deadline" in given:
+        row.deadline = _deadline(spec)
+    for name in ("autofix", "deep"):
+        if getattr(spec, name) is not None:
+            setattr(row, name, getattr(spec, name))
+    if "max_upload_bytes" in given:
+        row.max_upload_bytes = spec.max_upload_bytes
+    fields = [f.model_dump(by_alias=True, exclude_none=True) for f in spec.fields] if spec.fields is not None \
+        else row.fields
+    limits = [x.model_dump() for x in spec.limits] if spec.limits is not None else row.limits
+    pattern = spec.file_name_pattern if "file_name_pattern" in given else row.file_name_pattern
+    try:
+        EntryRules.model_validate({"fields": fields or [], "limits": limits or [], "file_name_pattern": pattern})
+    except ValidationError as e:
+        msg = e.errors()[0]["msg"]
+        raise invalid_campaign(f"报名字段、限额或命名规则不一致：{msg}", f"fields, limits and file-name pattern "
+                               f"disagree: {msg}") from None
+    row.fields, row.limits, row.file_name_pattern = fields or None, limits or None, pattern or None
+    if spec.closed is not None:
+        row.closed_at = (now or datetime.now(UTC)) if spec.closed else None
+    session.add(row)
+    return row
+
+
+def campaign_json(row: Campaign) -> dict[str, Any]:
+    """A campaign row as the organisers' API shows it."""
+    deadline, closed_at = aware(row.deadline), aware(row.closed_at)
+    now = datetime.now(UTC)
+    return {
+        "id": row.id,
+        "title": {"zh-CN": row.title_zh, "en": row.title_en},
+        "profiles": list(row.profiles),
+        "deadline": deadline.isoformat() if deadline else None,
+        "autofix": bool(row.autofix),
+        "deep": bool(row.deep),
+        "max_upload_bytes": row.max_upload_bytes,
+        "fields": row.fields or [],
+        "limits": row.limits or [],
+        "file_name_pattern": row.file_name_pattern,
+        "closed_at": closed_at.isoformat() if closed_at else None,
+        "closed": bool((deadline and now > deadline) or (closed_at and now >= closed_at)),
+    }

@@ -1,0 +1,210 @@
+"""The organisers' API against a real server: campaigns created and changed with their entry
+fields (422 bilingual on bad input), uploads that carry entry details (multipart, raw header,
+tus metadata: 422 before a byte is stored, 409 over a per-field limit, the file-name pattern),
+keys listed and revoked (at once, sessions included), the export's detail columns and the
+hand-over zip with its manifest."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import zipfile
+from urllib.parse import quote
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from service.store.models import Submission
+from service.submissions.access import create_api_key
+
+CAMPAIGN = {
+    "id": "sci-2026",
+    "title": {"zh-CN": "科普微视频大赛", "en": "Science micro-video contest"},
+    "profiles": ["test-video"],
+    "deadline": "2099-06-30T23:59:59",
+    "fields": [
+        {"key": "title", "label": {"zh-CN": "作品名称", "en": "Title"}, "type": "text", "required": True,
+         "max_length": 30},
+        {"key": "author", "label": {"zh-CN": "作者", "en": "Author"}, "type": "text", "required": True},
+        {"key": "phone", "label": {"zh-CN": "联系电话", "en": "Phone"}, "type": "phone"},
+    ],
+    "limits": [{"field": "author", "max_entries": 2}],
+    "file_name_pattern": "{作品名称}-{作者}",
+}
+
+
+@pytest.fixture
+def org(live):
+    with live.services.db.session() as s:
+        _, admin = create_api_key(s, name="组委会", role="admin", campaigns=["*"])
+        _, reviewer = create_api_key(s, name="评审", role="reviewer", campaigns=["sci-2026"])
+    return live, {"Authorization": f"Bearer {admin}"}, {"Authorization": f"Bearer {reviewer}"}
+
+
+def create(c, admin, body=CAMPAIGN):
+    r = c.post("/api/campaigns", json=body, headers=admin)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def stored_files(live) -> set[str]:
+    root = live.services.storage.root
+    return {p.name for p in (root / "originals").rglob("*") if p.is_file()} | \
+        {p.name for p in (root / "tmp").iterdir()}
+
+
+def test_create_change_and_read_a_campaign(org):
+    live, admin, reviewer = org
+    with live.client() as c:
+        assert c.post("/api/campaigns", json=CAMPAIGN).status_code == 401
+        assert c.post("/api/campaigns", json=CAMPAIGN, headers=reviewer).status_code == 403
+        got = create(c, admin)
+        assert got["deadline"] == "2099-06-30T23:59:59+08:00"  # Asia/Shanghai when no zone is given
+        assert [f["key"] for f in got["fields"]] == ["title", "author", "phone"]
+        assert c.post("/api/campaigns", json=CAMPAIGN, headers=admin).status_code == 409
+        public = c.get("/api/campaigns/sci-2026").json()
+        assert public["fields"][0]["label"] == {"zh-CN": "作品名称", "en": "Title"}
+        assert public["file_name_pattern"] == "{作品名称}-{作者}" and public["closed"] is False
+        r = c.patch("/api/campaigns/sci-2026", json={"closed": True, "title": {"zh-CN": "新名", "en": "New"}},
+                    headers=admin)
+        assert r.status_code == 200 and r.json()["closed"] and r.json()["title"]["zh-CN"] == "新名"
+        up = c.post("/api/campaigns/sci-2026/submissions", params={"name": "x.mp4"}, content=b"x")
+        assert up.status_code == 403 and up.json()["code"] == "campaign_closed"
+        assert c.patch("/api/campaigns/sci-2026", json={"closed": False}, headers=admin).json()["closed"] is False
+
+
+@pytest.mark.parametrize(("patch", "where"), [
+    ({"profiles": ["no-such-profile"]}, "profiles"),
+    ({"fields": [{"key": "a", "label": {"zh-CN": "甲"}, "type": "date"}]}, "fields.0.type"),
+    ({"limits": [{"field": "nobody", "max_entries": 2}]}, None),
+    ({"id": "Bad Id"}, "id"),
+    ({"colour": "red"}, "colour"),
+])
+def test_bad_campaigns_get_bilingual_422(org, patch, where):
+    live, admin, _ = org
+    with live.client() as c:
+        r = c.post("/api/campaigns", json={**CAMPAIGN, **patch}, headers=admin)
+    body = r.json()
+    assert r.status_code == 422 and body["code"] == "invalid_campaign", body
+    assert body["message"]["zh-CN"].startswith("活动设置有误") and body["message"]["en"].startswith("Invalid campaign")
+    if where:
+        assert where in json.dumps(body, ensure_ascii=False)
+
+
+def test_details_on_every_kind_of_upload(org, small_video):
+    live, admin, reviewer = org
+    data = small_video.read_bytes()
+    details = {"title": "星空", "author": "张三", "phone": "１３８００１３８０００"}
+    with live.client() as c:
+        create(c, admin)
+        url = "/api/campaigns/sci-2026/submissions"
+        # multipart, details before the file
+        r = c.post(url, files={"details": (None, json.dumps(details)), "file": ("星空-张三.mp4", data, "video/mp4")})
+        assert r.status_code == 201, r.text
+        first = r.json()["id"]
+        # raw, percent-encoded header; the author written full-width with spaces counts as the same author
+        r = c.post(url, params={"name": "月亮-张三.mp4"}, content=data,
+                   headers={"X-Entry-Details": quote(json.dumps({"title": "月亮", "author": " 张三 "}))})
+        assert r.status_code == 201, r.text
+        # a third entry by the same author: 409, nothing stored
+        before = stored_files(live)
+        r = c.post(url, params={"name": "太阳-张三.mp4"}, content=data,
+                   headers={"X-Entry-Details": quote(json.dumps({"title": "太阳", "author": "张　三"}))})
+        assert r.status_code == 409 and r.json()["code"] == "entry_limit" and r.json()["field"] == "author"
+        # missing required field, bad phone, bad JSON, wrong file name: 422 before a byte is stored
+        for hdr, name, code, field in [
+            ({"author": "李四"}, "x-李四.mp4", "invalid_details", "title"),
+            ({"title": "x", "author": "李四", "phone": "call me"}, "x-李四.mp4", "invalid_details", "phone"),
+            ({"title": "x", "author": "李四"}, "good.mp4", "file_name_mismatch", None),
+        ]:
+            r = c.post(url, params={"name": name}, content=data, headers={"X-Entry-Details": quote(json.dumps(hdr))})
+            assert r.status_code == 422 and r.json()["code"] == code, r.text
+            assert r.json().get("field") == field
+            assert r.json()["message"]["zh-CN"] and r.json()["message"]["en"]
+        r = c.post(url, files={"details": (None, "{not json"), "file": ("x.mp4", data, "video/mp4")})
+        assert r.status_code == 422 and r.json()["code"] == "invalid_details"
+        r = c.post(url, files={"file": ("x.mp4", data, "video/mp4")})  # no details at all
+        assert r.status_code == 422 and r.json()["field"] == "title"
+        assert stored_files(live) == before
+        # tus: details in Upload-Metadata, checked at creation
+        def meta(d):
+            return ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in d.items())
+        bad = c.post("/files/sci-2026/", headers={"Tus-Resumable": "1.0.0", "Upload-Length": str(len(data)),
+                     "Upload-Metadata": meta({"filename": "a-王五.mp4", "details": json.dumps({"author": "王五"})})})
+        assert bad.status_code == 422 and bad.json()["field"] == "title"
+        tus_meta = meta({"filename": "风-王五.mp4", "details": json.dumps({"title": "风", "author": "王五"})})
+        ok = c.post("/files/sci-2026/", content=data, headers={
+            "Tus-Resumable": "1.0.0", "Upload-Length": str(len(data)),
+            "Content-Type": "application/offset+octet-stream", "Upload-Metadata": tus_meta})
+        assert ok.status_code == 201, ok.text
+        tus_id = ok.headers["Mediacheck-Submission"]
+        # the submitter sees the details with the receipt; another campaign's reviewer does not get in
+        rec = c.get(f"/api/submissions/{first}", headers=reviewer).json()
+        assert rec["details"] == {"title": "星空", "author": "张三", "phone": "13800138000"}
+    with live.services.db.session() as s:
+        got = {x.file_name: x.details for x in s.scalars(select(Submission))}
+    assert got["风-王五.mp4"] == {"title": "风", "author": "王五"}
+    assert got["月亮-张三.mp4"] == {"title": "月亮", "author": "张三"}
+    assert tus_id
+
+
+def test_keys_listed_and_revoked_at_once(org):
+    live, admin, _ = org
+    with live.client() as c:
+        create(c, admin)
+        made = c.post("/api/keys", json={"name": "评审乙", "role": "reviewer", "campaigns": ["sci-2026"]},
+                      headers=admin)
+        assert made.status_code == 201
+        secret, key_id = made.json()["secret"], made.json()["id"]
+        listed = c.get("/api/keys", params={"campaign": "sci-2026"}, headers=admin).json()
+        assert {"评审乙", "评审"} <= {k["name"] for k in listed} and all("secret" not in k for k in listed)
+        # a browser session of that key
+        r = c.post("/review/login", data={"key": secret, "next": "/review/"}, follow_redirects=False)
+        assert r.status_code == 303
+        assert c.get("/review/c/sci-2026", follow_redirects=False).status_code == 200
+        assert c.get("/api/campaigns/sci-2026/export.csv", headers={"Authorization": f"Bearer {secret}"}
+                     ).status_code == 200
+        assert c.post(f"/api/keys/{key_id}/revoke", headers=admin).json()["revoked_at"]
+        assert c.get("/api/campaigns/sci-2026/export.csv", headers={"Authorization": f"Bearer {secret}"}
+                     ).status_code == 401
+        assert c.get("/review/c/sci-2026", follow_redirects=False).status_code == 303  # the session ended too
+
+
+def test_export_and_handover(org, small_video):
+    live, admin, reviewer = org
+    data = small_video.read_bytes()
+    entries = [("星空", "张三"), ("月亮", "李四"), ("CON", "王五")]
+    with live.client() as c:
+        create(c, admin)
+        ids = []
+        for title, author in entries:
+            r = c.post("/api/campaigns/sci-2026/submissions", params={"name": f"{title}-{author}.mp4"},
+                       content=data + title.encode(),  # distinct files
+                       headers={"X-Entry-Details": quote(json.dumps({"title": title, "author": author}))})
+            assert r.status_code == 201, r.text
+            ids.append(r.json()["id"])
+        for sub_id, decision in zip(ids, ["accept", "reject", "accept"], strict=True):
+            r = c.post(f"/api/submissions/{sub_id}/decisions", json={"decision": decision}, headers=reviewer)
+            assert r.status_code in (200, 201), r.text
+        rows = list(csv.reader(io.StringIO(c.get("/api/campaigns/sci-2026/export.csv", headers=reviewer)
+                                           .content.decode("utf-8-sig"))))
+        assert {"作品名称", "作者", "联系电话"} <= set(rows[0])
+        assert rows[1][rows[0].index("作者")] == "张三"
+        en = next(csv.reader(io.StringIO(c.get("/api/campaigns/sci-2026/export.csv", params={"lang": "en"},
+                                               headers=reviewer).content.decode("utf-8-sig"))))
+        assert {"Title", "Author", "Phone"} <= set(en)
+        assert c.get("/api/campaigns/sci-2026/handover.zip", headers=reviewer).status_code == 403
+        r = c.get("/api/campaigns/sci-2026/handover.zip", params={"decision": "accept"}, headers=admin)
+        assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
+    zf = zipfile.ZipFile(io.BytesIO(r.content))
+    assert zf.namelist() == ["manifest.xlsx", "001-星空-张三.mp4", "002-CON-王五.mp4"]
+    assert zf.read("001-星空-张三.mp4") == data + "星空".encode()
+    ws = load_workbook(io.BytesIO(zf.read("manifest.xlsx"))).active
+    head = [c.value for c in ws[1]]
+    table = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
+    assert [r[head.index("交付文件名")] for r in table] == ["001-星空-张三.mp4", "002-CON-王五.mp4"]
+    assert [r[head.index("作品名称")] for r in table] == ["星空", "CON"]
+    assert [r[head.index("评审决定")] for r in table] == ["接受", "接受"]
