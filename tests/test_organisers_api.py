@@ -104,7 +104,9 @@ def test_details_on_every_kind_of_upload(org, small_video):
         # multipart, details before the file
         r = c.post(url, files={"details": (None, json.dumps(details)), "file": ("星空-张三.mp4", data, "video/mp4")})
         assert r.status_code == 201, r.text
-        first = r.json()["id"]
+        first, token = r.json()["id"], r.json()["receipt_token"]
+        page = c.get(f"/api/submissions/{first}/report", params={"format": "html", "token": token}).text
+        assert '<dd data-field="author">张三</dd>' in page and "<dt>作品名称</dt>" in page
         # raw, percent-encoded header; the author written full-width with spaces counts as the same author
         r = c.post(url, params={"name": "月亮-张三.mp4"}, content=data,
                    headers={"X-Entry-Details": quote(json.dumps({"title": "月亮", "author": " 张三 "}))})

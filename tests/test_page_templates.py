@@ -15,6 +15,7 @@ from service.batch.entries import BatchEntry
 from service.batch.index_page import write_index
 from service.batch.summary import collect_stats
 from service.batch.task import Record
+from service.core.entry_fields import EntryRules
 from service.pages import BOTH, ENV, STYLESHEET, TEMPLATES, bilingual, render
 from service.review.board import BoardEntry
 from service.review.board_view import dashboard_view
@@ -48,7 +49,8 @@ def test_the_bilingual_helper_puts_chinese_first() -> None:
 
 
 def test_every_page_extends_the_one_base_layout() -> None:
-    pages = [p for p in TEMPLATES.rglob("*.html") if p.name not in ("base.html", "fix_section.html")]
+    pages = [p for p in TEMPLATES.rglob("*.html")
+             if p.name not in ("base.html", "fix_section.html") and p.parent.name != "partials"]
     assert len(pages) >= 9
     for p in pages:
         text = p.read_text(encoding="utf-8")
@@ -79,8 +81,14 @@ def test_the_batch_index_escapes_a_hostile_name_and_carries_its_stylesheet(tmp_p
 def test_the_reviewer_board_escapes_a_hostile_name() -> None:
     entry = BoardEntry(sub=_submission(), report=None, state=ReviewState(decision=None, waived=(), lines=()),
                        pictures={}, fixed=None)
-    campaign = SimpleNamespace(id="c1", title={"zh-CN": HOSTILE, "en": HOSTILE})
+    campaign = SimpleNamespace(id="c1", title={"zh-CN": HOSTILE, "en": HOSTILE}, entry=EntryRules())
     page = render("review/dashboard.html", **dashboard_view(campaign, [entry], "zh-CN"))  # type: ignore[arg-type]
     assert "<script>alert" not in page
     assert page.count(ESCAPED) == 4  # the title, the heading, the row's data-name and its link
+    # entry details from a submitter, under a label an organiser wrote
+    entry.sub.details = {"title": HOSTILE}
+    campaign.entry = EntryRules.model_validate({"fields": [{"key": "title", "label": {"zh-CN": HOSTILE}}]})
+    page = render("review/dashboard.html", **dashboard_view(campaign, [entry], "zh-CN"))  # type: ignore[arg-type]
+    assert "<script>alert" not in page
+    assert page.count(ESCAPED) == 7  # and the value, its label (a title) and its search key
     assert f'data-name="{ESCAPED.lower()}"' in page

@@ -247,3 +247,13 @@ def check_limits(rules: EntryRules, details: dict[str, str], earlier: list[dict[
                                f"同一“{zh}”最多报送 {lim.max_entries} 件，“{value}”已报送 {count} 件。",
                                f"At most {lim.max_entries} entries per '{en}'; '{value}' already has {count}.",
                                field=lim.field, max_entries=lim.max_entries)
+
+
+def labelled(rules: EntryRules, details: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The entry's values with their fields' labels, in the campaign's order (pages show these;
+    values of fields the campaign no longer declares follow under their keys)."""
+    d = details or {}
+    out = [{"key": f.key, "label": f.label.as_dict(), "value": str(d[f.key])} for f in rules.fields if d.get(f.key)]
+    known = {f.key for f in rules.fields}
+    out += [{"key": k, "label": {"zh-CN": k, "en": k}, "value": str(v)} for k, v in d.items() if k not in known and v]
+    return out

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 from service.core.analysis import timecode
+from service.core.entry_fields import fold, labelled
 from service.core.labels import CONTENT_RULES, DECISION_LABELS, RULE_LABELS, VERDICT_LABELS, joined, label
 from service.pages import bilingual
 from service.review.board import BoardEntry
@@ -105,5 +106,12 @@ def dashboard_view(campaign: CampaignRules, entries: Sequence[BoardEntry], lang:
                     ("duration", tr("时长", "Duration")), ("verdict", tr("检查结论", "Verdict")),
                     ("warnings", tr("内容提示", "Content warnings")), ("decision", tr("评审决定", "Decision"))],
         "export_href": f"/api/campaigns/{campaign.id}/export", "export_query": "?lang=en" if lang == "en" else "",
-        "rows": [_row(e, lang) for e in entries],
+        "rows": [_row(e, lang) | row_details(campaign, e) for e in entries],
     }
+
+
+def row_details(campaign: CampaignRules, e: BoardEntry) -> dict[str, Any]:
+    """What a dashboard row adds from the entry details (``partials/row_details.html``): the
+    values in the campaign's field order, and a folded text the search box matches."""
+    shown = labelled(campaign.entry, e.sub.details)
+    return {"entry_details": shown, "details_key": fold(" ".join(d["value"] for d in shown))}

@@ -87,7 +87,8 @@ def _trail(e: BoardEntry, lang: str) -> list[dict[str, Any]]:
     return rows
 
 
-def entry_view(e: BoardEntry, lang: str, campaign_title: str) -> dict[str, Any]:
+def entry_view(e: BoardEntry, lang: str, campaign_title: str,
+               entry_details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     s = e.sub
     report = e.report
     media = report.media if report else None
@@ -116,5 +117,5 @@ def entry_view(e: BoardEntry, lang: str, campaign_title: str) -> dict[str, Any]:
         "fixed": e.fixed is not None,
         "fixed_verdict": label(VERDICT_LABELS, e.fixed_verdict, lang) if e.fixed_verdict else None,
         "radios": [(v, label(DECISION_LABELS, v, lang), v == current) for v in DECISION_LABELS],
-        "trail": _trail(e, lang),
+        "trail": _trail(e, lang), "entry_details": entry_details or [],
     }

@@ -21,7 +21,7 @@ STATUS_WORDS = {
 
 def report_view(
     sub: Submission, report: dict[str, Any] | None, *, lang: str = "zh-CN", token: str | None = None,
-    fixed: dict[str, Any] | None = None,
+    fixed: dict[str, Any] | None = None, entry_details: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The values of the submitter's report page (``report`` None: still being checked)."""
     en = lang == "en"
@@ -31,7 +31,7 @@ def report_view(
         "title": bilingual(lang, "检查报告", "Check report"),
         "switch_href": f"?{q}format=html&lang={'zh-CN' if en else 'en'}",
         "file_name": sub.file_name, "size_text": f"{sub.size_bytes:,}", "sha256": sub.sha256[:12],
-        "verdict": None,
+        "verdict": None, "entry_details": entry_details or [],
     }
     if report is None:
         return view

@@ -13,6 +13,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from service.core.entry_fields import labelled
 from service.core.errors import RequestError
 from service.core.filenames import content_disposition
 from service.fix import submissions as fixes
@@ -102,8 +103,10 @@ def get_report(
         with svc.db.session() as s:
             copy = fixes.fixed_copy(s, sub.id)
             fixed = fixes.fixed_view(copy, None)
+            details = labelled(svc.book.get(s, sub.campaign_id).entry, sub.details)
         return templates.TemplateResponse(request, "report.html",
-                                          report_view(sub, report, lang=lang, token=creds.token, fixed=fixed))
+                                          report_view(sub, report, lang=lang, token=creds.token, fixed=fixed,
+                                                      entry_details=details))
     return JSONResponse(report)
 
 

@@ -15,6 +15,7 @@ import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
+from service.core.entry_fields import labelled
 from service.core.filenames import content_disposition
 from service.pages import bilingual
 from service.review import board, ledger
@@ -160,7 +161,8 @@ def entry(sub_id: str, request: Request) -> Response:
         e = board.entry(s, svc.storage, sub)
         campaign = svc.book.get(s, sub.campaign_id)
     title = campaign.title.get("en" if lang == "en" else "zh-CN", campaign.id)
-    return templates.TemplateResponse(request, "review/entry.html", entry_view(e, lang, title))
+    details = labelled(campaign.entry, sub.details)
+    return templates.TemplateResponse(request, "review/entry.html", entry_view(e, lang, title, details))
 
 
 @router.get("/review/s/{sub_id}/media")

@@ -18,6 +18,7 @@ const T = {
     unreadable: "浏览器读不出该视频的时长和画面尺寸，将由服务器检查。",
     uploading: "正在上传……", retrying: (s) => `网络中断，${s} 秒后自动继续……`, checking: "上传完成，正在检查……",
     paused: "已暂停，可点击“继续”。", resumed_from: (p) => `从 ${p}% 处继续上传。`, failed: "上传失败：",
+    details: "报名信息", required: "必填", naming: (p) => `文件命名：${p}（加扩展名）`, choose_one: "请选择",
   },
   en: {
     rules: "Requirements", choose: "Choose a file", precheck: "Check before uploading", upload: "Upload", pause: "Pause",
@@ -36,6 +37,7 @@ const T = {
     unreadable: "The browser cannot read this video's duration and size; the server will check them.",
     uploading: "Uploading…", retrying: (s) => `Connection lost; resuming in ${s} s…`, checking: "Uploaded; checking…",
     paused: "Paused; press Resume to go on.", resumed_from: (p) => `Resuming from ${p}%.`, failed: "Upload failed: ",
+    details: "Entry details", required: "required", naming: (p) => `File name: ${p} (plus the extension)`, choose_one: "Choose",
   },
 };
 
@@ -81,8 +83,54 @@ async function loadCampaign() {
     }
     ul.append(li);
   }
+  showFields(campaign.fields || [], campaign.file_name_pattern);
   if (campaign.deadline) $("status").textContent = t.deadline + new Date(campaign.deadline).toLocaleString(lang);
   if (campaign.closed) { $("status").textContent = t.closed; $("picker").hidden = true; }
+}
+
+// ---------------------------------------------------------------- entry details (before the file)
+const INPUT_TYPE = {phone: "tel", email: "email", number: "text"};
+
+function showFields(fields, pattern) {
+  if (!fields.length && !pattern) return;
+  $("details-section").hidden = false;
+  const form = $("details");
+  for (const f of fields) {
+    const row = document.createElement("p");
+    const label = document.createElement("label");
+    label.htmlFor = `field-${f.key}`;
+    label.textContent = (f.label[lang] || f.label["zh-CN"]) + (f.required ? ` (${t.required})` : "");
+    let input;
+    if (f.type === "long_text") input = document.createElement("textarea");
+    else if (f.type === "choice") {
+      input = document.createElement("select");
+      input.append(new Option(t.choose_one, ""), ...f.choices.map((c) => new Option(c, c)));
+    } else {
+      input = document.createElement("input");
+      input.type = INPUT_TYPE[f.type] || "text";
+      if (f.type === "number") input.inputMode = "decimal";
+    }
+    input.id = `field-${f.key}`;
+    input.name = f.key;
+    input.required = !!f.required;
+    if (f.max_length && input.tagName !== "SELECT") input.maxLength = f.max_length;
+    input.addEventListener("input", () => input.removeAttribute("aria-invalid"));
+    row.append(label, document.createElement("br"), input);
+    if (f.help) { const h = document.createElement("small"); h.className = "note"; h.textContent = " " + (f.help[lang] || f.help["zh-CN"]); row.append(h); }
+    form.append(row);
+  }
+  if (pattern) { $("naming").hidden = false; $("naming").textContent = t.naming(pattern); }
+}
+
+function detailsJson() {
+  const out = {};
+  for (const el of $("details").elements) if (el.name && el.value.trim()) out[el.name] = el.value;
+  return JSON.stringify(out);
+}
+
+function markField(key) {
+  const el = key && document.getElementById(`field-${key}`);
+  if (el) { el.setAttribute("aria-invalid", "true"); el.focus(); }
 }
 
 function kindOf(f) {
@@ -180,7 +228,11 @@ function showProgress(done) {
 }
 
 async function problemOf(x) {
-  try { const j = JSON.parse(x.responseText); return j.message ? j.message[lang] : x.statusText; } catch { return `HTTP ${x.status}`; }
+  try {
+    const j = JSON.parse(x.responseText);
+    if (j.field) markField(j.field);
+    return j.message ? j.message[lang] : x.statusText;
+  } catch { return `HTTP ${x.status}`; }
 }
 
 function finished(x) {
@@ -200,7 +252,8 @@ async function createOrFind() {
     if (h.status === 200) return { url: saved, offset: parseInt(h.getResponseHeader("Upload-Offset"), 10), head: h };
     localStorage.removeItem(storeKey(file));
   }
-  const meta = `filename ${b64(file.name)},filetype ${b64(file.type || "application/octet-stream")}`;
+  let meta = `filename ${b64(file.name)},filetype ${b64(file.type || "application/octet-stream")}`;
+  if ((campaign.fields || []).length) meta += `,details ${b64(detailsJson())}`;
   const r = await request("POST", `/files/${encodeURIComponent(campaignId)}/`, { "Upload-Length": String(file.size), "Upload-Metadata": meta });
   if (r.status !== 201) throw new Error(await problemOf(r));
   const url = r.getResponseHeader("Location");
@@ -209,6 +262,7 @@ async function createOrFind() {
 }
 
 async function upload() {
+  if (!$("details-section").hidden && !$("details").reportValidity()) return;
   paused = false;
   $("upload").disabled = true; $("file").disabled = true;
   $("pause").hidden = false; $("pause").textContent = t.pause;
@@ -249,7 +303,7 @@ async function upload() {
       }
       throw new Error("retry");  // complete but not yet recorded: ask again
     } catch (e) {
-      if (e.fatal || (!up && e.message !== "network")) { say(t.failed + e.message, "note"); $("pause").hidden = true; $("file").disabled = false; return; }
+      if (e.fatal || (!up && e.message !== "network")) { say(t.failed + e.message, "note"); $("pause").hidden = true; $("file").disabled = false; $("upload").disabled = false; return; }
       if (paused) { say(t.paused); return; }
       const delay = RETRY_DELAYS[Math.min(attempt++, RETRY_DELAYS.length - 1)];
       say(t.retrying(delay), "note");
