@@ -127,10 +127,18 @@ def require_campaign(caller: Caller, campaign_id: str) -> None:
 
 
 def may_organise(key: ApiKey | None, campaign_id: str | None = None) -> bool:
-    """An admin key covering the campaign (``None``: every campaign, as creating one needs)."""
+    """An admin key covering the campaign (``None``: every campaign, as creating one needs;
+    ``""``: any admin key, whatever its campaigns)."""
     if key is None or key.role != "admin":
         return False
-    return "*" in key.campaigns or (campaign_id is not None and campaign_id in key.campaigns)
+    return "*" in key.campaigns or campaign_id == "" or (campaign_id is not None and campaign_id in key.campaigns)
+
+
+def may_manage(admin: ApiKey | None, key: ApiKey) -> bool:
+    """Whether an admin may see and revoke ``key``: its campaigns are all the admin's."""
+    if admin is None or admin.role != "admin":
+        return False
+    return "*" in admin.campaigns or ("*" not in key.campaigns and set(key.campaigns) <= set(admin.campaigns))
 
 
 def require_organiser(key: ApiKey | None, campaign_id: str | None = None) -> ApiKey:

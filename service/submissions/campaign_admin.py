@@ -110,7 +110,8 @@ def save_campaign(session: Session, store: ProfileStore, spec: CampaignSpec, *, 
                                                     "en": store.get(row.profiles[0]).title.en})
         row.title_zh, row.title_en = title.zh, title.en or title.zh
     if "deadline" in given:
-        row.deadline = _deadline(spec)
+        deadline = _deadline(spec)
+        row.deadline = deadline.astimezone(UTC) if deadline else None  # stored in UTC (SQLite keeps no zone)
     for name in ("autofix", "deep"):
         if getattr(spec, name) is not None:
             setattr(row, name, getattr(spec, name))

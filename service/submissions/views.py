@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.store.models import Submission
+from service.store.database import aware
+from service.store.models import ApiKey, Submission
 
 
 def links(sub_id: str, token: str | None = None, job_id: str | None = None) -> dict[str, str]:
@@ -38,3 +39,11 @@ def submission_view(sub: Submission, report: dict[str, Any] | None) -> dict[str,
         "created_at": sub.created_at.isoformat(),
         "checked_at": sub.checked_at and sub.checked_at.isoformat(),
     }
+
+
+def key_view(k: ApiKey) -> dict[str, Any]:
+    """A key as organisers see it (never its secret or digest)."""
+    revoked, created = aware(k.revoked_at), aware(k.created_at)
+    return {"id": k.id, "name": k.name, "role": k.role, "campaigns": list(k.campaigns),
+            "created_at": created.isoformat() if created else None,
+            "revoked_at": revoked.isoformat() if revoked else None}

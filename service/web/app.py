@@ -28,7 +28,18 @@ from service.submissions.intake import Intake
 from service.web import logs, problems
 from service.web.deps import Services
 from service.web.metrics import Metrics
-from service.web.routes import campaigns, fixes, health, pages, records, review_api, reviewer, submissions, tus
+from service.web.routes import (
+    campaigns,
+    fixes,
+    health,
+    organiser,
+    pages,
+    records,
+    review_api,
+    reviewer,
+    submissions,
+    tus,
+)
 
 
 def build_services(settings: Settings) -> Services:
@@ -109,4 +120,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(review_api.router)
     app.include_router(reviewer.router)
+    app.include_router(organiser.router)  # the organiser pages
     return app

@@ -13,16 +13,18 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from service.core.errors import RequestError
 from service.review.handover import HANDOVER_DECISIONS, handover_name, stream_handover
-from service.store.database import aware
 from service.store.models import ApiKey
 from service.submissions.access import (
     caller_of,
     create_api_key,
+    is_id,
     list_keys,
+    may_manage,
     require_organiser,
     revoke_key,
 )
 from service.submissions.campaign_admin import campaign_json, parse_spec, save_campaign
+from service.submissions.views import key_view
 from service.web.deps import AuthHeader, Services, services, session_key
 
 router = APIRouter(prefix="/api")
@@ -56,20 +58,12 @@ def change(campaign_id: str, request: Request, data: Annotated[Any, Body()],
         return campaign_json(save_campaign(s, svc.store, spec, campaign_id=campaign_id))
 
 
-def key_json(k: ApiKey) -> dict[str, Any]:
-    revoked = aware(k.revoked_at)
-    created = aware(k.created_at)
-    return {"id": k.id, "name": k.name, "role": k.role, "campaigns": list(k.campaigns),
-            "created_at": created.isoformat() if created else None,
-            "revoked_at": revoked.isoformat() if revoked else None}
-
-
 @router.get("/keys", summary="The keys of reviewers and admins (an admin sees the keys of its campaigns)")
 def keys(request: Request, campaign: str | None = None, authorization: AuthHeader = None) -> list[dict[str, Any]]:
     svc = services(request)
-    require_organiser(_bearer(svc, authorization), campaign)
+    owner = require_organiser(_bearer(svc, authorization), campaign or "")
     with svc.db.session() as s:
-        return [key_json(k) for k in list_keys(s, campaign)]
+        return [key_view(k) for k in list_keys(s, campaign) if may_manage(owner, k)]
 
 
 @router.post("/keys", status_code=201, summary="Create a key; its secret is in the answer, once")
@@ -87,19 +81,22 @@ def new_key(request: Request, data: Annotated[dict[str, Any], Body()],
         require_organiser(owner, None if c == "*" else c)
     with svc.db.session() as s:
         row, secret = create_api_key(s, name=name.strip(), role=role, campaigns=campaigns)
-        return {**key_json(row), "secret": secret}
+        return {**key_view(row), "secret": secret}
 
 
 @router.post("/keys/{key_id}/revoke", summary="Revoke a key at once (its browser sessions end too)")
 def revoke(key_id: str, request: Request, authorization: AuthHeader = None) -> dict[str, Any]:
     svc = services(request)
     owner = _bearer(svc, authorization)
-    require_organiser(owner, None)
+    require_organiser(owner, "")
     with svc.db.session() as s:
+        target = s.get(ApiKey, key_id) if is_id(key_id) else None
+        if target is None or not may_manage(owner, target):
+            raise RequestError(404, "key_not_found", "没有该密钥（或不在您的管理范围内）。",
+                               "No such key (or not one of your campaigns' keys).")
         row = revoke_key(s, key_id)
-        if row is None:
-            raise RequestError(404, "key_not_found", "没有该密钥。", "No such key.")
-        return key_json(row)
+        assert row is not None
+        return key_view(row)
 
 
 @router.get("/campaigns/{campaign_id}/handover.zip",

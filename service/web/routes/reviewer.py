@@ -72,7 +72,8 @@ def _same_origin(request: Request) -> bool:
 
 
 def _safe_next(nxt: str | None) -> str:
-    return nxt if nxt and nxt.startswith("/review/") and "//" not in nxt and "\\" not in nxt else "/review/"
+    ok = nxt and nxt.startswith(("/review/", "/organise/")) and "//" not in nxt and "\\" not in nxt
+    return nxt if ok and nxt else "/review/"
 
 
 # ------------------------------------------------------------------ sign-in
