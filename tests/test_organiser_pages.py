@@ -34,7 +34,8 @@ def admin(live):
 def test_strangers_and_reviewers_are_kept_out(live, admin):
     _, _, reviewer = admin
     with live.client() as c:
-        assert c.get("/organise/", follow_redirects=False).headers["location"].startswith("/review/login?next=/organise/")
+        to = c.get("/organise/", follow_redirects=False).headers["location"]
+        assert to.startswith("/review/login?next=/organise/")
         c.post("/review/login", data={"key": reviewer, "next": "/organise/"})
         assert c.get("/organise/").status_code == 403
         assert c.post("/organise/new", data=FORM).status_code == 403
