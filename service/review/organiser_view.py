@@ -83,7 +83,8 @@ def form_view(lang: str, *, profiles: list[tuple[str, str]], campaign: dict[str,
     value = (lambda name, default="": (form or {}).get(name, [default])[0])  # noqa: E731
     return layout(title, lang, switch=with_lang(f"/organise/c/{cid}" if cid else "/organise/new",
                                                 other_lang(lang))) | {
-        "heading": title, "campaign_id": cid, "error": error,
+        "heading": (c["title"].get("en" if lang == "en" else "zh-CN") or cid) if cid else title,
+        "campaign_id": cid, "error": error,
         "action": f"/organise/c/{cid}" if cid else "/organise/new",
         "id_value": value("id", cid or ""),
         "title_zh": value("title_zh", c.get("title", {}).get("zh-CN", "")),
@@ -157,7 +158,7 @@ def overview_view(ov: Overview, lang: str) -> dict[str, Any]:
     return {
         "entries": ov.entries, "fixed": ov.fixed, "storage": size_text(ov.storage_bytes),
         "jobs": [(s, ov.jobs.get(s, 0)) for s in ("queued", "started", "failed")],
-        "days": [{"day": d.isoformat(), "n": n, "height": round(100 * n / top_day)} for d, n in ov.per_day[-31:]],
+        "days": [{"day": d.isoformat(), "n": n, "height": round(96 * n / top_day)} for d, n in ov.per_day[-31:]],
         "verdicts": [{"verdict": v, "name": name, "n": n, "pct": round(100 * n / max(ov.entries, 1))}
                      for v, name, n in verdicts],
         "rules": [{"rule": r, "name": label(RULE_LABELS, r, lang), "n": n, "pct": round(100 * n / top_rule)}
