@@ -209,7 +209,7 @@ async def add_key(campaign_id: str, request: Request) -> Response:
                                "Give the key a name (the reviewer's name).")
         with svc.db.session() as s:
             row, secret = create_api_key(s, name=name, role=role, campaigns=[campaign_id])
-            made = key_view(row)
+            made = keys_view([key_view(row)], _lang(request, form))[0]
         lang = _lang(request, form)
         link = (f"{request.base_url}review/login?next={quote(with_lang(f'/review/c/{campaign_id}', lang), safe='/')}"
                 + ("&lang=en" if lang == "en" else "") + f"#key={secret}")
