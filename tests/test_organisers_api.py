@@ -10,6 +10,7 @@ import base64
 import csv
 import io
 import json
+import time
 import zipfile
 from datetime import datetime
 from urllib.parse import quote
@@ -19,8 +20,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from service.store.models import Submission
+from service.store.models import ReportRow, Submission
 from service.submissions.access import create_api_key
+from service.submissions.campaign_admin import recheck_state
 
 CAMPAIGN = {
     "id": "sci-2026",
@@ -213,3 +215,34 @@ def test_export_and_handover(org, small_video):
     assert [r[head.index("交付文件名")] for r in table] == ["001-星空-张三.mp4", "002-CON-王五.mp4"]
     assert [r[head.index("作品名称")] for r in table] == ["星空", "CON"]
     assert [r[head.index("评审决定")] for r in table] == ["接受", "接受"]
+
+
+def test_profile_change_keeps_reports_and_rechecks_on_request(org, small_video):
+    live, admin, reviewer = org
+    with live.client() as c:
+        create(c, admin, {**CAMPAIGN, "fields": [], "limits": [], "file_name_pattern": None})
+        r = c.post("/api/campaigns/sci-2026/submissions", params={"name": "a.mp4"}, content=small_video.read_bytes())
+        assert r.status_code == 201, r.text
+        sub_id = r.json()["id"]
+        assert c.patch("/api/campaigns/sci-2026", json={"profiles": ["test-deep"]}, headers=admin).status_code == 200
+        assert c.get(f"/api/submissions/{sub_id}", headers=admin).json()["profile_id"] == "test-video"  # kept
+        with live.services.db.session() as s:
+            assert recheck_state(s, "sci-2026")["stale"] == 1
+        assert c.post("/api/campaigns/sci-2026/recheck", headers=reviewer).status_code == 403
+        r = c.post("/api/campaigns/sci-2026/recheck", headers=admin)
+        assert r.status_code == 202
+        job = r.json()["job_url"]
+        for _ in range(300):
+            state = c.get(job, headers=admin).json()
+            if state["state"] in ("finished", "failed"):
+                break
+            time.sleep(0.1)
+        assert state["state"] == "finished" and state["progress"] == 1.0, state
+        assert c.get(f"/api/submissions/{sub_id}", headers=admin).json()["profile_id"] == "test-deep"
+        report = c.get(f"/api/submissions/{sub_id}/report", headers=admin).json()
+        assert report["profile"]["id"] == "test-deep"
+    with live.services.db.session() as s:
+        subjects = [r.subject for r in s.scalars(select(ReportRow).where(ReportRow.submission_id == sub_id)
+                                                 .order_by(ReportRow.id))]
+        assert subjects == ["original", "recheck"]  # the first report stays
+        assert recheck_state(s, "sci-2026")["stale"] == 0

@@ -16,10 +16,10 @@ from service.core.errors import MediaCheckError
 from service.store.jobs import JobProgress
 from service.store.models import Job, Submission
 from service.store.runtime import Context, context
-from workers import check, deep, fix_task
+from workers import check, deep, fix_task, recheck
 from workers.registry import TASKS
 
-TASK_MODULES = (check, deep, fix_task)
+TASK_MODULES = (check, deep, fix_task, recheck)
 """Every module that registers tasks (``@task``): imported here, so every kind is known to run_job."""
 
 OUTCOME_STATES = {"cancelled": "cancelled", "failed": "failed", "unfixable": "failed"}

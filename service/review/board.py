@@ -23,7 +23,7 @@ from service.store.storage import Storage
 PICTURES = {"poster": "poster.jpg", "contact_sheet": "contact-sheet.jpg", "thumbnail": "thumbnail.jpg"}
 """The pictures the deep job writes into a submission's derived folder."""
 
-ORIGINAL_SUBJECTS = ("original", "deep")
+ORIGINAL_SUBJECTS = ("original", "deep", "recheck")
 """Report subjects that describe the original (a ``fixed`` report describes the fixed copy)."""
 
 

@@ -12,13 +12,15 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.core.entry_fields import EntryRules, FieldSpec, LimitSpec, Words
 from service.core.errors import ProfileError, RequestError
 from service.core.profiles import ProfileStore
-from service.store.database import aware
-from service.store.models import Campaign
+from service.store.database import Database, aware
+from service.store.jobs import JobBackend, submit_job
+from service.store.models import Campaign, Job, Submission
 from service.submissions.campaigns import CAMPAIGN_ID
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -152,3 +154,29 @@ def campaign_json(row: Campaign) -> dict[str, Any]:
         "closed_at": closed_at.isoformat() if closed_at else None,
         "closed": bool((deadline and now > deadline) or (closed_at and now >= closed_at)),
     }
+
+
+def start_recheck(db: Database, queue: JobBackend, campaign_id: str) -> str:
+    """Queue the ``recheck`` job (workers/recheck.py) of a campaign's kept entries against its
+    profiles as they are now; returns the job id (``GET /api/jobs/{id}``: state and progress)."""
+    with db.session() as s:
+        total = s.scalar(select(func.coalesce(func.sum(Submission.size_bytes), 0)).where(
+            Submission.campaign_id == campaign_id, Submission.status != "refused"))
+    return submit_job(db, queue, kind="recheck", submission_id=None, params={"campaign_id": campaign_id},
+                      size_bytes=int(total or 0))
+
+
+def recheck_state(session: Session, campaign_id: str) -> dict[str, Any]:
+    """What the organiser page says about re-checking: entries judged by a profile the campaign no
+    longer binds (``stale``), and the latest re-check job (state, progress), if any."""
+    row = session.get(Campaign, campaign_id)
+    profiles = set(row.profiles) if row is not None else set()
+    stale = session.scalar(select(func.count()).select_from(Submission).where(
+        Submission.campaign_id == campaign_id, Submission.status != "refused",
+        Submission.profile_id.not_in(profiles or {""})))
+    jobs = [j for j in session.scalars(select(Job).where(Job.kind == "recheck").order_by(Job.created_at.desc()))
+            if j.params.get("campaign_id") == campaign_id]
+    last = jobs[0] if jobs else None
+    return {"stale": int(stale or 0),
+            "job": {"id": last.id, "state": last.state, "progress": round(100 * (last.progress or 0))}
+            if last is not None else None}

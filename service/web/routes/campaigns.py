@@ -23,7 +23,7 @@ from service.submissions.access import (
     require_organiser,
     revoke_key,
 )
-from service.submissions.campaign_admin import campaign_json, parse_spec, save_campaign
+from service.submissions.campaign_admin import campaign_json, parse_spec, save_campaign, start_recheck
 from service.submissions.views import key_view
 from service.web.deps import AuthHeader, Services, services, session_key
 
@@ -56,6 +56,17 @@ def change(campaign_id: str, request: Request, data: Annotated[Any, Body()],
     spec = parse_spec(data)
     with svc.db.session() as s:
         return campaign_json(save_campaign(s, svc.store, spec, campaign_id=campaign_id))
+
+
+@router.post("/campaigns/{campaign_id}/recheck", status_code=202,
+             summary="Check every entry again against the campaign's profiles as they are now (a job)")
+def recheck(campaign_id: str, request: Request, authorization: AuthHeader = None) -> dict[str, Any]:
+    svc = services(request)
+    require_organiser(_bearer(svc, authorization), campaign_id)
+    with svc.db.session() as s:
+        svc.book.get(s, campaign_id)  # 404 for an unknown campaign
+    job_id = start_recheck(svc.db, svc.queue, campaign_id)
+    return {"job_id": job_id, "job_url": f"/api/jobs/{job_id}"}
 
 
 @router.get("/keys", summary="The keys of reviewers and admins (an admin sees the keys of its campaigns)")

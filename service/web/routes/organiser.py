@@ -21,7 +21,7 @@ from service.review.organiser_view import campaigns_view, data_from_form, form_v
 from service.review.overview import campaign_overview
 from service.store.models import ApiKey, Campaign
 from service.submissions.access import create_api_key, list_keys, may_manage, may_organise, revoke_key
-from service.submissions.campaign_admin import campaign_json, parse_spec, save_campaign
+from service.submissions.campaign_admin import campaign_json, parse_spec, recheck_state, save_campaign, start_recheck
 from service.submissions.views import key_view
 from service.web.deps import Services, services, session_key
 from service.web.templating import templates
@@ -86,10 +86,11 @@ def _campaign_page(svc: Services, request: Request, key: ApiKey, campaign_id: st
         ov = campaign_overview(s, svc.storage, campaign_id)
         keys = [key_view(k) for k in list_keys(s, campaign_id) if may_manage(key, k) and "*" not in k.campaigns]
         rules = svc.book.get(s, campaign_id)
+        rechecking = recheck_state(s, campaign_id)
     view = form_view(lang, profiles=_profiles(svc, lang), campaign=data, error=error, form=form) | {
         "overview": overview_view(ov, lang), "keys": keys_view(keys, lang), "new_key": new_key,
         "handover_pattern": default_pattern(rules), "board_href": with_lang(f"/review/c/{campaign_id}", lang),
-        "upload_href": f"/c/{campaign_id}" + ("?lang=en" if lang == "en" else ""),
+        "upload_href": f"/c/{campaign_id}" + ("?lang=en" if lang == "en" else ""), "recheck": rechecking,
     }
     return templates.TemplateResponse(request, "organise/campaign.html", view, status_code=status)
 
@@ -195,6 +196,14 @@ async def open_or_close(campaign_id: str, request: Request) -> Response:
         spec = parse_spec({"closed": form.get("closed", ["0"])[0] == "1"})
         with svc.db.session() as s:
             save_campaign(s, svc.store, spec, campaign_id=campaign_id)
+
+    return await _post(request, campaign_id, action)
+
+
+@router.post("/organise/c/{campaign_id}/recheck")
+async def recheck(campaign_id: str, request: Request) -> Response:
+    def action(svc: Services, key: ApiKey, form: dict[str, list[str]]) -> None:
+        start_recheck(svc.db, svc.queue, campaign_id)
 
     return await _post(request, campaign_id, action)
 
