@@ -67,6 +67,16 @@ class Settings:
         return self.data_dir / "storage"
 
     @property
+    def pasted_profiles_dir(self) -> Path:
+        """Profiles organisers pasted on the organiser pages (searched after ``profiles_dir``)."""
+        return self.data_dir / "profiles"
+
+    @property
+    def profile_dirs(self) -> tuple[Path, Path]:
+        """Where profiles are found, in order: the shipped (or configured) ones, the pasted ones."""
+        return (self.profiles_dir, self.pasted_profiles_dir)
+
+    @property
     def db_url(self) -> str:
         """The SQLAlchemy URL: MEDIACHECK_DATABASE_URL, else SQLite in the data directory."""
         return self.database_url or f"sqlite:///{self.data_dir / 'mediacheck.db'}"

@@ -82,3 +82,16 @@ def test_cross_site_form_refused(admin):
     c, _, _ = admin
     r = c.post("/organise/new", data=FORM, headers={"Sec-Fetch-Site": "cross-site"})
     assert r.status_code == 403
+
+
+def test_a_profile_pasted_in_the_form(admin):
+    c, live, _ = admin
+    yaml_text = ("id: demo-pasted\nversion: '1'\ntitle: {zh-CN: 粘贴, en: Pasted}\nkinds:\n  video:\n"
+                 "    duration: {min: nonsense}\n")
+    form = {**FORM, "profiles": "", "profile_yaml": yaml_text}
+    r = c.post("/organise/new", data=form)
+    assert r.status_code == 422 and "第 6 行" in r.text and "nonsense" in r.text  # the typed YAML is kept
+    r = c.post("/organise/new", data={**form, "profile_yaml": yaml_text.replace("nonsense", "1s")})
+    assert r.status_code == 200 and r.url.path == "/organise/c/demo-2026"
+    assert c.get("/api/campaigns/demo-2026").json()["profiles"] == ["demo-pasted"]
+    assert 'value="demo-pasted" checked' in r.text  # now listed with the shipped ones

@@ -246,3 +246,35 @@ def test_profile_change_keeps_reports_and_rechecks_on_request(org, small_video):
                                                  .order_by(ReportRow.id))]
         assert subjects == ["original", "recheck"]  # the first report stays
         assert recheck_state(s, "sci-2026")["stale"] == 0
+
+
+PASTED = """id: kepu-pasted
+version: "1"
+title: {zh-CN: 粘贴的规格, en: Pasted profile}
+kinds:
+  video:
+    container: {allowed: [mp4]}
+    duration: {min: 0.5s, max: 10s}
+"""
+
+
+def test_a_pasted_profile_is_checked_with_its_line_and_kept(org, small_video):
+    live, admin, _ = org
+    body = {k: v for k, v in CAMPAIGN.items() if k not in ("profiles", "fields", "limits", "file_name_pattern")}
+    with live.client() as c:
+        bad = PASTED.replace("duration: {min: 0.5s, max: 10s}", "duration: {min: soon}")
+        r = c.post("/api/campaigns", json={**body, "profile_yaml": bad}, headers=admin)
+        assert r.status_code == 422 and r.json()["code"] == "invalid_profile", r.text
+        assert r.json()["line"] == 7 and "第 7 行" in r.json()["message"]["zh-CN"]
+        broken = c.post("/api/campaigns", json={**body, "profile_yaml": "id: x\nkinds: [\n"}, headers=admin).json()
+        assert broken["code"] == "invalid_profile" and broken["line"] == 3
+        taken = c.post("/api/campaigns", json={**body, "profile_yaml": PASTED.replace("kepu-pasted", "test-video")},
+                       headers=admin)
+        assert taken.status_code == 422 and "test-video" in taken.json()["message"]["en"]
+        assert c.get("/api/campaigns/sci-2026").status_code == 404  # nothing saved
+        r = c.post("/api/campaigns", json={**body, "profile_yaml": PASTED}, headers=admin)
+        assert r.status_code == 201 and r.json()["profiles"] == ["kepu-pasted"], r.text
+        up = c.post("/api/campaigns/sci-2026/submissions", params={"name": "a.mp4"}, content=small_video.read_bytes())
+        assert up.status_code == 201 and up.json()["profile_id"] == "kepu-pasted"
+    assert (live.services.settings.pasted_profiles_dir / "kepu-pasted.yaml").read_text(encoding="utf-8") == PASTED
+    assert [p.name for p in live.services.settings.pasted_profiles_dir.iterdir()] == ["kepu-pasted.yaml"]

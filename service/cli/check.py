@@ -57,7 +57,7 @@ def profile_store(settings: Settings) -> ProfileStore:
     """The profiles of this installation (``MEDIACHECK_PROFILES_DIR``)."""
     from service.core.profiles import ProfileStore
 
-    return ProfileStore(settings.profiles_dir)
+    return ProfileStore(*settings.profile_dirs)
 
 
 def resolve_profile(ref: str, store: ProfileStore) -> Profile:

@@ -119,7 +119,7 @@ def cmd_campaign(args: argparse.Namespace, settings: Settings, out: TextIO) -> i
 
     db = Database(settings.db_url)
     migrate(db.engine)
-    store = ProfileStore(settings.profiles_dir)
+    store = ProfileStore(*settings.profile_dirs)
     if args.action == "create":
         if not args.campaign_id:
             raise SystemExit("mediacheck: give a campaign id")

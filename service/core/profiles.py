@@ -82,32 +82,40 @@ class Profile(Frozen):
 
 
 class ProfileStore:
-    """Profiles found in one directory, by id (the file name without its ending)."""
+    """Profiles found in a directory, by id (the file name without its ending); ``more``
+    directories are searched after it (the profiles organisers pasted, kept in the data
+    directory). A profile file changed on disk is read again."""
 
-    def __init__(self, directory: str | Path) -> None:
+    def __init__(self, directory: str | Path, *more: str | Path) -> None:
         self.directory = Path(directory)
-        self._cache: dict[str, Profile] = {}
+        self.directories = (self.directory, *(Path(d) for d in more))
+        self._cache: dict[str, tuple[float, Profile]] = {}
 
     def path_of(self, profile_id: str) -> Path:
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", profile_id):
             raise ProfileError(f"invalid profile id {profile_id!r}")
-        for suffix in PROFILE_SUFFIXES:
-            p = self.directory / f"{profile_id}{suffix}"
-            if p.exists():
-                return p
+        for d in self.directories:
+            for suffix in PROFILE_SUFFIXES:
+                p = d / f"{profile_id}{suffix}"
+                if p.exists():
+                    return p
         known = ", ".join(self.ids()) or "none"
         raise ProfileError(f"unknown profile {profile_id!r} (known: {known})")
 
     def ids(self, *, include_abstract: bool = True) -> list[str]:
-        found = sorted({p.stem for p in self.directory.glob("*") if p.suffix in PROFILE_SUFFIXES})
+        found = sorted({p.stem for d in self.directories for p in d.glob("*") if p.suffix in PROFILE_SUFFIXES})
         if include_abstract:
             return found
         return [i for i in found if not self.get(i).abstract]
 
     def get(self, profile_id: str) -> Profile:
-        if profile_id not in self._cache:
-            self._cache[profile_id] = load_profile(self.path_of(profile_id), self)
-        return self._cache[profile_id]
+        path = self.path_of(profile_id)
+        mtime = path.stat().st_mtime
+        cached = self._cache.get(profile_id)
+        if cached is None or cached[0] != mtime:
+            cached = (mtime, load_profile(path, self))
+            self._cache[profile_id] = cached
+        return cached[1]
 
     def raw(self, profile_id: str, _seen: tuple[str, ...] = ()) -> dict[str, Any]:
         """The merged mapping of a profile and its ``extends`` chain."""

@@ -99,6 +99,7 @@ def form_view(lang: str, *, profiles: list[tuple[str, str]], campaign: dict[str,
         "field_rows": field_rows, "limit_rows": limit_rows,
         "types": [(t, _tr(lang, *TYPE_NAMES[t])) for t in FIELD_TYPES],
         "file_name_pattern": value("file_name_pattern", c.get("file_name_pattern") or ""),
+        "profile_yaml": value("profile_yaml"),
         "closed": bool(c.get("closed")), "back_href": with_lang("/organise/", lang),
         "overview": None, "new_key": None,
     }
@@ -115,6 +116,10 @@ def data_from_form(form: dict[str, list[str]], *, creating: bool) -> dict[str, A
         "deep": "deep" in first, "autofix": "autofix" in first,
         "file_name_pattern": first.get("file_name_pattern") or None,
     }
+    if not data["profiles"]:
+        data.pop("profiles")  # a pasted profile may be the only one; none at all is refused when saving
+    if first.get("profile_yaml"):
+        data["profile_yaml"] = form["profile_yaml"][0]
     if creating:
         data["id"] = first.get("id", "")
     if not data["title"]["zh-CN"]:

@@ -38,7 +38,7 @@ class Context:
             settings=settings,
             db=Database(settings.db_url),
             storage=Storage(settings.storage_dir, fsync=settings.fsync),
-            store=ProfileStore(settings.profiles_dir),
+            store=ProfileStore(*settings.profile_dirs),
             queue=RqQueue(settings.redis_url, settings.queue_name) if settings.redis_url else None,
         )
 

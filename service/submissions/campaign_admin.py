@@ -6,8 +6,11 @@ YAML is refused with the profile loader's line-numbered reason."""
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,11 +20,14 @@ from sqlalchemy.orm import Session
 
 from service.core.entry_fields import EntryRules, FieldSpec, LimitSpec, Words
 from service.core.errors import ProfileError, RequestError
-from service.core.profiles import ProfileStore
+from service.core.profiles import ProfileStore, load_profile
 from service.store.database import Database, aware
 from service.store.jobs import JobBackend, submit_job
 from service.store.models import Campaign, Job, Submission
 from service.submissions.campaigns import CAMPAIGN_ID
+
+MAX_PROFILE_YAML = 64 * 1024
+"""Largest profile an organiser may paste (characters)."""
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 """The time zone of a deadline given without one (the organisers' own)."""
@@ -43,6 +49,9 @@ class CampaignSpec(BaseModel):
     limits: list[LimitSpec] | None = None
     file_name_pattern: str | None = Field(default=None, max_length=300)
     closed: bool | None = None
+    profile_yaml: str | None = Field(default=None, max_length=MAX_PROFILE_YAML)
+    """A profile pasted as YAML: checked (errors with their line), kept in the data directory and
+    bound to the campaign (added to ``profiles``)."""
 
 
 def invalid_campaign(zh: str, en: str, **extra: Any) -> RequestError:
@@ -84,9 +93,50 @@ def _check_profiles(store: ProfileStore, ids: list[str]) -> None:
                                    field="profiles")
 
 
+def save_pasted_profile(store: ProfileStore, directory: Path, text: str) -> str:
+    """Check a pasted profile and keep it as ``<directory>/<id>.yaml``; returns its id. A bad
+    one is a 422 ``invalid_profile`` with the line and the reason (the profile loader's); a
+    shipped profile's id cannot be taken."""
+    import yaml
+
+    try:
+        head = yaml.safe_load(text)
+    except yaml.YAMLError:  # the loader below says where
+        head = {"id": "pasted"}
+    pid = head.get("id") if isinstance(head, dict) else None
+    if not isinstance(pid, str) or not re.fullmatch(CAMPAIGN_ID, pid):
+        pid = None
+    directory.mkdir(parents=True, exist_ok=True)
+    if pid is not None and any((d / f"{pid}{x}").exists() for d in store.directories if d != directory
+                               for x in (".yaml", ".yml")):
+        raise RequestError(422, "invalid_profile", f"规格编号 {pid!r} 已被内置规格使用，请换一个。",
+                           f"The profile id {pid!r} is taken by a shipped profile; choose another.", line=None)
+    if pid is None:
+        raise RequestError(422, "invalid_profile", "粘贴的规格有误：缺少有效的编号（id：小写字母、数字、-）。",
+                           "The pasted profile is invalid: it needs an id (lower-case letters, digits, -).", line=1)
+    work = Path(tempfile.mkdtemp(prefix=".paste-", dir=directory))  # the file must carry the id as its name
+    tmp = work / f"{pid}.yaml"
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        profile = load_profile(tmp, store)
+        if profile.abstract:
+            raise RequestError(422, "invalid_profile", "粘贴的规格是抽象规格，不能直接使用。",
+                               "The pasted profile is abstract; it cannot be used by a campaign.", line=None)
+        os.replace(tmp, directory / f"{pid}.yaml")
+    except ProfileError as e:
+        where_zh, where_en = (f"第 {e.line} 行：", f"line {e.line}: ") if e.line else ("", "")
+        raise RequestError(422, "invalid_profile", f"粘贴的规格有误：{where_zh}{e.reason}",
+                           f"The pasted profile is invalid: {where_en}{e.reason}", line=e.line) from None
+    finally:
+        tmp.unlink(missing_ok=True)
+        work.rmdir()
+    return profile.id
+
+
 def save_campaign(session: Session, store: ProfileStore, spec: CampaignSpec, *, campaign_id: str | None = None,
-                  now: datetime | None = None) -> Campaign:
-    """Create (``campaign_id`` None: the spec's id, which must be new) or change a campaign row."""
+                  now: datetime | None = None, pasted_dir: Path | None = None) -> Campaign:
+    """Create (``campaign_id`` None: the spec's id, which must be new) or change a campaign row;
+    a pasted profile is kept in ``pasted_dir``."""
     creating = campaign_id is None
     cid = spec.id if creating else campaign_id
     if not cid:
@@ -98,6 +148,12 @@ def save_campaign(session: Session, store: ProfileStore, spec: CampaignSpec, *, 
         raise RequestError(409, "campaign_exists", f"活动 {cid!r} 已存在。", f"Campaign {cid!r} already exists.")
     if not creating and row is None:
         raise RequestError(404, "campaign_not_found", f"没有编号为 {cid!r} 的活动。", f"There is no campaign {cid!r}.")
+    if spec.profile_yaml and spec.profile_yaml.strip():
+        if pasted_dir is None:
+            raise invalid_campaign("此处不能粘贴规格。", "a profile cannot be pasted here.")
+        pasted = save_pasted_profile(store, pasted_dir, spec.profile_yaml)
+        spec = spec.model_copy(update={"profiles": [*(spec.profiles or (row.profiles if row else [])), pasted]
+                                       if pasted not in (spec.profiles or []) else spec.profiles})
     if creating and not spec.profiles:
         raise invalid_campaign("至少需要一个规格（profiles）。", "give at least one profile (profiles).",
                                field="profiles")

@@ -46,7 +46,7 @@ def build_services(settings: Settings) -> Services:
     db = Database(settings.db_url)
     migrate(db.engine)
     storage = Storage(settings.storage_dir, fsync=settings.fsync, direct_io=settings.direct_io)
-    store = ProfileStore(settings.profiles_dir)
+    store = ProfileStore(*settings.profile_dirs)
     ctx = Context(settings=settings, db=db, storage=storage, store=store)
     queue: JobBackend
     if settings.redis_url:

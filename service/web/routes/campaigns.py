@@ -43,7 +43,7 @@ def create(request: Request, data: Annotated[Any, Body()], authorization: AuthHe
     require_organiser(_bearer(svc, authorization))
     spec = parse_spec(data)
     with svc.db.session() as s:
-        row = save_campaign(s, svc.store, spec)
+        row = save_campaign(s, svc.store, spec, pasted_dir=svc.settings.pasted_profiles_dir)
         body = campaign_json(row)
     return JSONResponse(body, status_code=201, headers={"Location": f"/api/campaigns/{body['id']}"})
 
@@ -55,7 +55,8 @@ def change(campaign_id: str, request: Request, data: Annotated[Any, Body()],
     require_organiser(_bearer(svc, authorization), campaign_id)
     spec = parse_spec(data)
     with svc.db.session() as s:
-        return campaign_json(save_campaign(s, svc.store, spec, campaign_id=campaign_id))
+        return campaign_json(save_campaign(s, svc.store, spec, campaign_id=campaign_id,
+                          pasted_dir=svc.settings.pasted_profiles_dir))
 
 
 @router.post("/campaigns/{campaign_id}/recheck", status_code=202,

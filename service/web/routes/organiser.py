@@ -140,7 +140,7 @@ def _create(request: Request, form: dict[str, list[str]]) -> Response:
     try:
         spec = parse_spec(data_from_form(form, creating=True))
         with svc.db.session() as s:
-            row = save_campaign(s, svc.store, spec)
+            row = save_campaign(s, svc.store, spec, pasted_dir=svc.settings.pasted_profiles_dir)
             cid = row.id
     except RequestError as e:
         view = form_view(lang, profiles=_profiles(svc, lang), error=_refused(e, lang), form=form)
@@ -185,7 +185,8 @@ async def change(campaign_id: str, request: Request) -> Response:
     def action(svc: Services, key: ApiKey, form: dict[str, list[str]]) -> None:
         spec = parse_spec(data_from_form(form, creating=False))
         with svc.db.session() as s:
-            save_campaign(s, svc.store, spec, campaign_id=campaign_id)
+            save_campaign(s, svc.store, spec, campaign_id=campaign_id,
+                          pasted_dir=svc.settings.pasted_profiles_dir)
 
     return await _post(request, campaign_id, action)
 
@@ -195,7 +196,8 @@ async def open_or_close(campaign_id: str, request: Request) -> Response:
     def action(svc: Services, key: ApiKey, form: dict[str, list[str]]) -> None:
         spec = parse_spec({"closed": form.get("closed", ["0"])[0] == "1"})
         with svc.db.session() as s:
-            save_campaign(s, svc.store, spec, campaign_id=campaign_id)
+            save_campaign(s, svc.store, spec, campaign_id=campaign_id,
+                          pasted_dir=svc.settings.pasted_profiles_dir)
 
     return await _post(request, campaign_id, action)
 
