@@ -125,6 +125,11 @@ def test_tokens_stay_out_of_access_logs_and_referers(live, small_video):
                                ("127.0.0.1:1", "GET", "/api/submissions/x?token=SECRET&lang=en", "1.1", 200), None)
     RedactTokens().filter(record)
     assert "SECRET" not in record.getMessage() and "token=[redacted]&lang=en" in record.getMessage()
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:1", "POST", "/api/campaigns/c/submissions?name=%E6%98%9F-%E5%BC%A0.mp4",
+                                "1.1", 201), None)
+    RedactTokens().filter(record)  # a file name built from entry details (title, author) is personal data
+    assert "%E5%BC%A0" not in record.getMessage() and "?name=[redacted]" in record.getMessage()
     assert any(isinstance(f, RedactTokens) for f in logging.getLogger("uvicorn.access").filters)
     with live.client() as c:
         body = upload(c, "test-video", small_video.read_bytes())

@@ -12,6 +12,7 @@ import io
 import json
 import time
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -278,3 +279,20 @@ def test_a_pasted_profile_is_checked_with_its_line_and_kept(org, small_video):
         assert up.status_code == 201 and up.json()["profile_id"] == "kepu-pasted"
     assert (live.services.settings.pasted_profiles_dir / "kepu-pasted.yaml").read_text(encoding="utf-8") == PASTED
     assert [p.name for p in live.services.settings.pasted_profiles_dir.iterdir()] == ["kepu-pasted.yaml"]
+
+
+def test_uploads_at_once_cannot_pass_a_limit_together(org, small_video):
+    live, admin, _ = org
+    data = small_video.read_bytes()
+    with live.client() as c:
+        create(c, admin, {**CAMPAIGN, "file_name_pattern": None})
+
+    def send(i: int) -> int:
+        with live.client() as c:
+            details = quote(json.dumps({"title": f"作品{i}", "author": "张三"}))
+            return c.post("/api/campaigns/sci-2026/submissions", params={"name": f"{i}.mp4"},
+                          content=data + bytes([i]), headers={"X-Entry-Details": details}).status_code
+
+    with ThreadPoolExecutor(5) as pool:
+        codes = sorted(pool.map(send, range(5)))
+    assert codes == [201, 201, 409, 409, 409]

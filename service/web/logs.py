@@ -1,12 +1,14 @@
 """Logging of the service: receipt tokens are capabilities, so they never reach a log line
-(uvicorn's access log prints every path with its query string)."""
+(uvicorn's access log prints every path with its query string); nor do uploaded file names
+(``?name=``), which a campaign's naming rule builds from entry details (title, author: personal
+data). The details themselves travel in headers, form fields and tus metadata, never logged."""
 
 from __future__ import annotations
 
 import logging
 import re
 
-_TOKEN = re.compile(r"(token=)[^&\s\"]+", re.IGNORECASE)
+_TOKEN = re.compile(r"((?<![A-Za-z_])(?:token|name)=)[^&\s\"]+", re.IGNORECASE)
 
 
 def redact(text: str) -> str:
