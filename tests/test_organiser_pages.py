@@ -54,6 +54,8 @@ def test_create_edit_close_and_keys(admin):
         assert row.deadline.isoformat().startswith("2099-01-31T10:00")  # 18:00 Beijing time in UTC
     page = c.get("/organise/c/demo-2026").text
     assert 'id="n-entries">0<' in page and 'value="作者"' in page
+    english = c.get("/organise/c/demo-2026?lang=en").text
+    assert "<h2>Overview</h2>" in english and "Entry details" in english and '<html lang="en"' in english
     assert "demo-2026" in c.get("/organise/").text
     # edit: a third field; close and open
     r = c.post("/organise/c/demo-2026", data={**FORM, "f2_key": "school", "f2_zh": "学校", "f2_type": "text"})
