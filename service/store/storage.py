@@ -14,6 +14,7 @@ moved into place with one ``rename``."""
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import errno
 import fcntl
 import functools
@@ -26,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from service.core.errors import RequestError, UploadTooLargeError
+from service.core.errors import RequestError, StorageFullError, UploadTooLargeError
 from service.store.durable import make_dirs, publish, sync_dir
 
 WRITE_CHUNK = 1 << 20
@@ -37,6 +38,21 @@ _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
 
 DIRECT_BLOCK = 8 << 20
 """Bytes gathered in a page-aligned buffer before one O_DIRECT write (and one hash update)."""
+
+
+FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+"""A write failed for want of room: the upload is refused with 507, never a 500."""
+
+
+def is_full(e: BaseException) -> bool:
+    """Whether ``e`` says the filesystem (or the quota) is full."""
+    return isinstance(e, OSError) and e.errno in FULL_ERRNOS
+
+
+def free_bytes(path: Path) -> int:
+    """Bytes an unprivileged writer may still put on the filesystem of ``path``."""
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize
 
 
 @functools.cache
@@ -100,13 +116,18 @@ class Incoming:
         limit was checked by the caller chunk by chunk; it is checked again here)."""
         n = sum(len(x) for x in parts)
         self._check_limit(n)
-        if self._buf is None:
-            for x in parts:
-                self._hash.update(x)
-            self._writev(parts, n)
-        else:
-            for x in parts:
-                self._gather(memoryview(x).cast("B"))
+        try:
+            if self._buf is None:
+                for x in parts:
+                    self._hash.update(x)
+                self._writev(parts, n)
+            else:
+                for x in parts:
+                    self._gather(memoryview(x).cast("B"))
+        except OSError as e:
+            if is_full(e):
+                raise StorageFullError() from None
+            raise
         self.size += n
 
     def _writev(self, parts: list[bytes] | list[bytes | bytearray | memoryview], n: int) -> None:
@@ -172,20 +193,30 @@ class Incoming:
                 self._write_block(self._fill)
             if self.fsync:
                 os.fsync(self._fd)
+        except OSError as e:
+            if is_full(e):
+                raise StorageFullError() from None
+            raise
         finally:
             self._release()
 
     def _release(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-        if self._buf is not None:
-            self._buf.close()
-            self._buf = None
+        """Close the file and drop the block buffer. A failed write can leave a view of the
+        buffer alive in its traceback (``mmap.close`` then raises BufferError): the buffer is
+        left to the garbage collector instead, so the file is still removed."""
+        fd, self._fd = self._fd, None
+        buf, self._buf = self._buf, None
+        if fd is not None:
+            os.close(fd)
+        if buf is not None:
+            with contextlib.suppress(BufferError):
+                buf.close()
 
     def discard(self) -> None:
-        self._release()
-        self.path.unlink(missing_ok=True)
+        try:
+            self._release()
+        finally:
+            self.path.unlink(missing_ok=True)
 
 
 LOCK_WAIT_S = 5.0
@@ -193,12 +224,41 @@ LOCK_WAIT_S = 5.0
 resumes right after a broken connection may arrive before the server noticed the break)."""
 
 
+def _locked() -> RequestError:
+    return RequestError(
+        423, "tus_locked", "该上传正在被另一个请求写入。", "Another request is writing this upload."
+    )
+
+
+def _terminated() -> RequestError:
+    return RequestError(404, "upload_not_found", "找不到该上传（可能已被删除）。",
+                        "No such upload (it may have been terminated).")
+
+
+def remove_unless_writing(path: Path) -> None:
+    """Delete a resumable upload's file unless a PATCH holds its lock (423 then: the DELETE
+    waits for no one, and a PATCH never writes into a file that vanished under it)."""
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - closed below
+    except FileNotFoundError:
+        return
+    with fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise _locked() from None
+        path.unlink(missing_ok=True)
+
+
 class Appender:
     """Appends to a resumable upload's file (``tus/<id>``) under an exclusive lock, from the
     offset the client says it is at; truncates back to that offset when a PATCH is refused."""
 
     def __init__(self, path: Path, expected_offset: int) -> None:
-        self.fh = open(path, "r+b", buffering=0)  # noqa: SIM115 - closed in close()
+        try:
+            self.fh = open(path, "r+b", buffering=0)  # noqa: SIM115 - closed in close()
+        except FileNotFoundError:
+            raise _terminated() from None
         deadline = time.monotonic() + LOCK_WAIT_S
         while True:
             try:
@@ -207,14 +267,13 @@ class Appender:
             except BlockingIOError:
                 if time.monotonic() > deadline:
                     self.fh.close()
-                    raise RequestError(
-                        423,
-                        "tus_locked",
-                        "该上传正在被另一个请求写入。",
-                        "Another request is writing this upload.",
-                    ) from None
+                    raise _locked() from None
                 time.sleep(0.05)
-        self.start = os.fstat(self.fh.fileno()).st_size
+        st = os.fstat(self.fh.fileno())
+        if st.st_nlink == 0:  # terminated while this waited for the lock
+            self.close()
+            raise _terminated()
+        self.start = st.st_size
         if expected_offset != self.start:
             self.close()
             raise RequestError(
@@ -228,8 +287,13 @@ class Appender:
 
     def write(self, data: bytes) -> None:
         view = memoryview(data)
-        while view:
-            view = view[self.fh.write(view) or 0 :]
+        try:
+            while view:
+                view = view[self.fh.write(view) or 0 :]
+        except OSError as e:
+            if is_full(e):
+                raise StorageFullError() from None
+            raise
 
     def truncate_back(self) -> None:
         self.fh.truncate(self.start)
@@ -239,9 +303,11 @@ class Appender:
 
     def close(self) -> None:
         if not self.fh.closed:
-            os.fsync(self.fh.fileno())
-            fcntl.flock(self.fh, fcntl.LOCK_UN)
-            self.fh.close()
+            try:
+                os.fsync(self.fh.fileno())
+            finally:
+                fcntl.flock(self.fh, fcntl.LOCK_UN)
+                self.fh.close()
 
 
 class Storage:
@@ -271,6 +337,10 @@ class Storage:
 
     def tus_path(self, upload_id: str) -> Path:
         return self.path(f"tus/{upload_id}")
+
+    def free_bytes(self) -> int:
+        """Free bytes on the storage filesystem."""
+        return free_bytes(self.root)
 
     # ---------------------------------------------------------------- writing
     def incoming(self, limit: int | None) -> Incoming:

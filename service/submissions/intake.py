@@ -101,6 +101,7 @@ class Intake:
         ``receipt_hash``: the digest of a token given out earlier (a tus upload gets its token
         when it is created); otherwise a new token is made and returned."""
         sub_id = new_id()
+        content_type = (content_type or "")[:100] or None  # declared by the client: kept as said, never trusted
         token = None if receipt_hash else new_token()
         profile = self.book.profile_for(campaign, sniff_kind(src))
         moved: str | None = None

@@ -17,13 +17,22 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlalchemy import select
 from starlette.requests import ClientDisconnect
 
-from service.core.errors import RequestError
+from service.core.errors import RequestError, StorageFullError
 from service.store.database import Database
 from service.store.models import Upload
 from service.store.storage import DIRECT_BLOCK, Incoming, Storage
 
 MAX_FORM_FIELD = 64 * 1024
 """Largest non-file field a multipart form may carry (bytes)."""
+
+MAX_FORM_FIELDS = 16
+"""Most non-file fields a multipart form may carry (the page sends one or two)."""
+
+MAX_FORM_TOTAL = 128 * 1024
+"""Largest sum of the non-file fields of a multipart form (bytes): they are kept in memory."""
+
+MAX_PART_HEADERS = 8 * 1024
+"""Largest headers of one multipart part (bytes)."""
 
 FILE_FIELD = "file"
 """The form field that carries the file."""
@@ -105,6 +114,49 @@ class _Part:
         self.name = ""
 
 
+def ensure_room(db: Database, storage: Storage, reserve: int, needed: int) -> None:
+    """Refuse (507) a new upload of ``needed`` bytes when the storage's free space, less what the
+    resumable uploads in flight may still write, would fall under ``reserve``."""
+    free = storage.free_bytes()
+    with db.session() as s:
+        rows = s.execute(select(Upload.id, Upload.length).where(Upload.submission_id.is_(None))).all()
+    pending = 0
+    for upload_id, length in rows:
+        try:
+            have = storage.tus_path(upload_id).stat().st_size
+        except OSError:
+            have = 0
+        pending += max(0, (length or 0) - have)
+    if free - pending - needed < reserve:
+        raise StorageFullError(free)
+
+
+def idle_error(idle_s: float) -> RequestError:
+    return RequestError(
+        408,
+        "body_idle",
+        f"上传超过 {idle_s:g} 秒没有发送数据，已中止，未保存任何内容。",
+        f"The upload sent nothing for {idle_s:g} seconds and was dropped; nothing was kept.",
+    )
+
+
+async def idle_limited(stream: AsyncIterator[bytes], idle_s: float | None) -> AsyncIterator[bytes]:
+    """The chunks of ``stream``; raises a 408 RequestError when none comes for ``idle_s`` seconds."""
+    it = aiter(stream)
+    while True:
+        try:
+            if idle_s:
+                with anyio.fail_after(idle_s):
+                    chunk = await anext(it)
+            else:
+                chunk = await anext(it)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise idle_error(idle_s or 0) from None
+        yield chunk
+
+
 def _disconnected() -> RequestError:
     return RequestError(
         400, "upload_aborted", "上传中断，未保存任何内容。", "The upload was interrupted; nothing was kept."
@@ -141,17 +193,32 @@ async def receive_multipart(stream: AsyncIterator[bytes], content_type: str, inc
     sink = _Sink(incoming)
     part = _Part()
     files = 0
+    fields = 0
+    field_bytes = 0
+    header_bytes = 0
     pending: list[bytes] = []
     text = bytearray()
 
     def on_part_begin() -> None:
+        nonlocal header_bytes
         part.reset()
         text.clear()
+        header_bytes = 0
+
+    def count_header(n: int) -> None:
+        nonlocal header_bytes
+        header_bytes += n
+        if header_bytes > MAX_PART_HEADERS:
+            raise RequestError(
+                400, "bad_multipart", "表单某部分的头过大。", "The headers of a form part are too large."
+            )
 
     def on_header_field(data: bytes, start: int, end: int) -> None:
+        count_header(end - start)
         part.field += data[start:end]
 
     def on_header_value(data: bytes, start: int, end: int) -> None:
+        count_header(end - start)
         part.value += data[start:end]
 
     def on_header_end() -> None:
@@ -159,7 +226,7 @@ async def receive_multipart(stream: AsyncIterator[bytes], content_type: str, inc
         part.field, part.value = b"", b""
 
     def on_headers_finished() -> None:
-        nonlocal files
+        nonlocal files, fields
         _, opts = parse_options_header(part.headers.get(b"content-disposition", b""))
         name = opts.get(b"name", b"").decode("utf-8", "replace")
         filename = opts.get(b"filename*") or opts.get(b"filename")
@@ -179,14 +246,38 @@ async def receive_multipart(stream: AsyncIterator[bytes], content_type: str, inc
             received.content_type = ct.decode("latin-1") if ct else None
         else:
             part.kind = "field"
+            fields += 1
+            if fields > MAX_FORM_FIELDS:
+                raise RequestError(
+                    400,
+                    "too_many_fields",
+                    f"表单字段过多（最多 {MAX_FORM_FIELDS} 个，文件除外）。",
+                    f"The form has too many fields (at most {MAX_FORM_FIELDS} besides the file).",
+                    max_fields=MAX_FORM_FIELDS,
+                )
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
+        nonlocal field_bytes
         if part.kind == "file":
             pending.append(data[start:end])
         else:
             text.extend(data[start:end])
+            field_bytes += end - start
             if len(text) > MAX_FORM_FIELD:
-                raise RequestError(413, "field_too_large", "表单字段过大。", "A form field is too large.")
+                raise RequestError(
+                    413,
+                    "field_too_large",
+                    f"表单字段过大（每个最多 {MAX_FORM_FIELD // 1024} KiB）。",
+                    f"A form field is too large (at most {MAX_FORM_FIELD // 1024} KiB each).",
+                )
+            if field_bytes > MAX_FORM_TOTAL:
+                raise RequestError(
+                    413,
+                    "fields_too_large",
+                    f"表单字段合计过大（最多 {MAX_FORM_TOTAL // 1024} KiB，文件除外）。",
+                    f"The form's fields are too large together (at most {MAX_FORM_TOTAL // 1024} KiB "
+                    "besides the file).",
+                )
 
     def on_part_end() -> None:
         if part.kind == "field":

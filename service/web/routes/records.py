@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from service.core.errors import RequestError
 from service.core.filenames import content_disposition
+from service.core.media_types import served_type
 from service.fix import submissions as fixes
 from service.store.models import Decision, Job, ReportRow, Submission
 from service.submissions.access import (
@@ -114,13 +115,14 @@ def get_file(
     creds: Creds,
 ) -> FileResponse:
     svc = services(request)
-    sub, _ = _load(svc, sub_id, caller_for(svc, creds))
+    sub, report = _load(svc, sub_id, caller_for(svc, creds))
     path = svc.storage.path(sub.storage_key)
     if sub.status == "refused" or not path.exists():
         raise RequestError(410, "file_gone", "该文件未被保存。", "This file was not kept.")
+    media_type, _ = served_type(report)  # what the check found, never the declared type
     return FileResponse(
         path,
-        media_type=sub.content_type or "application/octet-stream",
+        media_type=media_type,
         headers={"Content-Disposition": content_disposition(sub.file_name)},
     )
 

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from service.core import rulebook
 from service.core.errors import RequestError
 from service.core.filenames import parse_file_name
-from service.submissions.upload import receive_multipart, receive_raw
+from service.submissions.upload import ensure_room, idle_limited, receive_multipart, receive_raw
 from service.web.answers import respond_with_verdict
 from service.web.deps import services
 
@@ -45,7 +45,7 @@ def _declared_length(request: Request) -> int | None:
     raw = request.headers.get("content-length")
     if raw is None:
         return None
-    if not raw.isdigit():
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
         raise RequestError(400, "bad_content_length", "Content-Length 无效。", "Invalid Content-Length.")
     return int(raw)
 
@@ -129,14 +129,18 @@ async def upload(
         file_name = None if multipart else parse_file_name(_raw_name(request, name))
         if declared == 0:
             raise RequestError(400, "empty_body", "文件为空（0 字节）。", "The file is empty (0 bytes).")
+        await anyio.to_thread.run_sync(
+            ensure_room, svc.db, svc.storage, svc.settings.free_space_reserve, declared or 0
+        )
         incoming = await anyio.to_thread.run_sync(svc.storage.incoming, campaign.max_upload_bytes)
+        body = idle_limited(request.stream(), svc.settings.body_idle_s)
         try:
             if multipart:
-                got = await receive_multipart(request.stream(), ctype, incoming)
+                got = await receive_multipart(body, ctype, incoming)
                 file_name = parse_file_name(got.fields.get("name") or got.file_name)
-                content_type = got.content_type
+                content_type = got.content_type  # what the client declared: kept, never served as the type
             else:
-                await receive_raw(request.stream(), incoming)
+                await receive_raw(body, incoming)
                 content_type = ctype or None
             assert file_name is not None
             accepted = await anyio.to_thread.run_sync(
