@@ -305,3 +305,22 @@ def test_a_slow_request_head_is_cut_off(impatient):
     assert closed and time.monotonic() - t0 < 5
     with impatient.client() as c:  # a normal client is unaffected
         assert c.get("/healthz").status_code == 200
+
+
+def test_hardening_settings_from_the_environment():
+    from service.settings import Settings
+
+    default = Settings.from_env({})
+    assert default.metrics is False and default.free_space_reserve == 256 * 2**20
+    assert (default.body_idle_s, default.head_timeout_s, default.keep_alive_s) == (60.0, 10.0, 5.0)
+    env = {"MEDIACHECK_METRICS": "1", "MEDIACHECK_FREE_SPACE_RESERVE": "1048576", "MEDIACHECK_BODY_IDLE_S": "7",
+           "MEDIACHECK_HEAD_TIMEOUT_S": "3", "MEDIACHECK_KEEP_ALIVE_S": "2", "MEDIACHECK_MAX_HEADER_BYTES": "8192"}
+    s = Settings.from_env(env)
+    assert (s.metrics, s.free_space_reserve, s.body_idle_s, s.head_timeout_s, s.keep_alive_s,
+            s.max_header_bytes) == (True, 1048576, 7.0, 3.0, 2.0, 8192)
+    from service.web.server import server_limits
+
+    limits = server_limits(s)
+    assert limits["timeout_keep_alive"] == 2.0 and limits["h11_max_incomplete_event_size"] == 8192
+    assert limits["http"].head_timeout_s == 3.0
+    assert server_limits(s, spawned=True)["http"].__module__ == "service.web.server"  # importable by name

@@ -23,10 +23,11 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Ready: database, Redis (when configured), ffprobe")
+@router.get("/readyz", summary="Ready: database, Redis (when set), ffprobe, storage above its free-space reserve")
 async def readyz(request: Request) -> JSONResponse:
     svc = services(request)
     checks: dict[str, Any] = {}
+    space: dict[str, int] = {}
 
     def probe_all() -> None:
         try:
@@ -43,7 +44,6 @@ async def readyz(request: Request) -> JSONResponse:
         checks["ffprobe"] = "ok" if shutil.which("ffprobe") else "error: ffprobe not found on PATH"
         checks["storage"] = storage_check(svc.storage.root, svc.settings.free_space_reserve, space)
 
-    space: dict[str, int] = {}
     await anyio.to_thread.run_sync(probe_all)
     ready = all(v == "ok" for v in checks.values())
     return JSONResponse(
