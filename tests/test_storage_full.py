@@ -165,3 +165,23 @@ def test_reserve_refuses_uploads_before_the_disk_is_full(small_disk, service_set
         ok = c.post(URL, params={"name": "s.mp4"}, content=small_video.read_bytes())
         assert ok.status_code == 201, ok.text
         assert leftovers(live.services.storage.root) == []
+
+
+def test_incoming_on_a_full_disk_raises_storage_full_and_discards(small_disk):
+    """The O_DIRECT writer (ext4) or the buffered one (tmpfs): ENOSPC is StorageFullError, and
+    discarding after it removes the partial (it raised BufferError with O_DIRECT and kept it)."""
+    from service.core.errors import StorageFullError
+    from service.store.storage import Storage
+
+    storage = Storage(small_disk / "storage")
+    fill(small_disk, 10 * MiB)
+    incoming = storage.incoming(None)
+    with pytest.raises(StorageFullError) as raised:
+        try:
+            for _ in range(6):
+                incoming.write_many([os.urandom(4 * MiB)])
+            incoming.close()
+        finally:
+            incoming.discard()  # as the upload route does, while the error is on its way
+    assert raised.value.status == 507
+    assert not incoming.path.exists() and os.listdir(small_disk / "storage" / "tmp") == []
