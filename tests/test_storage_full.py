@@ -148,6 +148,10 @@ def test_reserve_refuses_uploads_before_the_disk_is_full(small_disk, service_set
         assert second.status_code == 507 and second.json()["code"] == "storage_full", second.text
         raw = c.post(URL, params={"name": "a.mp4"}, content=os.urandom(3 * MiB))  # with Content-Length
         assert raw.status_code == 507, raw.text
+        # no length declared: stopped once it would eat into the reserve (12 MiB free, 10 sent, 4 kept)
+        chunked = c.post(URL, params={"name": "a.mp4"}, content=body(10 * MiB))
+        assert chunked.status_code == 507 and chunked.json()["code"] == "storage_full", chunked.text
+        assert leftovers(live.services.storage.root) == []
         assert c.delete(first.headers["location"], headers=TUS).status_code == 204
         again = c.post(f"/files/{CAMPAIGN}/", headers=TUS | {"Upload-Length": str(6 * MiB)})
         assert again.status_code == 201, again.text

@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from service.core.errors import RequestError, StorageFullError, UploadTooLargeError
+from service.core.errors import StorageFullError, UploadTooLargeError
 from service.store.durable import make_dirs, publish, sync_dir
 
 WRITE_CHUNK = 1 << 20
@@ -53,6 +53,10 @@ def free_bytes(path: Path) -> int:
     """Bytes an unprivileged writer may still put on the filesystem of ``path``."""
     st = os.statvfs(path)
     return st.f_bavail * st.f_frsize
+
+
+FREE_CHECK_EVERY = 1 << 20
+"""Bytes an upload writes between two looks at the free space (a statvfs: microseconds)."""
 
 
 @functools.cache
@@ -87,8 +91,14 @@ class Incoming:
     page cache with uploads nobody reads again soon. Where the filesystem refuses O_DIRECT
     (tmpfs, some network and overlay filesystems) it falls back to buffered writes."""
 
-    def __init__(self, directory: Path, limit: int | None, fsync: bool = True, direct: bool = True) -> None:
+    def __init__(self, directory: Path, limit: int | None, fsync: bool = True, direct: bool = True,
+                 floor: int = 0) -> None:
         fd, name = tempfile.mkstemp(dir=directory, prefix="up-")
+        self.floor = floor
+        """Free bytes the filesystem must keep: under them the upload stops with StorageFullError
+        (looked at every FREE_CHECK_EVERY bytes; a body whose length was not declared could
+        otherwise fill the disk)."""
+        self._next_check = FREE_CHECK_EVERY
         self.path = Path(name)
         self._fd: int | None = fd
         self._hash = hashlib.sha256()
@@ -116,6 +126,11 @@ class Incoming:
         limit was checked by the caller chunk by chunk; it is checked again here)."""
         n = sum(len(x) for x in parts)
         self._check_limit(n)
+        if self.floor and self.size + n >= self._next_check:
+            self._next_check = self.size + n + FREE_CHECK_EVERY
+            free = free_bytes(self.path.parent)
+            if free < self.floor:
+                raise StorageFullError(free)
         try:
             if self._buf is None:
                 for x in parts:
@@ -219,97 +234,6 @@ class Incoming:
             self.path.unlink(missing_ok=True)
 
 
-LOCK_WAIT_S = 5.0
-"""How long a PATCH waits for the previous one on the same upload to let go (a client that
-resumes right after a broken connection may arrive before the server noticed the break)."""
-
-
-def _locked() -> RequestError:
-    return RequestError(
-        423, "tus_locked", "该上传正在被另一个请求写入。", "Another request is writing this upload."
-    )
-
-
-def _terminated() -> RequestError:
-    return RequestError(404, "upload_not_found", "找不到该上传（可能已被删除）。",
-                        "No such upload (it may have been terminated).")
-
-
-def remove_unless_writing(path: Path) -> None:
-    """Delete a resumable upload's file unless a PATCH holds its lock (423 then: the DELETE
-    waits for no one, and a PATCH never writes into a file that vanished under it)."""
-    try:
-        fh = open(path, "rb")  # noqa: SIM115 - closed below
-    except FileNotFoundError:
-        return
-    with fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise _locked() from None
-        path.unlink(missing_ok=True)
-
-
-class Appender:
-    """Appends to a resumable upload's file (``tus/<id>``) under an exclusive lock, from the
-    offset the client says it is at; truncates back to that offset when a PATCH is refused."""
-
-    def __init__(self, path: Path, expected_offset: int) -> None:
-        try:
-            self.fh = open(path, "r+b", buffering=0)  # noqa: SIM115 - closed in close()
-        except FileNotFoundError:
-            raise _terminated() from None
-        deadline = time.monotonic() + LOCK_WAIT_S
-        while True:
-            try:
-                fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    self.fh.close()
-                    raise _locked() from None
-                time.sleep(0.05)
-        st = os.fstat(self.fh.fileno())
-        if st.st_nlink == 0:  # terminated while this waited for the lock
-            self.close()
-            raise _terminated()
-        self.start = st.st_size
-        if expected_offset != self.start:
-            self.close()
-            raise RequestError(
-                409,
-                "tus_offset_mismatch",
-                f"偏移量不符：服务器已有 {self.start} 字节。",
-                f"Offset mismatch: the server has {self.start} bytes.",
-                upload_offset=self.start,
-            )
-        self.fh.seek(self.start)
-
-    def write(self, data: bytes) -> None:
-        view = memoryview(data)
-        try:
-            while view:
-                view = view[self.fh.write(view) or 0 :]
-        except OSError as e:
-            if is_full(e):
-                raise StorageFullError() from None
-            raise
-
-    def truncate_back(self) -> None:
-        self.fh.truncate(self.start)
-
-    def size(self) -> int:
-        return os.fstat(self.fh.fileno()).st_size
-
-    def close(self) -> None:
-        if not self.fh.closed:
-            try:
-                os.fsync(self.fh.fileno())
-            finally:
-                fcntl.flock(self.fh, fcntl.LOCK_UN)
-                self.fh.close()
-
-
 class Storage:
     """The storage root and its layout. Creates its folders on first use."""
 
@@ -343,8 +267,9 @@ class Storage:
         return free_bytes(self.root)
 
     # ---------------------------------------------------------------- writing
-    def incoming(self, limit: int | None) -> Incoming:
-        return Incoming(self.root / "tmp", limit, self.fsync, self.direct_io)
+    def incoming(self, limit: int | None, floor: int = 0) -> Incoming:
+        """A file to receive an upload into; ``floor``: the free bytes it must leave (Incoming.floor)."""
+        return Incoming(self.root / "tmp", limit, self.fsync, self.direct_io, floor)
 
     def commit(self, src: Path, key: str) -> Path:
         """Move a complete file into place atomically and make it read-only. Its bytes were
@@ -383,7 +308,6 @@ class Storage:
 
     def stray_temporaries(self, older_than_s: float) -> list[Path]:
         """Files in tmp/ older than ``older_than_s``: left by a server that crashed mid-upload."""
-        import time
 
         cutoff = time.time() - older_than_s
         return sorted(p for p in (self.root / "tmp").iterdir() if p.stat().st_mtime < cutoff)

@@ -132,7 +132,9 @@ async def upload(
         await anyio.to_thread.run_sync(
             ensure_room, svc.db, svc.storage, svc.settings.free_space_reserve, declared or 0
         )
-        incoming = await anyio.to_thread.run_sync(svc.storage.incoming, campaign.max_upload_bytes)
+        incoming = await anyio.to_thread.run_sync(
+            svc.storage.incoming, campaign.max_upload_bytes, svc.settings.free_space_reserve
+        )
         body = idle_limited(request.stream(), svc.settings.body_idle_s)
         try:
             if multipart:

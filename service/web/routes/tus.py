@@ -24,10 +24,11 @@ from starlette.requests import ClientDisconnect
 from service.core.errors import RequestError
 from service.core.filenames import parse_file_name
 from service.media.checker import sha256_file
+from service.store.appender import Appender, remove_unless_writing
 from service.store.database import aware
 from service.store.ids import ID_LENGTH, new_id, new_token
 from service.store.models import Upload
-from service.store.storage import WRITE_CHUNK, Appender, remove_unless_writing
+from service.store.storage import WRITE_CHUNK
 from service.submissions.access import digest
 from service.submissions.campaigns import CampaignRules
 from service.submissions.resumable import parse_count, parse_metadata, past_length
@@ -139,7 +140,7 @@ async def create(campaign_id: str, request: Request) -> Response:
         campaign_id=campaign.id,
         length=length,
         file_name=name,
-        content_type=meta.get("filetype") or meta.get("type"),  # declared: kept, never served as the type
+        content_type=(meta.get("filetype") or meta.get("type") or "")[:100] or None,  # declared; never served
         meta=meta,
         created_at=datetime.now(UTC),
         updated_at=datetime.now(UTC),
