@@ -274,6 +274,14 @@ def test_a_body_that_stops_is_dropped_with_408(impatient):
     assert leftovers(impatient) == []
 
 
+def test_a_sign_in_form_that_stops_is_dropped_with_408(impatient):
+    with _connect(impatient) as sock:
+        sock.sendall(b"POST /review/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                     b"Content-Length: 100\r\n\r\nkey=mc_")
+        response = read_response(sock)
+    assert " 408 " in response.split("\r\n")[0] and "body_idle" in response
+
+
 def test_a_tus_patch_that_stops_keeps_what_arrived(impatient):
     with impatient.client() as c:
         created = c.post(TUS_URL, headers=TUS | {"Upload-Length": "5000", "Upload-Metadata": meta(filename="a.mp4")})

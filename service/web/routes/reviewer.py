@@ -25,6 +25,7 @@ from service.review.sessions import COOKIE, SESSION_TTL_S, issue
 from service.store.models import ApiKey, Submission
 from service.submissions.access import Caller, active_key, reviewable_entry
 from service.submissions.intake import latest_report
+from service.submissions.upload import idle_limited
 from service.web.deps import Services, secret_of, services, session_key
 from service.web.templating import templates
 
@@ -57,7 +58,7 @@ def _denied(request: Request, status: int) -> Response:
 
 async def _form(request: Request) -> dict[str, str]:
     body = b""
-    async for chunk in request.stream():
+    async for chunk in idle_limited(request.stream(), services(request).settings.body_idle_s):
         body += chunk
         if len(body) > MAX_FORM_BYTES:
             break
