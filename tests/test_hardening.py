@@ -292,6 +292,7 @@ def test_a_tus_patch_that_stops_keeps_what_arrived(impatient):
                          + b"x" * 1000)
             response = read_response(sock)
         assert " 408 " in response.split("\r\n")[0] and "body_idle" in response
+        assert '"upload_offset":1000' in response and "resume" in response
         assert c.head(url, headers=TUS).headers["upload-offset"] == "1000"
 
 

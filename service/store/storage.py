@@ -308,6 +308,5 @@ class Storage:
 
     def stray_temporaries(self, older_than_s: float) -> list[Path]:
         """Files in tmp/ older than ``older_than_s``: left by a server that crashed mid-upload."""
-
         cutoff = time.time() - older_than_s
         return sorted(p for p in (self.root / "tmp").iterdir() if p.stat().st_mtime < cutoff)

@@ -131,12 +131,22 @@ def ensure_room(db: Database, storage: Storage, reserve: int, needed: int) -> No
         raise StorageFullError(free)
 
 
-def idle_error(idle_s: float) -> RequestError:
+def idle_error(idle_s: float, kept_offset: int | None = None) -> RequestError:
+    """408 for a body that stopped; ``kept_offset``: a resumable upload kept the bytes up to there."""
+    if kept_offset is None:
+        return RequestError(
+            408,
+            "body_idle",
+            f"上传超过 {idle_s:g} 秒没有发送数据，已中止，未保存任何内容。",
+            f"The upload sent nothing for {idle_s:g} seconds and was dropped; nothing was kept.",
+        )
     return RequestError(
         408,
         "body_idle",
-        f"上传超过 {idle_s:g} 秒没有发送数据，已中止，未保存任何内容。",
-        f"The upload sent nothing for {idle_s:g} seconds and was dropped; nothing was kept.",
+        f"上传超过 {idle_s:g} 秒没有发送数据，已中止；已收到的 {kept_offset} 字节已保存，可从此处继续。",
+        f"The upload sent nothing for {idle_s:g} seconds and was stopped; the {kept_offset} bytes received are "
+        "kept: resume from there.",
+        upload_offset=kept_offset,
     )
 
 

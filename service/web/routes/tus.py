@@ -279,6 +279,8 @@ async def _append(
             cut = idle = True  # like a broken connection: what arrived is kept, the client resumes
         if digest is not None and (cut or digest.digest() != expected):
             await anyio.to_thread.run_sync(app.truncate_back)
+            if idle:
+                raise idle_error(svc.settings.body_idle_s, offset)
             if cut:
                 raise RequestError(400, "upload_aborted", "上传中断。", "The upload was interrupted.")
             raise RequestError(
@@ -301,7 +303,7 @@ async def _append(
             raise RequestError(404, "upload_not_found", "该上传已被删除。", "This upload was terminated.")
         row.updated_at = datetime.now(UTC)
     if idle:
-        raise idle_error(svc.settings.body_idle_s)
+        raise idle_error(svc.settings.body_idle_s, new_offset)
     headers = {**extra, "Upload-Offset": str(new_offset)}
     if cut or new_offset < up.length:
         return Response(status_code=status, headers=headers)
