@@ -32,6 +32,9 @@ the rest of the resumable uploads in flight) is refused with 507, and /readyz fa
 DEFAULT_BODY_IDLE_S = 60.0
 """Seconds an upload body may send nothing before it is dropped with 408 (its partial removed)."""
 
+DEFAULT_BODY_MIN_RATE = 1024
+"""Bytes a second an upload body must average over each ``body_idle_s`` window (else 408)."""
+
 DEFAULT_KEEP_ALIVE_S = 5.0
 """Seconds uvicorn keeps an idle connection open between requests."""
 
@@ -78,6 +81,7 @@ class Settings:
     """Write uploads with O_DIRECT (falls back by itself where the filesystem has none)."""
     free_space_reserve: int = DEFAULT_FREE_SPACE_RESERVE
     body_idle_s: float = DEFAULT_BODY_IDLE_S
+    body_min_rate: int = DEFAULT_BODY_MIN_RATE
     keep_alive_s: float = DEFAULT_KEEP_ALIVE_S
     head_timeout_s: float = DEFAULT_HEAD_TIMEOUT_S
     max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
@@ -113,6 +117,7 @@ class Settings:
             direct_io=_flag(env, "MEDIACHECK_DIRECT_IO"),
             free_space_reserve=int(_float(env, "MEDIACHECK_FREE_SPACE_RESERVE", DEFAULT_FREE_SPACE_RESERVE)),
             body_idle_s=_float(env, "MEDIACHECK_BODY_IDLE_S", DEFAULT_BODY_IDLE_S),
+            body_min_rate=int(_float(env, "MEDIACHECK_BODY_MIN_RATE", DEFAULT_BODY_MIN_RATE)),
             keep_alive_s=_float(env, "MEDIACHECK_KEEP_ALIVE_S", DEFAULT_KEEP_ALIVE_S),
             head_timeout_s=_float(env, "MEDIACHECK_HEAD_TIMEOUT_S", DEFAULT_HEAD_TIMEOUT_S),
             max_header_bytes=int(_float(env, "MEDIACHECK_MAX_HEADER_BYTES", DEFAULT_MAX_HEADER_BYTES)),

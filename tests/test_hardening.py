@@ -254,7 +254,7 @@ def test_a_forged_cookie_with_any_bytes_is_no_session(live):
 # ------------------------------------------------------------------ slow clients
 @pytest.fixture
 def impatient(service_settings):
-    with live_server(replace(service_settings, body_idle_s=1.0, head_timeout_s=1.0)) as live:
+    with live_server(replace(service_settings, body_idle_s=1.0, body_min_rate=1000, head_timeout_s=1.0)) as live:
         yield live
 
 
@@ -271,6 +271,26 @@ def test_a_body_that_stops_is_dropped_with_408(impatient):
         response = read_response(sock)
     assert " 408 " in response.split("\r\n")[0] and "body_idle" in response
     assert time.monotonic() - t0 < 5
+    assert leftovers(impatient) == []
+
+
+def test_a_body_that_trickles_is_dropped_with_408(impatient):
+    """One byte every 0.2 s never leaves the connection idle, but is under 1000 bytes a second."""
+    with _connect(impatient) as sock:
+        sock.sendall((f"POST {URL}?name=a.mp4 HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n").encode())
+        t0 = time.monotonic()
+        sock.settimeout(0.2)
+        response = b""
+        while time.monotonic() - t0 < 8 and b"\r\n\r\n" not in response:
+            try:
+                sock.sendall(b"x")
+                response += sock.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+    head = response.decode("utf-8", "replace")
+    assert " 408 " in head.split("\r\n")[0] and time.monotonic() - t0 < 5, head
     assert leftovers(impatient) == []
 
 
@@ -322,11 +342,13 @@ def test_hardening_settings_from_the_environment():
     default = Settings.from_env({})
     assert default.metrics is False and default.free_space_reserve == 256 * 2**20
     assert (default.body_idle_s, default.head_timeout_s, default.keep_alive_s) == (60.0, 10.0, 5.0)
+    assert default.body_min_rate == 1024
     env = {"MEDIACHECK_METRICS": "1", "MEDIACHECK_FREE_SPACE_RESERVE": "1048576", "MEDIACHECK_BODY_IDLE_S": "7",
+           "MEDIACHECK_BODY_MIN_RATE": "10",
            "MEDIACHECK_HEAD_TIMEOUT_S": "3", "MEDIACHECK_KEEP_ALIVE_S": "2", "MEDIACHECK_MAX_HEADER_BYTES": "8192"}
     s = Settings.from_env(env)
-    assert (s.metrics, s.free_space_reserve, s.body_idle_s, s.head_timeout_s, s.keep_alive_s,
-            s.max_header_bytes) == (True, 1048576, 7.0, 3.0, 2.0, 8192)
+    assert (s.metrics, s.free_space_reserve, s.body_idle_s, s.body_min_rate, s.head_timeout_s, s.keep_alive_s,
+            s.max_header_bytes) == (True, 1048576, 7.0, 10, 3.0, 2.0, 8192)
     from service.web.server import server_limits
 
     limits = server_limits(s)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -131,28 +132,36 @@ def ensure_room(db: Database, storage: Storage, reserve: int, needed: int) -> No
         raise StorageFullError(free)
 
 
-def idle_error(idle_s: float, kept_offset: int | None = None) -> RequestError:
-    """408 for a body that stopped; ``kept_offset``: a resumable upload kept the bytes up to there."""
+def idle_error(idle_s: float, kept_offset: int | None = None, min_rate: int = 0) -> RequestError:
+    """408 for a body that stopped (``min_rate`` 0) or trickled under ``min_rate`` bytes a second
+    for ``idle_s``; ``kept_offset``: a resumable upload kept the bytes up to there."""
+    if min_rate:
+        zh_what = f"{idle_s:g} 秒内每秒不足 {min_rate} 字节"
+        en_what = f"under {min_rate} bytes a second for {idle_s:g} s"
+    else:
+        zh_what, en_what = f"超过 {idle_s:g} 秒没有发送数据", f"nothing for {idle_s:g} s"
+    extra: dict[str, object] = {"min_rate": min_rate} if min_rate else {}
     if kept_offset is None:
-        return RequestError(
-            408,
-            "body_idle",
-            f"上传超过 {idle_s:g} 秒没有发送数据，已中止，未保存任何内容。",
-            f"The upload sent nothing for {idle_s:g} seconds and was dropped; nothing was kept.",
-        )
+        return RequestError(408, "body_idle", f"上传{zh_what}，已中止，未保存任何内容。",
+                            f"The upload sent {en_what} and was dropped; nothing was kept.", **extra)
     return RequestError(
         408,
         "body_idle",
-        f"上传超过 {idle_s:g} 秒没有发送数据，已中止；已收到的 {kept_offset} 字节已保存，可从此处继续。",
-        f"The upload sent nothing for {idle_s:g} seconds and was stopped; the {kept_offset} bytes received are "
-        "kept: resume from there.",
+        f"上传{zh_what}，已中止；已收到的 {kept_offset} 字节已保存，可从此处继续。",
+        f"The upload sent {en_what} and was stopped; the {kept_offset} bytes received are kept: resume from there.",
         upload_offset=kept_offset,
+        **extra,
     )
 
 
-async def idle_limited(stream: AsyncIterator[bytes], idle_s: float | None) -> AsyncIterator[bytes]:
-    """The chunks of ``stream``; raises a 408 RequestError when none comes for ``idle_s`` seconds."""
+async def idle_limited(
+    stream: AsyncIterator[bytes], idle_s: float | None, min_rate: int = 0
+) -> AsyncIterator[bytes]:
+    """The chunks of ``stream``; a 408 RequestError when none comes for ``idle_s`` seconds, or when
+    fewer than ``min_rate`` × ``idle_s`` bytes came in the last ``idle_s`` seconds (a client that
+    trickles a byte at a time holds a connection as long as one that sends nothing)."""
     it = aiter(stream)
+    window_start, window_bytes = time.monotonic(), 0
     while True:
         try:
             if idle_s:
@@ -164,6 +173,13 @@ async def idle_limited(stream: AsyncIterator[bytes], idle_s: float | None) -> As
             return
         except TimeoutError:
             raise idle_error(idle_s or 0) from None
+        if idle_s and min_rate:
+            window_bytes += len(chunk)
+            now = time.monotonic()
+            if now - window_start >= idle_s:
+                if window_bytes < min_rate * (now - window_start):
+                    raise idle_error(idle_s, min_rate=min_rate)
+                window_start, window_bytes = now, 0
         yield chunk
 
 

@@ -135,7 +135,7 @@ async def upload(
         incoming = await anyio.to_thread.run_sync(
             svc.storage.incoming, campaign.max_upload_bytes, svc.settings.free_space_reserve
         )
-        body = idle_limited(request.stream(), svc.settings.body_idle_s)
+        body = idle_limited(request.stream(), svc.settings.body_idle_s, svc.settings.body_min_rate)
         try:
             if multipart:
                 got = await receive_multipart(body, ctype, incoming)

@@ -258,10 +258,11 @@ async def _append(
     app = await anyio.to_thread.run_sync(Appender, svc.storage.tus_path(up.id), offset)
     room = up.length - offset
     buf = bytearray()
-    cut = idle = False
+    cut = False
+    idle: RequestError | None = None
     try:
         try:
-            async for chunk in idle_limited(request.stream(), svc.settings.body_idle_s):
+            async for chunk in idle_limited(request.stream(), svc.settings.body_idle_s, svc.settings.body_min_rate):
                 if len(chunk) > room:
                     raise past_length(up.length, offset)
                 room -= len(chunk)
@@ -276,11 +277,11 @@ async def _append(
         except RequestError as e:
             if e.code != "body_idle":
                 raise
-            cut = idle = True  # like a broken connection: what arrived is kept, the client resumes
+            cut, idle = True, e  # like a broken connection: what arrived is kept, the client resumes
         if digest is not None and (cut or digest.digest() != expected):
             await anyio.to_thread.run_sync(app.truncate_back)
-            if idle:
-                raise idle_error(svc.settings.body_idle_s, offset)
+            if idle is not None:
+                raise _stopped(svc, idle, offset)
             if cut:
                 raise RequestError(400, "upload_aborted", "上传中断。", "The upload was interrupted.")
             raise RequestError(
@@ -302,12 +303,17 @@ async def _append(
         if row is None:  # terminated (DELETE) or expired while this PATCH was received
             raise RequestError(404, "upload_not_found", "该上传已被删除。", "This upload was terminated.")
         row.updated_at = datetime.now(UTC)
-    if idle:
-        raise idle_error(svc.settings.body_idle_s, new_offset)
+    if idle is not None:
+        raise _stopped(svc, idle, new_offset)
     headers = {**extra, "Upload-Offset": str(new_offset)}
     if cut or new_offset < up.length:
         return Response(status_code=status, headers=headers)
     return await _finish(svc, campaign, up, status, headers)
+
+
+def _stopped(svc: Services, idle: RequestError, kept: int) -> RequestError:
+    """The 408 of a PATCH whose body stopped or trickled, with the offset kept."""
+    return idle_error(svc.settings.body_idle_s, kept, int(str(idle.extra.get("min_rate") or 0)))
 
 
 async def _finish(
