@@ -84,8 +84,9 @@ def leftovers(storage_root: Path) -> list[str]:
     return sorted(os.listdir(storage_root / "tmp"))
 
 
-def test_full_disk_answers_507_and_leaves_nothing(small_disk, service_settings, small_video):
-    settings = replace(service_settings, data_dir=small_disk / "data", free_space_reserve=0,
+@pytest.mark.parametrize("direct_io", [True, False], ids=["o_direct", "buffered"])
+def test_full_disk_answers_507_and_leaves_nothing(small_disk, service_settings, small_video, direct_io):
+    settings = replace(service_settings, data_dir=small_disk / "data", free_space_reserve=0, direct_io=direct_io,
                        database_url=f"sqlite:///{service_settings.data_dir.parent / 'db.sqlite'}")
     with live_server(settings) as live, live.client() as c:
         with live.services.db.session() as s:
