@@ -166,3 +166,17 @@ def test_api_plan_view_crop_choice_and_deep_recheck(service_settings, profiles_d
     assert started.status_code == 202
     assert job["state"] == "finished" and job["result"]["status"] == "fixed", job
     assert job["result"]["deep"] is True and job["result"]["verdict"] == "pass"
+
+
+def test_batch_fix_with_deep_rechecks_deep_and_keeps_the_warning(tmp_path: Path) -> None:
+    path = write(tmp_path, "advised", FULL_FRAME.format(severity="recommended"))
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "竖屏.mp4").write_bytes(fc.rotated().read_bytes())
+    out = tmp_path / "o"
+    main(["batch", str(d), "--profile", str(path), "--out", str(out), "--fix", "--deep"], out=io.StringIO())
+    [fix_json] = list((out / "fixed").glob("*/fix.json"))
+    result = json.loads(fix_json.read_text(encoding="utf-8"))
+    assert result["status"] == "fixed" and result["deep"] is True, result.get("reason")
+    assert [c["status"] for c in result["after"]["checks"] if c["rule"] == "borders"] == ["warn"]
+    assert len(result["warnings"]) == 1
