@@ -18,6 +18,7 @@ from service.fix.transcode import fix_file
 from service.media.checker import check_file
 from service.submissions.campaigns import create_campaign
 from tests.support import fixcases as fc
+from tests.support.browser import ARGS, CHROMIUM, needs_chromium
 from tests.support.fixapi import upload, wait_job
 from tests.support.media import ffmpeg_media
 from tests.support.server import live_server
@@ -180,3 +181,30 @@ def test_batch_fix_with_deep_rechecks_deep_and_keeps_the_warning(tmp_path: Path)
     assert result["status"] == "fixed" and result["deep"] is True, result.get("reason")
     assert [c["status"] for c in result["after"]["checks"] if c["rule"] == "borders"] == ["warn"]
     assert len(result["warnings"]) == 1
+
+
+@needs_chromium
+def test_the_page_fixes_only_once_the_crop_is_ticked(service_settings, profiles_dir: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    write(profiles_dir, "crop-page", FULL_FRAME.format(severity="required") + CROP_ALLOWED)
+    with live_server(service_settings) as live, sync_playwright() as p:
+        with live.client() as c:
+            sub = upload(c, "crop-page", portrait_640(), "竖屏.mp4")
+            wait_job(c, sub["links"]["job"])
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(locale="en")
+            page.goto(f"{live.url}/s/{sub['id']}?token={sub['receipt_token']}&lang=en")
+            disabled = page.is_disabled("#fix-start")
+            plan = page.inner_text("#fix-plan")
+            reasons = page.inner_text("#fix-reasons")
+            page.check("#fix-crop")
+            page.click("#fix-start")
+            page.wait_for_selector("#fix-download", state="visible", timeout=30_000)
+            status = page.inner_text("#fix-status")
+        finally:
+            browser.close()
+    assert disabled and "requires a full frame" in reasons
+    assert "Re-encode (lossy)" in plan and "keeps 32% of the height" in plan
+    assert status.startswith("Fixed")
