@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from service.core.checks import Check
 from service.core.errors import ProfileError
 from service.core.fix_spec import FixSpec
 from service.core.judge import judge
@@ -157,3 +158,26 @@ def test_content_rule_on_combing_deinterlaces_where_the_stream_rule_allows_inter
     plain = plan_of(video(container="mov", scan_type="interlaced"),
                     profile(rules={"scan_type": {"allowed": ["progressive", "interlaced"]}}))
     assert plain.mode == "remux"
+
+
+def _content_check(rule: str) -> Check:
+    return Check(rule=rule, status="fail", severity="required", expected="", actual="",
+                 message={"zh-CN": "内容", "en": "content"})
+
+
+def test_a_loudness_failure_of_the_deep_report_is_answered_by_loudnorm_only_when_the_profile_asks() -> None:
+    facts = video(container="mov")
+    asks = profile({"loudness": {}}, fix={"loudnorm": True})
+    plan = plan_fix(facts, [*judge(facts, asks, "entry.mov"), _content_check("loudness")], asks)
+    assert plan.mode == "remux" and "loudnorm" in plan.actions()
+    assert next(s for s in plan.steps if s.action == "loudnorm").rules == ("loudness",)
+    silent = profile({"loudness": {}})
+    plan = plan_fix(facts, [*judge(facts, silent, "entry.mov"), _content_check("loudness")], silent)
+    assert plan.mode == "unfixable" and [r.rule for r in plan.unfixable] == ["loudness"]
+
+
+def test_other_content_failures_stay_the_makers_to_fix() -> None:
+    facts = video(container="mov")
+    prof = profile({"silence": {}})
+    plan = plan_fix(facts, [*judge(facts, prof, "entry.mov"), _content_check("silence")], prof)
+    assert plan.mode == "unfixable" and [r.rule for r in plan.unfixable] == ["silence"]

@@ -11,6 +11,9 @@ Pure. A fix must not make a file that the campaign's own deep check rejects:
   window and under its true-peak ceiling, with a margin.
 - **Interlacing** (``deinterlace_wanted``): a picture flagged interlaced is deinterlaced
   when ``content.interlace_detected`` does not allow combing, even where the stream rule would.
+- A content check the original already fails (its deep report) that the fix answers
+  (``answered_by_fix``): loudness when the profile normalises it, combing when the picture is
+  deinterlaced. Every other content finding is the maker's to fix.
 
 Silence is not planned for: loudnorm in linear mode shifts the whole track by one gain, and
 whether a quiet stretch then falls under the silence threshold is known only by measuring the
@@ -21,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from service.core.checks import Check
 from service.core.content_rules import BordersRule
 from service.core.facts import MediaFacts
 from service.core.fix_spec import FixSpec
@@ -139,3 +143,12 @@ def deinterlace_wanted(facts: MediaFacts, spec: KindSpec) -> bool:
         return True
     rule = spec.content.interlace_detected if spec.content is not None else None
     return rule is not None and not rule.allowed and rule.severity == "required"
+
+
+def answered_by_fix(check: Check, facts: MediaFacts, spec: KindSpec, fix: FixSpec) -> bool:
+    """Whether the fix answers a failed content check of the original's deep report."""
+    if check.rule == "loudness":
+        return fix.loudnorm and facts.audio_present
+    if check.rule == "interlace_detected":
+        return deinterlace_wanted(facts, spec)
+    return False

@@ -16,6 +16,7 @@ from service.core.checks import Check
 from service.core.facts import MediaFacts
 from service.core.fix_spec import FixSpec
 from service.core.profiles import Profile
+from service.fix.content_plan import answered_by_fix
 from service.fix.photo_plan import plan_image
 from service.fix.plan import FixPlan, Reason, message, not_fixed
 from service.fix.video_plan import plan_video
@@ -40,6 +41,8 @@ def plan_fix(facts: MediaFacts, checks: list[Check], profile: Profile, *, allow_
             continue
         if c.rule == "filename" and _renamed_name_passes(c, profile, facts.kind):
             continue  # only the extension was wrong: the fixed file gets the right one
+        if answered_by_fix(c, facts, spec, fix):
+            continue  # a content finding the fix answers (loudnorm, deinterlace): the re-check judges it
         if c.status == "fail":
             reasons.append(Reason(rule=c.rule, message=c.message))
         else:

@@ -64,7 +64,8 @@ def plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix:
         else:
             notes.append(not_fixed(res.message))
     deint = deinterlace_wanted(facts, spec)
-    if deint and spec.scan_type is not None and "interlaced" in spec.scan_type.allowed:
+    if deint and (spec.scan_type is not None and "interlaced" in spec.scan_type.allowed
+                  or any(c.rule == "interlace_detected" for c in open_checks)):
         reencode.append("interlace_detected")  # only the content rule asks: a remux would keep the combing
     frame = choose_frame(facts, spec, fix, changes_picture=bool(reencode), allow_crop=allow_crop)
     geo = frame.geo
@@ -94,6 +95,7 @@ def plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix:
     lo, hi = size_window(spec.file_size)
     audio_bps = fix.audio_bitrate if facts.audio_present and (reencode or audio_encode) else 0
     loud: Loudnorm | None = None
+    loud_rules = ("loudness",) if any(c.rule == "loudness" for c in open_checks) else ()
     if fix.loudnorm and facts.audio_present:
         loud, loud_notes = loudness_target(spec, fix)
         notes.extend(loud_notes)
@@ -106,7 +108,7 @@ def plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix:
             steps.append(FixStep(action="encode_audio", rules=tuple(r for r in fixable if r in _AUDIO_RULES),
                                  params={"codec": "aac", "bitrate": audio_bps, "sample_rate": 48000}))
         if loud:
-            steps.append(FixStep(action="loudnorm", params=loud.model_dump()))
+            steps.append(FixStep(action="loudnorm", rules=loud_rules, params=loud.model_dump()))
         video = VideoTarget(container=container, copy_video=True, audio=audio_mode, audio_end_s=facts.duration_s,
                             audio_bitrate=audio_bps or None, loudnorm=loud, min_bytes=lo, max_bytes=hi,
                             sample_rate=48000 if audio_mode == "aac" else None)
@@ -181,7 +183,7 @@ def plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix:
         steps.append(FixStep(action="encode_audio", rules=tuple(r for r in fixable if r in _AUDIO_RULES),
                              params={"codec": "aac", "bitrate": audio_bps, "sample_rate": 48000}))
     if loud:
-        steps.append(FixStep(action="loudnorm", params=loud.model_dump()))
+        steps.append(FixStep(action="loudnorm", rules=loud_rules, params=loud.model_dump()))
     steps.append(FixStep(action="faststart", rules=tuple(r for r in fixable if r in _REMUX_RULES),
                          params={"container": container}))
     video = VideoTarget(
