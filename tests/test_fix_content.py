@@ -208,3 +208,26 @@ def test_the_page_fixes_only_once_the_crop_is_ticked(service_settings, profiles_
     assert disabled and "requires a full frame" in reasons
     assert "Re-encode (lossy)" in plan and "keeps 32% of the height" in plan
     assert status.startswith("Fixed")
+
+
+@needs_chromium
+def test_the_page_says_a_fix_padded_where_full_frame_is_recommended(service_settings, profiles_dir: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    write(profiles_dir, "pad-page", FULL_FRAME.format(severity="recommended"))
+    with live_server(service_settings) as live, sync_playwright() as p:
+        with live.client() as c:
+            sub = upload(c, "pad-page", fc.rotated(), "竖屏.mp4")
+            wait_job(c, sub["links"]["job"])
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(locale="zh-CN")
+            page.goto(f"{live.url}/s/{sub['id']}?token={sub['receipt_token']}")
+            plan = page.inner_text("#fix-plan")
+            page.click("#fix-start")
+            page.wait_for_selector("#fix-download", state="visible", timeout=30_000)
+            status = page.inner_text("#fix-status")
+        finally:
+            browser.close()
+    assert "重新编码（有损）" in plan and "加黑边" in plan and "本活动建议全画幅" in plan
+    assert status.startswith("修复完成") and "已加黑边" in status
