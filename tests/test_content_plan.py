@@ -105,15 +105,18 @@ def test_crop_chosen_crops_and_says_how_much_is_lost() -> None:
     assert any("32%" in n["zh-CN"] for n in plan.notes)
 
 
-def test_a_crop_that_would_need_an_upscale_the_profile_forbids_is_refused() -> None:
+def test_a_crop_that_would_need_an_upscale_the_profile_forbids_is_not_offered() -> None:
     prof = profile(FULL_FRAME, fix={"crop": "allowed"})
     facts = video(**PORTRAIT)
-    plan = plan_fix(facts, judge(facts, prof, "entry.mov"), prof, allow_crop=True)
-    assert plan.mode == "unfixable" and [r.rule for r in plan.unfixable] == ["resolution"]
+    for allow_crop in (False, True):
+        plan = plan_fix(facts, judge(facts, prof, "entry.mov"), prof, allow_crop=allow_crop)
+        assert plan.mode == "unfixable" and plan.crop is None
+        [reason] = plan.unfixable
+        assert reason.rule == "borders" and "does not allow upscaling" in reason.message["en"]
 
 
 def test_four_by_three_crop_keeps_three_quarters_of_the_height() -> None:
-    prof = profile(FULL_FRAME, fix={"crop": "allowed"})
+    prof = profile(FULL_FRAME, fix={"crop": "allowed", "upscale_allowed": True})
     offer = plan_of(video(**FOUR_THREE), prof).crop
     assert offer is not None and (offer.edge, offer.kept) == ("height", 0.75)
 

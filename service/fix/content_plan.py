@@ -5,7 +5,8 @@ Pure. A fix must not make a file that the campaign's own deep check rejects:
   a full frame and is required, padding is not a fix: the entry is unfixable (re-edit or
   re-shoot in landscape) unless the ``fix:`` section says ``crop: allowed`` — then the plan
   offers a crop and says how much of the picture it keeps, and crops only when the submitter
-  chose it (``allow_crop``). Where full frame is only recommended, the plan pads and warns.
+  chose it (``allow_crop``). A crop that would need an upscale the profile forbids is not
+  offered. Where full frame is only recommended, the plan pads and warns.
   Bars narrower than the rule's tolerance are not bars (the detector ignores them too).
 - **Loudness** (``loudness_target``): the loudnorm target is kept inside the content rule's
   window and under its true-peak ceiling, with a margin.
@@ -29,7 +30,7 @@ from service.core.content_rules import BordersRule
 from service.core.facts import MediaFacts
 from service.core.fix_spec import FixSpec
 from service.core.profiles import KindSpec
-from service.fix.framing import frame_geometry
+from service.fix.framing import frame_geometry, upscale_allowed
 from service.fix.plan import Crop, Loudnorm, Reason, message
 
 TRUE_PEAK_MARGIN_DB = 0.5
@@ -104,6 +105,11 @@ def choose_frame(facts: MediaFacts, spec: KindSpec, fix: FixSpec, *, changes_pic
     full_en = ("This campaign requires a full frame (no black bars): a vertical or 4:3 picture padded with bars "
                "still fails, so an automatic fix cannot help. Re-edit it to fill the frame, or re-shoot in "
                "landscape.")
+    if fix.crop == "allowed" and crop is not None and cropped["upscale"] and not upscale_allowed(spec, fix):
+        full_zh += "裁切后的画面低于分辨率要求，而本活动不允许放大，所以也不能裁切。"
+        full_en += (" Cropping would leave a picture below the resolution rule, and this campaign does not allow "
+                    "upscaling.")
+        crop = None
     if fix.crop != "allowed" or crop is None:
         return FrameChoice(geo, "pad", reasons=[Reason(rule="borders", message=message(full_zh, full_en))])
     if crop.chosen:
