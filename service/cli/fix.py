@@ -146,7 +146,8 @@ def dry_run(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
         for line in view.lines:
             out.write(f"  = {line[key]}\n")
         for note in plan.notes:
-            out.write(f"  * {note[key]}\n")
+            if note not in view.lines:
+                out.write(f"  * {note[key]}\n")
         for reason in plan.unfixable:
             out.write(f"  ✗ {reason.rule}: {reason.message[key]}\n")
         words = ("可以修复（演练，未写入）", "FIXABLE (dry run, nothing written)") if plan.fixable else \

@@ -115,7 +115,7 @@ def choose_frame(facts: MediaFacts, spec: KindSpec, fix: FixSpec, *, changes_pic
     if crop.chosen:
         return FrameChoice(cropped, "crop", notes=[crop.message], crop=crop)
     return FrameChoice(geo, "pad", crop=crop, reasons=[Reason(rule="borders", message=message(
-        full_zh + f"也可以选择裁切：{crop.message['zh-CN']}（选择“裁切”后再修复：allow_crop=true / --crop）",
+        full_zh + f"也可以改为{crop.message['zh-CN']}（选择“裁切”后再修复：allow_crop=true / --crop）",
         full_en + f" You may choose to crop instead. {crop.message['en']} (Choose cropping to fix: "
         "allow_crop=true / --crop.)"))])
 
