@@ -184,3 +184,16 @@ def test_other_content_failures_stay_the_makers_to_fix() -> None:
     prof = profile({"silence": {}})
     plan = plan_fix(facts, [*judge(facts, prof, "entry.mov"), _content_check("silence")], prof)
     assert plan.mode == "unfixable" and [r.rule for r in plan.unfixable] == ["silence"]
+
+
+def test_the_fix_section_says_why_instead_of_offering_a_button_the_content_rules_refuse() -> None:
+    from service.web.fix_view import fix_section
+
+    failing = {"verdict": "fail", "fixable": True}
+    reason = {"rule": "borders", "message": {"zh-CN": "本活动要求全画幅", "en": "requires a full frame"}}
+    html = fix_section("abc", failing, None, lang="en", token="t", plan={"fixable": False, "reasons": [reason]})
+    assert 'id="fix-reasons"' in html and "requires a full frame" in html and 'id="fix-start"' not in html
+    lines = [{"zh-CN": "无损重封装", "en": "Lossless remux"}]
+    html = fix_section("abc", failing, None, lang="en", token="t",
+                       plan={"fixable": True, "preview": {"lines": lines}})
+    assert 'id="fix-start" type="button">' in html and "<li>Lossless remux</li>" in html
