@@ -91,6 +91,18 @@ class ImageTarget(BaseModel):
     upscaled: bool = False
 
 
+class Crop(BaseModel):
+    """How much of the picture a crop keeps: ``kept`` (0–1) of its ``edge``; ``chosen``: the plan
+    crops (else the crop is only offered, for the submitter to choose)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    edge: Literal["width", "height"]
+    kept: float
+    chosen: bool = False
+    message: dict[str, str]
+
+
 class FixPlan(BaseModel):
     """The whole plan. ``mode`` is ``none`` when nothing needs fixing and ``unfixable``
     when a required failure cannot be fixed (``unfixable`` says why)."""
@@ -104,6 +116,9 @@ class FixPlan(BaseModel):
     image: ImageTarget | None = None
     unfixable: tuple[Reason, ...] = ()
     notes: tuple[dict[str, str], ...] = ()
+    warnings: tuple[dict[str, str], ...] = Field(
+        (), description="what the fixed file will still be told (e.g. padded where full frame is recommended)")
+    crop: Crop | None = Field(None, description="the crop the plan does, or offers for the submitter to choose")
     duration_s: float | None = None
 
     @property

@@ -16,13 +16,16 @@ from service.core.checks import Check
 from service.core.facts import MediaFacts
 from service.core.fix_spec import FixSpec
 from service.core.profiles import Profile
+from service.fix.content_plan import answered_by_fix
 from service.fix.photo_plan import plan_image
 from service.fix.plan import FixPlan, Reason, message, not_fixed
 from service.fix.video_plan import plan_video
 
 
-def plan_fix(facts: MediaFacts, checks: list[Check], profile: Profile) -> FixPlan:
-    """The plan for one file: from its failed (and warned) checks, its facts and the profile."""
+def plan_fix(facts: MediaFacts, checks: list[Check], profile: Profile, *, allow_crop: bool = False) -> FixPlan:
+    """The plan for one file: from its failed (and warned) checks, its facts and the profile (its
+    rules, its content rules and its ``fix:`` section). ``allow_crop``: the submitter chose to crop
+    where the profile requires a full frame and allows cropping (service/fix/content_plan.py)."""
     open_checks = [c for c in checks if c.status in ("fail", "warn")]
     if not open_checks:
         return FixPlan(kind=facts.kind, mode="none", duration_s=facts.duration_s)
@@ -38,13 +41,15 @@ def plan_fix(facts: MediaFacts, checks: list[Check], profile: Profile) -> FixPla
             continue
         if c.rule == "filename" and _renamed_name_passes(c, profile, facts.kind):
             continue  # only the extension was wrong: the fixed file gets the right one
+        if answered_by_fix(c, facts, spec, fix):
+            continue  # a content finding the fix answers (loudnorm, deinterlace): the re-check judges it
         if c.status == "fail":
             reasons.append(Reason(rule=c.rule, message=c.message))
         else:
             notes.append(not_fixed(c.message))
     if facts.kind == "image":
         return plan_image(facts, open_checks, spec, fix, reasons, notes)
-    return plan_video(facts, open_checks, spec, fix, reasons, notes)
+    return plan_video(facts, open_checks, spec, fix, reasons, notes, allow_crop=allow_crop)
 
 
 def output_suffix(kind: str, profile: Profile) -> str:

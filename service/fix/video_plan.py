@@ -20,7 +20,8 @@ from service.core.facts import MediaFacts
 from service.core.fix_spec import FixSpec
 from service.core.profiles import KindSpec
 from service.fix.bitrate import MAX_VIDEO_BITRATE, MIN_BITS_PER_PIXEL, size_window, target_bytes, video_bitrate_for
-from service.fix.framing import frame_geometry, snap_fps, upscale_allowed
+from service.fix.content_plan import choose_frame, deinterlace_wanted, loudness_target
+from service.fix.framing import snap_fps, upscale_allowed
 from service.fix.plan import FixPlan, FixStep, Loudnorm, Reason, VideoTarget, message, not_fixed
 
 MP4_VIDEO_CODECS = frozenset({"h264", "hevc", "mpeg4", "av1"})
@@ -34,8 +35,10 @@ _AUDIO_RULES = frozenset({"audio_codec"})
 
 
 def plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix: FixSpec,
-               reasons: list[Reason], notes: list[dict[str, str]]) -> FixPlan:
-    """The plan of a video: remux when that suffices, else re-encode; unfixable with the reasons."""
+               reasons: list[Reason], notes: list[dict[str, str]], *, allow_crop: bool = False) -> FixPlan:
+    """The plan of a video: remux when that suffices, else re-encode; unfixable with the reasons.
+    The frame, loudness and deinterlacing follow the content rules too (content_plan.py);
+    ``allow_crop``: the submitter chose to crop where the profile offers it."""
     fixable = {c.rule: c for c in open_checks if c.fixable}
     steps: list[FixStep] = []
     duration = facts.duration_s or 0.0
@@ -60,7 +63,15 @@ def plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix:
             reasons.append(Reason(rule="resolution", message=res.message))
         else:
             notes.append(not_fixed(res.message))
-    geo = frame_geometry(facts, spec, fix) if facts.width and facts.height else None
+    deint = deinterlace_wanted(facts, spec)
+    if deint and (spec.scan_type is not None and "interlaced" in spec.scan_type.allowed
+                  or any(c.rule == "interlace_detected" for c in open_checks)):
+        reencode.append("interlace_detected")  # only the content rule asks: a remux would keep the combing
+    frame = choose_frame(facts, spec, fix, changes_picture=bool(reencode), allow_crop=allow_crop)
+    geo = frame.geo
+    reasons.extend(frame.reasons)
+    notes.extend(frame.notes)
+    warnings = tuple(frame.warnings)
     if geo and geo["upscale"] and reencode and not any(r.rule == "resolution" for r in reasons):
         if upscale_allowed(spec, fix):
             notes.append(message(f"已放大：画面从 {facts.width}×{facts.height} 放大到 {geo['picture_width']}×"
@@ -77,14 +88,17 @@ def plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix:
                 f"{geo['width']}×{geo['height']}; low-resolution pictures are not upscaled.")))
     if reasons:
         return FixPlan(kind="video", mode="unfixable", unfixable=tuple(reasons), notes=tuple(notes),
-                       duration_s=facts.duration_s)
+                       crop=frame.crop, duration_s=facts.duration_s)
     if not fixable and not reencode and not audio_encode:
         return FixPlan(kind="video", mode="none", notes=tuple(notes), duration_s=facts.duration_s)
 
     lo, hi = size_window(spec.file_size)
     audio_bps = fix.audio_bitrate if facts.audio_present and (reencode or audio_encode) else 0
-    loud = Loudnorm(integrated=fix.loudness, true_peak=fix.true_peak, loudness_range=fix.loudness_range) \
-        if fix.loudnorm and facts.audio_present else None
+    loud: Loudnorm | None = None
+    loud_rules = ("loudness",) if any(c.rule == "loudness" for c in open_checks) else ()
+    if fix.loudnorm and facts.audio_present:
+        loud, loud_notes = loudness_target(spec, fix)
+        notes.extend(loud_notes)
     audio_mode: Literal["aac", "copy", "none"] = "none" if not facts.audio_present else \
         "aac" if (reencode or audio_encode) else "copy"
     if not reencode:
@@ -94,12 +108,12 @@ def plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix:
             steps.append(FixStep(action="encode_audio", rules=tuple(r for r in fixable if r in _AUDIO_RULES),
                                  params={"codec": "aac", "bitrate": audio_bps, "sample_rate": 48000}))
         if loud:
-            steps.append(FixStep(action="loudnorm", params=loud.model_dump()))
+            steps.append(FixStep(action="loudnorm", rules=loud_rules, params=loud.model_dump()))
         video = VideoTarget(container=container, copy_video=True, audio=audio_mode, audio_end_s=facts.duration_s,
                             audio_bitrate=audio_bps or None, loudnorm=loud, min_bytes=lo, max_bytes=hi,
                             sample_rate=48000 if audio_mode == "aac" else None)
         return FixPlan(kind="video", mode="remux", steps=tuple(steps), video=video, notes=tuple(notes),
-                       duration_s=facts.duration_s)
+                       warnings=warnings, duration_s=facts.duration_s)
 
     assert geo is not None
     steps.append(FixStep(action="encode_video", rules=tuple(sorted(set(reencode))),
@@ -108,10 +122,10 @@ def plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix:
     if facts.rotation:
         steps.append(FixStep(action="rotate", rules=("orientation",) if "orientation" in fixable else (),
                              params={"degrees_cw": facts.rotation}))
-    deint = facts.scan_type == "interlaced" and (
-        spec.scan_type is None or "interlaced" not in spec.scan_type.allowed)
     if deint:
-        steps.append(FixStep(action="deinterlace", rules=("scan_type",), params={"filter": "bwdif"}))
+        steps.append(FixStep(action="deinterlace", rules=tuple(r for r in ("scan_type", "interlace_detected")
+                                                                if r in fixable or r in reencode),
+                             params={"filter": "bwdif"}))
     fps: Fraction | None = None
     if "frame_rate" in fixable and fixable["frame_rate"].fix is not None:
         fps = snap_fps(float(fixable["frame_rate"].fix.params.get("fps") or facts.frame_rate_fps or 25))
@@ -129,7 +143,7 @@ def plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix:
                              params={"width": geo["picture_width"], "height": geo["picture_height"],
                                      "square_pixels": True}))
     if (geo["width"], geo["height"]) != (geo["picture_width"], geo["picture_height"]):
-        steps.append(FixStep(action=fix.fit, rules=geo_rules,
+        steps.append(FixStep(action=frame.fit, rules=geo_rules,
                              params={"width": geo["width"], "height": geo["height"]}))
 
     rate: Literal["cbr", "two_pass", "capped_crf", "crf"]
@@ -169,18 +183,18 @@ def plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix:
         steps.append(FixStep(action="encode_audio", rules=tuple(r for r in fixable if r in _AUDIO_RULES),
                              params={"codec": "aac", "bitrate": audio_bps, "sample_rate": 48000}))
     if loud:
-        steps.append(FixStep(action="loudnorm", params=loud.model_dump()))
+        steps.append(FixStep(action="loudnorm", rules=loud_rules, params=loud.model_dump()))
     steps.append(FixStep(action="faststart", rules=tuple(r for r in fixable if r in _REMUX_RULES),
                          params={"container": container}))
     video = VideoTarget(
         container=container, width=geo["width"], height=geo["height"], picture_width=geo["picture_width"],
-        picture_height=geo["picture_height"], fit=fix.fit, scale=scale, upscaled=geo["upscale"],
+        picture_height=geo["picture_height"], fit=frame.fit, scale=scale, upscaled=geo["upscale"],
         deinterlace=deint, fps=f"{fps.numerator}/{fps.denominator}" if fps else None, preset=fix.preset,
         rate_control=rate, video_bitrate=bitrate, crf=fix.crf if rate in ("crf", "capped_crf") else None,
         audio=audio_mode, audio_bitrate=audio_bps or None, sample_rate=48000 if audio_mode == "aac" else None,
         loudnorm=loud, audio_end_s=facts.duration_s, target_bytes=want, min_bytes=lo, max_bytes=hi)
     return FixPlan(kind="video", mode="reencode", steps=tuple(steps), video=video, notes=tuple(notes),
-                   duration_s=facts.duration_s)
+                   warnings=warnings, crop=frame.crop, duration_s=facts.duration_s)
 
 
 def _unfixable_size(facts: MediaFacts, spec: KindSpec, notes: list[dict[str, str]],

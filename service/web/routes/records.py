@@ -103,9 +103,25 @@ def get_report(
         with svc.db.session() as s:
             copy = fixes.fixed_copy(s, sub.id)
             fixed = fixes.fixed_view(copy, None)
+            deep = fixes.runs_deep(s, sub)
+        plan, crop_plan = _plan_views(svc, sub, report, deep) if fixed is None and creds.token else (None, None)
         return templates.TemplateResponse(request, "report.html",
-                                          report_view(sub, report, lang=lang, token=creds.token, fixed=fixed))
+                                          report_view(sub, report, lang=lang, token=creds.token, fixed=fixed,
+                                                      plan=plan, crop_plan=crop_plan))
     return JSONResponse(report)
+
+
+def _plan_views(svc: Services, sub: Submission, report: dict[str, Any] | None, deep: bool
+                ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """What a fix would do (the page shows it next to the button), and with the offered crop chosen."""
+    if report is None or report.get("verdict") != "fail" or not report.get("fixable"):
+        return None, None
+    profile = svc.store.get(sub.profile_id)
+    plan = fixes.plan_of(report, profile)
+    view = fixes.plan_view(plan, report, deep=deep)
+    if plan is None or plan.crop is None or plan.fixable:
+        return view, None
+    return view, fixes.plan_view(fixes.plan_of(report, profile, allow_crop=True), report, deep=deep)
 
 
 @router.get("/submissions/{sub_id}/file", summary="Download the original (RFC 6266 file name)")
