@@ -9,10 +9,10 @@ from collections.abc import Callable
 from typing import Any
 
 from service.core import codec_checks, picture_checks, size_checks
-from service.core.checks import Check, Outcome, listed, to_check
+from service.core.checks import Check, Outcome, listed, to_check, with_preference
 from service.core.facts import MediaFacts
 from service.core.profiles import Profile
-from service.core.rules import Alternative, Rules
+from service.core.rules import Alternative, Rule, Rules
 
 JUDGES: dict[str, Callable[[Any, MediaFacts], Outcome]] = {
     "container": codec_checks.container, "video_codec": codec_checks.video_codec,
@@ -28,8 +28,16 @@ JUDGES: dict[str, Callable[[Any, MediaFacts], Outcome]] = {
 """Rule id → judge. Rule ids are an API: add freely, never rename."""
 
 
+def judge_rule(rule_id: str, rule: Rule, facts: MediaFacts) -> Check:
+    """One rule's check: its required floor, and its recommended part when it has one."""
+    check = to_check(rule_id, rule, JUDGES[rule_id](rule, facts))
+    if rule.recommended is None or check.status == "skip":
+        return check
+    return with_preference(check, JUDGES[rule_id](rule.recommended, facts))
+
+
 def judge_rules(rules: Rules, facts: MediaFacts) -> list[Check]:
-    return [to_check(rid, rule, JUDGES[rid](rule, facts)) for rid, rule in rules.items()]
+    return [judge_rule(rid, rule, facts) for rid, rule in rules.items()]
 
 
 def alternative(alt: Alternative, facts: MediaFacts) -> Check:

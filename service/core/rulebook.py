@@ -16,6 +16,10 @@ EXTENSIONS = {
     "mkv": [".mkv"],
     "avi": [".avi"],
     "webm": [".webm"],
+    "asf": [".wmv", ".asf"],
+    "flv": [".flv"],
+    "mpeg-ps": [".mpg", ".mpeg"],
+    "mpegts": [".ts"],
     "jpeg": [".jpg", ".jpeg"],
     "png": [".png"],
     "webp": [".webp"],
@@ -122,17 +126,22 @@ def describe(profile: Profile) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for kind, spec in profile.kinds.items():
         for rule_id, rule in Rules.items(spec):
-            words = _words(rule_id, rule)
-            if words:
-                out.append(
-                    {
-                        "profile": profile.id,
-                        "kind": kind,
-                        "rule": rule_id,
-                        "severity": rule.severity,
-                        "text": {"zh-CN": words[0], "en": words[1]},
-                    }
-                )
+            first = len(out)
+            levels = [(rule, rule.severity)] + ([(rule.recommended, "recommended")] if rule.recommended else [])
+            for level, severity in levels:  # a rule with two levels is two lines: the floor, the preference
+                words = _words(rule_id, level)
+                if words:
+                    out.append(
+                        {
+                            "profile": profile.id,
+                            "kind": kind,
+                            "rule": rule_id,
+                            "severity": severity,
+                            "text": {"zh-CN": words[0], "en": words[1]},
+                        }
+                    )
+            for line in out[first:]:
+                line["_order"] = rule.severity != "required"
     if profile.filename:
         ex = profile.filename.example or profile.filename.pattern
         out.append(
@@ -144,7 +153,7 @@ def describe(profile: Profile) -> list[dict[str, Any]]:
                 "text": {"zh-CN": f"文件名格式：{ex}", "en": f"File name like: {ex}"},
             }
         )
-    out.sort(key=lambda r: r["severity"] != "required")
+    out.sort(key=lambda r: r.pop("_order", r["severity"] != "required"))  # a preference stays by its floor
     return out
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from service.core import units
 from service.core.profile_values import (
@@ -28,10 +28,42 @@ Severity = Literal["required", "recommended"]
 
 
 class Rule(Frozen):
-    """Common to every rule: required (fail) or recommended (warn), and why it is there."""
+    """Common to every rule: required (fail) or recommended (warn), and why it is there.
+
+    Any rule may also carry a ``recommended:`` part, the same keys at a preferred level
+    (``resolution: {min: 720p, recommended: {min: 1080p}}``): below the rule's own keys (the
+    floor) it fails, between the floor and the preference it warns, at the preference it
+    passes, all under the one rule id (judge.py ``judge_rule``)."""
 
     severity: Severity = "required"
     note: Text | None = None
+    recommended: Rule | None = Field(None, description="the same rule at a preferred level (warns when missed)")
+
+    @field_validator("recommended", mode="before")
+    @classmethod
+    def _same_kind(cls, v: Any, info: ValidationInfo) -> Any:
+        """The preferred level is validated as the same kind of rule (a duration's preference is a duration)."""
+        if v is None or isinstance(v, Rule):
+            return v
+        if not isinstance(v, dict):
+            raise ValueError("recommended: is a mapping with the rule's own keys, e.g. {min: 1080p}")
+        for key in ("recommended", "severity"):
+            if key in v:
+                raise ValueError(f"recommended: takes the rule's own keys, not {key!r}")
+        try:
+            return cls.model_validate(v, context=info.context)
+        except ValidationError as e:
+            err = e.errors()[0]
+            where = ".".join(str(x) for x in err["loc"])
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            raise ValueError(f"{where + ': ' if where else ''}{msg}") from None
+
+    @model_validator(mode="after")
+    def _floor_is_required(self) -> Rule:
+        if self.recommended is not None and self.severity == "recommended":
+            raise ValueError("a rule with a recommended: part is the required floor: drop severity: recommended "
+                             "(or drop the floor and keep severity: recommended)")
+        return self
 
 
 class ChoiceRule(Rule):
