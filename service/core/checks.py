@@ -28,7 +28,7 @@ class FixAction(BaseModel):
 
     action: Literal["remux", "transcode_video", "transcode_audio", "scale", "pad", "deinterlace",
                     "constant_frame_rate", "change_frame_rate", "set_bitrate", "faststart",
-                    "convert_image", "convert_color", "set_dpi", "rotate"]
+                    "convert_image", "convert_color", "set_dpi", "rotate", "trim"]
     params: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -92,14 +92,29 @@ def _check_bounds(lo: Any, hi: Any, key: Any = lambda x: x) -> None:
         raise ValueError("min is greater than max")
 
 
+DEFAULT_TRIM_MAX_S = 1.0
+"""Longest end a fix trims off a video just over its maximum duration (a longer one is re-edited)."""
+
+
 class DurationRule(Rule):
-    """``min``/``max`` inclusive (以上/以内 include the bound); ``about`` ± ``tolerance``."""
+    """``min``/``max`` inclusive (以上/以内 include the bound); ``about`` ± ``tolerance``.
+
+    At a bound (size_checks.duration): the container's duration (what a player shows) is
+    judged, or the picture's with ``measure: picture``; an inclusive bound admits
+    ``bound_tolerance`` more (by default one frame, or the audio's padding past the picture
+    when that is longer, up to 0.1 s); a video at most ``trim_max`` over the maximum can be
+    fixed by trimming its end."""
 
     min: Seconds | None = None
     max: Seconds | None = None
     about: Seconds | None = None
     tolerance: str | float | None = None
     inclusive: bool = True
+    measure: Literal["container", "picture"] = Field(
+        "container", description="container: what a player shows; picture: the video stream's own duration")
+    bound_tolerance: Seconds | None = Field(
+        None, description="slack at an inclusive bound; default one frame or the audio padding (≤ 0.1 s)")
+    trim_max: Seconds = Field(DEFAULT_TRIM_MAX_S, description="a fix trims the end when at most this much over")
 
     @model_validator(mode="after")
     def _consistent(self) -> DurationRule:

@@ -6,6 +6,7 @@ judge.py maps the rule ids to them. Pure."""
 
 from __future__ import annotations
 
+import math
 import re
 
 from service.core import units
@@ -14,15 +15,42 @@ from service.core.facts import MediaFacts
 from service.core.rules import BitrateRule, DurationRule, FilenameRule, SizeRule
 
 
+MAX_AUDIO_PADDING_S = 0.1
+"""Audio running at most this far past the picture is padding (AAC's last frame and priming),
+forgiven at a duration bound by default; more is content."""
+
+
+def bound_slack(rule: DurationRule, f: MediaFacts) -> tuple[float, str, str]:
+    """How far past an inclusive bound a duration still meets it, and why (zh, en): the
+    profile's ``bound_tolerance``, else one frame of the picture or the audio's padding past it."""
+    if rule.bound_tolerance is not None:
+        return rule.bound_tolerance, "配置的容差", "the profile's tolerance"
+    frame = 1 / f.frame_rate_fps if f.kind == "video" and f.frame_rate_fps else 0.0
+    pad = 0.0
+    if f.audio_duration_s is not None and f.video_duration_s is not None:
+        over = f.audio_duration_s - f.video_duration_s
+        pad = over if 0 < over <= MAX_AUDIO_PADDING_S else 0.0
+    if pad > frame:
+        return pad, "音频超出画面的填充", "the audio's padding past the picture"
+    return frame, "一帧", "one frame"
+
+
+def measured_duration(rule: DurationRule, f: MediaFacts) -> tuple[float | None, str | None]:
+    """The duration judged and where it comes from: the container's, or the picture's with ``measure: picture``."""
+    if rule.measure == "picture" and f.kind == "video" and f.video_duration_s:
+        return f.video_duration_s, "video_stream"
+    return f.duration_s, f.duration_source
+
+
 def duration(rule: DurationRule, f: MediaFacts) -> Outcome:
     lo, hi = rule.window()
     expected = fmt_range(lo, hi, units.human_duration)
     if rule.about is not None:
         expected = f"≈ {units.human_duration(rule.about)} ({expected})"
-    if f.duration_s is None:
+    d, source = measured_duration(rule, f)
+    if d is None:
         return Outcome(None, expected, None, "无法确定时长。", "The duration could not be determined.")
-    d = f.duration_s
-    actual = f"{units.human_duration(d)} ({d:.2f} s, {f.duration_source})"
+    actual = f"{units.human_duration(d)} ({d:.2f} s, {source})"
     if rule.inclusive:
         ok = (lo is None or d >= lo) and (hi is None or d <= hi)
     else:
@@ -31,11 +59,39 @@ def duration(rule: DurationRule, f: MediaFacts) -> Outcome:
         return Outcome(True, expected, actual, f"时长 {units.human_duration(d)}，符合要求（{expected}）。",
                        f"Duration {units.human_duration(d)} is within {expected}.")
     short = lo is not None and d < lo
+    bound = lo if short and lo is not None else hi if hi is not None else d
+    shown, limit = units.distinct_durations(d, bound)
+    actual = f"{shown} ({d:.3f} s, {source})"
+    slack, why_zh, why_en = bound_slack(rule, f) if rule.inclusive else (0.0, "", "")
+    if slack and abs(d - bound) <= slack + 1e-9:
+        return Outcome(True, expected, actual,
+                       f"时长 {shown}，{'短于下限' if short else '超出上限'} {limit} 的部分在{why_zh}"
+                       f"（{slack:.3f} 秒）以内，视为符合要求（{expected}）。",
+                       f"Duration {shown} is {'under' if short else 'over'} the bound {limit} by less than "
+                       f"{why_en} ({slack:.3f} s), so it meets {expected}.")
+    over = d - bound
+    if not short and f.kind == "video" and over <= rule.trim_max:
+        picture = f.video_duration_s
+        cut = bound
+        if f.frame_rate_fps:  # on a frame boundary: a stream copy keeps every frame that starts before the cut
+            cut = math.floor(bound * f.frame_rate_fps + 1e-6) / f.frame_rate_fps
+        cut = min(cut, picture) if picture else cut
+        cut_picture = max(0.0, (picture or d) - cut)
+        trim = FixAction(action="trim", params={"end_s": round(cut, 6), "over_s": round(over, 6),
+                                                "picture_cut_s": round(cut_picture, 6)})
+        what_zh = f"其中画面 {cut_picture:.2f} 秒" if cut_picture > 0.0005 else "只剪掉画面之后的音频"
+        what_en = f"{cut_picture:.2f} s of it picture" if cut_picture > 0.0005 else "only sound past the picture"
+        return Outcome(False, expected, actual,
+                       f"时长 {shown}，超过上限 {limit}（多 {over:.3f} 秒）。可自动修复：在 "
+                       f"{units.human_duration(cut, 3)} 处截断结尾（{what_zh}）；无须重新编码时为无损处理。",
+                       f"Duration {shown} is over the maximum {limit} by {over:.3f} s. Fixable: the end is cut "
+                       f"at {units.human_duration(cut, 3)} ({what_en}), losslessly unless something else needs "
+                       "re-encoding.", trim)
     return Outcome(False, expected, actual,
-                   f"时长 {units.human_duration(d)}，{'短于' if short else '超过'}要求（{expected}）。"
+                   f"时长 {shown}，{'短于下限' if short else '超过上限'} {limit}（要求 {expected}）。"
                    "时长无法自动修复，请重新剪辑。",
-                   f"Duration {units.human_duration(d)} is {'shorter' if short else 'longer'} than allowed "
-                   f"({expected}). Duration cannot be fixed automatically: please re-edit.", fixable=False)
+                   f"Duration {shown} is {'shorter' if short else 'longer'} than allowed ({limit}; rule "
+                   f"{expected}). Duration cannot be fixed automatically: please re-edit.", fixable=False)
 
 
 def file_size(rule: SizeRule, f: MediaFacts) -> Outcome:

@@ -73,6 +73,7 @@ class VideoTarget(BaseModel):
     target_bytes: int | None = None
     min_bytes: int | None = None
     max_bytes: int | None = None
+    end_s: float | None = Field(None, description="the output ends here (a trim of a video just over its maximum)")
 
 
 class ImageTarget(BaseModel):

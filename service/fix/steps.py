@@ -37,6 +37,8 @@ def describe_step(step: FixStep) -> dict[str, str]:
     """A bilingual one-line description of a step, for people."""
     zh, en = _STEP_TEXT.get(step.action, (step.action, step.action))
     params = dict(step.params)
+    if step.action == "trim":
+        return _trim_text(params)
     if step.action == "set_bitrate":
         params["kbps"] = round((params.get("video_bitrate") or 0) / 1000)
         params["mib"] = f"{(params.get('target_bytes') or 0) / 2**20:.1f}"
@@ -44,3 +46,26 @@ def describe_step(step: FixStep) -> dict[str, str]:
         return {"zh-CN": zh.format(**params), "en": en.format(**params)}
     except (KeyError, IndexError):
         return {"zh-CN": zh, "en": en}
+
+
+def _trim_text(params: dict[str, object]) -> dict[str, str]:
+    """What a trim does, truthfully: where it cuts, how much picture goes, whether it re-encodes."""
+    end = float(params.get("end_s") or 0)  # type: ignore[arg-type]
+    picture = float(params.get("picture_cut_s") or 0)  # type: ignore[arg-type]
+    lossless = bool(params.get("lossless"))
+    minutes, sec = divmod(end, 60)
+    at = f"{int(minutes)}:{sec:06.3f}"
+    zh = f"在 {at} 处截断结尾（" + (f"剪掉最后 {picture:.3f} 秒画面和声音" if picture > 0.0005
+                                  else "只剪掉画面结束后的音频，画面不变")
+    en = f"cut the end at {at} (" + (f"the last {picture:.3f} s of picture and sound go" if picture > 0.0005
+                                     else "only the sound after the picture ends goes; the picture is kept whole")
+    if lossless and params.get("exact_audio"):
+        zh += "；画面流复制、无损，音频重新编码为 AAC 以精确到采样截断）"
+        en += "; the picture stream-copied, lossless; the audio re-encoded to AAC to end on the sample)"
+    elif lossless:
+        zh += "；流复制，无损，不重新编码）"
+        en += "; stream copy, lossless, nothing re-encoded)"
+    else:
+        zh += "；随重新编码一并完成）"
+        en += "; done in the re-encode)"
+    return {"zh-CN": zh, "en": en}

@@ -19,6 +19,7 @@ from service.core.checks import Check
 from service.core.facts import MediaFacts
 from service.core.fix_spec import FixSpec
 from service.core.profiles import KindSpec
+from service.core.size_checks import bound_slack
 from service.fix.bitrate import MAX_VIDEO_BITRATE, MIN_BITS_PER_PIXEL, size_window, target_bytes, video_bitrate_for
 from service.fix.framing import frame_geometry, snap_fps, upscale_allowed
 from service.fix.plan import FixPlan, FixStep, Loudnorm, Reason, VideoTarget, message, not_fixed
@@ -29,8 +30,12 @@ MP4_VIDEO_CODECS = frozenset({"h264", "hevc", "mpeg4", "av1"})
 MP4_AUDIO_CODECS = frozenset({"aac", "mp3", "alac", "ac3", "eac3", "opus"})
 """Audio codecs that can be stream-copied into MP4."""
 
-_REMUX_RULES = frozenset({"container", "faststart"})
+_REMUX_RULES = frozenset({"container", "faststart", "duration"})
+"""Rules a stream-copy remux answers (a duration just over its maximum: the end is cut, ``trim_step``)."""
 _AUDIO_RULES = frozenset({"audio_codec"})
+
+AAC_FRAME_S = 1024 / 44100
+"""One AAC frame at 44.1 kHz: a stream-copy cut may leave the audio up to this long past the cut."""
 
 
 def plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix: FixSpec,
@@ -50,8 +55,10 @@ def plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix:
     reencode = [r for r in fixable if r not in _REMUX_RULES | _AUDIO_RULES]
     if facts.video_codec not in MP4_VIDEO_CODECS:
         reencode.append("video_codec")
+    trim_exact = "duration" in fixable and spec.duration is not None and \
+        bound_slack(spec.duration, facts)[0] < AAC_FRAME_S  # no slack: the audio is cut to the sample
     audio_encode = facts.audio_present and (
-        "audio_codec" in fixable or fix.loudnorm or facts.audio_codec not in MP4_AUDIO_CODECS)
+        "audio_codec" in fixable or fix.loudnorm or facts.audio_codec not in MP4_AUDIO_CODECS or trim_exact)
     res = next((c for c in open_checks if c.rule == "resolution" and not c.fixable), None)
     if res is not None:  # below the rule: only an allowed upscale fixes it
         if upscale_allowed(spec, fix):
@@ -85,17 +92,22 @@ def plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix:
     audio_bps = fix.audio_bitrate if facts.audio_present and (reencode or audio_encode) else 0
     loud = Loudnorm(integrated=fix.loudness, true_peak=fix.true_peak, loudness_range=fix.loudness_range) \
         if fix.loudnorm and facts.audio_present else None
-    audio_mode: Literal["aac", "copy", "none"] = "none" if not facts.audio_present else \
-        "aac" if (reencode or audio_encode) else "copy"
+    audio_mode = audio_mode_of(facts, reencode, audio_encode)
+    trim = trim_step(fixable.get("duration"), lossless=not reencode, exact_audio=trim_exact and audio_mode == "aac")
+    end_s = trim.params["end_s"] if trim else None
+    audio_end = min(facts.duration_s, end_s) if facts.duration_s and end_s else end_s or facts.duration_s
     if not reencode:
-        steps.append(FixStep(action="remux", rules=tuple(r for r in fixable if r in _REMUX_RULES),
+        steps.append(FixStep(action="remux", rules=tuple(r for r in fixable if r in _REMUX_RULES - {"duration"}),
                              params={"container": container, "faststart": True}))
+        if trim:
+            steps.append(trim)
         if audio_mode == "aac":
             steps.append(FixStep(action="encode_audio", rules=tuple(r for r in fixable if r in _AUDIO_RULES),
                                  params={"codec": "aac", "bitrate": audio_bps, "sample_rate": 48000}))
         if loud:
             steps.append(FixStep(action="loudnorm", params=loud.model_dump()))
-        video = VideoTarget(container=container, copy_video=True, audio=audio_mode, audio_end_s=facts.duration_s,
+        video = VideoTarget(container=container, copy_video=True, audio=audio_mode, audio_end_s=audio_end,
+                            end_s=end_s,
                             audio_bitrate=audio_bps or None, loudnorm=loud, min_bytes=lo, max_bytes=hi,
                             sample_rate=48000 if audio_mode == "aac" else None)
         return FixPlan(kind="video", mode="remux", steps=tuple(steps), video=video, notes=tuple(notes),
@@ -170,7 +182,9 @@ def plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix:
                              params={"codec": "aac", "bitrate": audio_bps, "sample_rate": 48000}))
     if loud:
         steps.append(FixStep(action="loudnorm", params=loud.model_dump()))
-    steps.append(FixStep(action="faststart", rules=tuple(r for r in fixable if r in _REMUX_RULES),
+    if trim:
+        steps.append(trim)
+    steps.append(FixStep(action="faststart", rules=tuple(r for r in fixable if r in _REMUX_RULES - {"duration"}),
                          params={"container": container}))
     video = VideoTarget(
         container=container, width=geo["width"], height=geo["height"], picture_width=geo["picture_width"],
@@ -178,7 +192,7 @@ def plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix:
         deinterlace=deint, fps=f"{fps.numerator}/{fps.denominator}" if fps else None, preset=fix.preset,
         rate_control=rate, video_bitrate=bitrate, crf=fix.crf if rate in ("crf", "capped_crf") else None,
         audio=audio_mode, audio_bitrate=audio_bps or None, sample_rate=48000 if audio_mode == "aac" else None,
-        loudnorm=loud, audio_end_s=facts.duration_s, target_bytes=want, min_bytes=lo, max_bytes=hi)
+        loudnorm=loud, audio_end_s=audio_end, end_s=end_s, target_bytes=want, min_bytes=lo, max_bytes=hi)
     return FixPlan(kind="video", mode="reencode", steps=tuple(steps), video=video, notes=tuple(notes),
                    duration_s=facts.duration_s)
 
@@ -187,3 +201,17 @@ def _unfixable_size(facts: MediaFacts, spec: KindSpec, notes: list[dict[str, str
                     message: dict[str, str]) -> FixPlan:
     return FixPlan(kind="video", mode="unfixable", unfixable=(Reason(rule="file_size", message=message),),
                    notes=tuple(notes), duration_s=facts.duration_s)
+
+
+def audio_mode_of(facts: MediaFacts, reencode: list[str], audio_encode: bool) -> Literal["aac", "copy", "none"]:
+    return "none" if not facts.audio_present else "aac" if (reencode or audio_encode) else "copy"
+
+
+def trim_step(check: Check | None, *, lossless: bool, exact_audio: bool) -> FixStep | None:
+    """The step that cuts the end of a video just over its maximum duration (the duration
+    check's ``trim`` fix): by stream copy when nothing else is re-encoded, else in the encode;
+    the audio is re-encoded to end on the very sample when the rule leaves no slack."""
+    if check is None or check.fix is None or check.fix.action != "trim":
+        return None
+    return FixStep(action="trim", rules=("duration",),
+                   params={**check.fix.params, "lossless": lossless, "exact_audio": exact_audio})
