@@ -24,6 +24,10 @@ JUDGES: dict[str, Callable[[Any, MediaFacts], Outcome]] = {
     "pixel_format": codec_checks.pixel_format, "faststart": codec_checks.faststart,
     "image_format": codec_checks.image_format, "color_mode": codec_checks.color_mode,
     "dpi": picture_checks.dpi, "animated": picture_checks.animated,
+    "audio_sample_rate": codec_checks.audio_sample_rate, "audio_channels": codec_checks.audio_channels,
+    "audio_bitrate": size_checks.audio_bitrate, "video_bitrate": size_checks.video_bitrate,
+    "video_profile": codec_checks.video_profile, "square_pixels": picture_checks.square_pixels,
+    "edit_list": codec_checks.edit_list, "color_space": codec_checks.color_space, "exif": codec_checks.exif,
 }
 """Rule id → judge. Rule ids are an API: add freely, never rename."""
 
@@ -84,6 +88,7 @@ def judge(facts: MediaFacts, profile: Profile, file_name: str | None = None) -> 
                         actual=facts.kind, message={"zh-CN": "媒体类型符合要求。", "en": "The media kind is accepted."}))
     checks += judge_rules(spec, facts)
     checks += [alternative(alt, facts) for alt in spec.alternatives]
-    if profile.filename and file_name is not None:
-        checks.append(to_check("filename", profile.filename, size_checks.file_name(profile.filename, file_name)))
+    name_rule = spec.filename or profile.filename  # a kind's own file-name rule replaces the profile's
+    if name_rule and file_name is not None:
+        checks.append(to_check("filename", name_rule, size_checks.file_name(name_rule, file_name)))
     return checks

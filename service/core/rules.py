@@ -217,6 +217,59 @@ class BitrateRule(Rule):
         return self
 
 
+_CHANNEL_WORDS = {"mono": 1, "stereo": 2, "单声道": 1, "立体声": 2, "双声道": 2, "5.1": 6, "7.1": 8}
+
+
+class SampleRateRule(Rule):
+    """Audio sample rates allowed, in Hz: ``48000``, ``48kHz``, ``44.1 kHz``."""
+
+    allowed: tuple[int, ...] = Field(min_length=1)
+
+    @field_validator("allowed", mode="before")
+    @classmethod
+    def _hertz(cls, v: Any) -> Any:
+        values = [v] if isinstance(v, str | int | float) else v
+        if not isinstance(values, list | tuple):
+            return v
+        out = []
+        for x in values:
+            m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(k?hz)?", str(x).strip().lower())
+            if not m:
+                raise ValueError(f"not a sample rate: {x!r} (examples: 48000, 48kHz, 44.1kHz)")
+            out.append(round(float(m.group(1)) * (1000 if m.group(2) == "khz" else 1)))
+        return out
+
+
+class ChannelsRule(Rule):
+    """Audio channel counts allowed: ``stereo`` (2), ``mono`` (1), ``5.1`` (6) or a number."""
+
+    allowed: tuple[int, ...] = Field(min_length=1)
+
+    @field_validator("allowed", mode="before")
+    @classmethod
+    def _channels(cls, v: Any) -> Any:
+        values = [v] if isinstance(v, str | int) else v
+        if not isinstance(values, list | tuple):
+            return v
+        out = []
+        for x in values:
+            word = str(x).strip().lower()
+            if word in _CHANNEL_WORDS:
+                out.append(_CHANNEL_WORDS[word])
+            elif word.isdigit() and int(word) > 0:
+                out.append(int(word))
+            else:
+                raise ValueError(f"not a channel layout: {x!r} (stereo, mono, 5.1 or a count)")
+        return out
+
+
+class EditListRule(Rule):
+    """MP4/MOV edit lists allowed: ``none``, ``offset`` (a shifted start, as encoders write),
+    ``complex`` (several segments)."""
+
+    allowed: tuple[Literal["none", "offset", "complex"], ...] = ("none", "offset")
+
+
 class DpiRule(Rule):
     min: float = Field(gt=0)
 
@@ -226,17 +279,42 @@ class AnimatedRule(Rule):
 
 
 class FilenameRule(Rule):
-    pattern: str
+    """The submitted file name: a ``pattern`` it must match, words or patterns it must not
+    contain (``forbidden``, e.g. the author's name field), a ``max_length`` in characters. At the
+    top level it applies to every kind; under a kind it replaces the top-level one for that kind."""
+
+    pattern: str | None = None
     example: str | None = None
+    forbidden: tuple[str, ...] = Field((), description="regular expressions (plain words work), case ignored")
+    max_length: int | None = Field(None, gt=0)
 
     @field_validator("pattern")
     @classmethod
-    def _compiles(cls, v: str) -> str:
+    def _compiles(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
         try:
             re.compile(v)
         except re.error as e:
             raise ValueError(f"invalid regular expression: {e}") from None
         return v
+
+    @field_validator("forbidden", mode="before")
+    @classmethod
+    def _forbidden(cls, v: Any) -> Any:
+        values = [v] if isinstance(v, str) else v
+        for x in values if isinstance(values, list | tuple) else ():
+            try:
+                re.compile(str(x))
+            except re.error as e:
+                raise ValueError(f"forbidden: invalid regular expression {x!r}: {e}") from None
+        return values
+
+    @model_validator(mode="after")
+    def _some(self) -> FilenameRule:
+        if self.pattern is None and not self.forbidden and self.max_length is None:
+            raise ValueError("give pattern, forbidden or max_length")
+        return self
 
 
 class Rules(Frozen):
@@ -261,6 +339,15 @@ class Rules(Frozen):
     color_mode: CaseChoiceRule | None = None
     dpi: DpiRule | None = None
     animated: AnimatedRule | None = None
+    audio_sample_rate: SampleRateRule | None = None
+    audio_channels: ChannelsRule | None = None
+    audio_bitrate: BitrateRule | None = None
+    video_bitrate: BitrateRule | None = None
+    video_profile: ChoiceRule | None = None
+    square_pixels: PresenceRule | None = None
+    edit_list: EditListRule | None = None
+    color_space: ChoiceRule | None = None
+    exif: PresenceRule | None = None
 
     def items(self) -> list[tuple[str, Rule]]:
         """(rule id, rule) for the rules that are set, in declaration order."""

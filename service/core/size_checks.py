@@ -158,15 +158,65 @@ def bitrate(rule: BitrateRule, f: MediaFacts) -> Outcome:
                    FixAction(action="set_bitrate", params={"min_bps": rule.min, "max_bps": rule.max}))
 
 
+def _kbps(b: int) -> str:
+    return f"{b / 1e6:g} Mbps" if b >= 1_000_000 else f"{b / 1000:g} kbps"
+
+
+def audio_bitrate(rule: BitrateRule, f: MediaFacts) -> Outcome:
+    expected = fmt_range(rule.min, rule.max, _kbps)
+    if not f.audio_present:
+        return Outcome(None, expected, None, "没有音轨，不检查音频码率。", "No audio track, so the audio bitrate is not checked.")
+    if not f.audio_bitrate:
+        return Outcome(None, expected, None, "无法确定音频码率。", "The audio bitrate could not be determined.")
+    actual = _kbps(f.audio_bitrate)
+    if (rule.min is None or f.audio_bitrate >= rule.min) and (rule.max is None or f.audio_bitrate <= rule.max):
+        return Outcome(True, expected, actual, f"音频码率 {actual}，符合要求。", f"Audio bitrate {actual} meets the rule.")
+    target = rule.min if rule.min is not None and f.audio_bitrate < rule.min else rule.max
+    return Outcome(False, expected, actual, f"音频码率 {actual}，要求 {expected}。可重新编码音频（{_kbps(target or 0)}）。",
+                   f"Audio bitrate {actual}; expected {expected}. Fixable by re-encoding the audio at "
+                   f"{_kbps(target or 0)}.", FixAction(action="transcode_audio", params={"bitrate": target}))
+
+
+def video_bitrate(rule: BitrateRule, f: MediaFacts) -> Outcome:
+    expected = fmt_range(rule.min, rule.max, _kbps)
+    if f.kind != "video":
+        return Outcome(None, expected, None, "没有视频流。", "There is no video stream.")
+    value = f.video_bitrate
+    source = "video stream"
+    if not value and f.bitrate:  # MKV and others record no stream rate: the overall rate less the audio's
+        value, source = max(1, f.bitrate - (f.audio_bitrate or 0)), "overall less audio"
+    if not value:
+        return Outcome(None, expected, None, "无法确定视频码率。", "The video bitrate could not be determined.")
+    actual = f"{_kbps(value)} ({source})"
+    if (rule.min is None or value >= rule.min) and (rule.max is None or value <= rule.max):
+        return Outcome(True, expected, actual, f"视频码率 {_kbps(value)}，符合要求。",
+                       f"Video bitrate {_kbps(value)} meets the rule.")
+    return Outcome(False, expected, actual, f"视频码率 {_kbps(value)}，要求 {expected}。可按范围内的码率重新编码。",
+                   f"Video bitrate {_kbps(value)}; expected {expected}. Fixable by re-encoding at a bitrate in range.",
+                   FixAction(action="set_bitrate", params={"min_video_bps": rule.min, "max_video_bps": rule.max}))
+
+
 def file_name(rule: FilenameRule, name: str) -> Outcome:
-    """The submitted file name against the profile's pattern (the check's id is ``filename``)."""
-    ok = re.fullmatch(rule.pattern, name) is not None
+    """The submitted file name against the profile's pattern, forbidden words and length (the
+    check's id is ``filename``)."""
+    expected = "; ".join(x for x in (
+        rule.example or rule.pattern,
+        f"without {' / '.join(rule.forbidden)}" if rule.forbidden else None,
+        f"≤ {rule.max_length} characters" if rule.max_length else None) if x)
     example = f"（例如 {rule.example}）" if rule.example else ""
     example_en = f" (e.g. {rule.example})" if rule.example else ""
-    return Outcome(
-        ok, rule.example or rule.pattern, name,
-        "文件名符合命名要求。" if ok else f"文件名“{name}”不符合命名要求{example}，请改名后重新提交。",
-        "The file name follows the naming rule." if ok else
-        f"The file name \"{name}\" does not follow the naming rule{example_en}; rename it and resubmit.",
-        fixable=False)
+    if rule.pattern is not None and re.fullmatch(rule.pattern, name) is None:
+        return Outcome(False, expected, name, f"文件名“{name}”不符合命名要求{example}，请改名后重新提交。",
+                       f"The file name \"{name}\" does not follow the naming rule{example_en}; rename it and resubmit.",
+                       fixable=False)
+    found = next((m.group(0) for w in rule.forbidden if (m := re.search(w, name, re.IGNORECASE))), None)
+    if found is not None:
+        return Outcome(False, expected, name, f"文件名“{name}”含有不允许出现的内容“{found}”（如作者姓名），请改名后重新提交。",
+                       f"The file name \"{name}\" contains \"{found}\", which it must not (an author's name, say); "
+                       "rename it and resubmit.", fixable=False)
+    if rule.max_length is not None and len(name) > rule.max_length:
+        return Outcome(False, expected, name, f"文件名有 {len(name)} 个字符，超过 {rule.max_length} 个，请改短后重新提交。",
+                       f"The file name has {len(name)} characters, more than {rule.max_length}; shorten it and resubmit.",
+                       fixable=False)
+    return Outcome(True, expected, name, "文件名符合命名要求。", "The file name follows the naming rule.", fixable=False)
 

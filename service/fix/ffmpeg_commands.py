@@ -51,7 +51,11 @@ def _audio_stream(inp: Any, v: VideoTarget, measured: dict[str, str] | None) -> 
 def _audio_args(v: VideoTarget) -> dict[str, Any]:
     if v.audio != "aac":
         return {"c:a": "copy"}
-    return {"c:a": "aac", "profile:a": "aac_low", "b:a": v.audio_bitrate or 160_000, "ar": v.sample_rate or 48000}
+    args: dict[str, Any] = {"c:a": "aac", "profile:a": "aac_low", "b:a": v.audio_bitrate or 160_000,
+                            "ar": v.sample_rate or 48000}
+    if v.audio_channels:
+        args["ac"] = v.audio_channels  # down- or upmixed by ffmpeg's default matrix
+    return args
 
 
 def _rate_args(v: VideoTarget, bitrate: int | None) -> tuple[dict[str, Any], str]:

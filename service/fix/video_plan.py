@@ -32,7 +32,7 @@ MP4_AUDIO_CODECS = frozenset({"aac", "mp3", "alac", "ac3", "eac3", "opus"})
 
 _REMUX_RULES = frozenset({"container", "faststart", "duration"})
 """Rules a stream-copy remux answers (a duration just over its maximum: the end is cut, ``trim_step``)."""
-_AUDIO_RULES = frozenset({"audio_codec"})
+_AUDIO_RULES = frozenset({"audio_codec", "audio_sample_rate", "audio_channels", "audio_bitrate"})
 
 AAC_FRAME_S = 1024 / 44100
 """One AAC frame at 44.1 kHz: a stream-copy cut may leave the audio up to this long past the cut."""
@@ -58,7 +58,8 @@ def plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix:
     trim_exact = "duration" in fixable and spec.duration is not None and \
         bound_slack(spec.duration, facts)[0] < AAC_FRAME_S  # no slack: the audio is cut to the sample
     audio_encode = facts.audio_present and (
-        "audio_codec" in fixable or fix.loudnorm or facts.audio_codec not in MP4_AUDIO_CODECS or trim_exact)
+        any(r in fixable for r in _AUDIO_RULES) or fix.loudnorm or facts.audio_codec not in MP4_AUDIO_CODECS
+        or trim_exact)
     res = next((c for c in open_checks if c.rule == "resolution" and not c.fixable), None)
     if res is not None:  # below the rule: only an allowed upscale fixes it
         if upscale_allowed(spec, fix):
@@ -89,7 +90,8 @@ def plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix:
         return FixPlan(kind="video", mode="none", notes=tuple(notes), duration_s=facts.duration_s)
 
     lo, hi = size_window(spec.file_size)
-    audio_bps = fix.audio_bitrate if facts.audio_present and (reencode or audio_encode) else 0
+    a_rate, a_hz, a_channels = audio_settings(fixable, fix)
+    audio_bps = a_rate if facts.audio_present and (reencode or audio_encode) else 0
     loud = Loudnorm(integrated=fix.loudness, true_peak=fix.true_peak, loudness_range=fix.loudness_range) \
         if fix.loudnorm and facts.audio_present else None
     audio_mode = audio_mode_of(facts, reencode, audio_encode)
@@ -103,13 +105,15 @@ def plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix:
             steps.append(trim)
         if audio_mode == "aac":
             steps.append(FixStep(action="encode_audio", rules=tuple(r for r in fixable if r in _AUDIO_RULES),
-                                 params={"codec": "aac", "bitrate": audio_bps, "sample_rate": 48000}))
+                                 params={"codec": "aac", "bitrate": audio_bps, "sample_rate": a_hz,
+                                         "channels": a_channels}))
         if loud:
             steps.append(FixStep(action="loudnorm", params=loud.model_dump()))
         video = VideoTarget(container=container, copy_video=True, audio=audio_mode, audio_end_s=audio_end,
                             end_s=end_s,
                             audio_bitrate=audio_bps or None, loudnorm=loud, min_bytes=lo, max_bytes=hi,
-                            sample_rate=48000 if audio_mode == "aac" else None)
+                            sample_rate=a_hz if audio_mode == "aac" else None,
+                            audio_channels=a_channels if audio_mode == "aac" else None)
         return FixPlan(kind="video", mode="remux", steps=tuple(steps), video=video, notes=tuple(notes),
                        duration_s=facts.duration_s)
 
@@ -135,7 +139,7 @@ def plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix:
                              params={"fps": str(fps)}))
     sar_square = facts.sample_aspect_ratio in (None, "1:1", "0:1")
     scale = (geo["picture_width"], geo["picture_height"]) != (facts.width, facts.height) or not sar_square
-    geo_rules = tuple(r for r in ("resolution", "aspect_ratio", "orientation") if r in fixable)
+    geo_rules = tuple(r for r in ("resolution", "aspect_ratio", "orientation", "square_pixels") if r in fixable)
     if scale:
         steps.append(FixStep(action="upscale" if geo["upscale"] else "scale", rules=geo_rules,
                              params={"width": geo["picture_width"], "height": geo["picture_height"],
@@ -168,6 +172,10 @@ def plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix:
         steps.append(FixStep(action="set_bitrate", rules=size_rules, params={
             "target_bytes": want, "min_bytes": lo, "max_bytes": hi, "video_bitrate": bitrate,
             "audio_bitrate": audio_bps, "rate_control": rate, "duration_s": duration}))
+    elif "video_bitrate" in fixable and spec.video_bitrate is not None:
+        bitrate, rate = video_bitrate_in_range(spec.video_bitrate.min, spec.video_bitrate.max)
+        steps.append(FixStep(action="set_bitrate", rules=("video_bitrate",), params={
+            "video_bitrate": bitrate, "rate_control": rate}))
     elif spec.bitrate is not None:
         bmin, bmax = spec.bitrate.min, spec.bitrate.max
         total = (bmin + bmax) // 2 if bmin and bmax else int((bmin or 0) * 1.1) or int((bmax or 0) * 0.9)
@@ -191,7 +199,8 @@ def plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix:
         picture_height=geo["picture_height"], fit=fix.fit, scale=scale, upscaled=geo["upscale"],
         deinterlace=deint, fps=f"{fps.numerator}/{fps.denominator}" if fps else None, preset=fix.preset,
         rate_control=rate, video_bitrate=bitrate, crf=fix.crf if rate in ("crf", "capped_crf") else None,
-        audio=audio_mode, audio_bitrate=audio_bps or None, sample_rate=48000 if audio_mode == "aac" else None,
+        audio=audio_mode, audio_bitrate=audio_bps or None, sample_rate=a_hz if audio_mode == "aac" else None,
+        audio_channels=a_channels if audio_mode == "aac" else None,
         loudnorm=loud, audio_end_s=audio_end, end_s=end_s, target_bytes=want, min_bytes=lo, max_bytes=hi)
     return FixPlan(kind="video", mode="reencode", steps=tuple(steps), video=video, notes=tuple(notes),
                    duration_s=facts.duration_s)
@@ -215,3 +224,27 @@ def trim_step(check: Check | None, *, lossless: bool, exact_audio: bool) -> FixS
         return None
     return FixStep(action="trim", rules=("duration",),
                    params={**check.fix.params, "lossless": lossless, "exact_audio": exact_audio})
+
+
+def audio_settings(fixable: dict[str, Check], fix: FixSpec) -> tuple[int, int, int | None]:
+    """The AAC encode's bitrate, sample rate and channel count: the profile's ``fix:`` defaults
+    (48 kHz, the source's channels), or what a failed audio rule asks for."""
+    def wanted(rule: str, key: str) -> object:
+        c = fixable.get(rule)
+        return c.fix.params.get(key) if c is not None and c.fix is not None else None
+
+    bitrate = wanted("audio_bitrate", "bitrate")
+    hz = wanted("audio_sample_rate", "sample_rate")
+    channels = wanted("audio_channels", "channels")
+    return (int(bitrate) if isinstance(bitrate, int) else fix.audio_bitrate,
+            int(hz) if isinstance(hz, int) else 48000, int(channels) if isinstance(channels, int) else None)
+
+
+def video_bitrate_in_range(lo: int | None, hi: int | None) -> tuple[int, Literal["cbr", "capped_crf"]]:
+    """A video bitrate inside a ``video_bitrate`` rule's range (its middle; 10% inside a lone
+    bound), constant when there is a minimum to reach, else capped quality."""
+    if lo and hi:
+        return (lo + hi) // 2, "cbr"
+    if lo:
+        return int(lo * 1.1), "cbr"
+    return int((hi or 0) * 0.9), "capped_crf"
