@@ -104,7 +104,8 @@ def test_zhao_band_is_flagged_never_silent(store, size, status, ambiguous):
 
 def test_about_with_tolerance(store):
     p = store.get("shanxi-2023-explainer")
-    assert by_rule(judge(video(duration_s=260), p))["duration"].status == "pass"
+    assert by_rule(judge(video(duration_s=245), p))["duration"].status == "pass"
+    assert by_rule(judge(video(duration_s=260), p))["duration"].status == "warn"  # within ±30 s, not ±10 s
     assert by_rule(judge(video(duration_s=271), p))["duration"].status == "fail"
     assert by_rule(judge(video(duration_s=209), p))["duration"].status == "fail"
 

@@ -72,6 +72,10 @@ def fmt_range(lo: Any, hi: Any, fmt: Callable[[Any], str]) -> str:
     return f"≥ {fmt(lo)}" if lo is not None else f"≤ {fmt(hi)}"
 
 
+def _trims(fix: FixAction | None) -> bool:
+    return fix is not None and fix.action == "trim"
+
+
 def with_preference(check: Check, preferred: Outcome) -> Check:
     """A rule with two levels: its floor's check (``check``) and what its recommended part
     found. Below the floor it stays failed; between floor and preference it warns; at the
@@ -82,7 +86,9 @@ def with_preference(check: Check, preferred: Outcome) -> Check:
             status="warn", actual=preferred.actual or check.actual,
             message={"zh-CN": f"达到最低要求（{check.expected}），但未达到建议：{preferred.zh}",
                      "en": f"Meets the minimum ({check.expected}) but not the recommendation: {preferred.en}"},
-            fixable=bool(preferred.fixable), fix=preferred.fix)
+            # a preference never costs content: no trim for it (the other fixes change only the encoding)
+            fixable=bool(preferred.fixable) and not _trims(preferred.fix),
+            fix=None if _trims(preferred.fix) else preferred.fix)
     elif check.status == "fail":
         update["message"] = {"zh-CN": f"{check.message['zh-CN']}（最低要求 {check.expected}；建议 {preferred.expected}）",
                              "en": f"{check.message['en']} (minimum {check.expected}; recommended "
