@@ -88,7 +88,8 @@ def test_a_picture_half_a_second_too_long_is_cut_losslessly(tmp_path):
     trim = next(s for s in plan.steps if s.action == "trim")
     assert plan.mode == "remux" and plan.video and plan.video.audio == "copy"
     cut = c.fix.params["picture_cut_s"]
-    assert "stream copy, lossless" in describe_step(trim)["en"] and f"{cut:.3f} s of picture" in describe_step(trim)["en"]
+    text = describe_step(trim)["en"]
+    assert "stream copy, lossless" in text and f"{cut:.3f} s of picture" in text
     result = fix_file(src, profile, tmp_path / "fixed.mp4")
     assert result.status == "fixed", result.reason
     after = check_file(tmp_path / "fixed.mp4", profile)

@@ -186,7 +186,8 @@ def test_a_kinds_file_name_rule_forbids_words_and_length(tmp_path):
 
 
 def test_manual_items_are_listed_never_passed(tmp_path, validate_report):
-    profile = _profile(tmp_path, "video", "manual:\n  - {zh-CN: 须有片头、正片、片尾, en: 'Opening titles, main part and end credits'}",
+    profile = _profile(tmp_path, "video",
+                       "manual:\n  - {zh-CN: 须有片头、正片、片尾, en: 'Opening titles, main part and end credits'}",
                        top="manual:\n  - {zh-CN: 普通话解说, en: Mandarin narration}\n")
     src = ffmpeg_media("manual.mp4", [*PICTURE, *X264])
     report = check_file(src, profile)

@@ -94,8 +94,10 @@ def test_the_reviewer_entry_page_lists_the_manual_items_as_a_checklist(tmp_path)
     from tests.test_checks import video
 
     path = tmp_path / "m.yaml"
-    path.write_text("id: m\nversion: 1\ntitle: {zh-CN: 测, en: t}\nmanual:\n  - {zh-CN: 须有片头片尾, en: Titles and credits}\n"
-                    "kinds:\n  video:\n    manual:\n      - {zh-CN: '<b>无水印</b>', en: No watermark}\n", encoding="utf-8")
+    path.write_text("id: m\nversion: 1\ntitle: {zh-CN: 测, en: t}\n"
+                    "manual:\n  - {zh-CN: 须有片头片尾, en: Titles and credits}\n"
+                    "kinds:\n  video:\n    manual:\n      - {zh-CN: '<b>无水印</b>', en: No watermark}\n",
+                    encoding="utf-8")
     profile = load_profile(path)
     facts = video()
     report = build_report(file=FileInfo(name="a.mp4", size_bytes=facts.size_bytes), profile=profile, media=facts,

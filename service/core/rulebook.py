@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from service.core.profiles import Profile
-from service.core.rules import Rules
+from service.core.rules import FilenameRule, Rules
 from service.core.size_checks import MAX_AUDIO_PADDING_S
 
 KIND_WORDS = {"video": ("视频", "video"), "image": ("图片", "photo"), "audio": ("音频", "audio")}
@@ -173,8 +173,9 @@ def describe(profile: Profile) -> list[dict[str, Any]]:
                     )
             for line in out[first:]:
                 line["_order"] = rule.severity != "required"
-    named = [(None, profile.filename)] + [(k, s.filename) for k, s in profile.kinds.items()]
-    for kind, name_rule in named:
+    named: list[tuple[str | None, FilenameRule | None]] = [(None, profile.filename)]
+    named += [(k, s.filename) for k, s in profile.kinds.items()]
+    for name_kind, name_rule in named:
         if name_rule is None:
             continue
         ex = name_rule.example or name_rule.pattern
@@ -186,7 +187,7 @@ def describe(profile: Profile) -> list[dict[str, Any]]:
         if name_rule.max_length:
             zh.append(f"文件名不超过 {name_rule.max_length} 个字符")
             en.append(f"at most {name_rule.max_length} characters")
-        out.append({"profile": profile.id, "kind": kind, "rule": "filename", "severity": name_rule.severity,
+        out.append({"profile": profile.id, "kind": name_kind, "rule": "filename", "severity": name_rule.severity,
                     "text": {"zh-CN": "；".join(zh), "en": "; ".join(en)}})
     for item in profile.manual_items():
         out.append({"profile": profile.id, "kind": None, "rule": "manual", "severity": "manual",

@@ -14,7 +14,6 @@ from service.core.checks import FixAction, Outcome, fmt_range
 from service.core.facts import MediaFacts
 from service.core.rules import BitrateRule, DurationRule, FilenameRule, SizeRule
 
-
 MAX_AUDIO_PADDING_S = 0.1
 """Audio running at most this far past the picture is padding (AAC's last frame and priming),
 forgiven at a duration bound by default; more is content."""

@@ -71,6 +71,7 @@ def plan_image(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix:
     _, hi = size_window(spec.file_size)
     if "file_size" in fixable:
         steps.append(FixStep(action="reduce_size", rules=("file_size",), params={"max_bytes": hi}))
-    image = ImageTarget(format=fmt, width=tw, height=th, to_rgb=to_rgb, to_srgb=to_srgb, quality=fix.jpeg_quality, dpi=dpi,
+    image = ImageTarget(format=fmt, width=tw, height=th, to_rgb=to_rgb, to_srgb=to_srgb, quality=fix.jpeg_quality,
+                        dpi=dpi,
                         max_bytes=hi, upscaled=upscaled)
     return FixPlan(kind="image", mode="image", steps=tuple(steps), image=image, notes=tuple(notes))

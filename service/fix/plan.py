@@ -66,7 +66,7 @@ class VideoTarget(BaseModel):
     audio: Literal["aac", "copy", "none"] = "copy"
     audio_bitrate: int | None = None
     sample_rate: int | None = None
-    audio_channels: int | None = Field(None, description="AAC channel count (down- or upmixed); None keeps the source's")
+    audio_channels: int | None = Field(None, description="AAC channels (down- or upmixed); None keeps the source's")
     loudnorm: Loudnorm | None = None
     audio_end_s: float | None = Field(
         None, description="encoded audio is trimmed here (the source's duration): decoding AAC yields up to "

@@ -9,13 +9,13 @@ the plan says "upscaled") are reasons, not steps (docs/fixing.md)."""
 
 from __future__ import annotations
 
-import re
 from pathlib import PurePath
 
 from service.core.checks import Check
 from service.core.facts import MediaFacts
 from service.core.fix_spec import FixSpec
 from service.core.profiles import Profile
+from service.core.size_checks import file_name
 from service.fix.photo_plan import plan_image
 from service.fix.plan import FixPlan, Reason, message, not_fixed
 from service.fix.video_plan import plan_video
@@ -58,7 +58,9 @@ def output_suffix(kind: str, profile: Profile) -> str:
 
 
 def _renamed_name_passes(check: Check, profile: Profile, kind: str) -> bool:
-    if profile.filename is None or not check.actual:
+    spec = profile.kinds.get(kind)  # type: ignore[call-overload]
+    rule = (spec.filename if spec is not None else None) or profile.filename
+    if rule is None or rule.pattern is None or not check.actual:
         return False
     renamed = PurePath(check.actual).stem + output_suffix(kind, profile)
-    return re.fullmatch(profile.filename.pattern, renamed) is not None
+    return file_name(rule, renamed).ok is True
