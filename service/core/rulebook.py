@@ -221,11 +221,10 @@ def client_rules(profiles: list[Profile], max_upload_bytes: int) -> dict[str, An
                 r["min_bytes"] = spec.file_size.min.bytes if spec.file_size.min else None
                 r["max_bytes"] = spec.file_size.max.bytes if spec.file_size.max else None
             if spec.duration and spec.duration.severity == "required":
-                lo, hi = spec.duration.window()  # the browser reads the container: allow the default slack
-                slack = spec.duration.bound_tolerance if spec.duration.bound_tolerance is not None \
+                r["min_duration_s"], r["max_duration_s"] = spec.duration.window()
+                # the browser reads the container's duration: it allows the server's default slack at a bound
+                r["duration_slack_s"] = spec.duration.bound_tolerance if spec.duration.bound_tolerance is not None \
                     else MAX_AUDIO_PADDING_S
-                r["min_duration_s"] = max(0.0, lo - slack) if lo is not None else None
-                r["max_duration_s"] = hi + slack if hi is not None else None
             res = spec.resolution
             if res and res.severity == "required":
                 r["min_short_edge"] = res.min.short_edge if res.min else res.min_short_edge

@@ -127,8 +127,9 @@ async function precheck(f) {
     if (kind === "video") problems.push(["unreadable", t.unreadable]);
   } else {
     const short = Math.min(m.width, m.height), long = Math.max(m.width, m.height);
-    if (m.duration && rules.min_duration_s && m.duration < rules.min_duration_s) problems.push(["duration", t.dur_min(mmss(m.duration), mmss(rules.min_duration_s))]);
-    if (m.duration && rules.max_duration_s && m.duration > rules.max_duration_s) problems.push(["duration", t.dur_max(mmss(m.duration), mmss(rules.max_duration_s))]);
+    const slack = rules.duration_slack_s || 0;
+    if (m.duration && rules.min_duration_s && m.duration < rules.min_duration_s - slack) problems.push(["duration", t.dur_min(mmss(m.duration), mmss(rules.min_duration_s))]);
+    if (m.duration && rules.max_duration_s && m.duration > rules.max_duration_s + slack) problems.push(["duration", t.dur_max(mmss(m.duration), mmss(rules.max_duration_s))]);
     if (rules.min_short_edge && short < rules.min_short_edge) problems.push(["resolution", t.short_edge(short, rules.min_short_edge)]);
     if (rules.min_long_edge && long < rules.min_long_edge) problems.push(["resolution", t.long_edge(long, rules.min_long_edge)]);
     if (rules.aspect_ratios) {
