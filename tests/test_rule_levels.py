@@ -88,3 +88,16 @@ def test_mistakes_in_the_recommended_part_have_file_and_line(tmp_path, body, lin
         _profile(tmp_path, body)
     assert needle.split(": ")[-1] in str(e.value)
     assert e.value.line == line, str(e.value)
+
+
+def test_profile_validate_explains_a_mistake_in_the_recommended_part(tmp_path):
+    import subprocess
+    import sys
+
+    bad = tmp_path / "p.yaml"
+    bad.write_text(HEAD + "kinds:\n  video:\n    resolution:\n      min: 720p\n      recommended:\n        min: 1080q\n",
+                   encoding="utf-8")
+    v = subprocess.run([sys.executable, "-m", "service.cli", "profile", "validate", str(bad)],
+                       capture_output=True, text=True, check=False)
+    assert v.returncode == 2
+    assert "p.yaml:9:" in v.stderr and "kinds.video.resolution.recommended" in v.stderr and "1080q" in v.stderr

@@ -90,10 +90,8 @@ def with_preference(check: Check, preferred: Outcome) -> Check:
             fixable=bool(preferred.fixable) and not _trims(preferred.fix),
             fix=None if _trims(preferred.fix) else preferred.fix)
     elif check.status == "fail":
-        zh = f"{check.message['zh-CN']}（最低要求 {check.expected}；建议 {preferred.expected}）"
-        update["message"] = {"zh-CN": zh,
-                             "en": f"{check.message['en']} (minimum {check.expected}; recommended "
-                                   f"{preferred.expected})"}
+        update["message"] = {"zh-CN": f"{check.message['zh-CN']}（建议：{preferred.expected}）",
+                             "en": f"{check.message['en']} (recommended: {preferred.expected})"}
     return check.model_copy(update=update)
 
 
