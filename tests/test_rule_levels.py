@@ -95,8 +95,8 @@ def test_profile_validate_explains_a_mistake_in_the_recommended_part(tmp_path):
     import sys
 
     bad = tmp_path / "p.yaml"
-    bad.write_text(HEAD + "kinds:\n  video:\n    resolution:\n      min: 720p\n      recommended:\n        min: 1080q\n",
-                   encoding="utf-8")
+    bad.write_text(HEAD + "kinds:\n  video:\n    resolution:\n      min: 720p\n"
+                   "      recommended:\n        min: 1080q\n", encoding="utf-8")
     v = subprocess.run([sys.executable, "-m", "service.cli", "profile", "validate", str(bad)],
                        capture_output=True, text=True, check=False)
     assert v.returncode == 2
