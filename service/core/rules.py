@@ -1,6 +1,8 @@
 """The rules of one kind of media, as a profile states them: one model per rule id
-(``container``, ``resolution``, ``aspect_ratio``, ``duration``, ``file_size`` …), each
-required (fail) or recommended (warn) with an optional note, gathered in ``Rules``, plus
+(``container``, ``resolution``, ``aspect_ratio``, ``duration``, ``file_size``, the audio's
+sample rate and channels, bitrates, ``edit_list``, ``color_space`` …), each required (fail) or
+recommended (warn) with an optional note and an optional ``recommended:`` level, gathered in
+``Rules``, plus
 ``Alternative`` (pass when any one option passes entirely). Validation only: whether a file
 meets a rule is decided by the judges (codec_checks.py, picture_checks.py, size_checks.py),
 which judge.py runs."""
