@@ -102,3 +102,15 @@ def test_more_than_the_trim_limit_over_is_not_fixed(tmp_path):
     c = _duration(check_file(_clip(10.5, 10.5), profile))
     assert c.status == "fail" and not c.fixable and "re-edit" in c.message["en"]
     assert "0:10.5" in c.message["en"] and "(0:10.0;" in c.message["en"]
+
+
+def test_a_size_one_byte_over_shows_the_bytes_that_explain_it(store):
+    from service.core.judge import judge
+    from tests.test_checks import MIB, by_rule, video
+
+    c = by_rule(judge(video(size_bytes=300 * MIB + 1), store.get("shanxi-2023-microvideo")))["file_size"]
+    assert c.status == "fail"
+    assert "exactly 314,572,801 bytes, 1 over the bound 314,572,800" in c.message["en"]
+    assert "314,572,801 字节" in c.message["zh-CN"]
+    far = by_rule(judge(video(size_bytes=320 * MIB), store.get("shanxi-2023-microvideo")))["file_size"]
+    assert "exactly" not in far.message["en"]  # plainly different numbers need no more digits

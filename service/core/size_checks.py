@@ -135,6 +135,11 @@ def file_size(rule: SizeRule, f: MediaFacts) -> Outcome:
     band = "（该大小处于“兆”的两种理解之间）" if ambiguous else ""
     band_en = " (it lies between the two readings of 兆)" if ambiguous else ""
     fixable = f.kind in ("video", "audio", "image") and (big or f.kind != "image")
+    bound = bounds_main[1] if big else bounds_main[0]
+    if bound is not None and units.human_bytes(bound) == units.human_bytes(f.size_bytes):  # never two equal numbers
+        off = abs(f.size_bytes - bound)
+        band += f"（精确值 {f.size_bytes:,} 字节，{'多于' if big else '少于'}界限 {bound:,} 字节 {off:,} 字节）"
+        band_en += f" (exactly {f.size_bytes:,} bytes, {off:,} {'over' if big else 'under'} the bound {bound:,})"
     return Outcome(False, expected, actual,
                    f"文件大小 {units.human_bytes(f.size_bytes)}，{'超过' if big else '小于'}要求（{expected_text}）{band}。"
                    + ("可按目标码率重新编码到范围内。" if fixable else ""),
