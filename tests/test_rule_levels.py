@@ -101,3 +101,17 @@ def test_profile_validate_explains_a_mistake_in_the_recommended_part(tmp_path):
                        capture_output=True, text=True, check=False)
     assert v.returncode == 2
     assert "p.yaml:9:" in v.stderr and "kinds.video.resolution.recommended" in v.stderr and "1080q" in v.stderr
+
+
+def test_an_alternatives_option_has_one_level(tmp_path):
+    with pytest.raises(ProfileError, match="one level") as e:
+        _profile(tmp_path, """\
+            kinds:
+              image:
+                alternatives:
+                  - id: quality
+                    any_of:
+                      - file_size: {min: 5MB, recommended: {min: 8MB}}
+                      - resolution: {min_long_edge: 3000}
+            """)
+    assert e.value.line == 7  # the alternative

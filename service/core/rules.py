@@ -363,3 +363,12 @@ class Alternative(Frozen):
     title: Text | None = None
     severity: Severity = "required"
     any_of: tuple[Rules, ...] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _one_level(self) -> Alternative:
+        for option in self.any_of:
+            for rule_id, rule in option.items():
+                if rule.recommended is not None:
+                    raise ValueError(f"{rule_id}: an alternative's option has one level: move the recommended: "
+                                     "part to the kind's own rule")
+        return self
