@@ -57,7 +57,7 @@ def duration(rule: DurationRule, f: MediaFacts) -> Outcome:
     if ok:
         return Outcome(True, expected, actual, f"时长 {units.human_duration(d)}，符合要求（{expected}）。",
                        f"Duration {units.human_duration(d)} is within {expected}.")
-    short = lo is not None and d < lo
+    short = lo is not None and (d < lo or (not rule.inclusive and d <= lo))
     bound = lo if short and lo is not None else hi if hi is not None else d
     shown, limit = units.distinct_durations(d, bound)
     actual = f"{shown} ({d:.3f} s, {source})"
@@ -163,7 +163,8 @@ def bitrate(rule: BitrateRule, f: MediaFacts) -> Outcome:
 
 
 def _kbps(b: int) -> str:
-    return f"{b / 1e6:g} Mbps" if b >= 1_000_000 else f"{b / 1000:g} kbps"
+    """``8000000`` → ``8 Mbps``; ``1024000`` → ``1024 kbps`` (as notices write them)."""
+    return f"{b / 1e6:g} Mbps" if b >= 10_000_000 or (b >= 1_000_000 and b % 1_000_000 == 0) else f"{b / 1000:g} kbps"
 
 
 def audio_bitrate(rule: BitrateRule, f: MediaFacts) -> Outcome:
