@@ -4,8 +4,9 @@ those it cannot (a required one is a reason the file is unfixable; a missed reco
 a note), a file name whose only fault is its extension (the fixed file gets the right one);
 then video_plan.py chooses remux or re-encode, photo_plan.py plans a photo. Pure.
 
-Never invent: duration, missing audio and low resolution (unless upscaling is allowed, and then
-the plan says "upscaled") are reasons, not steps (docs/fixing.md)."""
+Never invent: duration (but a video just over its maximum has its end cut: a ``trim`` step),
+missing audio, missing EXIF and low resolution (unless upscaling is allowed, and then the plan
+says "upscaled") are reasons, not steps (docs/fixing.md)."""
 
 from __future__ import annotations
 
