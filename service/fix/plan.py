@@ -66,6 +66,7 @@ class VideoTarget(BaseModel):
     audio: Literal["aac", "copy", "none"] = "copy"
     audio_bitrate: int | None = None
     sample_rate: int | None = None
+    audio_channels: int | None = Field(None, description="AAC channels (down- or upmixed); None keeps the source's")
     loudnorm: Loudnorm | None = None
     audio_end_s: float | None = Field(
         None, description="encoded audio is trimmed here (the source's duration): decoding AAC yields up to "
@@ -73,6 +74,7 @@ class VideoTarget(BaseModel):
     target_bytes: int | None = None
     min_bytes: int | None = None
     max_bytes: int | None = None
+    end_s: float | None = Field(None, description="the output ends here (a trim of a video just over its maximum)")
 
 
 class ImageTarget(BaseModel):
@@ -85,6 +87,7 @@ class ImageTarget(BaseModel):
     height: int
     exif_transpose: bool = True
     to_rgb: bool = False
+    to_srgb: bool = Field(False, description="convert the pixels to sRGB through the photo's ICC profile")
     quality: int = 90
     dpi: float | None = None
     max_bytes: int | None = None

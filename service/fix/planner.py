@@ -4,18 +4,19 @@ those it cannot (a required one is a reason the file is unfixable; a missed reco
 a note), a file name whose only fault is its extension (the fixed file gets the right one);
 then video_plan.py chooses remux or re-encode, photo_plan.py plans a photo. Pure.
 
-Never invent: duration, missing audio and low resolution (unless upscaling is allowed, and then
-the plan says "upscaled") are reasons, not steps (docs/fixing.md)."""
+Never invent: duration (but a video just over its maximum has its end cut: a ``trim`` step),
+missing audio, missing EXIF and low resolution (unless upscaling is allowed, and then the plan
+says "upscaled") are reasons, not steps (docs/fixing.md)."""
 
 from __future__ import annotations
 
-import re
 from pathlib import PurePath
 
 from service.core.checks import Check
 from service.core.facts import MediaFacts
 from service.core.fix_spec import FixSpec
 from service.core.profiles import Profile
+from service.core.size_checks import file_name
 from service.fix.content_plan import answered_by_fix
 from service.fix.photo_plan import plan_image
 from service.fix.plan import FixPlan, Reason, message, not_fixed
@@ -63,7 +64,9 @@ def output_suffix(kind: str, profile: Profile) -> str:
 
 
 def _renamed_name_passes(check: Check, profile: Profile, kind: str) -> bool:
-    if profile.filename is None or not check.actual:
+    spec = profile.kinds.get(kind)  # type: ignore[call-overload]
+    rule = (spec.filename if spec is not None else None) or profile.filename
+    if rule is None or rule.pattern is None or not check.actual:
         return False
     renamed = PurePath(check.actual).stem + output_suffix(kind, profile)
-    return re.fullmatch(profile.filename.pattern, renamed) is not None
+    return file_name(rule, renamed).ok is True

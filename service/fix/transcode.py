@@ -350,7 +350,7 @@ class _VideoRun:
         loud_stderr = ""
         if v.loudnorm and self.has_audio and self.measured is None:
             self.measured = parse_loudnorm_json(self._run(loudnorm_measure_command(self.src, v), "loudness").stderr)
-        if v.copy_video and v.audio != "aac" and self.container in BOX_REMUX_CONTAINERS:
+        if v.copy_video and v.audio != "aac" and not v.end_s and self.container in BOX_REMUX_CONTAINERS:
             self.sha256 = mp4box.start_rewrite(self.src, self.out)
             if self.sha256 is not None:
                 self.meter.stage("remux")({"progress": "end"})
