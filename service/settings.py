@@ -25,6 +25,25 @@ DEFAULT_TUS_EXPIRY_S = 24 * 3600
 DEFAULT_CHECK_WAIT_S = 60.0
 """Seconds an upload request waits for its quick check before answering 202 with the job."""
 
+DEFAULT_FREE_SPACE_RESERVE = 256 * 1024**2
+"""Bytes of free space kept on the storage filesystem: a new upload that would leave less (after
+the rest of the resumable uploads in flight) is refused with 507, and /readyz fails below it."""
+
+DEFAULT_BODY_IDLE_S = 60.0
+"""Seconds an upload body may send nothing before it is dropped with 408 (its partial removed)."""
+
+DEFAULT_BODY_MIN_RATE = 1024
+"""Bytes a second an upload body must average over each ``body_idle_s`` window (else 408)."""
+
+DEFAULT_KEEP_ALIVE_S = 5.0
+"""Seconds uvicorn keeps an idle connection open between requests."""
+
+DEFAULT_HEAD_TIMEOUT_S = 10.0
+"""Seconds a request's line and headers may take to arrive before the connection is closed."""
+
+DEFAULT_MAX_HEADER_BYTES = 64 * 1024
+"""Largest request head (request line and headers) h11 buffers before it answers 431/400."""
+
 
 def _float(env: dict[str, str], name: str, default: float) -> float:
     raw = env.get(name)
@@ -60,6 +79,14 @@ class Settings:
     fsync: bool = True
     direct_io: bool = True
     """Write uploads with O_DIRECT (falls back by itself where the filesystem has none)."""
+    free_space_reserve: int = DEFAULT_FREE_SPACE_RESERVE
+    body_idle_s: float = DEFAULT_BODY_IDLE_S
+    body_min_rate: int = DEFAULT_BODY_MIN_RATE
+    keep_alive_s: float = DEFAULT_KEEP_ALIVE_S
+    head_timeout_s: float = DEFAULT_HEAD_TIMEOUT_S
+    max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
+    metrics: bool = False
+    """Serve /metrics (off by default: it lists campaign ids)."""
 
     @property
     def storage_dir(self) -> Path:
@@ -98,4 +125,11 @@ class Settings:
             queue_name=env.get("MEDIACHECK_QUEUE", "mediacheck"),
             fsync=_flag(env, "MEDIACHECK_FSYNC"),
             direct_io=_flag(env, "MEDIACHECK_DIRECT_IO"),
+            free_space_reserve=int(_float(env, "MEDIACHECK_FREE_SPACE_RESERVE", DEFAULT_FREE_SPACE_RESERVE)),
+            body_idle_s=_float(env, "MEDIACHECK_BODY_IDLE_S", DEFAULT_BODY_IDLE_S),
+            body_min_rate=int(_float(env, "MEDIACHECK_BODY_MIN_RATE", DEFAULT_BODY_MIN_RATE)),
+            keep_alive_s=_float(env, "MEDIACHECK_KEEP_ALIVE_S", DEFAULT_KEEP_ALIVE_S),
+            head_timeout_s=_float(env, "MEDIACHECK_HEAD_TIMEOUT_S", DEFAULT_HEAD_TIMEOUT_S),
+            max_header_bytes=int(_float(env, "MEDIACHECK_MAX_HEADER_BYTES", DEFAULT_MAX_HEADER_BYTES)),
+            metrics=_flag(env, "MEDIACHECK_METRICS", default=False),
         )

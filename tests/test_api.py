@@ -331,8 +331,12 @@ def test_multipart_edge_cases(live, small_video):
     assert leftovers(live) == []
 
 
-def test_metrics_count_uploads_and_verdicts(live, small_video, square_video):
-    with live.client() as c:
+def test_metrics_count_uploads_and_verdicts(service_settings, small_video, square_video):
+    from dataclasses import replace
+
+    from tests.support.server import live_server
+
+    with live_server(replace(service_settings, metrics=True)) as live, live.client() as c:
         c.post(URL, params={"name": "a.mp4"}, content=small_video.read_bytes())
         c.post(URL, params={"name": "b.mp4"}, content=square_video.read_bytes())
         c.post(URL, params={"name": "../c.mp4"}, content=small_video.read_bytes())
@@ -342,6 +346,13 @@ def test_metrics_count_uploads_and_verdicts(live, small_video, square_video):
     assert 'mediacheck_verdicts_total{verdict="pass"} 1.0' in text
     assert 'mediacheck_verdicts_total{verdict="fail"} 1.0' in text
     assert 'mediacheck_job_duration_seconds_count{kind="check"} 2.0' in text
+
+
+def test_metrics_are_off_unless_asked_for(live):
+    with live.client() as c:
+        r = c.get("/metrics")
+    assert_problem(r, 404, "not_found")
+    assert "mediacheck_" not in r.text
 
 
 def test_report_page_escapes_the_file_name(live, small_video):

@@ -56,7 +56,7 @@ def test_burst_simple_worker_and_202_while_queued(rq_settings, small_video):
 
     from service.store.runtime import Context, use_context
 
-    settings = replace(rq_settings, check_wait_s=0.3)
+    settings = replace(rq_settings, check_wait_s=0.3, metrics=True)
     with live_server(settings) as live, live.client() as c:
         r = c.post(URL, params={"name": "q.mp4"}, content=small_video.read_bytes())
         assert r.status_code == 202 and r.json()["job"]["state"] == "queued"

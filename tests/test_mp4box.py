@@ -9,6 +9,8 @@ import subprocess
 import threading
 from pathlib import Path
 
+import pytest
+
 from service.core.facts import parse_mp4_boxes
 from service.media import mp4box
 from service.media.probe import probe
@@ -126,3 +128,24 @@ def test_a_matroska_file_is_left_to_ffmpeg(tmp_path: Path) -> None:
     src = fc.mkv()
     assert mp4box.rewrite(src, tmp_path / "out.mp4") is None
     assert not (tmp_path / "out.mp4").exists()
+
+
+def _box(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", 8 + len(payload)) + kind + payload
+
+
+def _moov_with_edits(*tracks: list[int]) -> bytes:
+    """A moov whose tracks carry edit lists with these media times (-1: an empty edit)."""
+    traks = b""
+    for times in tracks:
+        entries = b"".join(struct.pack(">IiI", 1000, t, 0x10000) for t in times)
+        elst = _box(b"elst", b"\0\0\0\0" + struct.pack(">I", len(times)) + entries)
+        traks += _box(b"trak", _box(b"edts", elst))
+    return _box(b"moov", _box(b"mvhd", b"\0" * 100) + traks)
+
+
+@pytest.mark.parametrize(("tracks", "word"), [
+    ([], "none"), ([[0]], "none"), ([[1024]], "offset"), ([[-1, 0]], "offset"), ([[0], [2048]], "offset"),
+    ([[0, 5000]], "complex"), ([[1024], [-1, 0, 9000]], "complex")])
+def test_edit_lists_are_named_by_their_worst_track(tracks, word):
+    assert mp4box.edit_list_kind(_moov_with_edits(*tracks)) == word

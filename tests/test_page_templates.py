@@ -92,3 +92,29 @@ def test_the_reviewer_board_escapes_a_hostile_name() -> None:
     assert "<script>alert" not in page
     assert page.count(ESCAPED) == 7  # and the value, its label (a title) and its search key
     assert f'data-name="{ESCAPED.lower()}"' in page
+
+
+def test_the_reviewer_entry_page_lists_the_manual_items_as_a_checklist(tmp_path) -> None:
+    from service.core.judge import judge
+    from service.core.profiles import load_profile
+    from service.core.report import FileInfo, build_report
+    from service.review.entry_view import entry_view
+    from tests.test_checks import video
+
+    path = tmp_path / "m.yaml"
+    path.write_text("id: m\nversion: 1\ntitle: {zh-CN: 测, en: t}\n"
+                    "manual:\n  - {zh-CN: 须有片头片尾, en: Titles and credits}\n"
+                    "kinds:\n  video:\n    manual:\n      - {zh-CN: '<b>无水印</b>', en: No watermark}\n",
+                    encoding="utf-8")
+    profile = load_profile(path)
+    facts = video()
+    report = build_report(file=FileInfo(name="a.mp4", size_bytes=facts.size_bytes), profile=profile, media=facts,
+                          checks=judge(facts, profile), tools={}, timings_ms={})
+    entry = BoardEntry(sub=_submission(), report=report, state=ReviewState(decision=None, waived=(), lines=()),
+                       pictures={}, fixed=None)
+    zh = render("review/entry.html", **entry_view(entry, "zh-CN", "活动"))
+    assert '<ul id="manual">' in zh and zh.count('type="checkbox"') == 2
+    assert "须有片头片尾" in zh and "&lt;b&gt;无水印&lt;/b&gt;" in zh and "<b>无水印" not in zh
+    en = render("review/entry.html", **entry_view(entry, "en", "campaign"))
+    assert "Checklist for the reviewer" in en and "No watermark" in en
+    assert report.verdict == "pass"  # the manual items never make a verdict

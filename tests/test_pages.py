@@ -245,3 +245,16 @@ def test_campaign_list_and_a_closed_campaign(live, page):
     page.wait_for_function("document.getElementById('status').textContent.includes('已截止')")
     assert page.is_hidden("#picker")
     shot(page, "upload-closed-zh")
+
+
+def test_a_rule_with_two_levels_is_two_lines_and_manual_items_are_marked(live, page):
+    page.goto(f"{live.url}/c/shanxi-2023-explainer")
+    page.wait_for_selector("#rules li")
+    lines = page.locator('#rules li[data-rule="resolution"]')
+    assert lines.count() == 2
+    assert lines.nth(0).get_attribute("class") == "required" and "720p" in lines.nth(0).inner_text()
+    assert lines.nth(1).get_attribute("class") == "recommended" and "1080p" in lines.nth(1).inner_text()
+    assert "建议" in lines.nth(1).inner_text()
+    manual = page.locator('#rules li[data-rule="manual"]')
+    assert manual.count() == 2 and "人工审核" in manual.nth(0).inner_text() and "自主命题" in manual.nth(0).inner_text()
+    shot(page, "upload-two-levels-zh")

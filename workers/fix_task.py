@@ -5,7 +5,9 @@ the very same function. Progress (percent, ETA, stage) goes into the job row at 
 second; a cancel request (``jobs.cancel_requested_at``) is polled at most once a second and
 kills ffmpeg (RQ's own stop command kills the work horse's process group, which includes ffmpeg:
 it is never started in a new session). Only a copy that passes its re-check is recorded; the
-original is never written."""
+re-check is the campaign's own check (deep included when the campaign runs the deep analysis).
+The job's ``params.allow_crop`` is the submitter's choice to crop (``POST …/fix?allow_crop=true``).
+The original is never written."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from service.core.report import Report
-from service.fix.submissions import FIX_KIND, plan_of, refusal, start_fix
+from service.fix.submissions import FIX_KIND, plan_of, refusal, runs_deep, start_fix
 from service.fix.transcode import FixProgress, fix_file, output_suffix
 from service.store.digest import sha256_file
 from service.store.jobs import JobProgress
@@ -83,8 +85,10 @@ def fix_task(ctx: Context, job: Job, progress: JobProgress) -> dict[str, Any]:
         row = latest_report(s, sub.id)
         src, name, profile_id, sub_id = ctx.storage.path(sub.storage_key), sub.file_name, sub.profile_id, sub.id
         before = row.report if row else None
+        deep = runs_deep(s, sub)  # the re-check is the campaign's own check
+    allow_crop = bool((job.params or {}).get("allow_crop"))
     profile = ctx.store.get(profile_id)
-    plan = plan_of(before, profile)
+    plan = plan_of(before, profile, allow_crop=allow_crop)
     refused = refusal(plan, before)
     if refused is not None or plan is None or before is None:
         message = refused.message if refused else {"zh-CN": "无法修复。", "en": "Cannot be fixed."}
@@ -106,6 +110,8 @@ def fix_task(ctx: Context, job: Job, progress: JobProgress) -> dict[str, Any]:
         display_name=name,
         before=Report.model_validate(before),
         durable=ctx.storage.fsync,  # MEDIACHECK_FSYNC, as for the originals: recorded below only once on disk
+        deep=deep,
+        allow_crop=allow_crop,
     )
     out: dict[str, Any] = {
         "status": result.status,
@@ -113,6 +119,8 @@ def fix_task(ctx: Context, job: Job, progress: JobProgress) -> dict[str, Any]:
         "actions": plan.actions(),
         "attempts": result.attempts,
         "notes": list(result.notes),
+        "warnings": list(result.warnings),
+        "deep": result.deep,
         "timings_ms": result.timings_ms,
     }
     if result.status == "fixed" and result.after is not None:

@@ -1,7 +1,9 @@
 """``mediacheck batch --fix``: the per-file step that runs the auto-fixer on an entry that
 fails with fixable rules. The fixed copy and both reports go to ``DIR/fixed/<entry key>/``;
 the entry's own report (the original's) is returned unchanged, so the summaries keep
-judging what was submitted. The original is never touched (service/fix/transcode.py)."""
+judging what was submitted. The original is never touched (service/fix/transcode.py).
+With ``--deep`` the fixed copy's re-check runs the deep analysis too (the campaign's own check),
+so a copy that fails a required content rule is a failed fix, never a fixed one."""
 
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ def batch_step(path: Path, report: Report, context: Any) -> Report:
     name = Path(context.entry.basename)
     suffix = output_suffix(plan_fix(report.media, report.checks, profile))
     result = fix_file(path, profile, out / f"{name.stem}{suffix}", display_name=name.name, before=report,
-                      durable=context.fsync)
+                      durable=context.fsync, deep=getattr(context, "deep", False))
     (out / "fix.json").write_text(result.model_dump_json(indent=2), encoding="utf-8")
     (out / "source.json").write_text(json.dumps({"entry": context.entry.name}, ensure_ascii=False),
                                      encoding="utf-8")

@@ -60,6 +60,7 @@ class StepContext(Protocol):
     out_dir: str
     profile: Profile
     fsync: bool
+    deep: bool
 
 
 class Step(Protocol):
@@ -112,6 +113,8 @@ class _Context:
     out_dir: str
     profile: Profile
     fsync: bool = True
+    deep: bool = False
+    """The run checks with ``--deep``: a step's own checks (the fix's re-check) do too."""
 
 
 class Record(BaseModel):
@@ -169,7 +172,8 @@ def _run_steps(path: Path, report: Report, entry: BatchEntry, options: TaskOptio
     for name in options.steps:
         step = resolve_step(name)
         if step is not None:
-            context = _Context(entry=entry, out_dir=options.out_dir, profile=options.profile, fsync=options.fsync)
+            context = _Context(entry=entry, out_dir=options.out_dir, profile=options.profile, fsync=options.fsync,
+                               deep="deep" in options.steps)
             report = step(path, report, context)
     return report
 

@@ -64,6 +64,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     import uvicorn
 
     from service.store.database import Database, migrate
+    from service.web.server import server_limits
 
     db = Database(settings.db_url)
     migrate(db.engine)
@@ -80,6 +81,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
         workers=args.workers,
         log_level="info",
         timeout_graceful_shutdown=10,
+        **server_limits(settings, spawned=True),
     )
     return 0
 

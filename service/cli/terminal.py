@@ -64,6 +64,10 @@ def report_table(report: object, lang: str, out: TextIO) -> None:
         if c.status in ("fail", "warn") and c.expected:
             want, got = ("要求", "实际") if zh else ("expected", "actual")
             out.write(f"      {want}: {c.expected}   {got}: {c.actual}\n")
+            if c.recommended:
+                out.write(f"      {'建议' if zh else 'recommended'}: {c.recommended}\n")
+    for item in report.manual:  # never judged: a person checks them
+        out.write(f"  ☐ {'人工审核' if zh else 'to check by eye'}: {item.text['zh-CN' if zh else 'en']}\n")
 
 
 def _analysis_line(a: object, zh: bool, out: TextIO) -> None:

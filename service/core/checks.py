@@ -28,7 +28,7 @@ class FixAction(BaseModel):
 
     action: Literal["remux", "transcode_video", "transcode_audio", "scale", "pad", "deinterlace",
                     "constant_frame_rate", "change_frame_rate", "set_bitrate", "faststart",
-                    "convert_image", "convert_color", "set_dpi", "rotate"]
+                    "convert_image", "convert_color", "set_dpi", "rotate", "trim"]
     params: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -47,6 +47,8 @@ class Check(BaseModel):
     note: dict[str, str] | None = Field(None, description="the profile's reason for this rule")
     segments: list[tuple[float, float]] | None = Field(
         None, description="time ranges (start, end) in seconds that the check points at (deep analysis)")
+    recommended: str | None = Field(
+        None, description="the rule's recommended level, when it has one (expected is then the required floor)")
 
 
 class Outcome:
@@ -68,6 +70,29 @@ def fmt_range(lo: Any, hi: Any, fmt: Callable[[Any], str]) -> str:
     if lo is not None and hi is not None:
         return f"{fmt(lo)} – {fmt(hi)}"
     return f"≥ {fmt(lo)}" if lo is not None else f"≤ {fmt(hi)}"
+
+
+def _trims(fix: FixAction | None) -> bool:
+    return fix is not None and fix.action == "trim"
+
+
+def with_preference(check: Check, preferred: Outcome) -> Check:
+    """A rule with two levels: its floor's check (``check``) and what its recommended part
+    found. Below the floor it stays failed; between floor and preference it warns; at the
+    preference it passes; one rule id throughout."""
+    update: dict[str, Any] = {"recommended": preferred.expected}
+    if check.status == "pass" and preferred.ok is False:
+        update.update(
+            status="warn", actual=preferred.actual or check.actual,
+            message={"zh-CN": f"达到最低要求（{check.expected}），但未达到建议：{preferred.zh}",
+                     "en": f"Meets the minimum ({check.expected}) but not the recommendation: {preferred.en}"},
+            # a preference never costs content: no trim for it (the other fixes change only the encoding)
+            fixable=bool(preferred.fixable) and not _trims(preferred.fix),
+            fix=None if _trims(preferred.fix) else preferred.fix)
+    elif check.status == "fail":
+        update["message"] = {"zh-CN": f"{check.message['zh-CN']}（建议：{preferred.expected}）",
+                             "en": f"{check.message['en']} (recommended: {preferred.expected})"}
+    return check.model_copy(update=update)
 
 
 def to_check(rule_id: str, rule: Rule, o: Outcome) -> Check:

@@ -9,7 +9,8 @@ report with failed checks. An exception means "could not check".
     │   └── ToolCancelledError  its job was cancelled and it was killed
     ├── UnreadableMediaError    the input is not media we can read (empty, random, truncated)
     └── RequestError            the service refuses a request (HTTP status, stable code, bilingual text)
-        └── UploadTooLargeError the body passed the campaign's size limit (413)
+        ├── UploadTooLargeError the body passed the campaign's size limit (413)
+        └── StorageFullError    the storage has no room (or not above its reserve) for the upload (507)
     TrailRewriteError           a row of the review trail was to be changed or deleted (append-only)
 """
 
@@ -90,6 +91,15 @@ class UploadTooLargeError(RequestError):
         mib = limit / 2**20
         super().__init__(413, "upload_too_large", f"文件超过本活动允许的最大上传大小（{mib:.0f} 兆）。",
                          f"The file exceeds this campaign's upload limit ({mib:.0f} MiB).", limit_bytes=limit)
+
+
+class StorageFullError(RequestError):
+    """The storage filesystem is full, or would be left with less than its free-space reserve."""
+
+    def __init__(self, free_bytes: int | None = None) -> None:
+        extra = {} if free_bytes is None else {"free_bytes": free_bytes}
+        super().__init__(507, "storage_full", "服务器存储空间不足，未保存任何内容，请稍后再试。",
+                         "The server's storage is full; nothing was kept. Please try again later.", **extra)
 
 
 class TrailRewriteError(MediaCheckError):

@@ -65,7 +65,10 @@ class MediaFacts(BaseModel):
     audio_profile: str | None = None
     audio_channels: int | None = None
     audio_sample_rate: int | None = None
+    audio_bitrate: int | None = Field(None, description="bits per second of the first audio stream")
     faststart: bool | None = Field(None, description="MP4/MOV: the moov box precedes mdat")
+    edit_list: Literal["none", "offset", "complex"] | None = Field(
+        None, description="MP4/MOV edit lists: none, offset (a shifted start), complex (several segments)")
     truncated: bool = False
     image_format: str | None = None
     color_mode: str | None = None
@@ -73,6 +76,9 @@ class MediaFacts(BaseModel):
     frames: int | None = None
     animated: bool | None = None
     exif_orientation: int | None = None
+    color_space: str | None = Field(
+        None, description="photos: srgb, adobe-rgb, display-p3 … (ICC profile or EXIF ColorSpace); None: untagged")
+    exif_tags: int | None = Field(None, description="photos: how many EXIF tags the file carries (0: none)")
     disagreements: tuple[str, ...] = ()
 
 
@@ -179,14 +185,16 @@ def parse_av_facts(
     *,
     size_bytes: int,
     boxes: list[tuple[str, int, int]] | None = None,
+    edit_list: Literal["none", "offset", "complex"] | None = None,
 ) -> MediaFacts:
     """Build facts for an audio/video file from ffprobe JSON (format, streams and the
     packets of the first seconds), MediaInfo tracks (``track.to_data()``) and the MP4/MOV
-    top-level boxes (type, offset, size)."""
+    top-level boxes (type, offset, size), and the kind of its edit lists (media/mp4box.py)."""
     fmt = ffprobe.get("format") or {}
     streams = ffprobe.get("streams") or []
     mi_general = next((t for t in mediainfo_tracks if t.get("track_type") == "General"), {})
     mi_video = next((t for t in mediainfo_tracks if t.get("track_type") == "Video"), {})
+    mi_audio = next((t for t in mediainfo_tracks if t.get("track_type") == "Audio"), {})
     notes: list[str] = []
 
     videos = [s for s in streams if s.get("codec_type") == "video" and not _is_attached_pic(s)]
@@ -278,12 +286,14 @@ def parse_av_facts(
         )
     if a:
         out.update(audio_codec=a.get("codec_name"), audio_profile=a.get("profile"),
-                   audio_channels=_int(a.get("channels")), audio_sample_rate=_int(a.get("sample_rate")))
+                   audio_channels=_int(a.get("channels")), audio_sample_rate=_int(a.get("sample_rate")),
+                   audio_bitrate=_int(a.get("bit_rate")) or _int(mi_audio.get("bit_rate")))
     if boxes is not None and container in ("mp4", "mov", "3gp", "m4a"):
         types = [b[0] for b in boxes]
         if "moov" in types and "mdat" in types:
             out["faststart"] = types.index("moov") < types.index("mdat")
         out["truncated"] = any(off + size > size_bytes for _, off, size in boxes)
+        out["edit_list"] = edit_list
     out["disagreements"] = tuple(notes)
     return MediaFacts(**out)
 

@@ -23,6 +23,9 @@ class FixSpec(Frozen):
     target_resolution: ResolutionBound | None = Field(
         None, description="frame to produce when re-encoding (oriented like the output)")
     fit: Literal["pad", "crop"] = Field("pad", description="aspect change: pad with black bars, or crop")
+    crop: Literal["never", "allowed"] = Field(
+        "never", description="where the content rules require a full frame (no bars): whether the submitter may "
+        "choose to crop instead of padding (the plan says how much of the picture is lost)")
     upscale_allowed: bool | None = Field(None, description="default: the resolution rule's upscale_allowed")
     loudnorm: bool = Field(False, description="EBU R128 loudness normalisation (two-pass loudnorm)")
     loudness: float = Field(-23.0, ge=-70, le=-5, description="integrated loudness target, LUFS")

@@ -9,10 +9,10 @@ from collections.abc import Callable
 from typing import Any
 
 from service.core import codec_checks, picture_checks, size_checks
-from service.core.checks import Check, Outcome, listed, to_check
+from service.core.checks import Check, Outcome, listed, to_check, with_preference
 from service.core.facts import MediaFacts
 from service.core.profiles import Profile
-from service.core.rules import Alternative, Rules
+from service.core.rules import Alternative, Rule, Rules
 
 JUDGES: dict[str, Callable[[Any, MediaFacts], Outcome]] = {
     "container": codec_checks.container, "video_codec": codec_checks.video_codec,
@@ -24,12 +24,24 @@ JUDGES: dict[str, Callable[[Any, MediaFacts], Outcome]] = {
     "pixel_format": codec_checks.pixel_format, "faststart": codec_checks.faststart,
     "image_format": codec_checks.image_format, "color_mode": codec_checks.color_mode,
     "dpi": picture_checks.dpi, "animated": picture_checks.animated,
+    "audio_sample_rate": codec_checks.audio_sample_rate, "audio_channels": codec_checks.audio_channels,
+    "audio_bitrate": size_checks.audio_bitrate, "video_bitrate": size_checks.video_bitrate,
+    "video_profile": codec_checks.video_profile, "square_pixels": picture_checks.square_pixels,
+    "edit_list": codec_checks.edit_list, "color_space": codec_checks.color_space, "exif": codec_checks.exif,
 }
 """Rule id → judge. Rule ids are an API: add freely, never rename."""
 
 
+def judge_rule(rule_id: str, rule: Rule, facts: MediaFacts) -> Check:
+    """One rule's check: its required floor, and its recommended part when it has one."""
+    check = to_check(rule_id, rule, JUDGES[rule_id](rule, facts))
+    if rule.recommended is None or check.status == "skip":
+        return check
+    return with_preference(check, JUDGES[rule_id](rule.recommended, facts))
+
+
 def judge_rules(rules: Rules, facts: MediaFacts) -> list[Check]:
-    return [to_check(rid, rule, JUDGES[rid](rule, facts)) for rid, rule in rules.items()]
+    return [judge_rule(rid, rule, facts) for rid, rule in rules.items()]
 
 
 def alternative(alt: Alternative, facts: MediaFacts) -> Check:
@@ -76,6 +88,7 @@ def judge(facts: MediaFacts, profile: Profile, file_name: str | None = None) -> 
                         actual=facts.kind, message={"zh-CN": "媒体类型符合要求。", "en": "The media kind is accepted."}))
     checks += judge_rules(spec, facts)
     checks += [alternative(alt, facts) for alt in spec.alternatives]
-    if profile.filename and file_name is not None:
-        checks.append(to_check("filename", profile.filename, size_checks.file_name(profile.filename, file_name)))
+    name_rule = spec.filename or profile.filename  # a kind's own file-name rule replaces the profile's
+    if name_rule and file_name is not None:
+        checks.append(to_check("filename", name_rule, size_checks.file_name(name_rule, file_name)))
     return checks

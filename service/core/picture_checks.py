@@ -16,6 +16,7 @@ from service.core.rules import (
     FrameRateModeRule,
     FrameRateRule,
     OrientationRule,
+    PresenceRule,
     ResolutionRule,
     ScanRule,
 )
@@ -189,3 +190,18 @@ def animated(rule: AnimatedRule, f: MediaFacts) -> Outcome:
                        "A still image." if not f.animated else "An animated image, allowed.")
     return Outcome(False, expected, actual, f"这是一张动图（{f.frames} 帧），要求静态照片。",
                    f"This is an animated image ({f.frames} frames); a still photo is required.", fixable=False)
+
+
+def square_pixels(rule: PresenceRule, f: MediaFacts) -> Outcome:
+    """Square pixels (sample aspect ratio 1:1): anamorphic video shows stretched in some players."""
+    if f.kind != "video":
+        return Outcome(None, "SAR 1:1", None, "没有视频流。", "There is no video stream.")
+    sar = f.sample_aspect_ratio or "1:1"
+    if sar in ("1:1", "0:1") or not rule.required:
+        return Outcome(True, "SAR 1:1", sar, "像素为方形（1:1）。", "Square pixels (SAR 1:1).")
+    return Outcome(False, "SAR 1:1", sar,
+                   f"像素不是方形（SAR {sar}，编码 {f.coded_width}×{f.coded_height}，显示 {f.width}×{f.height}），"
+                   "部分播放器会拉伸画面。可缩放为方形像素（重新编码）。",
+                   f"Non-square pixels (SAR {sar}, coded {f.coded_width}×{f.coded_height}, shown "
+                   f"{f.width}×{f.height}); some players stretch the picture. Fixable by scaling to square "
+                   "pixels (re-encoded).", FixAction(action="scale", params={"square_pixels": True}))

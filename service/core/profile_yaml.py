@@ -5,6 +5,7 @@ pydantic's error location). service/core/profiles.py validates the mapping into 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -65,4 +66,8 @@ def invalid(e: ValidationError, path: Path, node: yaml.Node | None) -> ProfileEr
     err = e.errors()[0]
     loc = tuple(err["loc"])
     where = ".".join(str(x) for x in loc) or "(top level)"
-    return ProfileError(f"{where}: {err['msg']}", file=str(path), line=line_of(node, loc))
+    line_loc = loc
+    inner = re.match(r"Value error, ([a-z_][a-z0-9_.]*): ", str(err["msg"]))
+    if loc and loc[-1] == "recommended" and inner:  # a recommended: part names the key inside it
+        line_loc = loc + tuple(int(k) if k.isdigit() else k for k in inner.group(1).split("."))
+    return ProfileError(f"{where}: {err['msg']}", file=str(path), line=line_of(node, line_loc))

@@ -54,6 +54,8 @@ class KindSpec(Rules):
     alternatives: tuple[Alternative, ...] = ()
     content: ContentRules | None = Field(None, description="deep-analysis thresholds, docs/content-analysis.md")
     fix: FixSpec | None = None
+    filename: FilenameRule | None = Field(None, description="this kind's file-name rule (replaces the profile's)")
+    manual: tuple[Text, ...] = Field((), description="what a person checks for this kind (never reported as passed)")
 
 
 class Source(Frozen):
@@ -74,6 +76,13 @@ class Profile(Frozen):
     kinds: dict[KindName, KindSpec] = Field(min_length=1)
     filename: FilenameRule | None = None
     decisions: tuple[Text, ...] = Field((), description="choices made where the notice is silent")
+    manual: tuple[Text, ...] = Field(
+        (), description="requirements a machine cannot check (片头/片尾, narration …): shown, listed, never passed")
+
+    def manual_items(self, kind: str | None = None) -> list[Text]:
+        """The profile's ``manual:`` items, then those of ``kind`` (of every kind when None)."""
+        kinds = [self.kinds[kind]] if kind in self.kinds else list(self.kinds.values()) if kind is None else []  # type: ignore[index]
+        return [*self.manual, *(item for spec in kinds for item in spec.manual)]
 
     @field_validator("version", mode="before")
     @classmethod

@@ -17,9 +17,10 @@ from service.core.facts import MediaFacts
 from service.core.labels import rule_names
 from service.core.profiles import Profile
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 """Version of the report format; consumers check it before reading. 1.1 added ``analysis``
-and ``Check.segments`` (deep content analysis), both optional."""
+and ``Check.segments`` (deep content analysis), both optional; 1.2 added ``manual`` (what a
+person checks) and ``Check.recommended`` (a rule's preferred level), both optional."""
 
 Verdict = Literal["pass", "warn", "fail", "error"]
 
@@ -48,6 +49,16 @@ class ReportError(BaseModel):
     message: dict[str, str] = Field(description="keys zh-CN and en")
 
 
+class ManualItem(BaseModel):
+    """A requirement of the profile a machine cannot check (片头/片尾, narration …): listed for
+    the reviewer, never judged, so never passed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    status: Literal["manual"] = "manual"
+    text: dict[str, str] = Field(description="keys zh-CN and en")
+
+
 class Report(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -61,6 +72,8 @@ class Report(BaseModel):
     checks: list[Check]
     error: ReportError | None = None
     analysis: Analysis | None = Field(None, description="content findings of the deep analysis (--deep)")
+    manual: list[ManualItem] = Field(
+        default_factory=list, description="the profile's requirements a person checks; not part of the verdict")
     tools: dict[str, str]
     timings_ms: dict[str, float]
     created_at: str
@@ -106,6 +119,7 @@ def build_report(*, file: FileInfo, profile: Profile, media: MediaFacts | None, 
         verdict=verdict, summary=_summary(verdict, checks, error),
         fixable=bool(failing) and all(c.fixable for c in failing) and error is None,
         media=media, checks=checks, error=error, analysis=analysis,
+        manual=[ManualItem(text=t.as_dict()) for t in profile.manual_items(media.kind)] if media else [],
         tools={"mediacheck": __version__, **tools},
         timings_ms={k: round(v, 1) for k, v in timings_ms.items()},
         created_at=(now or datetime.now(UTC)).isoformat(timespec="seconds"),

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from service.core.profiles import Profile
-from service.core.rules import Rules
+from service.core.rules import FilenameRule, Rules
+from service.core.size_checks import MAX_AUDIO_PADDING_S
 
 KIND_WORDS = {"video": ("视频", "video"), "image": ("图片", "photo"), "audio": ("音频", "audio")}
 
@@ -16,6 +17,10 @@ EXTENSIONS = {
     "mkv": [".mkv"],
     "avi": [".avi"],
     "webm": [".webm"],
+    "asf": [".wmv", ".asf"],
+    "flv": [".flv"],
+    "mpeg-ps": [".mpg", ".mpeg"],
+    "mpegts": [".ts"],
     "jpeg": [".jpg", ".jpeg"],
     "png": [".png"],
     "webp": [".webp"],
@@ -114,6 +119,36 @@ def _words(rule_id: str, rule: Any) -> tuple[str, str] | None:
         return ("不接受动图", "No animated images") if not rule.allowed else None
     if rule_id == "dpi":
         return f"分辨率不低于 {rule.min:g} dpi", f"At least {rule.min:g} dpi"
+    return _more_words(rule_id, rule)
+
+
+def _more_words(rule_id: str, rule: Any) -> tuple[str, str] | None:
+    """The sentences of the audio, bitrate, profile, pixel, edit-list and photo rules."""
+    if rule_id == "audio_sample_rate":
+        rates = "、".join(f"{r / 1000:g} kHz" for r in rule.allowed)
+        return f"音频采样率：{rates}", f"Audio sample rate: {', '.join(f'{r / 1000:g} kHz' for r in rule.allowed)}"
+    if rule_id == "audio_channels":
+        words = {1: ("单声道", "mono"), 2: ("立体声", "stereo")}
+        zh = "或".join(words.get(n, (f"{n} 声道", ""))[0] for n in rule.allowed)
+        en = " or ".join(words.get(n, ("", f"{n} channels"))[1] for n in rule.allowed)
+        return f"声道：{zh}", f"Audio: {en}"
+    if rule_id in ("audio_bitrate", "video_bitrate"):
+        def rate(b: int | None) -> tuple[str, str] | None:
+            return None if b is None else ((f"{b / 1000:g} kbps",) * 2)
+        b = _bounds(rate(rule.min), rate(rule.max))
+        zh, en = ("音频码率", "Audio bitrate") if rule_id == "audio_bitrate" else ("视频码率", "Video bitrate")
+        return f"{zh}：{b[0]}", f"{en} {b[1]}"
+    if rule_id == "video_profile":
+        return f"编码档次：{'、'.join(rule.allowed)}", f"Codec profile: {', '.join(rule.allowed)}"
+    if rule_id == "square_pixels" and rule.required:
+        return "方形像素（SAR 1:1）", "Square pixels (SAR 1:1)"
+    if rule_id == "edit_list":
+        return ("不含多段编辑列表（剪切须真正剪出）", "No multi-segment edit lists (cuts made, not marked)") \
+            if "complex" not in rule.allowed else None
+    if rule_id == "color_space":
+        return f"色彩空间：{'、'.join(rule.allowed)}", f"Colour space: {', '.join(rule.allowed)}"
+    if rule_id == "exif" and rule.required:
+        return "须保留完整 EXIF 信息（原图）", "The original EXIF record must be kept"
     return None
 
 
@@ -122,29 +157,43 @@ def describe(profile: Profile) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for kind, spec in profile.kinds.items():
         for rule_id, rule in Rules.items(spec):
-            words = _words(rule_id, rule)
-            if words:
-                out.append(
-                    {
-                        "profile": profile.id,
-                        "kind": kind,
-                        "rule": rule_id,
-                        "severity": rule.severity,
-                        "text": {"zh-CN": words[0], "en": words[1]},
-                    }
-                )
-    if profile.filename:
-        ex = profile.filename.example or profile.filename.pattern
-        out.append(
-            {
-                "profile": profile.id,
-                "kind": None,
-                "rule": "filename",
-                "severity": profile.filename.severity,
-                "text": {"zh-CN": f"文件名格式：{ex}", "en": f"File name like: {ex}"},
-            }
-        )
-    out.sort(key=lambda r: r["severity"] != "required")
+            first = len(out)
+            levels = [(rule, rule.severity)] + ([(rule.recommended, "recommended")] if rule.recommended else [])
+            for level, severity in levels:  # a rule with two levels is two lines: the floor, the preference
+                words = _words(rule_id, level)
+                if words:
+                    out.append(
+                        {
+                            "profile": profile.id,
+                            "kind": kind,
+                            "rule": rule_id,
+                            "severity": severity,
+                            "text": {"zh-CN": words[0], "en": words[1]},
+                        }
+                    )
+            for line in out[first:]:
+                line["_order"] = rule.severity != "required"
+    named: list[tuple[str | None, FilenameRule | None]] = [(None, profile.filename)]
+    named += [(k, s.filename) for k, s in profile.kinds.items()]
+    for name_kind, name_rule in named:
+        if name_rule is None:
+            continue
+        ex = name_rule.example or name_rule.pattern
+        zh = [f"文件名格式：{ex}"] if ex else []
+        en = [f"File name like: {ex}"] if ex else []
+        if name_rule.forbidden:
+            zh.append(f"文件名不得含有：{'、'.join(name_rule.forbidden)}")
+            en.append(f"no {', '.join(name_rule.forbidden)} in the file name")
+        if name_rule.max_length:
+            zh.append(f"文件名不超过 {name_rule.max_length} 个字符")
+            en.append(f"at most {name_rule.max_length} characters")
+        out.append({"profile": profile.id, "kind": name_kind, "rule": "filename", "severity": name_rule.severity,
+                    "text": {"zh-CN": "；".join(zh), "en": "; ".join(en)}})
+    for item in profile.manual_items():
+        out.append({"profile": profile.id, "kind": None, "rule": "manual", "severity": "manual",
+                    "text": item.as_dict()})
+    # required first, a preference beside its floor, the manual items last
+    out.sort(key=lambda r: r.pop("_order", 2 if r["severity"] == "manual" else r["severity"] != "required"))
     return out
 
 
@@ -173,6 +222,9 @@ def client_rules(profiles: list[Profile], max_upload_bytes: int) -> dict[str, An
                 r["max_bytes"] = spec.file_size.max.bytes if spec.file_size.max else None
             if spec.duration and spec.duration.severity == "required":
                 r["min_duration_s"], r["max_duration_s"] = spec.duration.window()
+                # the browser reads the container's duration: it allows the server's default slack at a bound
+                r["duration_slack_s"] = spec.duration.bound_tolerance if spec.duration.bound_tolerance is not None \
+                    else MAX_AUDIO_PADDING_S
             res = spec.resolution
             if res and res.severity == "required":
                 r["min_short_edge"] = res.min.short_edge if res.min else res.min_short_edge

@@ -194,10 +194,22 @@ def human_bytes(n: int) -> str:
     return f"{n / 2**20:.1f} MiB ({n / 1e6:.1f} MB)"
 
 
-def human_duration(seconds: float) -> str:
-    """``185.4`` → ``3:05.4``."""
+def human_duration(seconds: float, digits: int = 1) -> str:
+    """``185.4`` → ``3:05.4``; ``digits`` after the decimal point (``180.02``, 2 → ``3:00.02``)."""
+    seconds = round(seconds, digits)
     minutes, sec = divmod(seconds, 60)
+    width = 3 + digits if digits else 2
     if minutes >= 60:
         hours, minutes = divmod(minutes, 60)
-        return f"{int(hours)}:{int(minutes):02d}:{sec:04.1f}"
-    return f"{int(minutes)}:{sec:04.1f}"
+        return f"{int(hours)}:{int(minutes):02d}:{sec:0{width}.{digits}f}"
+    return f"{int(minutes)}:{sec:0{width}.{digits}f}"
+
+
+def distinct_durations(value: float, bound: float) -> tuple[str, str]:
+    """``value`` and ``bound`` shown with the precision that tells them apart (one to three
+    decimals): 180.02 against 180 is ``3:00.02`` and ``3:00.00``, never ``3:00.0`` twice."""
+    for digits in (1, 2, 3):
+        a, b = human_duration(value, digits), human_duration(bound, digits)
+        if a != b:
+            return a, b
+    return human_duration(value, 3), human_duration(bound, 3)

@@ -28,6 +28,8 @@ def remux_command(src: Path, out: Path, v: VideoTarget, has_audio: bool,
     inp = ffmpeg.input(str(src))
     streams = [inp["V:0"]]
     kwargs: dict[str, Any] = {"c:v": "copy", "movflags": "+faststart", "f": v.container, "map_chapters": -1}
+    if v.end_s:
+        kwargs["t"] = f"{v.end_s:.6f}"  # packets from there on are dropped: a lossless trim of the end
     if has_audio:
         streams.append(_audio_stream(inp, v, loudnorm_measured))
         kwargs.update(_audio_args(v))
@@ -49,7 +51,11 @@ def _audio_stream(inp: Any, v: VideoTarget, measured: dict[str, str] | None) -> 
 def _audio_args(v: VideoTarget) -> dict[str, Any]:
     if v.audio != "aac":
         return {"c:a": "copy"}
-    return {"c:a": "aac", "profile:a": "aac_low", "b:a": v.audio_bitrate or 160_000, "ar": v.sample_rate or 48000}
+    args: dict[str, Any] = {"c:a": "aac", "profile:a": "aac_low", "b:a": v.audio_bitrate or 160_000,
+                            "ar": v.sample_rate or 48000}
+    if v.audio_channels:
+        args["ac"] = v.audio_channels  # down- or upmixed by ffmpeg's default matrix
+    return args
 
 
 def _rate_args(v: VideoTarget, bitrate: int | None) -> tuple[dict[str, Any], str]:
@@ -107,6 +113,8 @@ def encode_command(src: Path, out: Path, plan: FixPlan, *, bitrate: int | None, 
         streams.append(_audio_stream(inp, v, loudnorm_measured))
         kwargs.update(_audio_args(v))
     kwargs.update({"movflags": "+faststart", "f": v.container})
+    if v.end_s:
+        kwargs["t"] = f"{v.end_s:.6f}"
     loud = v.loudnorm is not None and audio_file is None
     return _global(ffmpeg.output(*streams, str(out), **kwargs), "info" if loud else "error")
 

@@ -83,7 +83,8 @@ def frame_geometry(facts: MediaFacts, spec: KindSpec, fix: FixSpec) -> dict[str,
             w, h = float(dw), dw / aspect
         else:
             w, h = dh * aspect, float(dh)
-        if out_o != src_o:  # turned frame: keep the source's short edge as the frame's short edge
+        if out_o != src_o and fix.fit == "pad":  # turned frame: the source's short edge stays the frame's
+            # (a crop keeps the cut-out at its own size: bounds_scale below enlarges it only if a rule asks)
             k = min(dw, dh) / min(w, h)
             w, h = w * k, h * k
         k = bounds_scale(max(w, h), min(w, h), spec.resolution)

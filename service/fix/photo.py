@@ -48,6 +48,8 @@ def _to_rgb(im: Image.Image) -> Image.Image:
 
 def _save(im: Image.Image, out: Path, target: ImageTarget, quality: int, exif: bytes | None) -> int:
     kwargs: dict[str, object] = {}
+    if target.to_srgb and im.info.get("icc_profile"):  # the sRGB profile put there by _to_srgb
+        kwargs["icc_profile"] = im.info["icc_profile"]
     if target.dpi:
         kwargs["dpi"] = (target.dpi, target.dpi)
     if exif:
@@ -67,11 +69,18 @@ def fix_photo(src: Path, out: Path, target: ImageTarget) -> None:
         exif = opened.getexif()
         im = ImageOps.exif_transpose(opened) if target.exif_transpose else opened.copy()
     exif.pop(_EXIF_ORIENTATION, None)
+    if target.to_srgb:
+        _exif_says_srgb(exif)
     exif_bytes = exif.tobytes() if len(exif) else None
+    icc = None
+    if target.to_srgb:
+        im, icc = _to_srgb(im)
     if target.to_rgb or target.format == "jpeg":
         im = _to_rgb(im)
     if im.size != (target.width, target.height):
         im = im.resize((target.width, target.height), Image.Resampling.LANCZOS)
+    if icc is not None:
+        im.info["icc_profile"] = icc
     quality = target.quality
     size = _save(im, out, target, quality, exif_bytes)
     if target.max_bytes is None or size <= target.max_bytes:
@@ -85,3 +94,33 @@ def fix_photo(src: Path, out: Path, target: ImageTarget) -> None:
                        Image.Resampling.LANCZOS)
         if _save(im, out, target, quality, exif_bytes) <= target.max_bytes:
             return
+
+
+_EXIF_IFD, _INTEROP_IFD, _COLOR_SPACE = 0x8769, 0xA005, 0xA001
+
+
+def _to_srgb(im: Image.Image) -> tuple[Image.Image, bytes]:
+    """The pixels converted to sRGB through the photo's own ICC profile (untagged pixels are
+    taken as sRGB already), and the sRGB profile to embed."""
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+    icc = im.info.get("icc_profile")
+    mode = "RGB" if im.mode not in ("RGB", "CMYK") else im.mode
+    if icc:
+        try:
+            src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            out = ImageCms.profileToProfile(im if im.mode == mode else im.convert(mode), src, srgb, outputMode="RGB")
+            if out is not None:
+                return out, srgb.tobytes()
+        except (ImageCms.PyCMSError, OSError):
+            pass
+    return (im if im.mode == "RGB" else im.convert("RGB")), srgb.tobytes()
+
+
+def _exif_says_srgb(exif: Image.Exif) -> None:
+    """EXIF ColorSpace 1 (sRGB) and no Adobe RGB interoperability index, after a conversion."""
+    try:
+        sub = exif.get_ifd(_EXIF_IFD)
+        sub[_COLOR_SPACE] = 1
+        sub.get_ifd(_INTEROP_IFD).pop(0x0001, None) if hasattr(sub, "get_ifd") else None
+    except Exception:  # noqa: BLE001 - a tag we cannot rewrite is left as it was
+        pass

@@ -52,6 +52,10 @@ def plan_image(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix:
     if to_rgb:
         steps.append(FixStep(action="convert_color", rules=("color_mode",) if "color_mode" in fixable else (),
                              params={"from": facts.color_mode, "to": "RGB (sRGB)"}))
+    to_srgb = "color_space" in fixable
+    if to_srgb:
+        steps.append(FixStep(action="convert_to_srgb", rules=("color_space",),
+                             params={"from": facts.color_space or "untagged", "to": "sRGB"}))
     tw, th = (max(1, round(w * k)), max(1, round(h * k))) if k != 1.0 else (w, h)
     if k != 1.0:
         steps.append(FixStep(action="upscale" if upscaled else "downscale", rules=("resolution",)
@@ -67,6 +71,7 @@ def plan_image(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix:
     _, hi = size_window(spec.file_size)
     if "file_size" in fixable:
         steps.append(FixStep(action="reduce_size", rules=("file_size",), params={"max_bytes": hi}))
-    image = ImageTarget(format=fmt, width=tw, height=th, to_rgb=to_rgb, quality=fix.jpeg_quality, dpi=dpi,
+    image = ImageTarget(format=fmt, width=tw, height=th, to_rgb=to_rgb, to_srgb=to_srgb, quality=fix.jpeg_quality,
+                        dpi=dpi,
                         max_bytes=hi, upscaled=upscaled)
     return FixPlan(kind="image", mode="image", steps=tuple(steps), image=image, notes=tuple(notes))

@@ -66,6 +66,7 @@ class VideoTarget(BaseModel):
     audio: Literal["aac", "copy", "none"] = "copy"
     audio_bitrate: int | None = None
     sample_rate: int | None = None
+    audio_channels: int | None = Field(None, description="AAC channels (down- or upmixed); None keeps the source's")
     loudnorm: Loudnorm | None = None
     audio_end_s: float | None = Field(
         None, description="encoded audio is trimmed here (the source's duration): decoding AAC yields up to "
@@ -73,6 +74,7 @@ class VideoTarget(BaseModel):
     target_bytes: int | None = None
     min_bytes: int | None = None
     max_bytes: int | None = None
+    end_s: float | None = Field(None, description="the output ends here (a trim of a video just over its maximum)")
 
 
 class ImageTarget(BaseModel):
@@ -85,10 +87,23 @@ class ImageTarget(BaseModel):
     height: int
     exif_transpose: bool = True
     to_rgb: bool = False
+    to_srgb: bool = Field(False, description="convert the pixels to sRGB through the photo's ICC profile")
     quality: int = 90
     dpi: float | None = None
     max_bytes: int | None = None
     upscaled: bool = False
+
+
+class Crop(BaseModel):
+    """How much of the picture a crop keeps: ``kept`` (0–1) of its ``edge``; ``chosen``: the plan
+    crops (else the crop is only offered, for the submitter to choose)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    edge: Literal["width", "height"]
+    kept: float
+    chosen: bool = False
+    message: dict[str, str]
 
 
 class FixPlan(BaseModel):
@@ -104,6 +119,9 @@ class FixPlan(BaseModel):
     image: ImageTarget | None = None
     unfixable: tuple[Reason, ...] = ()
     notes: tuple[dict[str, str], ...] = ()
+    warnings: tuple[dict[str, str], ...] = Field(
+        (), description="what the fixed file will still be told (e.g. padded where full frame is recommended)")
+    crop: Crop | None = Field(None, description="the crop the plan does, or offers for the submitter to choose")
     duration_s: float | None = None
 
     @property

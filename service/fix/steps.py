@@ -27,6 +27,8 @@ _STEP_TEXT = {
     "convert_image": ("图片格式 {from} → {to}", "image format {from} → {to}"),
     "apply_exif_orientation": ("按 EXIF 方向转正", "apply the EXIF orientation"),
     "convert_color": ("色彩模式 {from} → sRGB", "colour mode {from} → sRGB"),
+    "convert_to_srgb": ("色彩空间 {from} → sRGB（按 ICC 配置文件转换像素，嵌入 sRGB 配置文件）",
+                        "colour space {from} → sRGB (pixels converted through the ICC profile; sRGB profile embedded)"),
     "downscale": ("缩小到 {width}×{height}", "downscale to {width}×{height}"),
     "set_dpi": ("写入 {dpi} DPI", "write {dpi} DPI"),
     "reduce_size": ("压缩到大小上限以内", "compress below the size limit"),
@@ -37,6 +39,16 @@ def describe_step(step: FixStep) -> dict[str, str]:
     """A bilingual one-line description of a step, for people."""
     zh, en = _STEP_TEXT.get(step.action, (step.action, step.action))
     params = dict(step.params)
+    if step.action == "trim":
+        return _trim_text(params)
+    if step.action == "encode_audio" and (params.get("sample_rate") not in (None, 48000) or params.get("channels")):
+        hz = f"{int(params.get('sample_rate') or 48000) / 1000:g} kHz"
+        ch = {1: ("单声道", "mono"), 2: ("立体声", "stereo")}.get(params.get("channels") or 0)  # type: ignore[call-overload]
+        zh_ch = f"，{ch[0] if ch else str(params.get('channels')) + ' 声道'}" if params.get("channels") else ""
+        en_ch = f", {ch[1] if ch else str(params.get('channels')) + ' channels'}" if params.get("channels") else ""
+        kbps = round(int(params.get("bitrate") or 0) / 1000)  # type: ignore[call-overload]
+        return {"zh-CN": f"音频重新编码为 AAC-LC {hz}{zh_ch}，{kbps} kbps",
+                "en": f"re-encode the audio to AAC-LC {hz}{en_ch}, {kbps} kbps"}
     if step.action == "set_bitrate":
         params["kbps"] = round((params.get("video_bitrate") or 0) / 1000)
         params["mib"] = f"{(params.get('target_bytes') or 0) / 2**20:.1f}"
@@ -44,3 +56,26 @@ def describe_step(step: FixStep) -> dict[str, str]:
         return {"zh-CN": zh.format(**params), "en": en.format(**params)}
     except (KeyError, IndexError):
         return {"zh-CN": zh, "en": en}
+
+
+def _trim_text(params: dict[str, object]) -> dict[str, str]:
+    """What a trim does, truthfully: where it cuts, how much picture goes, whether it re-encodes."""
+    end = float(params.get("end_s") or 0)  # type: ignore[arg-type]
+    picture = float(params.get("picture_cut_s") or 0)  # type: ignore[arg-type]
+    lossless = bool(params.get("lossless"))
+    minutes, sec = divmod(end, 60)
+    at = f"{int(minutes)}:{sec:06.3f}"
+    zh = f"在 {at} 处截断结尾（" + (f"剪掉最后 {picture:.3f} 秒画面和声音" if picture > 0.0005
+                                  else "只剪掉画面结束后的音频，画面不变")
+    en = f"cut the end at {at} (" + (f"the last {picture:.3f} s of picture and sound go" if picture > 0.0005
+                                     else "only the sound after the picture ends goes; the picture is kept whole")
+    if lossless and params.get("exact_audio"):
+        zh += "；画面流复制、无损，音频重新编码为 AAC 以精确到采样截断）"
+        en += "; the picture stream-copied, lossless; the audio re-encoded to AAC to end on the sample)"
+    elif lossless:
+        zh += "；流复制，无损，不重新编码）"
+        en += "; stream copy, lossless, nothing re-encoded)"
+    else:
+        zh += "；随重新编码一并完成）"
+        en += "; done in the re-encode)"
+    return {"zh-CN": zh, "en": en}

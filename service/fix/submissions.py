@@ -14,9 +14,11 @@ from service.core.profiles import Profile
 from service.core.report import Report
 from service.fix.plan import FixPlan
 from service.fix.planner import plan_fix
+from service.fix.preview import preview
+from service.fix.steps import describe_step
 from service.fix.transcode import fix_time_limit
 from service.store.jobs import create_job, job_timeout
-from service.store.models import FixedCopy, Job, Submission
+from service.store.models import Campaign, FixedCopy, Job, Submission
 
 FIX_KIND = "transcode"
 """The job kind of a fix (its timeout per media second is in jobs.SECONDS_PER_MEDIA_SECOND)."""
@@ -28,13 +30,43 @@ ACTIVE_STATES = ("queued", "started")
 """Job states of a fix still under way: a second request gets the same job."""
 
 
-def plan_of(report: dict[str, Any] | None, profile: Profile) -> FixPlan | None:
-    """The fix plan of a stored report (None when the file could not be read)."""
+def plan_of(report: dict[str, Any] | None, profile: Profile, *, allow_crop: bool = False) -> FixPlan | None:
+    """The fix plan of a stored report (None when the file could not be read); ``allow_crop``: the
+    submitter chose to crop where the profile requires a full frame and offers cropping."""
     if report is None or report.get("media") is None:
         return None
     parsed = Report.model_validate(report)
     assert parsed.media is not None
-    return plan_fix(parsed.media, list(parsed.checks), profile)
+    return plan_fix(parsed.media, list(parsed.checks), profile, allow_crop=allow_crop)
+
+
+def runs_deep(session: Session, sub: Submission) -> bool:
+    """Whether the submission's campaign runs the deep analysis: then a fix's re-check does too."""
+    campaign = session.get(Campaign, sub.campaign_id)
+    return bool(campaign is not None and campaign.deep)
+
+
+def plan_view(plan: FixPlan | None, report: dict[str, Any] | None, *, deep: bool) -> dict[str, Any]:
+    """What a fix would do, before it runs (``GET /api/submissions/{id}/fix``, the report page):
+    fixable or why not, the steps, remux or re-encode, pad or crop (and what a crop keeps), the
+    expected size and time (service/fix/preview.py)."""
+    problem = refusal(plan, report)
+    view: dict[str, Any] = {"fixable": problem is None, "deep_recheck": deep}
+    if problem is not None:
+        view["problem"] = {"code": problem.code, "message": problem.message}
+    if plan is None or report is None:
+        return view
+    parsed = Report.model_validate(report)
+    assert parsed.media is not None
+    return view | {
+        "mode": plan.mode,
+        "steps": [{"action": st.action, "rules": list(st.rules), "text": describe_step(st)} for st in plan.steps],
+        "preview": preview(plan, parsed.media, deep=deep).model_dump(mode="json") if plan.fixable else None,
+        "reasons": [{"rule": r.rule, "message": r.message} for r in plan.unfixable],
+        "notes": list(plan.notes),
+        "warnings": list(plan.warnings),
+        "crop": plan.crop.model_dump(mode="json") if plan.crop is not None else None,
+    }
 
 
 def refusal(plan: FixPlan | None, report: dict[str, Any] | None) -> RequestError | None:
@@ -62,8 +94,10 @@ def refusal(plan: FixPlan | None, report: dict[str, Any] | None) -> RequestError
         reasons = [{"rule": r.rule, "message": r.message} for r in plan.unfixable]
         zh = "；".join(r.message["zh-CN"] for r in plan.unfixable)
         en = " ".join(r.message["en"] for r in plan.unfixable)
+        crop = plan.crop.model_dump(mode="json") if plan.crop is not None else None
         return RequestError(
-            409, "not_fixable", f"无法自动修复：{zh}", f"Cannot be fixed automatically: {en}", reasons=reasons
+            409, "not_fixable", f"无法自动修复：{zh}", f"Cannot be fixed automatically: {en}", reasons=reasons,
+            **({"crop": crop} if crop else {}),
         )
     return None
 
@@ -84,8 +118,9 @@ def fix_job_timeout(plan: FixPlan, size_bytes: int) -> int:
     return max(job_timeout(FIX_KIND, duration_s=plan.duration_s, size_bytes=size_bytes), int(fix_time_limit(plan)))
 
 
-def start_fix(db: Any, queue: Any, sub: Submission, plan: FixPlan) -> tuple[str, bool]:
-    """Queue a fix of ``sub`` (or find the one under way); returns (job id, newly created)."""
+def start_fix(db: Any, queue: Any, sub: Submission, plan: FixPlan, *, allow_crop: bool = False) -> tuple[str, bool]:
+    """Queue a fix of ``sub`` (or find the one under way); returns (job id, newly created).
+    ``allow_crop`` travels in the job's params to the fix task."""
     with db.session() as s:
         running = active_fix(s, sub.id)
         if running is not None:
@@ -96,7 +131,7 @@ def start_fix(db: Any, queue: Any, sub: Submission, plan: FixPlan) -> tuple[str,
             s,
             kind=FIX_KIND,
             submission_id=sub.id,
-            params={"actions": plan.actions()},
+            params={"actions": plan.actions()} | ({"allow_crop": True} if allow_crop else {}),
             timeout_s=timeout,
             retries=FIX_RETRIES,
             backend=queue.backend,

@@ -4,6 +4,9 @@ MOV/MP4 remuxes go through ``mp4box``; photos through Pillow (``photo``). Every 
 in its own hidden directory beside the destination (temporary output, two-pass log, loudnorm
 measurement); the output is checked again against the same profile and moved into place
 atomically only when it passes, its bytes on the disk before its name (``durable``). The
+re-check is the campaign's own check: with ``deep`` (the campaign runs the deep analysis, the
+batch runs ``--deep``, the profile has content rules for ``mediacheck fix``) it includes the
+content analysis, so a copy that fails a required content rule is a failed fix. The
 original is never written to. A fix whose output does not pass is a failed fix with
 the reason; a size outside the window is retried once with a corrected bitrate."""
 
@@ -79,6 +82,9 @@ class FixResult(BaseModel):
     attempts: int = 0
     reason: dict[str, str] | None = Field(None, description="why it is not fixed (zh-CN, en)")
     notes: tuple[dict[str, str], ...] = ()
+    warnings: tuple[dict[str, str], ...] = Field(
+        (), description="what the fixed file is still told (e.g. padded where full frame is recommended)")
+    deep: bool = Field(False, description="the re-check included the deep content analysis")
     timings_ms: dict[str, float] = Field(default_factory=dict)
 
 
@@ -166,7 +172,7 @@ def fix_file(src: str | os.PathLike[str], profile: Profile, dest: str | os.PathL
              job_id: str | None = None, progress: ProgressCallback | None = None,
              cancelled: Callable[[], bool] | None = None, display_name: str | None = None,
              output_name: str | None = None, before: Report | None = None,
-             durable: bool = True) -> FixResult:
+             durable: bool = True, deep: bool = False, allow_crop: bool = False) -> FixResult:
     """Fix ``src`` so that it passes ``profile``, writing ``dest`` only when it does.
     ``display_name`` is the submitted name (for the file-name rule); the output is re-checked as
     ``output_name`` (default: that name with the output's extension, else ``dest``'s name).
@@ -174,16 +180,19 @@ def fix_file(src: str | os.PathLike[str], profile: Profile, dest: str | os.PathL
     after, so that a power cut never leaves an empty ``dest`` that a caller already recorded as
     fixed (the sync starts when the output is finished and runs beside its re-check); False
     (``MEDIACHECK_FSYNC=0``) keeps only the atomic rename.
+    ``deep``: the re-check (and the check of the original, when ``before`` is not given) runs the
+    content analysis too, as the campaign's own check does; ``allow_crop``: the submitter chose to
+    crop where the profile requires a full frame and offers cropping.
     Never raises for a file that cannot be fixed or a tool that fails: the result says why."""
     src_p, dest_p = Path(src), Path(dest)
     if src_p.resolve() == dest_p.resolve():
         raise ValueError("the output must not be the original file")
     t0 = time.perf_counter()
-    before = before or check_file(src_p, profile, display_name=display_name)
+    before = before or check_file(src_p, profile, display_name=display_name, deep=deep)
     if before.verdict == "error" or before.media is None:
         plan = FixPlan(kind="unknown", mode="unfixable")
         return FixResult(status="unfixable", plan=plan, before=before, reason=before.summary)
-    plan = plan_fix(before.media, before.checks, profile)
+    plan = plan_fix(before.media, before.checks, profile, allow_crop=allow_crop)
     if plan.mode == "none":
         return FixResult(status="not_needed", plan=plan, before=before, notes=plan.notes, reason=message(
             "文件已符合要求，无需修复。", "The file already meets the profile; nothing to fix."))
@@ -191,7 +200,7 @@ def fix_file(src: str | os.PathLike[str], profile: Profile, dest: str | os.PathL
         zh = "；".join(r.message["zh-CN"] for r in plan.unfixable)
         en = " ".join(r.message["en"] for r in plan.unfixable)
         return FixResult(status="unfixable", plan=plan, before=before, notes=plan.notes,
-                         reason=message(f"无法自动修复：{zh}", f"Cannot be fixed automatically: {en}"))
+                         reason=message(f"无法自动修复：{zh}", f"Cannot be fixed automatically: {en}"), deep=deep)
     job_dir = job_dir_for(dest_p, job_id or uuid.uuid4().hex)
     shutil.rmtree(job_dir, ignore_errors=True)  # a previous attempt of this job that died
     make_dirs(dest_p.parent, durable=durable)  # a folder made here is durable like the file it will hold
@@ -246,18 +255,25 @@ def fix_file(src: str | os.PathLike[str], profile: Profile, dest: str | os.PathL
                                   f"The first output was outside the size window ({after.file.size_bytes:,} bytes); "
                                   "retried with a corrected bitrate."))
         assert after is not None
+        if deep and after.verdict in ("pass", "warn") and after.media is not None:
+            t = time.perf_counter()  # the campaign's own check: its content rules too
+            after = check_file(tmp_out, profile, display_name=out_name, sha256=after.file.sha256, deep=True)
+            timings["recheck_deep"] = (time.perf_counter() - t) * 1000
         if after.verdict in ("pass", "warn"):
             t = time.perf_counter()
             publish(tmp_out, dest_p, durable=durable, synced=synced)
             timings["publish"] = (time.perf_counter() - t) * 1000
             timings["total"] = (time.perf_counter() - t0) * 1000
             return FixResult(status="fixed", plan=plan, before=before, after=after, output=str(dest_p),
-                             attempts=attempts, notes=tuple(notes),
+                             attempts=attempts, notes=tuple(notes), warnings=plan.warnings, deep=deep,
                              timings_ms={k: round(v, 1) for k, v in timings.items()})
-        failed = ", ".join(c.rule for c in after.failed())
+        failed = after.failed()
+        rules = ", ".join(c.rule for c in failed)
+        said = {k: " ".join(c.message.get(k, "") for c in failed) for k in ("zh-CN", "en")}
         return FixResult(status="failed", plan=plan, before=before, after=after, attempts=attempts,
-                         notes=tuple(notes), reason=message(f"修复后的文件仍不符合要求：{failed}。",
-                                                         f"The fixed file still fails: {failed}."))
+                         notes=tuple(notes), deep=deep, reason=message(
+                             f"修复后的文件仍不符合要求：{rules}。{said['zh-CN']}",
+                             f"The fixed file still fails: {rules}. {said['en']}".rstrip()))
     except ToolCancelledError:
         return FixResult(status="cancelled", plan=plan, before=before, attempts=attempts, notes=tuple(notes),
                          reason=message("修复已取消。", "The fix was cancelled."))
@@ -334,7 +350,7 @@ class _VideoRun:
         loud_stderr = ""
         if v.loudnorm and self.has_audio and self.measured is None:
             self.measured = parse_loudnorm_json(self._run(loudnorm_measure_command(self.src, v), "loudness").stderr)
-        if v.copy_video and v.audio != "aac" and self.container in BOX_REMUX_CONTAINERS:
+        if v.copy_video and v.audio != "aac" and not v.end_s and self.container in BOX_REMUX_CONTAINERS:
             self.sha256 = mp4box.start_rewrite(self.src, self.out)
             if self.sha256 is not None:
                 self.meter.stage("remux")({"progress": "end"})

@@ -19,8 +19,10 @@ from service.core.checks import Check
 from service.core.facts import MediaFacts
 from service.core.fix_spec import FixSpec
 from service.core.profiles import KindSpec
+from service.core.size_checks import bound_slack
 from service.fix.bitrate import MAX_VIDEO_BITRATE, MIN_BITS_PER_PIXEL, size_window, target_bytes, video_bitrate_for
-from service.fix.framing import frame_geometry, snap_fps, upscale_allowed
+from service.fix.content_plan import choose_frame, deinterlace_wanted, loudness_target
+from service.fix.framing import snap_fps, upscale_allowed
 from service.fix.plan import FixPlan, FixStep, Loudnorm, Reason, VideoTarget, message, not_fixed
 
 MP4_VIDEO_CODECS = frozenset({"h264", "hevc", "mpeg4", "av1"})
@@ -29,13 +31,19 @@ MP4_VIDEO_CODECS = frozenset({"h264", "hevc", "mpeg4", "av1"})
 MP4_AUDIO_CODECS = frozenset({"aac", "mp3", "alac", "ac3", "eac3", "opus"})
 """Audio codecs that can be stream-copied into MP4."""
 
-_REMUX_RULES = frozenset({"container", "faststart"})
-_AUDIO_RULES = frozenset({"audio_codec"})
+_REMUX_RULES = frozenset({"container", "faststart", "duration"})
+"""Rules a stream-copy remux answers (a duration just over its maximum: the end is cut, ``trim_step``)."""
+_AUDIO_RULES = frozenset({"audio_codec", "audio_sample_rate", "audio_channels", "audio_bitrate"})
+
+AAC_FRAME_S = 1024 / 44100
+"""One AAC frame at 44.1 kHz: a stream-copy cut may leave the audio up to this long past the cut."""
 
 
 def plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix: FixSpec,
-               reasons: list[Reason], notes: list[dict[str, str]]) -> FixPlan:
-    """The plan of a video: remux when that suffices, else re-encode; unfixable with the reasons."""
+               reasons: list[Reason], notes: list[dict[str, str]], *, allow_crop: bool = False) -> FixPlan:
+    """The plan of a video: remux when that suffices, else re-encode; unfixable with the reasons.
+    The frame, loudness and deinterlacing follow the content rules too (content_plan.py);
+    ``allow_crop``: the submitter chose to crop where the profile offers it."""
     fixable = {c.rule: c for c in open_checks if c.fixable}
     steps: list[FixStep] = []
     duration = facts.duration_s or 0.0
@@ -50,8 +58,11 @@ def plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix:
     reencode = [r for r in fixable if r not in _REMUX_RULES | _AUDIO_RULES]
     if facts.video_codec not in MP4_VIDEO_CODECS:
         reencode.append("video_codec")
+    trim_exact = "duration" in fixable and spec.duration is not None and \
+        bound_slack(spec.duration, facts)[0] < AAC_FRAME_S  # no slack: the audio is cut to the sample
     audio_encode = facts.audio_present and (
-        "audio_codec" in fixable or fix.loudnorm or facts.audio_codec not in MP4_AUDIO_CODECS)
+        any(r in fixable for r in _AUDIO_RULES) or fix.loudnorm or facts.audio_codec not in MP4_AUDIO_CODECS
+        or trim_exact)
     res = next((c for c in open_checks if c.rule == "resolution" and not c.fixable), None)
     if res is not None:  # below the rule: only an allowed upscale fixes it
         if upscale_allowed(spec, fix):
@@ -60,7 +71,15 @@ def plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix:
             reasons.append(Reason(rule="resolution", message=res.message))
         else:
             notes.append(not_fixed(res.message))
-    geo = frame_geometry(facts, spec, fix) if facts.width and facts.height else None
+    deint = deinterlace_wanted(facts, spec)
+    if deint and (spec.scan_type is not None and "interlaced" in spec.scan_type.allowed
+                  or any(c.rule == "interlace_detected" for c in open_checks)):
+        reencode.append("interlace_detected")  # only the content rule asks: a remux would keep the combing
+    frame = choose_frame(facts, spec, fix, changes_picture=bool(reencode), allow_crop=allow_crop)
+    geo = frame.geo
+    reasons.extend(frame.reasons)
+    notes.extend(frame.notes)
+    warnings = tuple(frame.warnings)
     if geo and geo["upscale"] and reencode and not any(r.rule == "resolution" for r in reasons):
         if upscale_allowed(spec, fix):
             notes.append(message(f"已放大：画面从 {facts.width}×{facts.height} 放大到 {geo['picture_width']}×"
@@ -77,29 +96,40 @@ def plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix:
                 f"{geo['width']}×{geo['height']}; low-resolution pictures are not upscaled.")))
     if reasons:
         return FixPlan(kind="video", mode="unfixable", unfixable=tuple(reasons), notes=tuple(notes),
-                       duration_s=facts.duration_s)
+                       crop=frame.crop, duration_s=facts.duration_s)
     if not fixable and not reencode and not audio_encode:
         return FixPlan(kind="video", mode="none", notes=tuple(notes), duration_s=facts.duration_s)
 
     lo, hi = size_window(spec.file_size)
-    audio_bps = fix.audio_bitrate if facts.audio_present and (reencode or audio_encode) else 0
-    loud = Loudnorm(integrated=fix.loudness, true_peak=fix.true_peak, loudness_range=fix.loudness_range) \
-        if fix.loudnorm and facts.audio_present else None
-    audio_mode: Literal["aac", "copy", "none"] = "none" if not facts.audio_present else \
-        "aac" if (reencode or audio_encode) else "copy"
+    a_rate, a_hz, a_channels = audio_settings(fixable, fix)
+    audio_bps = a_rate if facts.audio_present and (reencode or audio_encode) else 0
+    loud: Loudnorm | None = None
+    loud_rules = ("loudness",) if any(c.rule == "loudness" for c in open_checks) else ()
+    if fix.loudnorm and facts.audio_present:
+        loud, loud_notes = loudness_target(spec, fix)
+        notes.extend(loud_notes)
+    audio_mode = audio_mode_of(facts, reencode, audio_encode)
+    trim = trim_step(fixable.get("duration"), lossless=not reencode, exact_audio=trim_exact and audio_mode == "aac")
+    end_s = trim.params["end_s"] if trim else None
+    audio_end = min(facts.duration_s, end_s) if facts.duration_s and end_s else end_s or facts.duration_s
     if not reencode:
-        steps.append(FixStep(action="remux", rules=tuple(r for r in fixable if r in _REMUX_RULES),
+        steps.append(FixStep(action="remux", rules=tuple(r for r in fixable if r in _REMUX_RULES - {"duration"}),
                              params={"container": container, "faststart": True}))
+        if trim:
+            steps.append(trim)
         if audio_mode == "aac":
             steps.append(FixStep(action="encode_audio", rules=tuple(r for r in fixable if r in _AUDIO_RULES),
-                                 params={"codec": "aac", "bitrate": audio_bps, "sample_rate": 48000}))
+                                 params={"codec": "aac", "bitrate": audio_bps, "sample_rate": a_hz,
+                                         "channels": a_channels}))
         if loud:
-            steps.append(FixStep(action="loudnorm", params=loud.model_dump()))
-        video = VideoTarget(container=container, copy_video=True, audio=audio_mode, audio_end_s=facts.duration_s,
+            steps.append(FixStep(action="loudnorm", rules=loud_rules, params=loud.model_dump()))
+        video = VideoTarget(container=container, copy_video=True, audio=audio_mode, audio_end_s=audio_end,
+                            end_s=end_s,
                             audio_bitrate=audio_bps or None, loudnorm=loud, min_bytes=lo, max_bytes=hi,
-                            sample_rate=48000 if audio_mode == "aac" else None)
+                            sample_rate=a_hz if audio_mode == "aac" else None,
+                            audio_channels=a_channels if audio_mode == "aac" else None)
         return FixPlan(kind="video", mode="remux", steps=tuple(steps), video=video, notes=tuple(notes),
-                       duration_s=facts.duration_s)
+                       warnings=warnings, duration_s=facts.duration_s)
 
     assert geo is not None
     steps.append(FixStep(action="encode_video", rules=tuple(sorted(set(reencode))),
@@ -108,10 +138,10 @@ def plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix:
     if facts.rotation:
         steps.append(FixStep(action="rotate", rules=("orientation",) if "orientation" in fixable else (),
                              params={"degrees_cw": facts.rotation}))
-    deint = facts.scan_type == "interlaced" and (
-        spec.scan_type is None or "interlaced" not in spec.scan_type.allowed)
     if deint:
-        steps.append(FixStep(action="deinterlace", rules=("scan_type",), params={"filter": "bwdif"}))
+        steps.append(FixStep(action="deinterlace", rules=tuple(r for r in ("scan_type", "interlace_detected")
+                                                                if r in fixable or r in reencode),
+                             params={"filter": "bwdif"}))
     fps: Fraction | None = None
     if "frame_rate" in fixable and fixable["frame_rate"].fix is not None:
         fps = snap_fps(float(fixable["frame_rate"].fix.params.get("fps") or facts.frame_rate_fps or 25))
@@ -123,13 +153,13 @@ def plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix:
                              params={"fps": str(fps)}))
     sar_square = facts.sample_aspect_ratio in (None, "1:1", "0:1")
     scale = (geo["picture_width"], geo["picture_height"]) != (facts.width, facts.height) or not sar_square
-    geo_rules = tuple(r for r in ("resolution", "aspect_ratio", "orientation") if r in fixable)
+    geo_rules = tuple(r for r in ("resolution", "aspect_ratio", "orientation", "square_pixels") if r in fixable)
     if scale:
         steps.append(FixStep(action="upscale" if geo["upscale"] else "scale", rules=geo_rules,
                              params={"width": geo["picture_width"], "height": geo["picture_height"],
                                      "square_pixels": True}))
     if (geo["width"], geo["height"]) != (geo["picture_width"], geo["picture_height"]):
-        steps.append(FixStep(action=fix.fit, rules=geo_rules,
+        steps.append(FixStep(action=frame.fit, rules=geo_rules,
                              params={"width": geo["width"], "height": geo["height"]}))
 
     rate: Literal["cbr", "two_pass", "capped_crf", "crf"]
@@ -156,6 +186,10 @@ def plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix:
         steps.append(FixStep(action="set_bitrate", rules=size_rules, params={
             "target_bytes": want, "min_bytes": lo, "max_bytes": hi, "video_bitrate": bitrate,
             "audio_bitrate": audio_bps, "rate_control": rate, "duration_s": duration}))
+    elif "video_bitrate" in fixable and spec.video_bitrate is not None:
+        bitrate, rate = video_bitrate_in_range(spec.video_bitrate.min, spec.video_bitrate.max)
+        steps.append(FixStep(action="set_bitrate", rules=("video_bitrate",), params={
+            "video_bitrate": bitrate, "rate_control": rate}))
     elif spec.bitrate is not None:
         bmin, bmax = spec.bitrate.min, spec.bitrate.max
         total = (bmin + bmax) // 2 if bmin and bmax else int((bmin or 0) * 1.1) or int((bmax or 0) * 0.9)
@@ -167,23 +201,65 @@ def plan_video(facts: MediaFacts, open_checks: list[Check], spec: KindSpec, fix:
         rate = "crf"
     if audio_mode == "aac":
         steps.append(FixStep(action="encode_audio", rules=tuple(r for r in fixable if r in _AUDIO_RULES),
-                             params={"codec": "aac", "bitrate": audio_bps, "sample_rate": 48000}))
+                             params={"codec": "aac", "bitrate": audio_bps, "sample_rate": a_hz,
+                                     "channels": a_channels}))
     if loud:
-        steps.append(FixStep(action="loudnorm", params=loud.model_dump()))
-    steps.append(FixStep(action="faststart", rules=tuple(r for r in fixable if r in _REMUX_RULES),
+        steps.append(FixStep(action="loudnorm", rules=loud_rules, params=loud.model_dump()))
+    if trim:
+        steps.append(trim)
+    steps.append(FixStep(action="faststart", rules=tuple(r for r in fixable if r in _REMUX_RULES - {"duration"}),
                          params={"container": container}))
     video = VideoTarget(
         container=container, width=geo["width"], height=geo["height"], picture_width=geo["picture_width"],
-        picture_height=geo["picture_height"], fit=fix.fit, scale=scale, upscaled=geo["upscale"],
+        picture_height=geo["picture_height"], fit=frame.fit, scale=scale, upscaled=geo["upscale"],
         deinterlace=deint, fps=f"{fps.numerator}/{fps.denominator}" if fps else None, preset=fix.preset,
         rate_control=rate, video_bitrate=bitrate, crf=fix.crf if rate in ("crf", "capped_crf") else None,
-        audio=audio_mode, audio_bitrate=audio_bps or None, sample_rate=48000 if audio_mode == "aac" else None,
-        loudnorm=loud, audio_end_s=facts.duration_s, target_bytes=want, min_bytes=lo, max_bytes=hi)
+        audio=audio_mode, audio_bitrate=audio_bps or None, sample_rate=a_hz if audio_mode == "aac" else None,
+        audio_channels=a_channels if audio_mode == "aac" else None,
+        loudnorm=loud, audio_end_s=audio_end, end_s=end_s, target_bytes=want, min_bytes=lo, max_bytes=hi)
     return FixPlan(kind="video", mode="reencode", steps=tuple(steps), video=video, notes=tuple(notes),
-                   duration_s=facts.duration_s)
+                   warnings=warnings, crop=frame.crop, duration_s=facts.duration_s)
 
 
 def _unfixable_size(facts: MediaFacts, spec: KindSpec, notes: list[dict[str, str]],
                     message: dict[str, str]) -> FixPlan:
     return FixPlan(kind="video", mode="unfixable", unfixable=(Reason(rule="file_size", message=message),),
                    notes=tuple(notes), duration_s=facts.duration_s)
+
+
+def audio_mode_of(facts: MediaFacts, reencode: list[str], audio_encode: bool) -> Literal["aac", "copy", "none"]:
+    return "none" if not facts.audio_present else "aac" if (reencode or audio_encode) else "copy"
+
+
+def trim_step(check: Check | None, *, lossless: bool, exact_audio: bool) -> FixStep | None:
+    """The step that cuts the end of a video just over its maximum duration (the duration
+    check's ``trim`` fix): by stream copy when nothing else is re-encoded, else in the encode;
+    the audio is re-encoded to end on the very sample when the rule leaves no slack."""
+    if check is None or check.fix is None or check.fix.action != "trim":
+        return None
+    return FixStep(action="trim", rules=("duration",),
+                   params={**check.fix.params, "lossless": lossless, "exact_audio": exact_audio})
+
+
+def audio_settings(fixable: dict[str, Check], fix: FixSpec) -> tuple[int, int, int | None]:
+    """The AAC encode's bitrate, sample rate and channel count: the profile's ``fix:`` defaults
+    (48 kHz, the source's channels), or what a failed audio rule asks for."""
+    def wanted(rule: str, key: str) -> object:
+        c = fixable.get(rule)
+        return c.fix.params.get(key) if c is not None and c.fix is not None else None
+
+    bitrate = wanted("audio_bitrate", "bitrate")
+    hz = wanted("audio_sample_rate", "sample_rate")
+    channels = wanted("audio_channels", "channels")
+    return (int(bitrate) if isinstance(bitrate, int) else fix.audio_bitrate,
+            int(hz) if isinstance(hz, int) else 48000, int(channels) if isinstance(channels, int) else None)
+
+
+def video_bitrate_in_range(lo: int | None, hi: int | None) -> tuple[int, Literal["cbr", "capped_crf"]]:
+    """A video bitrate inside a ``video_bitrate`` rule's range (its middle; 10% inside a lone
+    bound), constant when there is a minimum to reach, else capped quality."""
+    if lo and hi:
+        return (lo + hi) // 2, "cbr"
+    if lo:
+        return int(lo * 1.1), "cbr"
+    return int((hi or 0) * 0.9), "capped_crf"

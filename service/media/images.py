@@ -6,10 +6,11 @@ decode (JPEG at 1/8 scale, which reads all the data with a small buffer). The li
 
 from __future__ import annotations
 
+import io
 import warnings
 from pathlib import Path
 
-from PIL import Image, ImageFile, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageFile, UnidentifiedImageError
 
 from service.core.errors import UnreadableMediaError
 from service.core.facts import MediaFacts
@@ -61,6 +62,7 @@ def probe_image(path: Path, size: int) -> MediaFacts:
             orientation = 1
         dpi = im.info.get("dpi")
         mode = im.mode
+        space, exif_tags = colour_space_and_exif(im)
         try:
             if fmt == "JPEG":
                 im.draft("RGB", (max(1, w // 8), max(1, h // 8)))
@@ -79,8 +81,45 @@ def probe_image(path: Path, size: int) -> MediaFacts:
         orientation="landscape" if dw > dh else "portrait" if dh > dw else "square",
         display_aspect_ratio=round(dw / dh, 4) if dh else None,
         color_mode=mode, dpi=(float(dpi[0]), float(dpi[1])) if dpi else None,
-        frames=frames, animated=frames > 1, exif_orientation=orientation,
+        frames=frames, animated=frames > 1, exif_orientation=orientation, color_space=space, exif_tags=exif_tags,
     )
+
+
+_EXIF_IFD, _GPS_IFD, _INTEROP_IFD, _ORIENTATION = 0x8769, 0x8825, 0xA005, 0x0112
+_POINTERS = {_EXIF_IFD, _GPS_IFD, _INTEROP_IFD, _ORIENTATION}
+_ICC_NAMES = (("srgb", "srgb"), ("adobe rgb", "adobe-rgb"), ("display p3", "display-p3"), ("p3", "display-p3"),
+              ("prophoto", "prophoto-rgb"))
+
+
+def colour_space_and_exif(im: Image.Image) -> tuple[str | None, int]:
+    """The colour space a photo declares (its ICC profile's description, else EXIF ColorSpace and
+    the interoperability index; None when it declares none) and how many EXIF tags it carries
+    (pointers and the orientation alone do not count: they are not the camera's record)."""
+    space: str | None = None
+    icc = im.info.get("icc_profile")
+    if icc:
+        try:
+            desc = ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(icc))).strip().lower()
+        except (ImageCms.PyCMSError, OSError, TypeError):
+            desc = "unreadable icc profile"
+        space = next((name for needle, name in _ICC_NAMES if needle in desc), desc or "unnamed icc profile")
+    try:
+        exif = im.getexif()
+        sub = exif.get_ifd(_EXIF_IFD)
+        interop = sub.get_ifd(_INTEROP_IFD) if hasattr(sub, "get_ifd") else exif.get_ifd(_INTEROP_IFD)
+    except Exception:  # noqa: BLE001 - broken EXIF is not a broken picture
+        return space, 0
+    if space is None:
+        index = str(interop.get(0x0001) or "").strip() if interop else ""
+        declared = sub.get(0xA001)
+        if index == "R03":
+            space = "adobe-rgb"
+        elif declared == 1:
+            space = "srgb"
+        elif declared == 0xFFFF:
+            space = "uncalibrated"
+    tags = sum(1 for k in exif if k not in _POINTERS) + sum(1 for k in sub if k not in _POINTERS)
+    return space, tags
 
 
 def _bomb(size: tuple[int, int] | None) -> UnreadableMediaError:

@@ -212,3 +212,57 @@ def start_rewrite(src: Path, dest: Path, *, digest: bool = True) -> Background[s
         finally:
             os.close(fd)
         return hashed
+
+
+EDIT_LIST_MOOV_LIMIT = 32 << 20
+"""Largest index the probe reads to look for edit lists (a bigger one is left unread: ``None``)."""
+
+
+def edit_list_kind(moov: bytes) -> str:
+    """The edit lists of an MP4/MOV index, as one word: ``none`` (no track has one, or only an
+    identity edit), ``offset`` (each track at most shifts its start: an empty edit before one
+    segment, or one segment that skips encoder delay, as ffmpeg writes), ``complex`` (a track
+    plays several segments: cuts made in an editor that some players and editors ignore)."""
+    worst = "none"
+    top = _children(moov, 0, len(moov))
+    if len(top) != 1 or top[0][0] != b"moov":
+        return worst
+    for kind, _b, payload, end in _children(moov, top[0][2], top[0][3]):
+        if kind != b"trak":
+            continue
+        for k2, _b2, p2, e2 in _children(moov, payload, end):
+            if k2 != b"edts":
+                continue
+            for k3, _b3, p3, _e3 in _children(moov, p2, e2):
+                if k3 == b"elst":
+                    worst = max(worst, _elst_word(moov, p3), key=("none", "offset", "complex").index)
+    return worst
+
+
+def _elst_word(data: bytes, payload: int) -> str:
+    version = data[payload]
+    count = struct.unpack_from(">I", data, payload + 4)[0]
+    fmt, width = (">QqI", 20) if version == 1 else (">IiI", 12)
+    times = [struct.unpack_from(fmt, data, payload + 8 + i * width)[1] for i in range(min(count, 1000))]
+    segments = [t for t in times if t != -1]
+    if len(segments) > 1:
+        return "complex"
+    if len(times) > len(segments) or (segments and segments[0] > 0):
+        return "offset"
+    return "none"
+
+
+def read_edit_lists(path: Path, boxes: list[tuple[str, int, int]]) -> str | None:
+    """``edit_list_kind`` of the file's index; None when there is no single readable moov."""
+    moovs = [b for b in boxes if b[0] == "moov"]
+    if len(moovs) != 1 or moovs[0][2] > EDIT_LIST_MOOV_LIMIT:
+        return None
+    with path.open("rb") as fh:
+        fh.seek(moovs[0][1])
+        data = fh.read(moovs[0][2])
+    if data[:4] == b"\x00\x00\x00\x01":
+        return None
+    try:
+        return edit_list_kind(data)
+    except (ValueError, struct.error):
+        return None

@@ -117,6 +117,7 @@ def _pillow_version() -> str:
 
 def _probe_av(p: Path, size: int, timeout: float, started: process.Started | None) -> Probe:
     from service.core.facts import parse_av_facts, parse_mp4_boxes
+    from service.media.mp4box import read_edit_lists
 
     if started is None:
         started = process.start(ffprobe_command(p), timeout=timeout, check=False)
@@ -160,7 +161,8 @@ def _probe_av(p: Path, size: int, timeout: float, started: process.Started | Non
                 fh.seek(offset)
                 return fh.read(16)
             boxes = parse_mp4_boxes(header_at, size)
-    facts = parse_av_facts(data, tracks or [], size_bytes=size, boxes=boxes)
+    edits = read_edit_lists(p, boxes) if boxes else None
+    facts = parse_av_facts(data, tracks or [], size_bytes=size, boxes=boxes, edit_list=edits)  # type: ignore[arg-type]
     tools = {"ffprobe": str((data.get("program_version") or {}).get("version", "unknown"))}
     mi = _mediainfo_version()
     if tracks is None:

@@ -1,7 +1,8 @@
 """Reviewer pages, part two: one entry, as values for ``review/entry.html`` (service/pages).
 The report in plain words (each failed or warned rule with what is asked and what the file
 has, and a waiver per rule), the player of the original with a timeline of flagged segments
-(a click seeks the player, static/review.js), the contact sheet, the fixed copy when there is
+(a click seeks the player, static/review.js), the checklist of the profile's manual items
+(what a person checks; never reported as passed), the contact sheet, the fixed copy when there is
 one, the decision form and the review trail. Chinese first, English by ``?lang=en``."""
 
 from __future__ import annotations
@@ -114,6 +115,7 @@ def entry_view(e: BoardEntry, lang: str, campaign_title: str,
         "lanes": _lanes(e, lang) if player else [], "flags": _flags(e, lang) if player else [],
         "photo": "thumbnail" in e.pictures, "contact_sheet": "contact_sheet" in e.pictures,
         "checks": _checks(e, lang) if report else [],
+        "manual": [m.text.get("en" if lang == "en" else "zh-CN", "") for m in report.manual] if report else [],
         "fixed": e.fixed is not None,
         "fixed_verdict": label(VERDICT_LABELS, e.fixed_verdict, lang) if e.fixed_verdict else None,
         "radios": [(v, label(DECISION_LABELS, v, lang), v == current) for v in DECISION_LABELS],

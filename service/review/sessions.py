@@ -64,13 +64,13 @@ def issue(secret: bytes, key_id: str, now: float | None = None) -> str:
 
 def parse_session(secret: bytes, value: str | None, now: float | None = None) -> str | None:
     """The key id of a valid, unexpired cookie value; None for anything else."""
-    if not value or value.count(".") != 3:
+    if not value or not value.isascii() or value.count(".") != 3:  # a forged cookie may carry any bytes
         return None
     payload, _, sig = value.rpartition(".")
     if not hmac.compare_digest(sig, _sign(secret, payload)):
         return None
     _, key_id, expiry = payload.split(".")
-    if not expiry.isdigit() or int(expiry) < (now or time.time()):
+    if not expiry.isdigit() or len(expiry) > 12 or int(expiry) < (now or time.time()):
         return None
     return key_id
 

@@ -46,7 +46,9 @@ class Submission(Base):
     campaign_id: Mapped[str] = mapped_column(String(64), index=True)
     profile_id: Mapped[str] = mapped_column(String(64))
     file_name: Mapped[str] = mapped_column(String(300), doc="the submitter's name: metadata, never a path")
-    content_type: Mapped[str | None] = mapped_column(String(100))
+    content_type: Mapped[str | None] = mapped_column(
+        String(100), doc="the type the client declared: metadata, never the type it is served with"
+    )
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     storage_key: Mapped[str] = mapped_column(String(300))

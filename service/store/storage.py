@@ -14,6 +14,7 @@ moved into place with one ``rename``."""
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import errno
 import fcntl
 import functools
@@ -26,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from service.core.errors import RequestError, UploadTooLargeError
+from service.core.errors import StorageFullError, UploadTooLargeError
 from service.store.durable import make_dirs, publish, sync_dir
 
 WRITE_CHUNK = 1 << 20
@@ -37,6 +38,25 @@ _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
 
 DIRECT_BLOCK = 8 << 20
 """Bytes gathered in a page-aligned buffer before one O_DIRECT write (and one hash update)."""
+
+
+FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+"""A write failed for want of room: the upload is refused with 507, never a 500."""
+
+
+def is_full(e: BaseException) -> bool:
+    """Whether ``e`` says the filesystem (or the quota) is full."""
+    return isinstance(e, OSError) and e.errno in FULL_ERRNOS
+
+
+def free_bytes(path: Path) -> int:
+    """Bytes an unprivileged writer may still put on the filesystem of ``path``."""
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize
+
+
+FREE_CHECK_EVERY = 1 << 20
+"""Bytes an upload writes between two looks at the free space (a statvfs: microseconds)."""
 
 
 @functools.cache
@@ -71,8 +91,14 @@ class Incoming:
     page cache with uploads nobody reads again soon. Where the filesystem refuses O_DIRECT
     (tmpfs, some network and overlay filesystems) it falls back to buffered writes."""
 
-    def __init__(self, directory: Path, limit: int | None, fsync: bool = True, direct: bool = True) -> None:
+    def __init__(self, directory: Path, limit: int | None, fsync: bool = True, direct: bool = True,
+                 floor: int = 0) -> None:
         fd, name = tempfile.mkstemp(dir=directory, prefix="up-")
+        self.floor = floor
+        """Free bytes the filesystem must keep: under them the upload stops with StorageFullError
+        (looked at every FREE_CHECK_EVERY bytes; a body whose length was not declared could
+        otherwise fill the disk)."""
+        self._next_check = FREE_CHECK_EVERY
         self.path = Path(name)
         self._fd: int | None = fd
         self._hash = hashlib.sha256()
@@ -100,13 +126,23 @@ class Incoming:
         limit was checked by the caller chunk by chunk; it is checked again here)."""
         n = sum(len(x) for x in parts)
         self._check_limit(n)
-        if self._buf is None:
-            for x in parts:
-                self._hash.update(x)
-            self._writev(parts, n)
-        else:
-            for x in parts:
-                self._gather(memoryview(x).cast("B"))
+        if self.floor and self.size + n >= self._next_check:
+            self._next_check = self.size + n + FREE_CHECK_EVERY
+            free = free_bytes(self.path.parent)
+            if free < self.floor:
+                raise StorageFullError(free)
+        try:
+            if self._buf is None:
+                for x in parts:
+                    self._hash.update(x)
+                self._writev(parts, n)
+            else:
+                for x in parts:
+                    self._gather(memoryview(x).cast("B"))
+        except OSError as e:
+            if is_full(e):
+                raise StorageFullError() from None
+            raise
         self.size += n
 
     def _writev(self, parts: list[bytes] | list[bytes | bytearray | memoryview], n: int) -> None:
@@ -172,76 +208,30 @@ class Incoming:
                 self._write_block(self._fill)
             if self.fsync:
                 os.fsync(self._fd)
+        except OSError as e:
+            if is_full(e):
+                raise StorageFullError() from None
+            raise
         finally:
             self._release()
 
     def _release(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-        if self._buf is not None:
-            self._buf.close()
-            self._buf = None
+        """Close the file and drop the block buffer. A failed write can leave a view of the
+        buffer alive in its traceback (``mmap.close`` then raises BufferError): the buffer is
+        left to the garbage collector instead, so the file is still removed."""
+        fd, self._fd = self._fd, None
+        buf, self._buf = self._buf, None
+        if fd is not None:
+            os.close(fd)
+        if buf is not None:
+            with contextlib.suppress(BufferError):
+                buf.close()
 
     def discard(self) -> None:
-        self._release()
-        self.path.unlink(missing_ok=True)
-
-
-LOCK_WAIT_S = 5.0
-"""How long a PATCH waits for the previous one on the same upload to let go (a client that
-resumes right after a broken connection may arrive before the server noticed the break)."""
-
-
-class Appender:
-    """Appends to a resumable upload's file (``tus/<id>``) under an exclusive lock, from the
-    offset the client says it is at; truncates back to that offset when a PATCH is refused."""
-
-    def __init__(self, path: Path, expected_offset: int) -> None:
-        self.fh = open(path, "r+b", buffering=0)  # noqa: SIM115 - closed in close()
-        deadline = time.monotonic() + LOCK_WAIT_S
-        while True:
-            try:
-                fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    self.fh.close()
-                    raise RequestError(
-                        423,
-                        "tus_locked",
-                        "该上传正在被另一个请求写入。",
-                        "Another request is writing this upload.",
-                    ) from None
-                time.sleep(0.05)
-        self.start = os.fstat(self.fh.fileno()).st_size
-        if expected_offset != self.start:
-            self.close()
-            raise RequestError(
-                409,
-                "tus_offset_mismatch",
-                f"偏移量不符：服务器已有 {self.start} 字节。",
-                f"Offset mismatch: the server has {self.start} bytes.",
-                upload_offset=self.start,
-            )
-        self.fh.seek(self.start)
-
-    def write(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            view = view[self.fh.write(view) or 0 :]
-
-    def truncate_back(self) -> None:
-        self.fh.truncate(self.start)
-
-    def size(self) -> int:
-        return os.fstat(self.fh.fileno()).st_size
-
-    def close(self) -> None:
-        if not self.fh.closed:
-            os.fsync(self.fh.fileno())
-            fcntl.flock(self.fh, fcntl.LOCK_UN)
-            self.fh.close()
+        try:
+            self._release()
+        finally:
+            self.path.unlink(missing_ok=True)
 
 
 class Storage:
@@ -272,9 +262,14 @@ class Storage:
     def tus_path(self, upload_id: str) -> Path:
         return self.path(f"tus/{upload_id}")
 
+    def free_bytes(self) -> int:
+        """Free bytes on the storage filesystem."""
+        return free_bytes(self.root)
+
     # ---------------------------------------------------------------- writing
-    def incoming(self, limit: int | None) -> Incoming:
-        return Incoming(self.root / "tmp", limit, self.fsync, self.direct_io)
+    def incoming(self, limit: int | None, floor: int = 0) -> Incoming:
+        """A file to receive an upload into; ``floor``: the free bytes it must leave (Incoming.floor)."""
+        return Incoming(self.root / "tmp", limit, self.fsync, self.direct_io, floor)
 
     def commit(self, src: Path, key: str) -> Path:
         """Move a complete file into place atomically and make it read-only. Its bytes were
@@ -313,7 +308,5 @@ class Storage:
 
     def stray_temporaries(self, older_than_s: float) -> list[Path]:
         """Files in tmp/ older than ``older_than_s``: left by a server that crashed mid-upload."""
-        import time
-
         cutoff = time.time() - older_than_s
         return sorted(p for p in (self.root / "tmp").iterdir() if p.stat().st_mtime < cutoff)

@@ -118,6 +118,7 @@ class Intake:
         details, checked by ``check_details``; the per-field limits are checked again here, in
         the transaction that records the entry."""
         sub_id = new_id()
+        content_type = (content_type or "")[:100] or None  # declared by the client: kept as said, never trusted
         token = None if receipt_hash else new_token()
         profile = self.book.profile_for(campaign, sniff_kind(src))
         moved: str | None = None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -17,13 +18,22 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlalchemy import select
 from starlette.requests import ClientDisconnect
 
-from service.core.errors import RequestError
+from service.core.errors import RequestError, StorageFullError
 from service.store.database import Database
 from service.store.models import Upload
 from service.store.storage import DIRECT_BLOCK, Incoming, Storage
 
 MAX_FORM_FIELD = 64 * 1024
 """Largest non-file field a multipart form may carry (bytes)."""
+
+MAX_FORM_FIELDS = 16
+"""Most non-file fields a multipart form may carry (the page sends one or two)."""
+
+MAX_FORM_TOTAL = 128 * 1024
+"""Largest sum of the non-file fields of a multipart form (bytes): they are kept in memory."""
+
+MAX_PART_HEADERS = 8 * 1024
+"""Largest headers of one multipart part (bytes)."""
 
 FILE_FIELD = "file"
 """The form field that carries the file."""
@@ -105,6 +115,74 @@ class _Part:
         self.name = ""
 
 
+def ensure_room(db: Database, storage: Storage, reserve: int, needed: int) -> None:
+    """Refuse (507) a new upload of ``needed`` bytes when the storage's free space, less what the
+    resumable uploads in flight may still write, would fall under ``reserve``."""
+    free = storage.free_bytes()
+    with db.session() as s:
+        rows = s.execute(select(Upload.id, Upload.length).where(Upload.submission_id.is_(None))).all()
+    pending = 0
+    for upload_id, length in rows:
+        try:
+            have = storage.tus_path(upload_id).stat().st_size
+        except OSError:
+            have = 0
+        pending += max(0, (length or 0) - have)
+    if free - pending - needed < reserve:
+        raise StorageFullError(free)
+
+
+def idle_error(idle_s: float, kept_offset: int | None = None, min_rate: int = 0) -> RequestError:
+    """408 for a body that stopped (``min_rate`` 0) or trickled under ``min_rate`` bytes a second
+    for ``idle_s``; ``kept_offset``: a resumable upload kept the bytes up to there."""
+    if min_rate:
+        zh_what = f"{idle_s:g} 秒内每秒不足 {min_rate} 字节"
+        en_what = f"under {min_rate} bytes a second for {idle_s:g} s"
+    else:
+        zh_what, en_what = f"超过 {idle_s:g} 秒没有发送数据", f"nothing for {idle_s:g} s"
+    extra: dict[str, object] = {"min_rate": min_rate} if min_rate else {}
+    if kept_offset is None:
+        return RequestError(408, "body_idle", f"上传{zh_what}，已中止，未保存任何内容。",
+                            f"The upload sent {en_what} and was dropped; nothing was kept.", **extra)
+    return RequestError(
+        408,
+        "body_idle",
+        f"上传{zh_what}，已中止；已收到的 {kept_offset} 字节已保存，可从此处继续。",
+        f"The upload sent {en_what} and was stopped; the {kept_offset} bytes received are kept: resume from there.",
+        upload_offset=kept_offset,
+        **extra,
+    )
+
+
+async def idle_limited(
+    stream: AsyncIterator[bytes], idle_s: float | None, min_rate: int = 0
+) -> AsyncIterator[bytes]:
+    """The chunks of ``stream``; a 408 RequestError when none comes for ``idle_s`` seconds, or when
+    fewer than ``min_rate`` × ``idle_s`` bytes came in the last ``idle_s`` seconds (a client that
+    trickles a byte at a time holds a connection as long as one that sends nothing)."""
+    it = aiter(stream)
+    window_start, window_bytes = time.monotonic(), 0
+    while True:
+        try:
+            if idle_s:
+                with anyio.fail_after(idle_s):
+                    chunk = await anext(it)
+            else:
+                chunk = await anext(it)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise idle_error(idle_s or 0) from None
+        if idle_s and min_rate:
+            window_bytes += len(chunk)
+            now = time.monotonic()
+            if now - window_start >= idle_s:
+                if window_bytes < min_rate * (now - window_start):
+                    raise idle_error(idle_s, min_rate=min_rate)
+                window_start, window_bytes = now, 0
+        yield chunk
+
+
 def _disconnected() -> RequestError:
     return RequestError(
         400, "upload_aborted", "上传中断，未保存任何内容。", "The upload was interrupted; nothing was kept."
@@ -145,17 +223,32 @@ async def receive_multipart(stream: AsyncIterator[bytes], content_type: str, inc
     sink = _Sink(incoming)
     part = _Part()
     files = 0
+    fields = 0
+    field_bytes = 0
+    header_bytes = 0
     pending: list[bytes] = []
     text = bytearray()
 
     def on_part_begin() -> None:
+        nonlocal header_bytes
         part.reset()
         text.clear()
+        header_bytes = 0
+
+    def count_header(n: int) -> None:
+        nonlocal header_bytes
+        header_bytes += n
+        if header_bytes > MAX_PART_HEADERS:
+            raise RequestError(
+                400, "bad_multipart", "表单某部分的头过大。", "The headers of a form part are too large."
+            )
 
     def on_header_field(data: bytes, start: int, end: int) -> None:
+        count_header(end - start)
         part.field += data[start:end]
 
     def on_header_value(data: bytes, start: int, end: int) -> None:
+        count_header(end - start)
         part.value += data[start:end]
 
     def on_header_end() -> None:
@@ -163,7 +256,7 @@ async def receive_multipart(stream: AsyncIterator[bytes], content_type: str, inc
         part.field, part.value = b"", b""
 
     def on_headers_finished() -> None:
-        nonlocal files, file_seen
+        nonlocal files, fields, file_seen
         _, opts = parse_options_header(part.headers.get(b"content-disposition", b""))
         name = opts.get(b"name", b"").decode("utf-8", "replace")
         filename = opts.get(b"filename*") or opts.get(b"filename")
@@ -184,14 +277,38 @@ async def receive_multipart(stream: AsyncIterator[bytes], content_type: str, inc
             received.content_type = ct.decode("latin-1") if ct else None
         else:
             part.kind = "field"
+            fields += 1
+            if fields > MAX_FORM_FIELDS:
+                raise RequestError(
+                    400,
+                    "too_many_fields",
+                    f"表单字段过多（最多 {MAX_FORM_FIELDS} 个，文件除外）。",
+                    f"The form has too many fields (at most {MAX_FORM_FIELDS} besides the file).",
+                    max_fields=MAX_FORM_FIELDS,
+                )
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
+        nonlocal field_bytes
         if part.kind == "file":
             pending.append(data[start:end])
         else:
             text.extend(data[start:end])
+            field_bytes += end - start
             if len(text) > MAX_FORM_FIELD:
-                raise RequestError(413, "field_too_large", "表单字段过大。", "A form field is too large.")
+                raise RequestError(
+                    413,
+                    "field_too_large",
+                    f"表单字段过大（每个最多 {MAX_FORM_FIELD // 1024} KiB）。",
+                    f"A form field is too large (at most {MAX_FORM_FIELD // 1024} KiB each).",
+                )
+            if field_bytes > MAX_FORM_TOTAL:
+                raise RequestError(
+                    413,
+                    "fields_too_large",
+                    f"表单字段合计过大（最多 {MAX_FORM_TOTAL // 1024} KiB，文件除外）。",
+                    f"The form's fields are too large together (at most {MAX_FORM_TOTAL // 1024} KiB "
+                    "besides the file).",
+                )
 
     def on_part_end() -> None:
         if part.kind == "field":

@@ -68,7 +68,21 @@ def build_services(settings: Settings) -> Services:
 
 
 SECURITY_HEADERS = [(b"referrer-policy", b"no-referrer"), (b"x-content-type-options", b"nosniff")]
-"""Added to every response: receipt tokens travel in page URLs, so no Referer may carry them on."""
+"""Added to every response: receipt tokens travel in page URLs, so no Referer may carry them on;
+no browser guesses a type other than the one we send."""
+
+SANDBOX_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'; sandbox")
+"""Added to every response that is not an HTML page (media, files, JSON): should a browser ever
+render one, it runs nothing and loads nothing."""
+
+
+def _with_security_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    names = {k.lower() for k, _ in headers}
+    ctype = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+    out = list(headers) + [h for h in SECURITY_HEADERS if h[0] not in names]
+    if not ctype.lower().startswith(b"text/html") and SANDBOX_CSP[0] not in names:
+        out.append(SANDBOX_CSP)
+    return out
 
 
 class SecurityHeaders:
@@ -84,7 +98,7 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Any) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+                message["headers"] = _with_security_headers(list(message.get("headers", [])))
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -3,6 +3,7 @@ stable ``code`` and a bilingual ``message`` (zh-CN first)."""
 
 from __future__ import annotations
 
+import errno
 import logging
 from typing import Any
 
@@ -11,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from service.core.errors import ProfileError, RequestError
+from service.core.errors import ProfileError, RequestError, StorageFullError
 
 log = logging.getLogger("mediacheck")
 
@@ -29,6 +30,7 @@ _STATUS_TEXT = {
     415: ("不支持的内容类型。", "Unsupported media type."),
     422: ("请求内容无法处理。", "Unprocessable content."),
     500: ("服务器内部错误。", "Internal server error."),
+    507: ("服务器存储空间不足。", "Insufficient storage."),
 }
 
 
@@ -47,6 +49,20 @@ def problem(status: int, code: str, message: dict[str, str], **extra: Any) -> JS
 
 def from_error(e: RequestError) -> JSONResponse:
     return problem(e.status, e.code, e.message, **e.extra)
+
+
+def _disk_full(e: BaseException) -> bool:
+    """ENOSPC or EDQUOT, raised as such or wrapped (SQLite says "database or disk is full")."""
+    seen: BaseException | None = e
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if "database or disk is full" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def install(app: FastAPI) -> None:
@@ -69,6 +85,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, e: Exception) -> JSONResponse:
+        if _disk_full(e):  # a write the upload path did not see coming (the database's, a fixed copy's)
+            log.warning("storage full: %s", e)
+            return from_error(StorageFullError())
         log.exception("unexpected error", exc_info=e)
         return problem(500, "internal_error", {"zh-CN": "服务器内部错误，请稍后再试。",
                                                "en": "Internal server error; please try again later."})

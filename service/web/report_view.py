@@ -21,9 +21,13 @@ STATUS_WORDS = {
 
 def report_view(
     sub: Submission, report: dict[str, Any] | None, *, lang: str = "zh-CN", token: str | None = None,
-    fixed: dict[str, Any] | None = None, entry_details: list[dict[str, Any]] | None = None,
+    fixed: dict[str, Any] | None = None, plan: dict[str, Any] | None = None,
+    crop_plan: dict[str, Any] | None = None, entry_details: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The values of the submitter's report page (``report`` None: still being checked)."""
+    """The values of the submitter's report page (``report`` None: still being checked). ``plan``
+    is what a fix would do (service/fix/submissions.py ``plan_view``), ``crop_plan`` the same with
+    the offered crop chosen: where the profile's content rules leave no fix, no rule says
+    "available"."""
     en = lang == "en"
     q = f"token={token}&" if token else ""
     view: dict[str, Any] = {
@@ -36,6 +40,7 @@ def report_view(
     if report is None:
         return view
     checks = report.get("checks", [])
+    can_fix = plan is None or bool(plan.get("fixable") or (crop_plan or {}).get("fixable"))
     return view | {
         "verdict": report["verdict"],
         "verdict_names": names(VERDICT_LABELS, report["verdict"]),
@@ -43,10 +48,10 @@ def report_view(
         "duplicate": bool(sub.duplicate_of),
         "problems": [{"status": c["status"], "rule": c["rule"], "status_words": STATUS_WORDS[c["status"]],
                       "message": c.get("message"), "expected": c.get("expected") or "",
-                      "actual": c.get("actual") or "", "fixable": bool(c.get("fixable"))}
+                      "actual": c.get("actual") or "", "fixable": bool(c.get("fixable")) and can_fix}
                      for c in checks if c["status"] in ("fail", "warn")],
         "passed": [c.get("message") for c in checks if c["status"] == "pass"],
-        "fix": fix_view(sub.id, report, fixed, token=token),  # the fixed copy, or a button
+        "fix": fix_view(sub.id, report, fixed, token=token, plan=plan, crop_plan=crop_plan),  # copy, button or why
         "again_href": f"/c/{sub.campaign_id}?lang={lang}",
         "sub_id": sub.id,
     }

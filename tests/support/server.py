@@ -15,6 +15,7 @@ import uvicorn
 
 from service.settings import Settings
 from service.web.app import create_app
+from service.web.server import server_limits
 
 
 def free_port() -> int:
@@ -43,7 +44,8 @@ class Live:
 def live_server(settings: Settings) -> Iterator[Live]:
     app = create_app(settings)
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
+                            **server_limits(settings))
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 
 from service.core.errors import RequestError
 from service.core.filenames import content_disposition
-from service.fix.submissions import FIX_KIND, fixed_copy, plan_of, refusal, start_fix
+from service.fix.submissions import FIX_KIND, fixed_copy, plan_of, plan_view, refusal, runs_deep, start_fix
 from service.store.jobs import JobBackend
 from service.submissions.access import readable_job, readable_submission
 from service.submissions.intake import latest_report
@@ -27,6 +27,32 @@ log = logging.getLogger("mediacheck")
 FIX_MEDIA_TYPES = {".mp4": "video/mp4", ".mov": "video/quicktime", ".jpg": "image/jpeg", ".png": "image/png"}
 """Content types of fixed copies, by extension."""
 
+ALLOW_CROP = ("the submitter chooses to crop where the profile requires a full frame and offers cropping "
+              "(GET …/fix says how much of the picture a crop keeps)")
+ALLOW_CROP_PLAN = "plan the crop the profile offers where a full frame is required"
+
+
+@router.get(
+    "/submissions/{sub_id}/fix",
+    summary="What a fix would do, before it runs: fixable or why not, remux or re-encode, pad or crop (and what "
+    "a crop keeps), the expected size and time",
+)
+def get_fix_plan(
+    sub_id: str,
+    request: Request,
+    creds: Creds,
+    allow_crop: Annotated[bool, Query(description=ALLOW_CROP_PLAN)] = False,
+) -> dict[str, Any]:
+    svc = services(request)
+    with svc.db.session() as s:
+        caller = creds.caller(s)
+        sub = readable_submission(s, caller, sub_id)
+        row = latest_report(s, sub.id)
+        report = row.report if row else None
+        deep = runs_deep(s, sub)
+    plan = plan_of(report, svc.store.get(sub.profile_id), allow_crop=allow_crop)
+    return {"submission_id": sub.id, "allow_crop": allow_crop} | plan_view(plan, report, deep=deep)
+
 
 @router.post(
     "/submissions/{sub_id}/fix",
@@ -38,6 +64,7 @@ def post_fix(
     sub_id: str,
     request: Request,
     creds: Creds,
+    allow_crop: Annotated[bool, Query(description=ALLOW_CROP)] = False,
 ) -> JSONResponse:
     svc = services(request)
     with svc.db.session() as s:
@@ -49,19 +76,20 @@ def post_fix(
         raise RequestError(
             409, "file_gone", "该文件未被保存，无法修复。", "This file was not kept; it cannot be fixed."
         )
-    plan = plan_of(report, svc.store.get(sub.profile_id))
+    plan = plan_of(report, svc.store.get(sub.profile_id), allow_crop=allow_crop)
     problem = refusal(plan, report)
     if problem is not None:
         raise problem
     assert plan is not None
-    job_id, created = start_fix(svc.db, svc.queue, sub, plan)
+    job_id, created = start_fix(svc.db, svc.queue, sub, plan, allow_crop=allow_crop)
     q = f"?token={creds.token}" if creds.token else ""
     urls = {
         "job": f"/api/jobs/{job_id}{q}",
         "cancel": f"/api/jobs/{job_id}/cancel{q}",
         "fixed": f"/api/submissions/{sub.id}/fixed{q}",
     }
-    body = {"job": {"id": job_id, "kind": FIX_KIND, "created": created}, "actions": plan.actions(), "links": urls}
+    body = {"job": {"id": job_id, "kind": FIX_KIND, "created": created}, "actions": plan.actions(), "links": urls,
+            "warnings": list(plan.warnings)}
     return JSONResponse(body, status_code=202, headers={"Location": urls["job"]})
 
 

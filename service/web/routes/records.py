@@ -16,6 +16,7 @@ from sqlalchemy import select
 from service.core.entry_fields import labelled
 from service.core.errors import RequestError
 from service.core.filenames import content_disposition
+from service.core.media_types import served_type
 from service.fix import submissions as fixes
 from service.store.models import Decision, Job, ReportRow, Submission
 from service.submissions.access import (
@@ -103,11 +104,26 @@ def get_report(
         with svc.db.session() as s:
             copy = fixes.fixed_copy(s, sub.id)
             fixed = fixes.fixed_view(copy, None)
+            deep = fixes.runs_deep(s, sub)
             details = labelled(svc.book.get(s, sub.campaign_id).entry, sub.details)
+        plan, crop_plan = _plan_views(svc, sub, report, deep) if fixed is None and creds.token else (None, None)
         return templates.TemplateResponse(request, "report.html",
                                           report_view(sub, report, lang=lang, token=creds.token, fixed=fixed,
-                                                      entry_details=details))
+                                                      plan=plan, crop_plan=crop_plan, entry_details=details))
     return JSONResponse(report)
+
+
+def _plan_views(svc: Services, sub: Submission, report: dict[str, Any] | None, deep: bool
+                ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """What a fix would do (the page shows it next to the button), and with the offered crop chosen."""
+    if report is None or report.get("verdict") != "fail" or not report.get("fixable"):
+        return None, None
+    profile = svc.store.get(sub.profile_id)
+    plan = fixes.plan_of(report, profile)
+    view = fixes.plan_view(plan, report, deep=deep)
+    if plan is None or plan.crop is None or plan.fixable:
+        return view, None
+    return view, fixes.plan_view(fixes.plan_of(report, profile, allow_crop=True), report, deep=deep)
 
 
 @router.get("/submissions/{sub_id}/file", summary="Download the original (RFC 6266 file name)")
@@ -117,13 +133,14 @@ def get_file(
     creds: Creds,
 ) -> FileResponse:
     svc = services(request)
-    sub, _ = _load(svc, sub_id, caller_for(svc, creds))
+    sub, report = _load(svc, sub_id, caller_for(svc, creds))
     path = svc.storage.path(sub.storage_key)
     if sub.status == "refused" or not path.exists():
         raise RequestError(410, "file_gone", "该文件未被保存。", "This file was not kept.")
+    media_type, _ = served_type(report)  # what the check found, never the declared type
     return FileResponse(
         path,
-        media_type=sub.content_type or "application/octet-stream",
+        media_type=media_type,
         headers={"Content-Disposition": content_disposition(sub.file_name)},
     )
 

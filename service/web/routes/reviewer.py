@@ -17,6 +17,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from service.core.entry_fields import labelled
 from service.core.filenames import content_disposition
+from service.core.media_types import OCTET_STREAM, served_type
 from service.pages import bilingual
 from service.review import board, ledger
 from service.review.board_view import campaigns_view, dashboard_view, denied_view, login_view
@@ -24,6 +25,8 @@ from service.review.entry_view import entry_view
 from service.review.sessions import COOKIE, SESSION_TTL_S, issue
 from service.store.models import ApiKey, Submission
 from service.submissions.access import Caller, active_key, reviewable_entry
+from service.submissions.intake import latest_report
+from service.submissions.upload import idle_limited
 from service.web.deps import Services, secret_of, services, session_key
 from service.web.templating import templates
 
@@ -31,6 +34,9 @@ router = APIRouter(include_in_schema=False)
 
 MAX_FORM_BYTES = 16 * 1024
 """Largest sign-in or decision form read."""
+
+FIXED_TYPES = {".mp4": "video/mp4", ".mov": "video/quicktime", ".jpg": "image/jpeg", ".png": "image/png"}
+"""Types of fixed copies (files the fixer made, named by us), by extension."""
 
 
 def _lang(request: Request) -> str:
@@ -53,7 +59,7 @@ def _denied(request: Request, status: int) -> Response:
 
 async def _form(request: Request) -> dict[str, str]:
     body = b""
-    async for chunk in request.stream():
+    async for chunk in idle_limited(request.stream(), services(request).settings.body_idle_s):
         body += chunk
         if len(body) > MAX_FORM_BYTES:
             break
@@ -173,9 +179,15 @@ def media(sub_id: str, request: Request, download: int = 0) -> Response:
     if sub is None:
         return Response(status_code=401 if key is None else 404)
     path = svc.storage.path(sub.storage_key)
-    return FileResponse(path, media_type=sub.content_type or "video/mp4",  # FileResponse answers Range requests
-                        headers={"Content-Disposition": content_disposition(sub.file_name,
-                                                                            "attachment" if download else "inline")})
+    if not path.is_file():
+        return Response(status_code=404)
+    with svc.db.session() as s:
+        row = latest_report(s, sub.id)
+        report = row.report if row else None
+    media_type, inline = served_type(report)  # from the check, never the type the submitter declared
+    disposition = "inline" if inline and not download else "attachment"
+    return FileResponse(path, media_type=media_type,  # FileResponse answers Range requests
+                        headers={"Content-Disposition": content_disposition(sub.file_name, disposition)})
 
 
 @router.get("/review/s/{sub_id}/pictures/{name}")
@@ -203,7 +215,9 @@ def fixed_copy(sub_id: str, request: Request) -> Response:
     if e.fixed is None:
         return Response(status_code=404)
     stem = sub.file_name.rsplit(".", 1)[0]
-    return FileResponse(e.fixed, headers={"Content-Disposition": content_disposition(f"{stem}-修复{e.fixed.suffix}")})
+    media_type = FIXED_TYPES.get(e.fixed.suffix.lower(), OCTET_STREAM)  # the fixer wrote it, under our name
+    return FileResponse(e.fixed, media_type=media_type,
+                        headers={"Content-Disposition": content_disposition(f"{stem}-修复{e.fixed.suffix}")})
 
 
 # ------------------------------------------------------------------ the trail

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from service.core import rulebook
 from service.core.errors import RequestError
 from service.core.filenames import parse_file_name
-from service.submissions.upload import Received, receive_multipart, receive_raw
+from service.submissions.upload import Received, ensure_room, idle_limited, receive_multipart, receive_raw
 from service.web.answers import respond_with_verdict
 from service.web.deps import services
 
@@ -47,7 +47,7 @@ def _declared_length(request: Request) -> int | None:
     raw = request.headers.get("content-length")
     if raw is None:
         return None
-    if not raw.isdigit():
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
         raise RequestError(400, "bad_content_length", "Content-Length 无效。", "Invalid Content-Length.")
     return int(raw)
 
@@ -140,7 +140,13 @@ async def upload(
             raw_details = request.headers.get("x-entry-details")
             details = await anyio.to_thread.run_sync(
                 svc.intake.check_details, campaign, unquote(raw_details) if raw_details else None, file_name)
-        incoming = await anyio.to_thread.run_sync(svc.storage.incoming, campaign.max_upload_bytes)
+        await anyio.to_thread.run_sync(
+            ensure_room, svc.db, svc.storage, svc.settings.free_space_reserve, declared or 0
+        )
+        incoming = await anyio.to_thread.run_sync(
+            svc.storage.incoming, campaign.max_upload_bytes, svc.settings.free_space_reserve
+        )
+        body = idle_limited(request.stream(), svc.settings.body_idle_s, svc.settings.body_min_rate)
 
         async def before_file(got: Received) -> None:
             if "details" in got.fields or not campaign.entry.fields:  # else: checked once the form is read
@@ -150,13 +156,13 @@ async def upload(
 
         try:
             if multipart:
-                got = await receive_multipart(request.stream(), ctype, incoming, before_file)
+                got = await receive_multipart(body, ctype, incoming, before_file)
                 file_name = parse_file_name(got.fields.get("name") or got.file_name)
                 details = await anyio.to_thread.run_sync(svc.intake.check_details, campaign,
                                                          got.fields.get("details"), file_name)
-                content_type = got.content_type
+                content_type = got.content_type  # what the client declared: kept, never served as the type
             else:
-                await receive_raw(request.stream(), incoming)
+                await receive_raw(body, incoming)
                 content_type = ctype or None
             assert file_name is not None
             accepted = await anyio.to_thread.run_sync(

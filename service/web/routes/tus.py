@@ -21,16 +21,18 @@ import anyio
 from fastapi import APIRouter, Request, Response
 from starlette.requests import ClientDisconnect
 
-from service.core.errors import RequestError, UploadTooLargeError
+from service.core.errors import RequestError
 from service.core.filenames import parse_file_name
 from service.media.checker import sha256_file
+from service.store.appender import Appender, remove_unless_writing
 from service.store.database import aware
 from service.store.ids import ID_LENGTH, new_id, new_token
 from service.store.models import Upload
-from service.store.storage import WRITE_CHUNK, Appender
+from service.store.storage import WRITE_CHUNK
 from service.submissions.access import digest
 from service.submissions.campaigns import CampaignRules
-from service.submissions.upload import expire_abandoned
+from service.submissions.resumable import parse_count, parse_metadata, past_length
+from service.submissions.upload import ensure_room, expire_abandoned, idle_error, idle_limited
 from service.web.answers import respond_with_verdict
 from service.web.deps import Services, services
 
@@ -42,9 +44,6 @@ CHECKSUMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "md5": hashlib.md5}
 """Checksum algorithms a PATCH may carry in ``Upload-Checksum``."""
 
 OFFSET_TYPE = "application/offset+octet-stream"
-
-
-
 
 def _headers(**extra: str) -> dict[str, str]:
     return {"Tus-Resumable": TUS_VERSION, "Cache-Control": "no-store", **extra}
@@ -69,26 +68,7 @@ def _int_header(request: Request, name: str, required: bool = True) -> int | Non
                 400, "tus_header_missing", f"缺少 {name} 头。", f"The {name} header is missing."
             )
         return None
-    if not raw.isdigit():
-        raise RequestError(400, "tus_header_invalid", f"{name} 头无效。", f"The {name} header is invalid.")
-    return int(raw)
-
-
-def parse_metadata(raw: str | None) -> dict[str, str]:
-    """``Upload-Metadata``: comma-separated ``key base64value`` pairs."""
-    out: dict[str, str] = {}
-    for pair in (raw or "").split(","):
-        pair = pair.strip()
-        if not pair:
-            continue
-        key, _, value = pair.partition(" ")
-        try:
-            out[key] = base64.b64decode(value.strip(), validate=True).decode("utf-8") if value else ""
-        except (binascii.Error, UnicodeDecodeError):
-            raise RequestError(
-                400, "tus_metadata_invalid", "Upload-Metadata 无效。", "Invalid Upload-Metadata."
-            ) from None
-    return out
+    return parse_count(name, raw)
 
 
 def _expires(svc: Services, up: Upload) -> datetime:
@@ -156,13 +136,14 @@ async def create(campaign_id: str, request: Request) -> Response:
     if details:
         meta["details"] = json.dumps(details, ensure_ascii=False)  # checked; recorded with the submission
     await anyio.to_thread.run_sync(expire_uploads, svc)
+    await anyio.to_thread.run_sync(ensure_room, svc.db, svc.storage, svc.settings.free_space_reserve, length)
     up = Upload(
         receipt_token=new_token(),
         id=new_id(),
         campaign_id=campaign.id,
         length=length,
         file_name=name,
-        content_type=meta.get("filetype") or meta.get("type"),
+        content_type=(meta.get("filetype") or meta.get("type") or "")[:100] or None,  # declared; never served
         meta=meta,
         created_at=datetime.now(UTC),
         updated_at=datetime.now(UTC),
@@ -234,7 +215,7 @@ async def terminate(campaign_id: str, upload_id: str, request: Request) -> Respo
             "该上传已完成，不能删除。",
             "This upload is complete; it cannot be terminated.",
         )
-    svc.storage.tus_path(up.id).unlink(missing_ok=True)
+    await anyio.to_thread.run_sync(remove_unless_writing, svc.storage.tus_path(up.id))  # 423 while a PATCH writes
     with svc.db.session() as s:
         row = s.get(Upload, up.id)
         if row is not None:
@@ -265,16 +246,28 @@ async def _append(
                 "不支持该校验算法。",
                 f"Unsupported checksum algorithm {algo!r}.",
             )
-        digest, expected = CHECKSUMS[algo](), base64.b64decode(b64 or "")
+        try:
+            expected = base64.b64decode(b64.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            expected = b""
+        if len(expected) != CHECKSUMS[algo]().digest_size:
+            raise RequestError(
+                400,
+                "tus_checksum_invalid",
+                f"Upload-Checksum 无效：须为 “{algo} <base64 摘要>”。",
+                f"Invalid Upload-Checksum: it must be '{algo} <base64 digest>'.",
+            )
+        digest = CHECKSUMS[algo]()
     app = await anyio.to_thread.run_sync(Appender, svc.storage.tus_path(up.id), offset)
     room = up.length - offset
     buf = bytearray()
     cut = False
+    idle: RequestError | None = None
     try:
         try:
-            async for chunk in request.stream():
+            async for chunk in idle_limited(request.stream(), svc.settings.body_idle_s, svc.settings.body_min_rate):
                 if len(chunk) > room:
-                    raise UploadTooLargeError(up.length)
+                    raise past_length(up.length, offset)
                 room -= len(chunk)
                 buf += chunk
                 if digest is not None:
@@ -284,8 +277,14 @@ async def _append(
                     await anyio.to_thread.run_sync(app.write, data)
         except ClientDisconnect:
             cut = True
+        except RequestError as e:
+            if e.code != "body_idle":
+                raise
+            cut, idle = True, e  # like a broken connection: what arrived is kept, the client resumes
         if digest is not None and (cut or digest.digest() != expected):
             await anyio.to_thread.run_sync(app.truncate_back)
+            if idle is not None:
+                raise _stopped(svc, idle, offset)
             if cut:
                 raise RequestError(400, "upload_aborted", "上传中断。", "The upload was interrupted.")
             raise RequestError(
@@ -304,12 +303,20 @@ async def _append(
         await anyio.to_thread.run_sync(app.close)
     with svc.db.session() as s:
         row = s.get(Upload, up.id)
-        assert row is not None
+        if row is None:  # terminated (DELETE) or expired while this PATCH was received
+            raise RequestError(404, "upload_not_found", "该上传已被删除。", "This upload was terminated.")
         row.updated_at = datetime.now(UTC)
+    if idle is not None:
+        raise _stopped(svc, idle, new_offset)
     headers = {**extra, "Upload-Offset": str(new_offset)}
     if cut or new_offset < up.length:
         return Response(status_code=status, headers=headers)
     return await _finish(svc, campaign, up, status, headers)
+
+
+def _stopped(svc: Services, idle: RequestError, kept: int) -> RequestError:
+    """The 408 of a PATCH whose body stopped or trickled, with the offset kept."""
+    return idle_error(svc.settings.body_idle_s, kept, int(str(idle.extra.get("min_rate") or 0)))
 
 
 async def _finish(

@@ -7,7 +7,7 @@ const T = {
   "zh-CN": {
     rules: "作品要求", choose: "选择文件", precheck: "上传前的初步检查", upload: "上传", pause: "暂停", resume: "继续",
     precheck_ok: "初步检查未发现问题。上传后会进行完整检查。", upload_anyway: "仍然上传",
-    recommended: "建议", closed: "本活动已截止，不再接受上传。", deadline: "截止时间：",
+    recommended: "建议", manual: "人工审核", closed: "本活动已截止，不再接受上传。", deadline: "截止时间：",
     bad_type: (ext, ok) => `文件类型 ${ext || "（无扩展名）"} 不被接受，请使用 ${ok.join("、")}。`,
     bad_kind: (kind, ok) => `本活动接受${ok.map((k) => KIND_ZH[k] || k).join("或")}，这是${KIND_ZH[kind] || kind}文件。`,
     too_big_upload: (mb) => `文件超过上传上限（${mb} 兆）。`,
@@ -23,7 +23,7 @@ const T = {
   en: {
     rules: "Requirements", choose: "Choose a file", precheck: "Check before uploading", upload: "Upload", pause: "Pause",
     resume: "Resume", precheck_ok: "Nothing wrong found before uploading. The full check runs after the upload.",
-    upload_anyway: "Upload anyway", recommended: "recommended", closed: "This campaign is closed; it no longer accepts uploads.",
+    upload_anyway: "Upload anyway", recommended: "recommended", manual: "checked by a person", closed: "This campaign is closed; it no longer accepts uploads.",
     deadline: "Deadline: ",
     bad_type: (ext, ok) => `Files of type ${ext || "(no extension)"} are not accepted; use ${ok.join(", ")}.`,
     bad_kind: (kind, ok) => `This campaign accepts ${ok.join(" or ")}; this is ${kind === "image" ? "a photo" : "a " + kind} file.`,
@@ -78,8 +78,8 @@ async function loadCampaign() {
     li.className = rule.severity;
     li.dataset.rule = rule.rule;
     li.textContent = rule.text[lang];
-    if (rule.severity === "recommended") {
-      const tag = document.createElement("span"); tag.className = "tag"; tag.textContent = t.recommended; li.append(tag);
+    if (rule.severity === "recommended" || rule.severity === "manual") {
+      const tag = document.createElement("span"); tag.className = "tag"; tag.textContent = t[rule.severity]; li.append(tag);
     }
     ul.append(li);
   }
@@ -175,8 +175,9 @@ async function precheck(f) {
     if (kind === "video") problems.push(["unreadable", t.unreadable]);
   } else {
     const short = Math.min(m.width, m.height), long = Math.max(m.width, m.height);
-    if (m.duration && rules.min_duration_s && m.duration < rules.min_duration_s) problems.push(["duration", t.dur_min(mmss(m.duration), mmss(rules.min_duration_s))]);
-    if (m.duration && rules.max_duration_s && m.duration > rules.max_duration_s) problems.push(["duration", t.dur_max(mmss(m.duration), mmss(rules.max_duration_s))]);
+    const slack = rules.duration_slack_s || 0;
+    if (m.duration && rules.min_duration_s && m.duration < rules.min_duration_s - slack) problems.push(["duration", t.dur_min(mmss(m.duration), mmss(rules.min_duration_s))]);
+    if (m.duration && rules.max_duration_s && m.duration > rules.max_duration_s + slack) problems.push(["duration", t.dur_max(mmss(m.duration), mmss(rules.max_duration_s))]);
     if (rules.min_short_edge && short < rules.min_short_edge) problems.push(["resolution", t.short_edge(short, rules.min_short_edge)]);
     if (rules.min_long_edge && long < rules.min_long_edge) problems.push(["resolution", t.long_edge(long, rules.min_long_edge)]);
     if (rules.aspect_ratios) {
