@@ -35,8 +35,8 @@ def add_parsers(sub: Any) -> None:
     mig = sub.add_parser("migrate", help="create or upgrade the database tables")
     mig.set_defaults(run=cmd_migrate)
 
-    camp = sub.add_parser("campaign", help="create or list campaigns")
-    camp.add_argument("action", choices=("create", "list"))
+    camp = sub.add_parser("campaign", help="create, list, close or open campaigns")
+    camp.add_argument("action", choices=("create", "list", "close", "open"))
     camp.add_argument("campaign_id", nargs="?")
     camp.add_argument("--profile", action="append", default=[], help="profile id (repeat for several kinds)")
     camp.add_argument("--title-zh")
@@ -45,6 +45,13 @@ def add_parsers(sub: Any) -> None:
     camp.add_argument("--autofix", action="store_true")
     camp.add_argument("--deep", action="store_true")
     camp.add_argument("--max-upload", type=int, help="bytes")
+    camp.add_argument("--field", action="append", default=[], metavar="KEY:中文:ENGLISH[:TYPE[:required]]",
+                      help="an entry detail to collect (repeatable), e.g. 'author:第一作者:First author:text:required'")
+    camp.add_argument("--limit", action="append", default=[], metavar="FIELD=N",
+                      help="at most N entries per value of a field (repeatable), e.g. author=2")
+    camp.add_argument("--file-name-pattern", help="the file-name rule built from fields, e.g. '{作品名称}-{作者}'")
+    camp.add_argument("--profile-yaml", help="a profile file of the organiser's own, checked and kept with the data")
+    camp.add_argument("--json", help="a JSON file as POST /api/campaigns takes (applied after the options)")
     camp.set_defaults(run=cmd_campaign)
 
     clean = sub.add_parser("cleanup", help="delete expired resumable uploads and stray temporary files")
@@ -114,24 +121,67 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings, out: TextIO) -> in
     return 0
 
 
+def _entry_patch(args: argparse.Namespace) -> dict[str, Any]:
+    """The organiser options of ``campaign create`` as the JSON of ``PATCH /api/campaigns/{id}``."""
+    import json
+    from pathlib import Path
+
+    patch: dict[str, Any] = {}
+    if args.field:
+        fields = []
+        for spec in args.field:
+            parts = spec.split(":")
+            if len(parts) < 2:
+                raise SystemExit(f"mediacheck: --field {spec!r}: KEY:中文[:English[:type[:required]]]")
+            key, zh, en, kind = (parts + ["", ""])[:4]
+            fields.append({"key": key, "label": {"zh-CN": zh, "en": en}, "type": kind or "text",
+                           "required": "required" in parts[4:]})
+        patch["fields"] = fields
+    if args.limit:
+        try:
+            patch["limits"] = [{"field": f, "max_entries": int(n)} for f, n in (x.split("=", 1) for x in args.limit)]
+        except ValueError:
+            raise SystemExit("mediacheck: --limit FIELD=N, e.g. author=2") from None
+    if args.file_name_pattern is not None:
+        patch["file_name_pattern"] = args.file_name_pattern or None
+    if args.json:
+        patch |= {k: v for k, v in json.loads(Path(args.json).read_text(encoding="utf-8")).items() if k != "id"}
+    return patch
+
+
 def cmd_campaign(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    from pathlib import Path
+
     from service.core.profiles import ProfileStore
     from service.store.database import Database, migrate
+    from service.submissions.campaign_admin import parse_spec, save_campaign, save_pasted_profile
     from service.submissions.campaigns import CampaignBook, create_campaign
 
     db = Database(settings.db_url)
     migrate(db.engine)
     store = ProfileStore(*settings.profile_dirs)
+    if args.action in ("close", "open"):
+        if not args.campaign_id:
+            raise SystemExit("mediacheck: give a campaign id")
+        with db.session() as s:
+            save_campaign(s, store, parse_spec({"closed": args.action == "close"}), campaign_id=args.campaign_id)
+        out.write(f"campaign {args.campaign_id} {'closed' if args.action == 'close' else 'open'}\n")
+        return 0
     if args.action == "create":
         if not args.campaign_id:
             raise SystemExit("mediacheck: give a campaign id")
+        profiles = list(args.profile)
+        if args.profile_yaml:
+            text = Path(args.profile_yaml).read_text(encoding="utf-8")
+            profiles.append(save_pasted_profile(store, settings.pasted_profiles_dir, text))
         deadline = datetime.fromisoformat(args.deadline) if args.deadline else None
+        patch = _entry_patch(args)
         with db.session() as s:
             create_campaign(
                 s,
                 store,
                 campaign_id=args.campaign_id,
-                profiles=args.profile or [args.campaign_id],
+                profiles=profiles or [args.campaign_id],
                 title_zh=args.title_zh,
                 title_en=args.title_en,
                 deadline=deadline,
@@ -139,6 +189,10 @@ def cmd_campaign(args: argparse.Namespace, settings: Settings, out: TextIO) -> i
                 deep=args.deep,
                 max_upload_bytes=args.max_upload,
             )
+            if patch:  # the entry details, limits and naming rule: the organisers' API's checks (or nothing saved)
+                s.flush()
+                save_campaign(s, store, parse_spec(patch), campaign_id=args.campaign_id,
+                              pasted_dir=settings.pasted_profiles_dir)
         out.write(f"campaign {args.campaign_id} saved\n")
         return 0
     with db.session() as s:
