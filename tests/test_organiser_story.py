@@ -37,7 +37,8 @@ def admin_key(live) -> str:
 
 
 def new_context(browser):
-    return browser.new_context(locale="zh-CN", viewport={"width": 1200, "height": 900}, accept_downloads=True)
+    return browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1200, "height": 900},
+                               accept_downloads=True)
 
 
 def test_organiser_runs_a_campaign(browser, live, admin_key, small_video, tmp_path):
@@ -88,7 +89,7 @@ def test_organiser_runs_a_campaign(browser, live, admin_key, small_video, tmp_pa
     up.set_input_files("#file", {"name": "星空的秘密-张三.mp4", "mimeType": "video/mp4",
                                  "buffer": small_video.read_bytes()})
     up.wait_for_selector("#upload:not([disabled])")
-    shot(up, "upload-with-details")
+    doc_shot(up, "upload-with-details")
     up.click("#upload")
     up.wait_for_selector("#entry-details", timeout=60000)  # the receipt page
     assert up.inner_text("#entry-details dd[data-field=author]") == "张三"  # on the receipt

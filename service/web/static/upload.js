@@ -99,7 +99,7 @@ function showFields(fields, pattern) {
     const row = document.createElement("p");
     const label = document.createElement("label");
     label.htmlFor = `field-${f.key}`;
-    label.textContent = (f.label[lang] || f.label["zh-CN"]) + (f.required ? ` (${t.required})` : "");
+    label.textContent = (f.label[lang] || f.label["zh-CN"]) + (f.required ? (lang === "en" ? ` (${t.required})` : `（${t.required}）`) : "");
     let input;
     if (f.type === "long_text") input = document.createElement("textarea");
     else if (f.type === "choice") {
