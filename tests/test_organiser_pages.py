@@ -6,6 +6,7 @@ overview's numbers; reviewers and strangers kept out."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -78,6 +79,15 @@ def test_create_edit_close_and_keys(admin):
         c.post(f"/organise/c/demo-2026/keys/{key_id}/revoke", data={})
         assert other.get("/review/c/demo-2026", follow_redirects=False).status_code == 303
     assert "已吊销" in c.get("/organise/c/demo-2026").text
+    # a re-check of every entry, started from the page (no entries: finished at once)
+    r = c.post("/organise/c/demo-2026/recheck", data={})
+    assert r.status_code == 200 and 'id="recheck-job"' in r.text
+    for _ in range(100):
+        page = c.get("/organise/c/demo-2026").text
+        if 'data-state="finished"' in page:
+            break
+        time.sleep(0.1)
+    assert "已完成 100%" in page
 
 
 def test_cross_site_form_refused(admin):
