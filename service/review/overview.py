@@ -1,20 +1,24 @@
 """A campaign at a glance, for its organisers: entries per day and per verdict (after
 waivers), how many have a fixed copy, the jobs waiting, running and failed, the storage its
 files use, and the rules most often failed (so the notice or the profile can be fixed).
-Read from the database and the storage folder; numbers only, no personal data."""
+Read from the database and the storage folder; numbers only, no personal data. Days are
+Beijing time's (the organisers' deadlines' default zone)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.review import board
+from service.store.database import aware
 from service.store.models import FixedCopy, Job, Submission
 from service.store.storage import Storage
+from service.submissions.campaign_admin import DEFAULT_TIMEZONE
 
 TOP_RULES = 8
 """How many of the most failed rules the overview lists."""
@@ -38,7 +42,9 @@ def _dir_size(storage: Storage, key: str) -> int:
 
 def campaign_overview(session: Session, storage: Storage, campaign_id: str) -> Overview:
     entries = board.campaign_entries(session, storage, campaign_id)
-    days: Counter[date] = Counter(e.sub.created_at.date() for e in entries)
+    zone = ZoneInfo(DEFAULT_TIMEZONE)  # the organisers' days, not UTC's
+    days: Counter[date] = Counter(aware(e.sub.created_at).astimezone(zone).date()  # type: ignore[union-attr]
+                                  for e in entries)
     verdicts: Counter[str] = Counter(e.verdict or "pending" for e in entries)
     failed: Counter[str] = Counter()
     for e in entries:
