@@ -4,8 +4,9 @@ rule, a profile of one's own), ``close`` and ``open``: the same checks as the AP
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 
-from service.store.database import Database
+from service.store.database import Database, aware
 from service.store.models import Campaign
 from tests.test_apikey_cli import run
 
@@ -24,6 +25,7 @@ def test_campaign_with_fields_limits_and_an_own_profile(tmp_path, monkeypatch, c
     monkeypatch.setenv("MEDIACHECK_DATA_DIR", str(tmp_path))
     (tmp_path / "own.yaml").write_text(PROFILE, encoding="utf-8")
     out = run("campaign", "create", "kepu", "--profile-yaml", str(tmp_path / "own.yaml"), "--title-zh", "科普",
+              "--deadline", "2099-05-31T18:00:00+08:00",
               "--field", "title:作品名称:Title:text:required", "--field", "author:第一作者:First author",
               "--limit", "author=2", "--file-name-pattern", "{作品名称}-{第一作者}")
     assert out == "campaign kepu saved\n"
@@ -31,6 +33,7 @@ def test_campaign_with_fields_limits_and_an_own_profile(tmp_path, monkeypatch, c
     with db.session() as s:
         row = s.get(Campaign, "kepu")
         assert row.profiles == ["own-video"] and row.limits == [{"field": "author", "max_entries": 2}]
+        assert aware(row.deadline) == datetime(2099, 5, 31, 10, tzinfo=UTC)  # 18:00 in Beijing, kept in UTC
         assert [(f["key"], f["label"]["zh-CN"], f["required"]) for f in row.fields] == [
             ("title", "作品名称", True), ("author", "第一作者", False)]
     assert (tmp_path / "profiles" / "own-video.yaml").is_file()

@@ -158,7 +158,7 @@ def create_campaign(
     row.title_zh = title_zh or first.title.zh
     row.title_en = title_en or first.title.en
     row.profiles = list(profiles)
-    row.deadline = deadline
+    row.deadline = deadline.astimezone(UTC) if deadline and deadline.tzinfo else deadline  # SQLite keeps no zone
     row.autofix, row.deep, row.max_upload_bytes = autofix, deep, max_upload_bytes
     session.add(row)
     return row
