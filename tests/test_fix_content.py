@@ -231,3 +231,19 @@ def test_the_page_says_a_fix_padded_where_full_frame_is_recommended(service_sett
             browser.close()
     assert "重新编码（有损）" in plan and "加黑边" in plan and "本活动建议全画幅" in plan
     assert status.startswith("修复完成") and "已加黑边" in status
+
+
+def test_the_report_page_does_not_promise_a_fix_the_plan_refuses() -> None:
+    from service.store.models import Submission
+    from service.web.report_view import report_view
+
+    sub = Submission(id="s1", campaign_id="c", file_name="竖屏.mp4", size_bytes=10, sha256="0" * 64)
+    report = {"verdict": "fail", "checks": [{"rule": "aspect_ratio", "status": "fail", "fixable": True}],
+              "summary": {"zh-CN": "不符合 1 项要求：画面比例。均可自动修复。",
+                          "en": "Fails 1 rule(s): aspect ratio. All can be fixed automatically."}}
+    refused = report_view(sub, report, plan={"fixable": False})
+    offered = report_view(sub, report, plan={"fixable": True})
+    assert "均可自动修复" not in refused["summary"]["zh-CN"] and "fixed automatically" not in refused["summary"]["en"]
+    assert refused["summary"]["zh-CN"].startswith("不符合 1 项要求")
+    assert [p["fixable"] for p in refused["problems"]] == [False]
+    assert offered["summary"] == report["summary"]

@@ -100,7 +100,13 @@ def _summary(verdict: Verdict, checks: list[Check], error: ReportError | None) -
     if verdict == "warn":
         return {"zh-CN": f"符合必需要求，但有 {len(warned)} 项建议未满足：{rule_names(warned, 'zh-CN')}。",
                 "en": f"Meets the required rules; {len(warned)} recommendation(s) missed: {rule_names(warned, 'en')}."}
-    fixable = all(c.fixable for c in checks if c.status == "fail")
+    return failure_summary(failed, fixable=all(c.fixable for c in checks if c.status == "fail"))
+
+
+def failure_summary(failed: list[str], *, fixable: bool) -> dict[str, str]:
+    """The summary of a failing report: the rules it fails and, when every one has a fix, that
+    they can all be fixed. A page whose fix plan refuses (a content rule the checks alone do not
+    see, e.g. a full frame where padding would be the fix) says it again with ``fixable=False``."""
     zh = f"不符合 {len(failed)} 项要求：{rule_names(failed, 'zh-CN')}。" + ("均可自动修复。" if fixable else "")
     en = f"Fails {len(failed)} rule(s): {rule_names(failed, 'en')}."
     en += " All can be fixed automatically." if fixable else ""

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from service.core.labels import VERDICT_LABELS, names
+from service.core.report import failure_summary
 from service.pages import bilingual
 from service.store.models import Submission
 from service.web.fix_view import fix_view
@@ -44,7 +45,8 @@ def report_view(
     return view | {
         "verdict": report["verdict"],
         "verdict_names": names(VERDICT_LABELS, report["verdict"]),
-        "summary": report.get("summary"),
+        "summary": report.get("summary") if can_fix or report["verdict"] != "fail" else
+        failure_summary([c["rule"] for c in checks if c["status"] == "fail"], fixable=False),
         "duplicate": bool(sub.duplicate_of),
         "problems": [{"status": c["status"], "rule": c["rule"], "status_words": STATUS_WORDS[c["status"]],
                       "message": c.get("message"), "expected": c.get("expected") or "",
