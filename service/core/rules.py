@@ -27,11 +27,19 @@ from service.core.profile_values import (
 Severity = Literal["required", "recommended"]
 
 
+class Quote(Frozen):
+    """Where a rule comes from: the notice's own words (``mediacheck profile draft`` writes them)."""
+
+    quote: str
+
+
 class Rule(Frozen):
-    """Common to every rule: required (fail) or recommended (warn), and why it is there."""
+    """Common to every rule: required (fail) or recommended (warn), why it is there, and the
+    notice's words it comes from (optional)."""
 
     severity: Severity = "required"
     note: Text | None = None
+    source: Quote | None = None
 
 
 class ChoiceRule(Rule):
