@@ -24,8 +24,10 @@ _HEADING = re.compile(r"^\s*(\d+[.．、]|[(（][一二三四五六七八九十]
 DECISIONS = {
     "duration_about": ("时长“约/为 {}”：按 ±10% 判定。", "A duration of (about) {} is judged within ±10%."),
     "size_at_least_about": ("“至少…{}左右”：下限取其 90%。", "\"At least about {}\": the minimum is 90% of it."),
-    "resolution_first": ("通知列出多个分辨率：草稿取第一个 {}。", "The notice names several resolutions: the draft takes the first, {}."),
-    "resolution_p_min": ("“{}”按显示画面短边的下限判定（更高的也合格）。", "\"{}\" bounds the displayed short edge from below (higher passes)."),
+    "resolution_first": ("通知列出多个分辨率：草稿取第一个 {}。",
+                         "The notice names several resolutions: the draft takes the first, {}."),
+    "resolution_p_min": ("“{}”按显示画面短边的下限判定（更高的也合格）。",
+                         "\"{}\" bounds the displayed short edge from below (higher passes)."),
     "p_progressive": ("“{}”的 p 指逐行扫描。", "The p of \"{}\" means progressive."),
     "named_resolution": ("“{}”（短边）。", "\"{}\" (short edge)."),
     "ratio_orientation": ("画幅 {} 决定横竖屏。", "The frame {} decides the orientation."),

@@ -12,13 +12,15 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-_TRADITIONAL = str.maketrans("圖視頻錄時長鐘畫幀碼編須應議薦內於過橫豎為歷幅與單個檔案傳輸聲訊", "图视频录时长钟画帧码编须应议荐内于过横竖为历幅与单个档案传输声讯")
+_TRADITIONAL = str.maketrans("圖視頻錄時長鐘畫幀碼編須應議薦內於過橫豎為歷與單個檔傳輸聲",
+                             "图视频录时长钟画帧码编须应议荐内于过横竖为历与单个档传输声")
 
 VIDEO_WORDS = re.compile(r"视频|录像|影片|短片|微电影|动画片")
 IMAGE_WORDS = re.compile(r"图片|照片|相片|图像|摄影作品")
 REQUIRED_WORDS = re.compile(r"必须|务必|须|(?<![对相适反响供])应|需要|需|要求|不得")
 RECOMMENDED_WORDS = re.compile(r"建议|推荐|最好|为宜|尽量|优先|宜")
-MEDIA_WORDS = re.compile(r"视频|录像|图片|照片|画面|像素|分辨率|格式|时长|大小|帧|码率|编码|音频|声音|拍摄|高清|清晰|画质")
+MEDIA_WORDS = re.compile(r"视频|录像|图片|照片|画面|像素|分辨率|格式|时长|大小|帧|码率|编码|音频|声音|拍摄|高清|清晰"
+                         r"|画质")
 QUANTITY = re.compile(r"\d\s*(像素|兆|[MGK]B?|分钟|秒|fps|帧|[pPiI](?![a-z])|kHz|bps|:|比|%)", re.I)
 """A clause with a media word and a quantity or a modal word looks like a media requirement."""
 
@@ -141,17 +143,17 @@ def resolution(clause: str, found: Found, kind: str) -> None:
         if len(edges) > 1:
             found.decisions.append(("resolution_first", f"{m.group(1)}x{m.group(2)}"))
         return
-    m = re.search(r"(?<!\d)(\d{3,4})\s*([PpIi])(?![A-Za-z])", clause)
-    if m:
-        found.rules.append(("resolution", {"min": f"{m.group(1)}p"}))
-        found.decisions.append(("resolution_p_min", f"{m.group(1)}p"))
-        if m.group(2) in "Pp" and kind == "video":
+    short = re.search(r"(?<!\d)(\d{3,4})\s*([PpIi])(?![A-Za-z])", clause)
+    if short:
+        found.rules.append(("resolution", {"min": f"{short.group(1)}p"}))
+        found.decisions.append(("resolution_p_min", f"{short.group(1)}p"))
+        if short.group(2) in "Pp" and kind == "video":
             found.rules.append(("scan_type", {"allowed": ["progressive"]}))
-            found.decisions.append(("p_progressive", f"{m.group(1)}p"))
+            found.decisions.append(("p_progressive", f"{short.group(1)}p"))
         return
-    m = re.search(r"长边\D{0,6}?(\d{3,5})\s*(像素|px)?", clause)
-    if m and _bound(clause, m.start(1), m.end()) == "min":
-        found.rules.append(("resolution", {"min_long_edge": int(m.group(1))}))
+    edge = re.search(r"长边\D{0,6}?(\d{3,5})\s*(像素|px)?", clause)
+    if edge and _bound(clause, edge.start(1), edge.end()) == "min":
+        found.rules.append(("resolution", {"min_long_edge": int(edge.group(1))}))
         return
     for word, res in _NAMED_RES:
         if word in clause:
@@ -224,7 +226,7 @@ def frame_rate(clause: str, found: Found) -> None:
     if not at:
         return
     numbers = list(re.finditer(_N + r"\s*(fps|帧/秒|帧每秒|帧)?", clause, re.I))
-    values = [m for m in numbers if m.group(2)] or [m for m in numbers if m.start() > at.start()][:1]
+    values = [m for m in numbers if m.group(2) or m.start() > at.start()]
     if not values:
         return
     bound = _bound(clause, values[0].start(), values[0].end())
