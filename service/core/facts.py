@@ -21,6 +21,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.core.h264 import Sps
+
 Kind = Literal["video", "audio", "image", "unknown"]
 
 
@@ -52,7 +54,8 @@ class MediaFacts(BaseModel):
     frame_rate_fps: float | None = None
     frame_rate_mode: Literal["constant", "variable", "unknown"] | None = None
     scan_type: Literal["progressive", "interlaced", "unknown"] | None = None
-    scan_detail: str | None = Field(None, description="field order or MediaInfo's scan type, e.g. MBAFF")
+    scan_detail: str | None = Field(None, description="field order / MediaInfo's scan type (e.g. MBAFF), and the "
+                                      "H.264 SPS flags when they decided between the two")
     video_codec: str | None = None
     video_profile: str | None = None
     pixel_format: str | None = None
@@ -161,6 +164,55 @@ def detect_frame_rate_mode(pts: list[int]) -> Literal["constant", "variable", "u
     return "variable" if off > max(1, len(diffs) // 20) else "constant"
 
 
+_FIELD_ORDERS = {"progressive": "progressive", "tt": "interlaced", "bb": "interlaced", "tb": "interlaced",
+                 "bt": "interlaced"}
+
+
+def _scan_views(v: dict[str, Any], mi_video: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(ffprobe's, MediaInfo's) reading of the scan type: progressive, interlaced or None.
+    MediaInfo's is the stream's own (``original_scan_type``) when a container says otherwise;
+    MBAFF and PAFF are interlaced."""
+    ff = _FIELD_ORDERS.get(str(v.get("field_order")))
+    mi_scan = str(mi_video.get("original_scan_type") or mi_video.get("scan_type") or "")
+    mi = None if not mi_scan else "progressive" if mi_scan == "Progressive" else "interlaced"
+    return ff, mi
+
+
+def scan_needs_sps(ffprobe: dict[str, Any], mediainfo_tracks: list[dict[str, Any]]) -> int | None:
+    """The index of the H.264 video stream whose scan type ffprobe and MediaInfo disagree on
+    (its SPS decides), else None."""
+    v = next((s for s in ffprobe.get("streams") or () if s.get("codec_type") == "video"
+              and not _is_attached_pic(s)), None)
+    mi_video = next((t for t in mediainfo_tracks if t.get("track_type") == "Video"), {})
+    if v is None or v.get("codec_name") != "h264" or not isinstance(v.get("index"), int):
+        return None
+    ff, mi = _scan_views(v, mi_video)
+    return v["index"] if ff and mi and ff != mi else None
+
+
+def _scan_type(v: dict[str, Any], mi_video: dict[str, Any], sps: Sps | None,
+               notes: list[str]) -> tuple[Literal["progressive", "interlaced", "unknown"], str | None]:
+    """The scan type and what it rests on. ffprobe's field order first, MediaInfo's scan type
+    when ffprobe has none; when they disagree on an H.264 stream, its SPS decides and the
+    detail says which tool was overridden."""
+    field_order = v.get("field_order")
+    mi_scan = str(mi_video.get("original_scan_type") or mi_video.get("scan_type") or "") or None
+    ff, mi = _scan_views(v, mi_video)
+    scan: Literal["progressive", "interlaced", "unknown"] = \
+        "interlaced" if (ff or mi) == "interlaced" else "progressive" if (ff or mi) else "unknown"
+    detail = [x for x in (field_order, mi_scan) if x]
+    if ff and mi and ff != mi:
+        said = f"ffprobe field order {field_order!r} vs MediaInfo {mi_scan!r}"
+        if sps is None:
+            notes.append(f"scan type: {said}")
+        else:
+            scan = "progressive" if sps.frame_mbs_only else "interlaced"
+            overridden = "ffprobe" if scan != ff else "MediaInfo"
+            notes.append(f"scan type: {said}; the stream's {sps.describe} decides: {scan}, {overridden} overridden")
+            detail.append(f"{sps.describe}: {overridden} overridden")
+    return scan, " / ".join(detail) or None
+
+
 def _bit_depth(stream: dict[str, Any], mi_video: dict[str, Any]) -> int | None:
     raw = _int(stream.get("bits_per_raw_sample"))
     if raw:
@@ -179,10 +231,12 @@ def parse_av_facts(
     *,
     size_bytes: int,
     boxes: list[tuple[str, int, int]] | None = None,
+    sps: Sps | None = None,
 ) -> MediaFacts:
     """Build facts for an audio/video file from ffprobe JSON (format, streams and the
-    packets of the first seconds), MediaInfo tracks (``track.to_data()``) and the MP4/MOV
-    top-level boxes (type, offset, size)."""
+    packets of the first seconds), MediaInfo tracks (``track.to_data()``), the MP4/MOV
+    top-level boxes (type, offset, size) and, when the two tools disagree on the scan type of
+    an H.264 stream (``scan_needs_sps``), the stream's sequence parameter set."""
     fmt = ffprobe.get("format") or {}
     streams = ffprobe.get("streams") or []
     mi_general = next((t for t in mediainfo_tracks if t.get("track_type") == "General"), {})
@@ -241,19 +295,7 @@ def parse_av_facts(
         if rot in (90, 270):
             dw, dh = dh, dw
         fr = _rational(v.get("avg_frame_rate")) or _rational(v.get("r_frame_rate"))
-        field_order = v.get("field_order")
-        mi_scan = str(mi_video.get("scan_type") or "") or None
-        if field_order in ("tt", "bb", "tb", "bt"):
-            scan = "interlaced"
-        elif field_order == "progressive":
-            scan = "progressive"
-        elif mi_scan:
-            scan = "progressive" if mi_scan == "Progressive" else "interlaced"
-        else:
-            scan = "unknown"
-        if mi_scan and field_order in ("progressive", "tt", "bb", "tb", "bt") and \
-                (mi_scan == "Progressive") != (scan == "progressive"):
-            notes.append(f"scan type: ffprobe field order {field_order!r} vs MediaInfo {mi_scan!r}")
+        scan, scan_detail = _scan_type(v, mi_video, sps, notes)
         v_index = v.get("index")
         pts = [p["pts"] for p in ffprobe.get("packets") or ()
                if p.get("stream_index") == v_index and isinstance(p.get("pts"), int)]
@@ -271,8 +313,7 @@ def parse_av_facts(
             ("landscape" if dw > dh else "portrait" if dh > dw else "square"),
             frame_rate=f"{fr.numerator}/{fr.denominator}" if fr else None,
             frame_rate_fps=round(float(fr), 3) if fr else None,
-            frame_rate_mode=mode, scan_type=scan,
-            scan_detail=" / ".join(x for x in (field_order, mi_scan) if x) or None,
+            frame_rate_mode=mode, scan_type=scan, scan_detail=scan_detail,
             video_codec=v.get("codec_name"), video_profile=v.get("profile"), pixel_format=v.get("pix_fmt"),
             bit_depth=_bit_depth(v, mi_video), video_bitrate=_int(v.get("bit_rate")),
         )

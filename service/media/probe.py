@@ -1,7 +1,8 @@
 """Gather the facts of a file (the edge that reads media): one ffprobe process (format,
 streams, program version and the packets of the first seconds for frame-rate mode),
 MediaInfo in-process for cross-checks, the MP4 box walk for faststart and truncation,
-and Pillow (+ pillow-heif) for images. Unreadable input raises UnreadableMediaError
+the H.264 sequence parameter set when the two tools disagree on the scan type (one short
+ffmpeg run), and Pillow (+ pillow-heif) for images. Unreadable input raises UnreadableMediaError
 with a bilingual message; nothing here returns a half-filled result."""
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from service.media import process
 
 if TYPE_CHECKING:  # imported where used, so that start_ffprobe needs no pydantic
     from service.core.facts import MediaFacts
+    from service.core.h264 import Sps
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +118,7 @@ def _pillow_version() -> str:
 
 
 def _probe_av(p: Path, size: int, timeout: float, started: process.Started | None) -> Probe:
-    from service.core.facts import parse_av_facts, parse_mp4_boxes
+    from service.core.facts import parse_av_facts, parse_mp4_boxes, scan_needs_sps
 
     if started is None:
         started = process.start(ffprobe_command(p), timeout=timeout, check=False)
@@ -160,7 +162,9 @@ def _probe_av(p: Path, size: int, timeout: float, started: process.Started | Non
                 fh.seek(offset)
                 return fh.read(16)
             boxes = parse_mp4_boxes(header_at, size)
-    facts = parse_av_facts(data, tracks or [], size_bytes=size, boxes=boxes)
+    sps_stream = scan_needs_sps(data, tracks or [])
+    sps = read_h264_sps(p, sps_stream, timeout=timeout) if sps_stream is not None else None
+    facts = parse_av_facts(data, tracks or [], size_bytes=size, boxes=boxes, sps=sps)
     tools = {"ffprobe": str((data.get("program_version") or {}).get("version", "unknown"))}
     mi = _mediainfo_version()
     if tracks is None:
@@ -169,6 +173,27 @@ def _probe_av(p: Path, size: int, timeout: float, started: process.Started | Non
     elif mi:
         tools["mediainfo"] = mi
     return Probe(facts, tools)
+
+
+def h264_sps_command(p: Path, stream_index: int) -> list[str]:
+    """The first packet of an H.264 stream as Annex B: the SPS comes first (from the avcC box
+    of an MP4/MOV or a Matroska file's codec private data, or in-band in a transport stream)."""
+    return ["ffmpeg", "-v", "error", "-nostdin", "-i", str(p), "-map", f"0:{stream_index}", "-c:v", "copy",
+            "-bsf:v", "h264_mp4toannexb", "-frames:v", "1", "-f", "h264", "pipe:1"]
+
+
+def read_h264_sps(p: Path, stream_index: int, *, timeout: float = PROBE_TIMEOUT_S) -> Sps | None:
+    """The stream's sequence parameter set, or None when it cannot be read (then the scan
+    type stays ffprobe's, with the disagreement noted). Run only when ffprobe and MediaInfo
+    disagree on the scan type (``scan_needs_sps``)."""
+    from service.core.h264 import find_sps
+
+    try:
+        res = process.run(h264_sps_command(p, stream_index), timeout=timeout, check=False)
+    except ToolError as e:
+        log.warning("could not read the H.264 SPS of %s: %s", p.name, e)
+        return None
+    return find_sps(res.stdout)
 
 
 def _looks_like_iso_bmff(p: Path) -> bool:
