@@ -149,14 +149,25 @@ def container_from(format_name: str, major_brand: str | None, mi_general: dict[s
     return _CONTAINERS.get(format_name, format_name), mi_format or format_name
 
 
-def detect_frame_rate_mode(pts: list[int]) -> Literal["constant", "variable", "unknown"]:
-    """Decide from frame timestamps (the ground truth): variable when more than 5% of the
-    intervals differ from the median interval by more than 10% (a few splice gaps in a
-    constant-rate stream do not make it variable)."""
+WINDOW_GAP = 8
+"""An interval this many times the median (and of a second or more) is the gap between two
+windows of packets read (or a cut), not a frame's duration: it is not counted."""
+
+
+def detect_frame_rate_mode(pts: list[int], time_base: Fraction | None = None) -> Literal["constant", "variable",
+                                                                                         "unknown"]:
+    """Decide from frame timestamps (the ground truth), read in windows over the file:
+    variable when more than 5% of the intervals differ from the median interval by more than
+    10% (a few splice gaps in a constant-rate stream do not make it variable). Intervals of
+    WINDOW_GAP medians and a second or more (``time_base`` converts) are gaps between windows."""
     if len(pts) < 4:
         return "unknown"
-    ordered = sorted(pts)
+    ordered = sorted(set(pts))
     diffs = [b - a for a, b in zip(ordered, ordered[1:], strict=False) if b > a]
+    if diffs:
+        second = 1 / time_base if time_base else 0
+        gap = max(WINDOW_GAP * median(diffs), second)
+        diffs = [d for d in diffs if d < gap]
     if len(diffs) < 3:
         return "unknown"
     mid = median(diffs)
@@ -181,8 +192,7 @@ def _scan_views(v: dict[str, Any], mi_video: dict[str, Any]) -> tuple[str | None
 def scan_needs_sps(ffprobe: dict[str, Any], mediainfo_tracks: list[dict[str, Any]]) -> int | None:
     """The index of the H.264 video stream whose scan type ffprobe and MediaInfo disagree on
     (its SPS decides), else None."""
-    v = next((s for s in ffprobe.get("streams") or () if s.get("codec_type") == "video"
-              and not _is_attached_pic(s)), None)
+    v = main_video_stream(ffprobe)
     mi_video = next((t for t in mediainfo_tracks if t.get("track_type") == "Video"), {})
     if v is None or v.get("codec_name") != "h264" or not isinstance(v.get("index"), int):
         return None
@@ -211,6 +221,17 @@ def _scan_type(v: dict[str, Any], mi_video: dict[str, Any], sps: Sps | None,
             notes.append(f"scan type: {said}; the stream's {sps.describe} decides: {scan}, {overridden} overridden")
             detail.append(f"{sps.describe}: {overridden} overridden")
     return scan, " / ".join(detail) or None
+
+
+def main_video_stream(ffprobe: dict[str, Any]) -> dict[str, Any] | None:
+    """The first real video stream (cover art is never taken for it)."""
+    return next((s for s in ffprobe.get("streams") or () if s.get("codec_type") == "video"
+                 and not _is_attached_pic(s)), None)
+
+
+def stream_fps(stream: dict[str, Any]) -> float | None:
+    fr = _rational(stream.get("avg_frame_rate")) or _rational(stream.get("r_frame_rate"))
+    return float(fr) if fr else None
 
 
 def _bit_depth(stream: dict[str, Any], mi_video: dict[str, Any]) -> int | None:
@@ -299,7 +320,7 @@ def parse_av_facts(
         v_index = v.get("index")
         pts = [p["pts"] for p in ffprobe.get("packets") or ()
                if p.get("stream_index") == v_index and isinstance(p.get("pts"), int)]
-        mode = detect_frame_rate_mode(pts)
+        mode = detect_frame_rate_mode(pts, _rational(v.get("time_base")))
         mi_mode = mi_video.get("frame_rate_mode")
         if mode == "unknown" and mi_mode in ("CFR", "VFR"):
             mode = "constant" if mi_mode == "CFR" else "variable"

@@ -1,5 +1,6 @@
 """Gather the facts of a file (the edge that reads media): one ffprobe process (format,
-streams, program version and the packets of the first seconds for frame-rate mode),
+streams, program version), a second for the video packets' timestamps in three windows
+(start, middle, end) for the frame-rate mode,
 MediaInfo in-process for cross-checks, the MP4 box walk for faststart and truncation,
 the H.264 sequence parameter set when the two tools disagree on the scan type (one short
 ffmpeg run), and Pillow (+ pillow-heif) for images. Unreadable input raises UnreadableMediaError
@@ -28,8 +29,15 @@ log = logging.getLogger(__name__)
 PROBE_TIMEOUT_S = 60.0
 """Longest time one ffprobe run may take before it is killed, and the longest wait for MediaInfo after it."""
 
-VFR_SAMPLE_S = 20
-"""Seconds of packets read to decide constant vs variable frame rate."""
+VFR_WINDOW_PACKETS = 300
+"""Most video packets read per window to decide constant vs variable frame rate (three windows:
+the start, the middle and the end of the file; 10 s each at 30 fps)."""
+
+VFR_WINDOW_SHARE = 6
+"""A window covers at most 1/6 of the file, so that the three never cover all of it."""
+
+VFR_MIN_WINDOW_PACKETS = 24
+"""Fewest packets a window reads (fewer intervals say nothing about the rate)."""
 
 MIN_PROBE_SCORE = 25
 """ffprobe's format guesses below this score (extension-only guesses) are not trusted."""
@@ -89,11 +97,51 @@ def probe(path: str | os.PathLike[str], *, timeout: float = PROBE_TIMEOUT_S,
 
 
 def ffprobe_command(p: Path) -> list[str]:
-    """The one ffprobe run of a probe: format, streams, version and the packet timestamps
-    of the first VFR_SAMPLE_S seconds."""
+    """The first ffprobe run of a probe: format, streams and version (no packets: those are
+    read by ``packets_command``, for the video stream only, once the duration is known)."""
     return ["ffprobe", "-v", "error", "-hide_banner", "-of", "json", "-show_format", "-show_streams",
-            "-show_program_version", "-show_entries", "packet=stream_index,pts",
-            "-read_intervals", f"%+{VFR_SAMPLE_S}", "-i", str(p)]
+            "-show_program_version", "-i", str(p)]
+
+
+def packet_windows(duration: float | None, fps: float | None) -> str:
+    """ffprobe's ``-read_intervals`` for the frame-rate mode: three windows of at most
+    VFR_WINDOW_PACKETS packets (and 1/VFR_WINDOW_SHARE of the file) at the start, the middle
+    and the end, or the whole file when it has no more packets than that."""
+    if not duration or not fps or duration <= 0 or fps <= 0:
+        return f"%+#{3 * VFR_WINDOW_PACKETS}"
+    total = duration * fps
+    n = int(min(VFR_WINDOW_PACKETS, max(VFR_MIN_WINDOW_PACKETS, total / VFR_WINDOW_SHARE)))
+    if total <= 3 * n:
+        return f"%+#{3 * n}"
+    span = n / fps
+    middle, end = max(0.0, duration / 2 - span / 2), max(0.0, duration - span)
+    return f"%+#{n},{middle:.3f}%+#{n},{end:.3f}%+#{n}"
+
+
+def packets_command(p: Path, stream_index: int, intervals: str) -> list[str]:
+    """The timestamps of one stream's packets in the windows ``intervals``, one per line: only
+    that stream and only ``pts`` (a file of a million one-byte audio packets prints nothing more)."""
+    return ["ffprobe", "-v", "error", "-hide_banner", "-select_streams", str(stream_index),
+            "-show_entries", "packet=pts", "-of", "csv=p=0", "-read_intervals", intervals, "-i", str(p)]
+
+
+def read_packets(p: Path, data: dict[str, Any], timeout: float) -> list[dict[str, Any]]:
+    """The video stream's packet timestamps over the file, as ``{"stream_index", "pts"}`` (what
+    core.facts reads); none when there is no video stream or ffprobe fails."""
+    from service.core.facts import main_video_stream, stream_fps
+
+    v = main_video_stream(data)
+    if v is None or not isinstance(v.get("index"), int):
+        return []
+    fmt = data.get("format") or {}
+    try:
+        duration = float(fmt.get("duration") or v.get("duration") or 0)
+    except ValueError:
+        duration = 0.0
+    res = process.run(packets_command(p, v["index"], packet_windows(duration, stream_fps(v))),
+                      timeout=timeout, check=False)
+    return [{"stream_index": v["index"], "pts": int(line)} for line in res.stdout.decode("ascii", "replace").split()
+            if line.lstrip("-").isdigit()]
 
 
 def start_ffprobe(path: str | os.PathLike[str], *, timeout: float = PROBE_TIMEOUT_S) -> process.Started | None:
@@ -148,6 +196,7 @@ def _probe_av(p: Path, size: int, timeout: float, started: process.Started | Non
     if not any(s.get("codec_type") in ("video", "audio") for s in data.get("streams") or ()):
         raise UnreadableMediaError("文件中没有音视频流。", "The file contains no audio or video stream.",
                                    code="no_streams")
+    data["packets"] = read_packets(p, data, timeout)  # while MediaInfo goes on
     # MediaInfo runs in this process and cannot be killed like ffprobe: past the probe's timeout
     # the check goes on with ffprobe's view alone (and says so) rather than hang its worker
     tracks: list[dict[str, Any]] | None
