@@ -255,7 +255,7 @@ def parse_av_facts(
     sps: Sps | None = None,
 ) -> MediaFacts:
     """Build facts for an audio/video file from ffprobe JSON (format, streams and the
-    packets of the first seconds), MediaInfo tracks (``track.to_data()``), the MP4/MOV
+    video packets of three windows over the file), MediaInfo tracks (``track.to_data()``), the MP4/MOV
     top-level boxes (type, offset, size) and, when the two tools disagree on the scan type of
     an H.264 stream (``scan_needs_sps``), the stream's sequence parameter set."""
     fmt = ffprobe.get("format") or {}

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from service.core import notice_phrases as phrases
+from service.core.profiles import Profile
 
 DRAFT_VERSION = "draft"
 """The ``version`` of a drafted profile, until the organiser sets one."""
@@ -111,8 +112,8 @@ def read_notice(text: str) -> Draft:
             quote = original.strip("()（）、 ")
             for rule_id, body in found.rules:
                 _add(draft, kind, rule_id, {**body, "severity": severity, "source": {"quote": quote}})
-            for mid, words in found.manual:
-                draft.manual.setdefault(mid, {"item": words, "quote": quote})
+            for mid, zh, en in found.manual:
+                draft.manual.setdefault(mid, {"zh-CN": zh, "en": en, "quote": quote})
             for key, value in found.decisions:
                 if (key, value) not in draft.decisions:
                     draft.decisions.append((key, value))
@@ -182,6 +183,8 @@ def _build(text: str, profile_id: str, notice: str | None) -> tuple[dict[str, An
         profile["decisions"] = [{"zh-CN": DECISIONS[k][0].format(v), "en": DECISIONS[k][1].format(v)}
                                 for k, v in draft.decisions]
     profile["size_unit"] = "binary"
+    if draft.manual and "manual" in Profile.model_fields:  # the profile language lists what a person checks
+        profile["manual"] = [{"zh-CN": m["zh-CN"], "en": m["en"]} for m in draft.manual.values()]
     profile["kinds"] = {kind: {rid: _clean(body) for rid, body in rules.items()}
                         for kind, rules in draft.kinds.items()}
     return profile, draft
@@ -202,12 +205,17 @@ def render_draft(data: dict[str, Any], draft: Draft) -> str:
     if draft.conflicts:
         head.append("# Stated more than once (the draft kept one) / 重复规定：")
         head += [f"#   - {_one_line(s)}" for s in draft.conflicts]
-    if draft.manual:
-        head.append("# For a person to check (manual items; no probe can) / 人工核对：")
+    if draft.manual and "manual" not in data:
+        head.append("# For a person to check (no probe can; this installation's profiles have no manual: items yet)")
+        head.append("# / 人工核对：")
         head.append("# manual:")
-        head += [f"#   - {{item: {m['item']}, quote: {_one_line(m['quote'])}}}" for m in draft.manual.values()]
+        head += [f"#   - {_manual_line(m)}" for m in draft.manual.values()]
     body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000, default_flow_style=False)
     return "\n".join(head) + "\n" + body
+
+
+def _manual_line(item: dict[str, str]) -> str:
+    return f"{{zh-CN: {item['zh-CN']}, en: \"{item['en']}\"}}  # {_one_line(item['quote'])}"
 
 
 def _one_line(s: str) -> str:

@@ -44,7 +44,7 @@ class Found:
     """What one clause says: rules (id → body), items a person checks, and derived decisions."""
 
     rules: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    manual: list[tuple[str, str]] = field(default_factory=list)
+    manual: list[tuple[str, str, str]] = field(default_factory=list)
     decisions: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -284,7 +284,7 @@ MANUAL = (
 def manual(clause: str, found: Found) -> None:
     for pattern, mid, zh, en in MANUAL:
         if re.search(pattern, clause, re.I):
-            found.manual.append((mid, f"{zh} / {en}"))
+            found.manual.append((mid, zh, en))
 
 
 def read_clause(clause: str, kind: str) -> Found:
