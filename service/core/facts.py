@@ -22,6 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.core.h264 import Sps
+from service.core.scan import decide_scan_type, scan_views
 
 Kind = Literal["video", "audio", "image", "unknown"]
 
@@ -175,20 +176,6 @@ def detect_frame_rate_mode(pts: list[int], time_base: Fraction | None = None) ->
     return "variable" if off > max(1, len(diffs) // 20) else "constant"
 
 
-_FIELD_ORDERS = {"progressive": "progressive", "tt": "interlaced", "bb": "interlaced", "tb": "interlaced",
-                 "bt": "interlaced"}
-
-
-def _scan_views(v: dict[str, Any], mi_video: dict[str, Any]) -> tuple[str | None, str | None]:
-    """(ffprobe's, MediaInfo's) reading of the scan type: progressive, interlaced or None.
-    MediaInfo's is the stream's own (``original_scan_type``) when a container says otherwise;
-    MBAFF and PAFF are interlaced."""
-    ff = _FIELD_ORDERS.get(str(v.get("field_order")))
-    mi_scan = str(mi_video.get("original_scan_type") or mi_video.get("scan_type") or "")
-    mi = None if not mi_scan else "progressive" if mi_scan == "Progressive" else "interlaced"
-    return ff, mi
-
-
 def scan_needs_sps(ffprobe: dict[str, Any], mediainfo_tracks: list[dict[str, Any]]) -> int | None:
     """The index of the H.264 video stream whose scan type ffprobe and MediaInfo disagree on
     (its SPS decides), else None."""
@@ -196,31 +183,8 @@ def scan_needs_sps(ffprobe: dict[str, Any], mediainfo_tracks: list[dict[str, Any
     mi_video = next((t for t in mediainfo_tracks if t.get("track_type") == "Video"), {})
     if v is None or v.get("codec_name") != "h264" or not isinstance(v.get("index"), int):
         return None
-    ff, mi = _scan_views(v, mi_video)
+    ff, mi = scan_views(v, mi_video)
     return v["index"] if ff and mi and ff != mi else None
-
-
-def _scan_type(v: dict[str, Any], mi_video: dict[str, Any], sps: Sps | None,
-               notes: list[str]) -> tuple[Literal["progressive", "interlaced", "unknown"], str | None]:
-    """The scan type and what it rests on. ffprobe's field order first, MediaInfo's scan type
-    when ffprobe has none; when they disagree on an H.264 stream, its SPS decides and the
-    detail says which tool was overridden."""
-    field_order = v.get("field_order")
-    mi_scan = str(mi_video.get("original_scan_type") or mi_video.get("scan_type") or "") or None
-    ff, mi = _scan_views(v, mi_video)
-    scan: Literal["progressive", "interlaced", "unknown"] = \
-        "interlaced" if (ff or mi) == "interlaced" else "progressive" if (ff or mi) else "unknown"
-    detail = [x for x in (field_order, mi_scan) if x]
-    if ff and mi and ff != mi:
-        said = f"ffprobe field order {field_order!r} vs MediaInfo {mi_scan!r}"
-        if sps is None:
-            notes.append(f"scan type: {said}")
-        else:
-            scan = "progressive" if sps.frame_mbs_only else "interlaced"
-            overridden = "ffprobe" if scan != ff else "MediaInfo"
-            notes.append(f"scan type: {said}; the stream's {sps.describe} decides: {scan}, {overridden} overridden")
-            detail.append(f"{sps.describe}: {overridden} overridden")
-    return scan, " / ".join(detail) or None
 
 
 def main_video_stream(ffprobe: dict[str, Any]) -> dict[str, Any] | None:
@@ -316,7 +280,7 @@ def parse_av_facts(
         if rot in (90, 270):
             dw, dh = dh, dw
         fr = _rational(v.get("avg_frame_rate")) or _rational(v.get("r_frame_rate"))
-        scan, scan_detail = _scan_type(v, mi_video, sps, notes)
+        scan, scan_detail = decide_scan_type(v, mi_video, sps, notes)
         v_index = v.get("index")
         pts = [p["pts"] for p in ffprobe.get("packets") or ()
                if p.get("stream_index") == v_index and isinstance(p.get("pts"), int)]
