@@ -10,6 +10,8 @@ from fractions import Fraction
 import pytest
 
 from service.core.facts import detect_frame_rate_mode, parse_av_facts
+from service.core.picture_checks import frame_rate_mode
+from service.core.rules import FrameRateModeRule
 from service.media.probe import VFR_WINDOW_PACKETS, packet_windows, packets_command, probe, read_packets
 from tests.support.media import ffmpeg_media
 
@@ -68,6 +70,10 @@ def test_disagreement_with_mediainfo_is_reported(mediainfo: str, note: str | Non
     facts = parse_av_facts(data, [{"track_type": "Video", "frame_rate_mode": mediainfo}], size_bytes=1)
     assert facts.frame_rate_mode == "variable"
     assert [n for n in facts.disagreements if n.startswith("frame rate mode")] == ([note] if note else [])
+    rule = FrameRateModeRule(allowed=("constant",))
+    outcome = frame_rate_mode(rule, facts)
+    assert outcome.ok is False
+    assert outcome.actual == ("variable (packet timestamps over the file; MediaInfo says CFR)" if note else "variable")
 
 
 def test_one_byte_audio_packets_cost_nothing_to_the_frame_rate_mode() -> None:
