@@ -9,9 +9,10 @@ from fractions import Fraction
 
 import pytest
 
-from service.core.facts import detect_frame_rate_mode, parse_av_facts
+from service.core.facts import detect_frame_rate_mode, parse_av_facts, parse_mp4_boxes
 from service.core.picture_checks import frame_rate_mode
 from service.core.rules import FrameRateModeRule
+from service.media.mp4box import read_video_sample_times, video_sample_times
 from service.media.probe import VFR_WINDOW_PACKETS, packet_windows, packets_command, probe, read_packets
 from tests.support.media import ffmpeg_media
 
@@ -19,12 +20,12 @@ SEGMENTS = [(25, 6), (30, 3), (25, 3), (30, 3), (25, 3), (30, 2)]
 """25 fps for 6 s (all the start window sees), then 3-second clips switching 30 ↔ 25: 20 s."""
 
 
-def _switching():
+def _switching(container: str = "mp4"):
     chains = [f"testsrc2=s=160x90:r={r}:d={d}[s{i}]" for i, (r, d) in enumerate(SEGMENTS)]
     joined = "".join(f"[s{i}]" for i in range(len(SEGMENTS)))
     graph = ";".join(chains) + f";{joined}concat=n={len(SEGMENTS)}:v=1:a=0,settb=1/15360"
-    return ffmpeg_media("switching-25-30.mp4", ["-filter_complex", graph, "-fps_mode", "vfr", "-c:v", "libx264",
-                                                "-preset", "ultrafast", "-g", "50"])
+    return ffmpeg_media(f"switching-25-30.{container}", ["-filter_complex", graph, "-fps_mode", "vfr",
+                                                         "-c:v", "libx264", "-preset", "ultrafast", "-g", "50"])
 
 
 def _pts(path, intervals: str) -> list[int]:
@@ -41,14 +42,47 @@ def test_windows_scale_with_the_duration() -> None:
 
 
 def test_a_clip_switching_rate_after_the_start_is_variable() -> None:
-    path = _switching()
+    """Matroska: no index of every frame's time, so ffprobe reads the three windows."""
+    path = _switching("mkv")
     facts = probe(path).facts
     assert facts.frame_rate_mode == "variable"
     windows = packet_windows(facts.duration_s, 27.0).split(",")
-    tb = Fraction(1, 15360)
+    tb = Fraction(1, 1000)
     assert detect_frame_rate_mode(_pts(path, windows[0]), tb) == "constant"  # the start alone would miss it
     assert detect_frame_rate_mode(_pts(path, windows[1]), tb) == "variable"  # 8.3 s on: 30 → 25 at 9 s
     assert detect_frame_rate_mode(_pts(path, windows[2]), tb) == "variable"  # 25 → 30 at 18 s
+
+
+def test_an_mp4_index_gives_every_frame_time_without_a_process() -> None:
+    path = _switching("mp4")
+    boxes = [(b[0], b[1], b[2]) for b in _boxes(path)]
+    times = read_video_sample_times(path, boxes)
+    assert times is not None and times.timescale == 15360
+    assert len(times.times) == sum(r * d for r, d in SEGMENTS)  # every frame, 25 × 6 + 30 × 3 + …
+    assert detect_frame_rate_mode(list(times.times), Fraction(1, 15360)) == "variable"
+    assert probe(path).facts.frame_rate_mode == "variable"
+    steady = ffmpeg_media("steady-25.mp4", ["-f", "lavfi", "-i", "testsrc2=s=160x90:r=25:d=20", "-c:v", "libx264",
+                                            "-preset", "ultrafast"])
+    times = read_video_sample_times(steady, _boxes(steady))
+    assert times is not None and len(times.times) == 500
+    assert probe(steady).facts.frame_rate_mode == "constant"
+
+
+@pytest.mark.parametrize("moov", [
+    b"\x00\x00\x00\x10moov" + b"\x00" * 8,  # no track
+    b"\x00\x00\x00\x18moov\x00\x00\x00\x10trak\x00\x00\x00\x08mdia",  # a track with nothing in it
+    b"\x00\x00\x00\x10moov\xff\xff\xff\xfftrak",  # a box running past its parent
+])
+def test_a_damaged_index_gives_no_times(moov: bytes) -> None:
+    assert video_sample_times(moov) is None
+
+
+def _boxes(path) -> list[tuple[str, int, int]]:
+    with open(path, "rb") as fh:
+        def header_at(offset: int) -> bytes:
+            fh.seek(offset)
+            return fh.read(16)
+        return parse_mp4_boxes(header_at, path.stat().st_size)
 
 
 def test_gaps_between_windows_are_not_frame_intervals() -> None:

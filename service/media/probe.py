@@ -125,6 +125,23 @@ def packets_command(p: Path, stream_index: int, intervals: str) -> list[str]:
             "-show_entries", "packet=pts", "-of", "csv=p=0", "-read_intervals", intervals, "-i", str(p)]
 
 
+def frame_times(p: Path, data: dict[str, Any], boxes: list[tuple[str, int, int]] | None,
+                timeout: float) -> list[dict[str, Any]]:
+    """The video stream's frame times for the frame-rate mode, as ``{"stream_index", "pts"}``:
+    every frame's from an MP4/MOV index (its ``stts`` table; no process), else ffprobe's packets
+    in three windows (``read_packets``)."""
+    from service.core.facts import main_video_stream
+    from service.media.mp4box import read_video_sample_times
+
+    v = main_video_stream(data)
+    if boxes and v is not None and isinstance(v.get("index"), int):
+        times = read_video_sample_times(p, boxes)
+        tb = str(v.get("time_base") or "")
+        if times is not None and tb == f"1/{times.timescale}":
+            return [{"stream_index": v["index"], "pts": t} for t in times.times]
+    return read_packets(p, data, timeout)
+
+
 def read_packets(p: Path, data: dict[str, Any], timeout: float) -> list[dict[str, Any]]:
     """The video stream's packet timestamps over the file, as ``{"stream_index", "pts"}`` (what
     core.facts reads); none when there is no video stream or ffprobe fails."""
@@ -196,14 +213,6 @@ def _probe_av(p: Path, size: int, timeout: float, started: process.Started | Non
     if not any(s.get("codec_type") in ("video", "audio") for s in data.get("streams") or ()):
         raise UnreadableMediaError("文件中没有音视频流。", "The file contains no audio or video stream.",
                                    code="no_streams")
-    data["packets"] = read_packets(p, data, timeout)  # while MediaInfo goes on
-    # MediaInfo runs in this process and cannot be killed like ffprobe: past the probe's timeout
-    # the check goes on with ffprobe's view alone (and says so) rather than hang its worker
-    tracks: list[dict[str, Any]] | None
-    try:
-        tracks = mediainfo.result(timeout)
-    except TimeoutError:
-        tracks = None
     boxes = None
     if str(fmt.get("format_name", "")).startswith("mov,mp4"):
         with p.open("rb") as fh:
@@ -211,6 +220,14 @@ def _probe_av(p: Path, size: int, timeout: float, started: process.Started | Non
                 fh.seek(offset)
                 return fh.read(16)
             boxes = parse_mp4_boxes(header_at, size)
+    data["packets"] = frame_times(p, data, boxes, timeout)  # while MediaInfo goes on
+    # MediaInfo runs in this process and cannot be killed like ffprobe: past the probe's timeout
+    # the check goes on with ffprobe's view alone (and says so) rather than hang its worker
+    tracks: list[dict[str, Any]] | None
+    try:
+        tracks = mediainfo.result(timeout)
+    except TimeoutError:
+        tracks = None
     sps_stream = scan_needs_sps(data, tracks or [])
     sps = read_h264_sps(p, sps_stream, timeout=timeout) if sps_stream is not None else None
     facts = parse_av_facts(data, tracks or [], size_bytes=size, boxes=boxes, sps=sps)
