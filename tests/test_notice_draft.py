@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from service.core.notice_draft import decode_notice, draft_profile, draft_yaml, read_notice, select_section
+from service.core.notice_draft import TWO_LEVELS, decode_notice, draft_profile, draft_yaml, read_notice, select_section
 from service.core.profiles import KindSpec, Profile, ProfileStore, load_profile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,6 +92,8 @@ def test_a_modal_word_carries_over_the_clauses_of_its_sentence() -> None:
     assert rules["container"]["severity"] == "recommended"
     assert rules["resolution"]["severity"] == "recommended"
     assert rules["duration"]["severity"] == "required"
+    rules = _rules("时长2分钟以上为宜，横屏或竖屏均可")  # 为宜 at the end: this clause's alone
+    assert rules["duration"]["severity"] == "recommended" and rules["orientation"]["severity"] == "required"
 
 
 def test_every_rule_quotes_its_clause_and_the_yaml_loads(tmp_path: Path) -> None:
@@ -123,11 +125,23 @@ def test_uncheckable_phrases_are_manual_items_and_unread_ones_comments() -> None
         assert f"{line}  # 配音和解说使用普通话" in head
 
 
-def test_a_rule_stated_twice_keeps_the_required_one_and_lists_the_other() -> None:
-    draft = read_notice("时长3-5分钟为宜。最长不超过10分钟。")
-    kept = draft.kinds["video"]["duration"]
-    assert kept["max"] == "10min" and kept["severity"] == "required"
-    assert len(draft.conflicts) == 1 and "3min" in draft.conflicts[0]
+def test_a_floor_and_a_preference_of_one_rule() -> None:
+    draft = read_notice("时长3-5分钟为宜，最长不超过10分钟。推荐MP4格式，也可使用WMV、MOV格式。")
+    duration, container = draft.kinds["video"]["duration"], draft.kinds["video"]["container"]
+    assert duration["max"] == "10min" and duration["severity"] == "required"  # 为宜 is its own clause's
+    assert container["allowed"] == ["mp4", "asf", "mov"] and container["severity"] == "required"
+    if TWO_LEVELS:  # the language has preferred levels (issue 12.1): one rule, two levels
+        assert duration["recommended"] == {"min": "3min", "max": "5min"}
+        assert container["recommended"] == {"allowed": ["mp4"]}
+        assert draft.conflicts == []
+    else:  # listed for the organiser
+        assert len(draft.conflicts) == 2 and "3min" in draft.conflicts[0]
+
+
+def test_a_rule_stated_twice_at_one_level_keeps_the_first() -> None:
+    draft = read_notice("时长不超过5分钟。时长不超过6分钟。")
+    assert draft.kinds["video"]["duration"]["max"] == "5min"
+    assert draft.conflicts == ["video.duration also max: 6min (required): “时长不超过6分钟”"]
 
 
 def test_gb18030_notices_are_read() -> None:

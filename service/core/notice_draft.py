@@ -16,6 +16,10 @@ import yaml
 
 from service.core import notice_phrases as phrases
 from service.core.profiles import Profile
+from service.core.rules import Rule
+
+TWO_LEVELS = "recommended" in Rule.model_fields
+"""Whether a rule may carry a preferred level (``recommended:``, issue 12.1) in this installation."""
 
 DRAFT_VERSION = "draft"
 """The ``version`` of a drafted profile, until the organiser sets one."""
@@ -104,9 +108,11 @@ def read_notice(text: str) -> Draft:
     for kind in mentioned:
         draft.kinds[kind] = {}
     for sentence in _sentences(text):
-        severity, kind = "required", mentioned[0]
+        carried, kind = "required", mentioned[0]
         for original, clause in sentence:
-            severity = _severity(clause) or severity
+            severity = _severity(clause) or carried
+            if phrases.CARRIED_WORDS.match(clause):
+                carried = severity
             kind = _kind(clause) or kind
             found = phrases.read_clause(clause, kind)
             quote = original.strip("()（）、 ")
@@ -124,8 +130,10 @@ def read_notice(text: str) -> Draft:
 
 
 def _add(draft: Draft, kind: str, rule_id: str, body: dict[str, Any]) -> None:
-    """A rule stated twice: a required statement wins over a recommended one; else the first
-    stays and the other is listed for the organiser."""
+    """A rule stated twice: a required floor and a recommended level become one rule with a
+    ``recommended:`` part when the profile language has it (a choice's floor then admits the
+    preferred values too); else the required statement wins over a recommended one, or the
+    first stays, and the other is listed for the organiser."""
     rules = draft.kinds.setdefault(kind, {})
     old = rules.get(rule_id)
     if old is None:
@@ -135,6 +143,14 @@ def _add(draft: Draft, kind: str, rule_id: str, body: dict[str, Any]) -> None:
         return
     keep, drop = (body, old) if old["severity"] == "recommended" and body["severity"] == "required" else (old, body)
     rules[rule_id] = keep
+    preferred = {k: v for k, v in drop.items() if k not in ("severity", "source")}
+    floor_and_preference = keep["severity"] == "required" and drop["severity"] == "recommended"
+    if floor_and_preference and isinstance(keep.get("allowed"), list) and "allowed" in preferred:
+        keep["allowed"] = list(dict.fromkeys([*preferred["allowed"], *keep["allowed"]]))  # preferred ⊂ accepted
+    if TWO_LEVELS and floor_and_preference and "recommended" not in keep:
+        keep["recommended"] = preferred
+        keep["source"] = {"quote": f"{keep['source']['quote']}；{drop['source']['quote']}"}
+        return
     draft.conflicts.append(f"{kind}.{rule_id} also {_values(drop)} ({drop['severity']}): "
                            f"“{drop['source']['quote']}”")
 

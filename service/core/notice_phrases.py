@@ -17,8 +17,11 @@ _TRADITIONAL = str.maketrans("圖視頻錄時長鐘畫幀碼編須應議薦內�
 
 VIDEO_WORDS = re.compile(r"视频|录像|影片|短片|微电影|动画片")
 IMAGE_WORDS = re.compile(r"图片|照片|相片|图像|摄影作品")
-REQUIRED_WORDS = re.compile(r"必须|务必|须|(?<![对相适反响供])应|需要|需|要求|不得")
+REQUIRED_WORDS = re.compile(r"必须|务必|须|(?<![对相适反响供])应|需要|需|要求|不得|最长|最多|最大|也可|均可|可以")
 RECOMMENDED_WORDS = re.compile(r"建议|推荐|最好|为宜|尽量|优先|宜")
+CARRIED_WORDS = re.compile(r"^\W*(建议|推荐|最好|尽量|优先|须|必须|应|需要|要求)")
+"""A modal word at the head of a clause carries over the clauses after it in the sentence
+("建议使用MP4格式，分辨率1080p以上"); one inside a clause ("3-5分钟为宜") is that clause's alone."""
 MEDIA_WORDS = re.compile(r"视频|录像|图片|照片|画面|像素|分辨率|格式|时长|大小|帧|码率|编码|音频|声音|拍摄|高清|清晰"
                          r"|画质")
 QUANTITY = re.compile(r"\d\s*(像素|兆|[MGK]B?|分钟|秒|fps|帧|[pPiI](?![a-z])|kHz|bps|:|比|%)", re.I)
