@@ -43,9 +43,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     profiles.add_argument("--all", action="store_true", help="include abstract base profiles")
     profiles.set_defaults(run=cmd_profiles)
 
-    profile = sub.add_parser("profile", help="validate a profile file")
-    profile.add_argument("action", choices=("validate",))
-    profile.add_argument("path")
+    profile = sub.add_parser("profile", help="validate a profile file, or draft one from a notice's text")
+    profile.add_argument("action", choices=("validate", "draft"))
+    profile.add_argument("path", help="validate: the profile YAML; draft: the notice (UTF-8 or GB18030 text)")
+    profile.add_argument("--id", dest="profile_id", help="draft: the new profile's id")
+    profile.add_argument("--section", help="draft: read only the notice's section whose heading has this text")
+    profile.add_argument("-o", "--output", help="draft: write the YAML here instead of standard output")
     profile.set_defaults(run=cmd_profile)
 
     probe = sub.add_parser("probe", help="print the media facts of a file as JSON")
@@ -149,6 +152,8 @@ def cmd_profiles(args: argparse.Namespace, settings: Settings, out: TextIO) -> i
 def cmd_profile(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     from service.core.profiles import load_profile
 
+    if args.action == "draft":
+        return _draft(args, settings, out)
     p = load_profile(args.path, profile_store(settings))
     out.write(f"OK {p.id} {p.version} (kinds: {', '.join(p.kinds)})\n")
     return EXIT_OK
@@ -160,4 +165,37 @@ def cmd_probe(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     result = probe(args.file)
     out.write(json.dumps({"media": result.facts.model_dump(mode="json"), "tools": result.tools},
                          ensure_ascii=False, indent=2) + "\n")
+    return EXIT_OK
+
+
+def _draft(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    """Draft a profile from a notice; the draft is validated (as ``profile validate`` would)
+    before it is written, so what is printed always loads."""
+    import tempfile
+    from pathlib import Path
+
+    from service.core.notice_draft import decode_notice, draft_yaml, select_section
+    from service.core.profiles import load_profile
+
+    if not args.profile_id:
+        raise ProfileError("give the new profile's id: mediacheck profile draft NOTICE.txt --id ID")
+    notice = Path(args.path)
+    try:
+        text = decode_notice(notice.read_bytes())
+    except OSError as e:
+        raise ProfileError(f"cannot read the notice: {e.strerror}", file=str(notice)) from None
+    if args.section:
+        try:
+            text = select_section(text, args.section)
+        except ValueError as e:
+            raise ProfileError(str(e), file=str(notice)) from None
+    yaml_text = draft_yaml(text, args.profile_id, notice=notice.name)
+    with tempfile.TemporaryDirectory() as tmp:
+        trial = Path(tmp) / f"{args.profile_id}.yaml"
+        trial.write_text(yaml_text, encoding="utf-8")
+        load_profile(trial, profile_store(settings))
+    if args.output:
+        Path(args.output).write_text(yaml_text, encoding="utf-8")
+    else:
+        out.write(yaml_text)
     return EXIT_OK

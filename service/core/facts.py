@@ -21,6 +21,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.core.h264 import Sps
+from service.core.scan import decide_scan_type, scan_views
+
 Kind = Literal["video", "audio", "image", "unknown"]
 
 
@@ -52,7 +55,8 @@ class MediaFacts(BaseModel):
     frame_rate_fps: float | None = None
     frame_rate_mode: Literal["constant", "variable", "unknown"] | None = None
     scan_type: Literal["progressive", "interlaced", "unknown"] | None = None
-    scan_detail: str | None = Field(None, description="field order or MediaInfo's scan type, e.g. MBAFF")
+    scan_detail: str | None = Field(None, description="field order / MediaInfo's scan type (e.g. MBAFF), and the "
+                                      "H.264 SPS flags when they decided between the two")
     video_codec: str | None = None
     video_profile: str | None = None
     pixel_format: str | None = None
@@ -152,19 +156,52 @@ def container_from(format_name: str, major_brand: str | None, mi_general: dict[s
     return _CONTAINERS.get(format_name, format_name), mi_format or format_name
 
 
-def detect_frame_rate_mode(pts: list[int]) -> Literal["constant", "variable", "unknown"]:
-    """Decide from frame timestamps (the ground truth): variable when more than 5% of the
-    intervals differ from the median interval by more than 10% (a few splice gaps in a
-    constant-rate stream do not make it variable)."""
+WINDOW_GAP = 8
+"""An interval this many times the median (and of a second or more) is the gap between two
+windows of packets read (or a cut), not a frame's duration: it is not counted."""
+
+
+def detect_frame_rate_mode(pts: list[int], time_base: Fraction | None = None) -> Literal["constant", "variable",
+                                                                                         "unknown"]:
+    """Decide from frame timestamps (the ground truth), read in windows over the file:
+    variable when more than 5% of the intervals differ from the median interval by more than
+    10% (a few splice gaps in a constant-rate stream do not make it variable). Intervals of
+    WINDOW_GAP medians and a second or more (``time_base`` converts) are gaps between windows."""
     if len(pts) < 4:
         return "unknown"
-    ordered = sorted(pts)
+    ordered = sorted(set(pts))
     diffs = [b - a for a, b in zip(ordered, ordered[1:], strict=False) if b > a]
+    if diffs:
+        second = 1 / time_base if time_base else 0
+        gap = max(WINDOW_GAP * median(diffs), second)
+        diffs = [d for d in diffs if d < gap]
     if len(diffs) < 3:
         return "unknown"
     mid = median(diffs)
     off = sum(1 for d in diffs if abs(d - mid) > 0.1 * mid)
     return "variable" if off > max(1, len(diffs) // 20) else "constant"
+
+
+def scan_needs_sps(ffprobe: dict[str, Any], mediainfo_tracks: list[dict[str, Any]]) -> int | None:
+    """The index of the H.264 video stream whose scan type ffprobe and MediaInfo disagree on
+    (its SPS decides), else None."""
+    v = main_video_stream(ffprobe)
+    mi_video = next((t for t in mediainfo_tracks if t.get("track_type") == "Video"), {})
+    if v is None or v.get("codec_name") != "h264" or not isinstance(v.get("index"), int):
+        return None
+    ff, mi = scan_views(v, mi_video)
+    return v["index"] if ff and mi and ff != mi else None
+
+
+def main_video_stream(ffprobe: dict[str, Any]) -> dict[str, Any] | None:
+    """The first real video stream (cover art is never taken for it)."""
+    return next((s for s in ffprobe.get("streams") or () if s.get("codec_type") == "video"
+                 and not _is_attached_pic(s)), None)
+
+
+def stream_fps(stream: dict[str, Any]) -> float | None:
+    fr = _rational(stream.get("avg_frame_rate")) or _rational(stream.get("r_frame_rate"))
+    return float(fr) if fr else None
 
 
 def _bit_depth(stream: dict[str, Any], mi_video: dict[str, Any]) -> int | None:
@@ -186,10 +223,13 @@ def parse_av_facts(
     size_bytes: int,
     boxes: list[tuple[str, int, int]] | None = None,
     edit_list: Literal["none", "offset", "complex"] | None = None,
+    sps: Sps | None = None,
 ) -> MediaFacts:
     """Build facts for an audio/video file from ffprobe JSON (format, streams and the
-    packets of the first seconds), MediaInfo tracks (``track.to_data()``) and the MP4/MOV
-    top-level boxes (type, offset, size), and the kind of its edit lists (media/mp4box.py)."""
+    video packets of three windows over the file), MediaInfo tracks (``track.to_data()``), the MP4/MOV
+    top-level boxes (type, offset, size), the kind of its edit lists (media/mp4box.py) and, when the
+    two tools disagree on the scan type of an H.264 stream (``scan_needs_sps``), the stream's
+    sequence parameter set."""
     fmt = ffprobe.get("format") or {}
     streams = ffprobe.get("streams") or []
     mi_general = next((t for t in mediainfo_tracks if t.get("track_type") == "General"), {})
@@ -249,23 +289,11 @@ def parse_av_facts(
         if rot in (90, 270):
             dw, dh = dh, dw
         fr = _rational(v.get("avg_frame_rate")) or _rational(v.get("r_frame_rate"))
-        field_order = v.get("field_order")
-        mi_scan = str(mi_video.get("scan_type") or "") or None
-        if field_order in ("tt", "bb", "tb", "bt"):
-            scan = "interlaced"
-        elif field_order == "progressive":
-            scan = "progressive"
-        elif mi_scan:
-            scan = "progressive" if mi_scan == "Progressive" else "interlaced"
-        else:
-            scan = "unknown"
-        if mi_scan and field_order in ("progressive", "tt", "bb", "tb", "bt") and \
-                (mi_scan == "Progressive") != (scan == "progressive"):
-            notes.append(f"scan type: ffprobe field order {field_order!r} vs MediaInfo {mi_scan!r}")
+        scan, scan_detail = decide_scan_type(v, mi_video, sps, notes)
         v_index = v.get("index")
         pts = [p["pts"] for p in ffprobe.get("packets") or ()
                if p.get("stream_index") == v_index and isinstance(p.get("pts"), int)]
-        mode = detect_frame_rate_mode(pts)
+        mode = detect_frame_rate_mode(pts, _rational(v.get("time_base")))
         mi_mode = mi_video.get("frame_rate_mode")
         if mode == "unknown" and mi_mode in ("CFR", "VFR"):
             mode = "constant" if mi_mode == "CFR" else "variable"
@@ -279,8 +307,7 @@ def parse_av_facts(
             ("landscape" if dw > dh else "portrait" if dh > dw else "square"),
             frame_rate=f"{fr.numerator}/{fr.denominator}" if fr else None,
             frame_rate_fps=round(float(fr), 3) if fr else None,
-            frame_rate_mode=mode, scan_type=scan,
-            scan_detail=" / ".join(x for x in (field_order, mi_scan) if x) or None,
+            frame_rate_mode=mode, scan_type=scan, scan_detail=scan_detail,
             video_codec=v.get("codec_name"), video_profile=v.get("profile"), pixel_format=v.get("pix_fmt"),
             bit_depth=_bit_depth(v, mi_video), video_bitrate=_int(v.get("bit_rate")),
         )

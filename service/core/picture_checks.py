@@ -159,9 +159,13 @@ def frame_rate_mode(rule: FrameRateModeRule, f: MediaFacts) -> Outcome:
     expected = listed(rule.allowed)
     if f.frame_rate_mode in (None, "unknown"):
         return Outcome(None, expected, None, "无法确定帧率模式。", "The frame rate mode could not be determined.")
+    actual: str = f.frame_rate_mode
+    said = next((n for n in f.disagreements if n.startswith("frame rate mode:")), None)
+    if said:  # the two tools disagree: the timestamps decide, and the report says so
+        actual += f" (packet timestamps over the file; MediaInfo says {said.rsplit('MediaInfo ', 1)[-1]})"
     if f.frame_rate_mode in rule.allowed:
-        return Outcome(True, expected, f.frame_rate_mode, "帧率模式符合要求。", "The frame rate mode is as required.")
-    return Outcome(False, expected, f.frame_rate_mode,
+        return Outcome(True, expected, actual, "帧率模式符合要求。", "The frame rate mode is as required.")
+    return Outcome(False, expected, actual,
                    "可变帧率（手机录像常见），部分剪辑和播放软件会音画不同步。可自动转为恒定帧率。",
                    "Variable frame rate (common in phone recordings); some editors and players lose "
                    "audio sync. Fixable by converting to a constant frame rate.",

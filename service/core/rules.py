@@ -29,8 +29,15 @@ from service.core.profile_values import (
 Severity = Literal["required", "recommended"]
 
 
+class Quote(Frozen):
+    """Where a rule comes from: the notice's own words (``mediacheck profile draft`` writes them)."""
+
+    quote: str
+
+
 class Rule(Frozen):
-    """Common to every rule: required (fail) or recommended (warn), and why it is there.
+    """Common to every rule: required (fail) or recommended (warn), why it is there, and the
+    notice's words it comes from (``source``, optional).
 
     Any rule may also carry a ``recommended:`` part, the same keys at a preferred level
     (``resolution: {min: 720p, recommended: {min: 1080p}}``): below the rule's own keys (the
@@ -39,6 +46,7 @@ class Rule(Frozen):
 
     severity: Severity = "required"
     note: Text | None = None
+    source: Quote | None = None
     recommended: Rule | None = Field(None, description="the same rule at a preferred level (warns when missed)")
 
     @field_validator("recommended", mode="before")

@@ -214,10 +214,6 @@ def start_rewrite(src: Path, dest: Path, *, digest: bool = True) -> Background[s
         return hashed
 
 
-EDIT_LIST_MOOV_LIMIT = 32 << 20
-"""Largest index the probe reads to look for edit lists (a bigger one is left unread: ``None``)."""
-
-
 def edit_list_kind(moov: bytes) -> str:
     """The edit lists of an MP4/MOV index, as one word: ``none`` (no track has one, or only an
     identity edit), ``offset`` (each track at most shifts its start: an empty edit before one
@@ -251,18 +247,92 @@ def _elst_word(data: bytes, payload: int) -> str:
         return "offset"
     return "none"
 
+MAX_TIMING_SAMPLES = 500_000
+"""Most sample times expanded from a ``stts`` table (5.5 hours at 25 fps); past it, ffprobe's windows."""
 
-def read_edit_lists(path: Path, boxes: list[tuple[str, int, int]]) -> str | None:
-    """``edit_list_kind`` of the file's index; None when there is no single readable moov."""
+
+@dataclass(frozen=True)
+class SampleTimes:
+    """The first video track's sample (decode) times from its ``stts`` table, in ``timescale``
+    units per second: every frame of the file, read from the index without a process."""
+
+    timescale: int
+    times: tuple[int, ...]
+
+
+def video_sample_times(moov: bytes) -> SampleTimes | None:
+    """The sample times of the first video track (``hdlr`` ``vide``) of a ``moov`` box's bytes,
+    or None (no such track, no samples in the index as in a fragmented MP4, a damaged box)."""
+    try:
+        for kind, _, start, end in _children(moov, 8, len(moov)):
+            if kind != b"trak":
+                continue
+            mdia = next((c for c in _children(moov, start, end) if c[0] == b"mdia"), None)
+            if mdia is None:
+                continue
+            inside = {c[0]: c for c in _children(moov, mdia[2], mdia[3])}
+            if b"hdlr" not in inside or moov[inside[b"hdlr"][2] + 8:inside[b"hdlr"][2] + 12] != b"vide":
+                continue
+            return _stts_times(moov, inside)
+    except (ValueError, IndexError, struct.error):
+        return None
+    return None
+
+
+def _stts_times(moov: bytes, mdia: dict[bytes, tuple[bytes, int, int, int]]) -> SampleTimes | None:
+    mdhd = mdia.get(b"mdhd")
+    minf = mdia.get(b"minf")
+    if mdhd is None or minf is None:
+        return None
+    version = moov[mdhd[2]]
+    timescale = struct.unpack_from(">I", moov, mdhd[2] + (20 if version == 1 else 12))[0]
+    stbl = next((c for c in _children(moov, minf[2], minf[3]) if c[0] == b"stbl"), None)
+    stts = next((c for c in _children(moov, stbl[2], stbl[3]) if c[0] == b"stts"), None) if stbl else None
+    if stts is None or not timescale:
+        return None
+    (entries,) = struct.unpack_from(">I", moov, stts[2] + 4)
+    runs = [struct.unpack_from(">II", moov, stts[2] + 8 + 8 * i)
+            for i in range(min(entries, (stts[3] - stts[2] - 8) // 8))]
+    if sum(count for count, _ in runs) > MAX_TIMING_SAMPLES:
+        return None
+    times, t = [], 0
+    for count, delta in runs:
+        for _ in range(count):
+            times.append(t)
+            t += delta
+    return SampleTimes(timescale, tuple(times)) if len(times) > 1 else None
+
+PROBE_MOOV_BYTES = 64 << 20
+"""Largest index (``moov``) the probe reads for edit lists and the video track's sample times
+(a bigger one is left unread: edit lists unknown, frame times through ffprobe's windows)."""
+
+
+def read_moov(path: Path, boxes: list[tuple[str, int, int]]) -> bytes | None:
+    """The bytes of the file's one ``moov`` box (found by the top-level box walk), or None (none,
+    several, too large, a 64-bit size header, a short read)."""
     moovs = [b for b in boxes if b[0] == "moov"]
-    if len(moovs) != 1 or moovs[0][2] > EDIT_LIST_MOOV_LIMIT:
+    if len(moovs) != 1 or moovs[0][2] > PROBE_MOOV_BYTES:
         return None
     with path.open("rb") as fh:
         fh.seek(moovs[0][1])
         data = fh.read(moovs[0][2])
-    if data[:4] == b"\x00\x00\x00\x01":
+    if len(data) != moovs[0][2] or data[:4] == b"\x00\x00\x00\x01":
+        return None
+    return data
+
+
+def read_edit_lists(path: Path, boxes: list[tuple[str, int, int]]) -> str | None:
+    """``edit_list_kind`` of the file's index; None when there is no single readable moov."""
+    data = read_moov(path, boxes)
+    if data is None:
         return None
     try:
         return edit_list_kind(data)
     except (ValueError, struct.error):
         return None
+
+
+def read_video_sample_times(path: Path, boxes: list[tuple[str, int, int]]) -> SampleTimes | None:
+    """``video_sample_times`` of the file's one ``moov``."""
+    data = read_moov(path, boxes)
+    return video_sample_times(data) if data is not None else None

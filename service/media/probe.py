@@ -1,7 +1,9 @@
 """Gather the facts of a file (the edge that reads media): one ffprobe process (format,
-streams, program version and the packets of the first seconds for frame-rate mode),
+streams, program version), a second for the video packets' timestamps in three windows
+(start, middle, end) for the frame-rate mode,
 MediaInfo in-process for cross-checks, the MP4 box walk for faststart and truncation,
-and Pillow (+ pillow-heif) for images. Unreadable input raises UnreadableMediaError
+the H.264 sequence parameter set when the two tools disagree on the scan type (one short
+ffmpeg run), and Pillow (+ pillow-heif) for images. Unreadable input raises UnreadableMediaError
 with a bilingual message; nothing here returns a half-filled result."""
 
 from __future__ import annotations
@@ -20,14 +22,22 @@ from service.media import process
 
 if TYPE_CHECKING:  # imported where used, so that start_ffprobe needs no pydantic
     from service.core.facts import MediaFacts
+    from service.core.h264 import Sps
 
 log = logging.getLogger(__name__)
 
 PROBE_TIMEOUT_S = 60.0
 """Longest time one ffprobe run may take before it is killed, and the longest wait for MediaInfo after it."""
 
-VFR_SAMPLE_S = 20
-"""Seconds of packets read to decide constant vs variable frame rate."""
+VFR_WINDOW_PACKETS = 300
+"""Most video packets read per window to decide constant vs variable frame rate (three windows:
+the start, the middle and the end of the file; 10 s each at 30 fps)."""
+
+VFR_WINDOW_SHARE = 6
+"""A window covers at most 1/6 of the file, so that the three never cover all of it."""
+
+VFR_MIN_WINDOW_PACKETS = 24
+"""Fewest packets a window reads (fewer intervals say nothing about the rate)."""
 
 MIN_PROBE_SCORE = 25
 """ffprobe's format guesses below this score (extension-only guesses) are not trusted."""
@@ -87,11 +97,68 @@ def probe(path: str | os.PathLike[str], *, timeout: float = PROBE_TIMEOUT_S,
 
 
 def ffprobe_command(p: Path) -> list[str]:
-    """The one ffprobe run of a probe: format, streams, version and the packet timestamps
-    of the first VFR_SAMPLE_S seconds."""
+    """The first ffprobe run of a probe: format, streams and version (no packets: those are
+    read by ``packets_command``, for the video stream only, once the duration is known)."""
     return ["ffprobe", "-v", "error", "-hide_banner", "-of", "json", "-show_format", "-show_streams",
-            "-show_program_version", "-show_entries", "packet=stream_index,pts",
-            "-read_intervals", f"%+{VFR_SAMPLE_S}", "-i", str(p)]
+            "-show_program_version", "-i", str(p)]
+
+
+def packet_windows(duration: float | None, fps: float | None) -> str:
+    """ffprobe's ``-read_intervals`` for the frame-rate mode: three windows of at most
+    VFR_WINDOW_PACKETS packets (and 1/VFR_WINDOW_SHARE of the file) at the start, the middle
+    and the end, or the whole file when it has no more packets than that."""
+    if not duration or not fps or duration <= 0 or fps <= 0:
+        return f"%+#{3 * VFR_WINDOW_PACKETS}"
+    total = duration * fps
+    n = int(min(VFR_WINDOW_PACKETS, max(VFR_MIN_WINDOW_PACKETS, total / VFR_WINDOW_SHARE)))
+    if total <= 3 * n:
+        return f"%+#{3 * n}"
+    span = n / fps
+    middle, end = max(0.0, duration / 2 - span / 2), max(0.0, duration - span)
+    return f"%+#{n},{middle:.3f}%+#{n},{end:.3f}%+#{n}"
+
+
+def packets_command(p: Path, stream_index: int, intervals: str) -> list[str]:
+    """The timestamps of one stream's packets in the windows ``intervals``, one per line: only
+    that stream and only ``pts`` (a file of a million one-byte audio packets prints nothing more)."""
+    return ["ffprobe", "-v", "error", "-hide_banner", "-select_streams", str(stream_index),
+            "-show_entries", "packet=pts", "-of", "csv=p=0", "-read_intervals", intervals, "-i", str(p)]
+
+
+def frame_times(p: Path, data: dict[str, Any], boxes: list[tuple[str, int, int]] | None,
+                timeout: float) -> list[dict[str, Any]]:
+    """The video stream's frame times for the frame-rate mode, as ``{"stream_index", "pts"}``:
+    every frame's from an MP4/MOV index (its ``stts`` table; no process), else ffprobe's packets
+    in three windows (``read_packets``)."""
+    from service.core.facts import main_video_stream
+    from service.media.mp4box import read_video_sample_times
+
+    v = main_video_stream(data)
+    if boxes and v is not None and isinstance(v.get("index"), int):
+        times = read_video_sample_times(p, boxes)
+        tb = str(v.get("time_base") or "")
+        if times is not None and tb == f"1/{times.timescale}":
+            return [{"stream_index": v["index"], "pts": t} for t in times.times]
+    return read_packets(p, data, timeout)
+
+
+def read_packets(p: Path, data: dict[str, Any], timeout: float) -> list[dict[str, Any]]:
+    """The video stream's packet timestamps over the file, as ``{"stream_index", "pts"}`` (what
+    core.facts reads); none when there is no video stream or ffprobe fails."""
+    from service.core.facts import main_video_stream, stream_fps
+
+    v = main_video_stream(data)
+    if v is None or not isinstance(v.get("index"), int):
+        return []
+    fmt = data.get("format") or {}
+    try:
+        duration = float(fmt.get("duration") or v.get("duration") or 0)
+    except ValueError:
+        duration = 0.0
+    res = process.run(packets_command(p, v["index"], packet_windows(duration, stream_fps(v))),
+                      timeout=timeout, check=False)
+    return [{"stream_index": v["index"], "pts": int(line)} for line in res.stdout.decode("ascii", "replace").split()
+            if line.lstrip("-").isdigit()]
 
 
 def start_ffprobe(path: str | os.PathLike[str], *, timeout: float = PROBE_TIMEOUT_S) -> process.Started | None:
@@ -116,7 +183,7 @@ def _pillow_version() -> str:
 
 
 def _probe_av(p: Path, size: int, timeout: float, started: process.Started | None) -> Probe:
-    from service.core.facts import parse_av_facts, parse_mp4_boxes
+    from service.core.facts import parse_av_facts, parse_mp4_boxes, scan_needs_sps
     from service.media.mp4box import read_edit_lists
 
     if started is None:
@@ -147,13 +214,6 @@ def _probe_av(p: Path, size: int, timeout: float, started: process.Started | Non
     if not any(s.get("codec_type") in ("video", "audio") for s in data.get("streams") or ()):
         raise UnreadableMediaError("文件中没有音视频流。", "The file contains no audio or video stream.",
                                    code="no_streams")
-    # MediaInfo runs in this process and cannot be killed like ffprobe: past the probe's timeout
-    # the check goes on with ffprobe's view alone (and says so) rather than hang its worker
-    tracks: list[dict[str, Any]] | None
-    try:
-        tracks = mediainfo.result(timeout)
-    except TimeoutError:
-        tracks = None
     boxes = None
     if str(fmt.get("format_name", "")).startswith("mov,mp4"):
         with p.open("rb") as fh:
@@ -161,8 +221,19 @@ def _probe_av(p: Path, size: int, timeout: float, started: process.Started | Non
                 fh.seek(offset)
                 return fh.read(16)
             boxes = parse_mp4_boxes(header_at, size)
+    data["packets"] = frame_times(p, data, boxes, timeout)  # while MediaInfo goes on
+    # MediaInfo runs in this process and cannot be killed like ffprobe: past the probe's timeout
+    # the check goes on with ffprobe's view alone (and says so) rather than hang its worker
+    tracks: list[dict[str, Any]] | None
+    try:
+        tracks = mediainfo.result(timeout)
+    except TimeoutError:
+        tracks = None
+    sps_stream = scan_needs_sps(data, tracks or [])
+    sps = read_h264_sps(p, sps_stream, timeout=timeout) if sps_stream is not None else None
     edits = read_edit_lists(p, boxes) if boxes else None
-    facts = parse_av_facts(data, tracks or [], size_bytes=size, boxes=boxes, edit_list=edits)  # type: ignore[arg-type]
+    facts = parse_av_facts(data, tracks or [], size_bytes=size, boxes=boxes, edit_list=edits,  # type: ignore[arg-type]
+                           sps=sps)
     tools = {"ffprobe": str((data.get("program_version") or {}).get("version", "unknown"))}
     mi = _mediainfo_version()
     if tracks is None:
@@ -171,6 +242,27 @@ def _probe_av(p: Path, size: int, timeout: float, started: process.Started | Non
     elif mi:
         tools["mediainfo"] = mi
     return Probe(facts, tools)
+
+
+def h264_sps_command(p: Path, stream_index: int) -> list[str]:
+    """The first packet of an H.264 stream as Annex B: the SPS comes first (from the avcC box
+    of an MP4/MOV or a Matroska file's codec private data, or in-band in a transport stream)."""
+    return ["ffmpeg", "-v", "error", "-nostdin", "-i", str(p), "-map", f"0:{stream_index}", "-c:v", "copy",
+            "-bsf:v", "h264_mp4toannexb", "-frames:v", "1", "-f", "h264", "pipe:1"]
+
+
+def read_h264_sps(p: Path, stream_index: int, *, timeout: float = PROBE_TIMEOUT_S) -> Sps | None:
+    """The stream's sequence parameter set, or None when it cannot be read (then the scan
+    type stays ffprobe's, with the disagreement noted). Run only when ffprobe and MediaInfo
+    disagree on the scan type (``scan_needs_sps``)."""
+    from service.core.h264 import find_sps
+
+    try:
+        res = process.run(h264_sps_command(p, stream_index), timeout=timeout, check=False)
+    except ToolError as e:
+        log.warning("could not read the H.264 SPS of %s: %s", p.name, e)
+        return None
+    return find_sps(res.stdout)
 
 
 def _looks_like_iso_bmff(p: Path) -> bool:
