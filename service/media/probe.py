@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +56,23 @@ def _mediainfo_version() -> str | None:
         return None
 
 
+_NOT_REGULAR = ((stat.S_ISFIFO, "命名管道（FIFO）", "a named pipe (FIFO)"), (stat.S_ISSOCK, "套接字", "a socket"),
+                (stat.S_ISCHR, "字符设备", "a character device"), (stat.S_ISBLK, "块设备", "a block device"),
+                (stat.S_ISDIR, "文件夹", "a folder"))
+
+
+def not_regular_error(mode: int) -> UnreadableMediaError | None:
+    """Why a file of ``mode`` (``os.stat(path).st_mode``, which follows links and never blocks)
+    is refused before it is opened, or None for a regular file. Opening a FIFO waits for a
+    writer forever, a device may never end: only regular files are read."""
+    if stat.S_ISREG(mode):
+        return None
+    zh, en = next(((z, e) for test, z, e in _NOT_REGULAR if test(mode)), ("特殊文件", "a special file"))
+    return UnreadableMediaError(f"不是普通文件，而是{zh}：只检查普通文件。",
+                                f"Not a regular file but {en}: only regular files are checked.",
+                                code="not_regular_file")
+
+
 def looks_like_image(head: bytes) -> bool:
     """Image signatures by content (a PNG named .jpg is still a PNG)."""
     if head.startswith(_IMAGE_MAGIC):
@@ -71,7 +89,10 @@ def probe(path: str | os.PathLike[str], *, timeout: float = PROBE_TIMEOUT_S,
     ``start_ffprobe(path)`` when the caller began it earlier."""
     p = Path(path)
     try:
-        size = p.stat().st_size
+        st = p.stat()
+        if (refused := not_regular_error(st.st_mode)) is not None:
+            raise refused
+        size = st.st_size
         with p.open("rb") as fh:
             head = fh.read(32)
     except OSError as e:
@@ -100,6 +121,8 @@ def start_ffprobe(path: str | os.PathLike[str], *, timeout: float = PROBE_TIMEOU
     unreadable files: ``probe`` reports those itself)."""
     p = Path(path)
     try:
+        if not_regular_error(p.stat().st_mode) is not None:
+            return None
         with p.open("rb") as fh:
             head = fh.read(32)
     except OSError:
