@@ -219,3 +219,49 @@ def test_refusal_happens_in_the_worker_even_after_a_202(rq_settings, small_photo
             gone = c.get(r.json()["links"]["file"])
         originals = [p for p in (live.services.storage.root / "originals").rglob("*") if p.is_file()]
     assert after["status"] == "refused" and gone.status_code == 410 and originals == []
+
+
+def test_a_stalled_inprocess_job_is_given_up_and_the_queue_keeps_serving(live, small_video):
+    """Issue 11.5: two jobs that never end (both in-process threads taken) are failed at their time
+    budget with a bilingual reason, and an upload's check still runs meanwhile."""
+    import threading
+
+    from service.store.jobs import create_job
+    from service.submissions.access import create_api_key
+    from workers.registry import TASKS, task
+
+    release = threading.Event()
+
+    @task("test-stall")
+    def stall(ctx, job, progress):
+        release.wait(60)
+        return {"late": True}
+
+    queue = live.services.queue
+    try:
+        with live.services.db.session() as s:
+            stalled = [create_job(s, kind="test-stall", submission_id=None, timeout_s=1, retries=0,
+                                  backend="inprocess").id for _ in range(2)]
+            _, admin = create_api_key(s, name="a", role="admin", campaigns=["*"])
+        for job_id in stalled:
+            queue.enqueue(job_id, timeout_s=1, retries=0)
+        auth = {"Authorization": f"Bearer {admin}"}
+        with live.client() as c:
+            r = c.post(URL, params={"name": "after.mp4"}, content=small_video.read_bytes())
+            assert r.status_code in (201, 202), r.text
+            check_url = r.json()["links"]["job"]
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                check = c.get(check_url).json()
+                jobs = [c.get(f"/api/jobs/{j}", headers=auth).json() for j in stalled]
+                if check["state"] == "finished" and all(j["state"] == "failed" for j in jobs):
+                    break
+                time.sleep(0.2)
+        assert not release.is_set()  # the stalled jobs were still running all along
+    finally:
+        release.set()
+        TASKS.pop("test-stall", None)
+    assert check["state"] == "finished"
+    for j in jobs:
+        assert j["state"] == "failed", j
+        assert "(1 s)" in j["error"]["message"]["en"] and "超过时限（1 秒）" in j["error"]["message"]["zh-CN"]

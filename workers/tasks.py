@@ -58,12 +58,12 @@ def _reason(exc: BaseException) -> dict[str, Any]:
     }
 
 
-def _record_failure(ctx: Context, job_id: str, reason: dict[str, Any]) -> None:
+def _record_failure(ctx: Context, job_id: str, reason: dict[str, Any], *, final: bool | None = None) -> None:
     with ctx.db.session() as s:
         row = s.get(Job, job_id)
         if row is None or row.state == "finished":
             return
-        final = row.attempts > row.retries
+        final = row.attempts > row.retries if final is None else final
         row.state = "failed" if final else "queued"
         row.error = reason
         row.finished_at = datetime.now(UTC) if final else None
@@ -102,6 +102,18 @@ def run_job(job_id: str, ctx: Context | None = None) -> dict[str, Any]:
         row.result, row.finished_at = result, datetime.now(UTC)
         row.error = result.get("error") if row.state == "failed" else None
     return result
+
+
+def on_overrun(job_id: str, budget_s: int, ctx: Context | None = None) -> None:
+    """The in-process executor gave up job ``job_id`` past its time budget (store.jobs.ON_OVERRUN):
+    recorded failed at once, with a reason a person can read; should it end after all, its result
+    is recorded then."""
+    message = {"zh-CN": f"任务超过时限（{budget_s} 秒）仍未完成，已放弃：文件可能异常，请检查文件后重新提交。",
+               "en": f"The job did not finish within its time limit ({budget_s} s) and was given up: the "
+                     "file may be malformed; check it and submit it again."}
+    _record_failure(ctx or context(), job_id, {"type": "JobTimeout", "message": message,
+                                               "detail": f"in-process budget {budget_s} s", "traceback": ""},
+                    final=True)
 
 
 def on_failure(job: Any, connection: Any, exc_type: Any, exc_value: Any, tb: Any) -> None:

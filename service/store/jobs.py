@@ -8,8 +8,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from queue import Queue
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -40,6 +40,16 @@ BYTES_PER_SECOND = 20 * 2**20
 
 PROGRESS_INTERVAL_S = 1.0
 """Progress is written (database and RQ meta) at most once per this many seconds."""
+
+WATCHDOG_INTERVAL_S = 1.0
+"""How often the in-process executor looks for jobs past their time budget."""
+
+MAX_OVERRUN_THREADS = 4
+"""In-process jobs given up past their budget whose threads may still be running (each took a
+replacement thread); beyond it the queue waits for them rather than growing without bound."""
+
+ON_OVERRUN = "workers.tasks.on_overrun"
+"""Called (by name, as ``RUN_JOB``) when an in-process job runs past its time budget: records it failed."""
 
 RESULT_TTL_S = 24 * 3600
 """How long RQ keeps results and failures; the database keeps them for good."""
@@ -111,34 +121,84 @@ class JobProgress:
 
 
 class InProcessQueue:
-    """Runs jobs in threads of this process: the embedded default, no Redis needed. No
-    timeouts are enforced here; retries are."""
+    """Runs jobs in ``workers`` threads of this process: the embedded default, no Redis needed.
+    Retries are kept. A thread cannot be killed, so a job's time budget (its ``timeout_s``,
+    ``job_timeout``) is kept by a watchdog: past it the job is recorded failed with a clear
+    reason (``on_overrun``) and a fresh thread takes its place, so one costly file cannot stall
+    every other check; the late thread ends when its job does (at most ``MAX_OVERRUN_THREADS``
+    such threads at once: beyond, the queue waits for one of them). The child processes of an
+    overrun job still end by their own timeouts."""
 
     backend = "inprocess"
 
-    def __init__(self, runner: Callable[[str], Any], workers: int = 2) -> None:
+    def __init__(self, runner: Callable[[str], Any], workers: int = 2,
+                 on_overrun: Callable[[str, int], None] | None = None) -> None:
         self._runner = runner
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mediacheck-job")
+        self._on_overrun = on_overrun
+        self._workers = workers
+        self._todo: Queue[tuple[str, int, int] | None] = Queue()
         self._pending = 0
         self._lock = threading.Lock()
+        self._running: dict[threading.Thread, tuple[str, float, int]] = {}  # thread: job, deadline, budget
+        self._overrun: set[threading.Thread] = set()
+        self._threads: list[threading.Thread] = []
+        self._closed = threading.Event()
+        for _ in range(workers):
+            self._spawn()
+        self._watchdog = threading.Thread(target=self._watch, name="mediacheck-job-watchdog", daemon=True)
+        self._watchdog.start()
+
+    def _spawn(self) -> None:
+        t = threading.Thread(target=self._work, name="mediacheck-job", daemon=True)
+        self._threads.append(t)
+        t.start()
 
     def enqueue(self, job_id: str, *, timeout_s: int, retries: int) -> None:
         with self._lock:
             self._pending += 1
+        self._todo.put((job_id, timeout_s, retries))
 
-        def run() -> None:
+    def _work(self) -> None:
+        me = threading.current_thread()
+        while (item := self._todo.get()) is not None:
+            job_id, timeout_s, retries = item
+            with self._lock:
+                self._running[me] = (job_id, time.monotonic() + timeout_s, timeout_s)
             try:
                 for _attempt in range(retries + 1):
                     try:
                         self._runner(job_id)
-                        return
+                        break
                     except Exception:  # noqa: BLE001 - recorded in the job row by the runner
-                        continue
+                        if me in self._overrun:
+                            break
             finally:
                 with self._lock:
+                    self._running.pop(me, None)
                     self._pending -= 1
+                    late = me in self._overrun
+                    self._overrun.discard(me)
+            if late:
+                return  # its replacement serves the queue now
 
-        self._pool.submit(run)
+    def _watch(self) -> None:
+        while not self._closed.wait(WATCHDOG_INTERVAL_S):
+            self.check_budgets()
+
+    def check_budgets(self) -> list[str]:
+        """Give up the jobs past their budget (record them failed, replace their threads);
+        their ids. The watchdog calls this every WATCHDOG_INTERVAL_S."""
+        now = time.monotonic()
+        with self._lock:
+            late = [(t, job) for t, job in self._running.items() if now > job[1] and t not in self._overrun]
+            late = late[:max(0, MAX_OVERRUN_THREADS - len(self._overrun))]
+            for t, _job in late:
+                self._overrun.add(t)
+                self._spawn()
+        for _t, (job_id, _deadline, budget) in late:
+            if self._on_overrun is not None:
+                self._on_overrun(job_id, budget)
+        return [job_id for _t, (job_id, _d, _b) in late]
 
     def depth(self) -> int:
         return self._pending
@@ -152,7 +212,14 @@ class InProcessQueue:
         return None
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=False)
+        """Run what is queued, then stop (jobs past their budget are not waited for)."""
+        with self._lock:
+            live = [t for t in self._threads if t.is_alive() and t not in self._overrun]
+        for _ in live:
+            self._todo.put(None)
+        for t in live:
+            t.join()
+        self._closed.set()
 
 
 class RqQueue:
