@@ -265,3 +265,41 @@ def test_a_stalled_inprocess_job_is_given_up_and_the_queue_keeps_serving(live, s
     for j in jobs:
         assert j["state"] == "failed", j
         assert "(1 s)" in j["error"]["message"]["en"] and "超过时限（1 秒）" in j["error"]["message"]["zh-CN"]
+
+
+def test_inprocess_jobs_a_dead_process_left_are_failed_at_start(service_settings, tmp_path):
+    """kill -9 of the API while a check runs left the job `started` for ever (bench_faults.py):
+    the next start records it failed, with a reason, and the submission as `error`."""
+    from dataclasses import replace
+
+    from service.core.profiles import ProfileStore
+    from service.store.database import Database, migrate
+    from service.store.jobs import ORPHANED_REASON
+    from service.store.runtime import Context, in_process_queue
+    from service.store.storage import Storage
+
+    settings = replace(service_settings, data_dir=tmp_path)
+    db = Database(settings.db_url)
+    migrate(db.engine)
+    with db.session() as s:
+        s.add(Submission(id="o" * 32, campaign_id="test-video", profile_id="test-video", file_name="k.mp4",
+                         size_bytes=1, sha256="0" * 64, storage_key="originals/x", receipt_hash="1" * 64,
+                         status="checking"))
+        s.flush()
+        left = [create_job(s, kind="check", submission_id="o" * 32, timeout_s=60, backend="inprocess"),
+                create_job(s, kind="deep", submission_id=None, timeout_s=60, backend="inprocess"),
+                create_job(s, kind="check", submission_id=None, timeout_s=60, backend="rq")]
+        left[0].state = "started"
+        ids = [j.id for j in left]
+    ctx = Context(settings=settings, db=db, storage=Storage(settings.storage_dir), store=ProfileStore(
+        settings.profiles_dir))
+    queue = in_process_queue(ctx)
+    try:
+        with db.session() as s:
+            rows = [s.get(Job, i) for i in ids]
+            assert [r.state for r in rows] == ["failed", "failed", "queued"]  # RQ's own are RQ's business
+            assert rows[0].error["message"] == ORPHANED_REASON["message"] and rows[0].finished_at is not None
+            assert "服务在此任务排队或运行时停止" in rows[1].error["message"]["zh-CN"]
+            assert s.get(Submission, "o" * 32).status == "error"
+    finally:
+        queue.shutdown()

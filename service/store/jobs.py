@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from service.store.ids import new_id
-from service.store.models import Job
+from service.store.models import Job, Submission
 
 RUN_JOB = "workers.tasks.run_job"
 """The one task function every job runs (it dispatches on the job's kind). Named, never imported:
@@ -118,6 +118,35 @@ class JobProgress:
         if force or now - self._last >= self._interval:
             self._last = now
             self._save(self.value)
+
+
+ORPHANED_REASON = {
+    "type": "ServiceRestarted",
+    "message": {"zh-CN": "服务在此任务排队或运行时停止，任务未完成：请重新提交文件。",
+                "en": "The service stopped while this job was waiting or running, so it did not finish: "
+                      "submit the file again."},
+    "detail": "an in-process job left queued or started by a service that stopped (killed, crashed, restarted)",
+    "traceback": "",
+}
+"""The failure recorded for an in-process job its process did not live to finish."""
+
+
+def fail_orphaned_jobs(db: Any, before: datetime) -> list[str]:
+    """In-process jobs created before ``before`` (this process's start) and still queued or started
+    belong to a process that is gone (killed, crashed, restarted): they can no longer end, so they
+    are recorded failed (``ORPHANED_REASON``), the check's submission as ``error``. Not retried: a file
+    that brought the process down would bring it down again. Their ids."""
+    with db.session() as s:
+        rows = s.query(Job).filter(Job.backend == "inprocess", Job.state.in_(("queued", "started")),
+                                   Job.created_at < before).all()
+        now = datetime.now(UTC)
+        for row in rows:
+            row.state, row.error, row.finished_at = "failed", ORPHANED_REASON, now
+            if row.kind == "check" and row.submission_id:
+                sub = s.get(Submission, row.submission_id)
+                if sub is not None and sub.status not in ("refused", "checked"):
+                    sub.status = "error"
+        return [row.id for row in rows]
 
 
 class InProcessQueue:
