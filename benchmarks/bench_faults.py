@@ -1,5 +1,5 @@
 """Faults under load (issue 11, "Beyond the probe"). Run: ``.venv/bin/python benchmarks/bench_faults.py``
-(``--clients``, ``--size-mb`` scale the load; ``load`` or ``kill`` runs one part).
+(``--clients``, ``--size-mb`` scale the load; ``load``, ``kill`` or ``pg`` runs one part).
 
 1. ``load``: N concurrent uploads of S MB each, raw bodies and tus uploads alternating, every file
    distinct (the benchmark clip plus a unique tail), against ``mediacheck serve`` (SQLite, in-process
@@ -11,6 +11,10 @@
    (HEAD), the raw one is sent again. Afterwards: each file is stored once with the right sha256,
    nothing is recorded half (no submission without its file), and every job ends (finished or failed)
    — counted after a grace period, with the jobs the kill left behind listed.
+3. ``pg``: uploads in flight while PostgreSQL restarts (``--pg-url`` to a database of a cluster this
+   benchmark may restart, ``--pg-cluster VERSION/NAME``; ``make postgres PG_PORT=5441`` makes one).
+   Afterwards: how each upload was answered, no submission without its file, no stored original without
+   its submission, and every upload that failed is stored when sent again.
 
 The clip is made once with ffmpeg (benchmarks/bench_upload.py ``media``). Results go to stdout as JSON."""
 
@@ -34,7 +38,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_upload import CAMPAIGN, Server, media, rss_kb  # noqa: E402
+from bench_upload import CAMPAIGN, ROOT, Server, free_port, media, rss_kb  # noqa: E402
 
 CHUNK = 1 << 20
 """Bytes per body chunk (raw) and per PATCH (tus: 8 MiB)."""
@@ -122,10 +126,17 @@ class Tus:
         return {"status": 204, "id": sub, "offset": offset}
 
 
-def stored(data: Path) -> list[dict]:
+def stored(data: Path, pg_url: str | None = None) -> list[dict]:
     """Every submission row, with the sha256 of its stored file re-read from storage."""
-    with sqlite3.connect(data / "mediacheck.db") as db:
-        rows = db.execute("SELECT id, file_name, sha256, storage_key FROM submissions").fetchall()
+    query = "SELECT id, file_name, sha256, storage_key FROM submissions"
+    if pg_url:
+        import psycopg
+
+        with psycopg.connect(pg_url.replace("postgresql+psycopg://", "postgresql://")) as db:
+            rows = db.execute(query).fetchall()
+    else:
+        with sqlite3.connect(data / "mediacheck.db") as db:
+            rows = db.execute(query).fetchall()
     out = []
     for sub_id, name, sha, key in rows:
         path = data / "storage" / key
@@ -248,6 +259,95 @@ def part_kill(base: Path) -> dict:
     }
 
 
+class PgServer(Server):
+    """``mediacheck serve`` on PostgreSQL (``Server`` runs it on SQLite)."""
+
+    def __init__(self, data: Path, pg_url: str) -> None:  # noqa: D107 - (Server's start, with the database)
+        import subprocess
+
+        self.port = free_port()
+        env = {**os.environ, "MEDIACHECK_DATA_DIR": str(data), "MEDIACHECK_CHECK_WAIT_S": "0",
+               "MEDIACHECK_DATABASE_URL": pg_url}
+        env.pop("MEDIACHECK_REDIS_URL", None)
+        self.proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(self.port)],
+                                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        self.url = f"http://127.0.0.1:{self.port}"
+        for _ in range(300):
+            try:
+                if httpx.get(self.url + "/healthz").status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start")
+
+
+def part_pg(base: Path, clients: int, pg_url: str, cluster: str) -> dict:
+    import subprocess
+
+    admin = pg_url.rsplit("/", 1)[0] + "/postgres"
+    name = f"bench_faults_{os.getpid()}"
+    import psycopg
+
+    plain = admin.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as db:
+        db.execute(f'CREATE DATABASE "{name}"')
+    url = pg_url.rsplit("/", 1)[0] + f"/{name}"
+    version, cname = cluster.split("/")
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-faults-") as tmp:
+            data = Path(tmp)
+            server = PgServer(data, url)
+            try:
+                tails = [os.urandom(32) for _ in range(clients)]
+                answers: list[object] = [None] * clients
+
+                def one(i: int) -> None:
+                    answers[i] = _try(lambda: raw_upload(server, base, tails[i], f"pg-{i}.mp4", delay_s=0.03))
+
+                threads = [threading.Thread(target=one, args=(i,)) for i in range(clients)]
+                for t in threads:
+                    t.start()
+                time.sleep(1.0)
+                t0 = time.perf_counter()
+                subprocess.run(["pg_ctlcluster", version, cname, "restart", "-m", "fast"], check=True)
+                restart_s = time.perf_counter() - t0
+                for t in threads:
+                    t.join()
+                rows_after = stored(data, url)
+                originals = sum(1 for p in (data / "storage" / "originals").rglob("*") if p.is_file())
+                retried = [raw_upload(server, base, tails[i], f"pg-{i}.mp4") for i in range(clients)
+                           if not (isinstance(answers[i], dict) and answers[i].get("status") in (201, 202))]
+                for _ in range(60):  # the checks: every job should end (finished or failed)
+                    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as db:
+                        if not db.execute("SELECT count(*) FROM jobs WHERE state IN ('queued', 'started')"
+                                          ).fetchone()[0]:
+                            break
+                    time.sleep(0.5)
+                rows = stored(data, url)
+                with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as db:
+                    states = dict(db.execute("SELECT state, count(*) FROM jobs GROUP BY state").fetchall())
+            finally:
+                server.stop()
+    finally:
+        with psycopg.connect(plain, autocommit=True) as db:
+            db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    want = {digest(base, t) for t in tails}
+    codes: dict[str, int] = {}
+    for a in answers:
+        key = str(a.get("status")) if isinstance(a, dict) else str(a).split(":")[0]
+        codes[key] = codes.get(key, 0) + 1
+    return {
+        "clients": clients, "restart_s": round(restart_s, 1), "answers_during_restart": codes,
+        "recorded_after_restart": len(rows_after),
+        "half_recorded": sum(1 for r in rows_after if r["on_disk"] is None),
+        "originals_without_a_row": originals - len(rows_after),
+        "sent_again": len(retried), "sent_again_answers": sorted({str(r.get("status")) for r in retried}),
+        "submissions": len(rows), "sha256_match": sum(1 for r in rows if r["sha256"] == r["on_disk"]
+                                                      and r["sha256"] in want),
+        "recorded_twice": len(rows) - len({r["sha256"] for r in rows}), "jobs": states,
+    }
+
+
 def _try(fn):  # type: ignore[no-untyped-def]
     try:
         return fn()
@@ -257,7 +357,9 @@ def _try(fn):  # type: ignore[no-untyped-def]
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("part", nargs="?", choices=("load", "kill", "all"), default="all")
+    ap.add_argument("part", nargs="?", choices=("load", "kill", "pg", "all"), default="all")
+    ap.add_argument("--pg-url", help="postgresql+psycopg://postgres@127.0.0.1:5441/postgres (for `pg`)")
+    ap.add_argument("--pg-cluster", help="VERSION/NAME of that cluster, which `pg` restarts (pg_ctlcluster)")
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--size-mb", type=int, default=300)
     args = ap.parse_args()
@@ -267,6 +369,8 @@ def main() -> None:
         out["load"] = part_load(base, args.clients)
     if args.part in ("kill", "all"):
         out["kill"] = part_kill(base)
+    if args.part == "pg" or (args.part == "all" and args.pg_url):
+        out["pg"] = part_pg(base, min(args.clients, 6), args.pg_url, args.pg_cluster)
     print(json.dumps(out, indent=2))
 
 

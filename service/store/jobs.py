@@ -48,6 +48,10 @@ MAX_OVERRUN_THREADS = 4
 """In-process jobs given up past their budget whose threads may still be running (each took a
 replacement thread); beyond it the queue waits for them rather than growing without bound."""
 
+RETRY_DELAYS_S = (3.0, 15.0)
+"""Waits before the in-process executor tries a failed job again (first retry, later ones): a job that
+failed because the database was restarting runs again once it is back."""
+
 ON_OVERRUN = "workers.tasks.on_overrun"
 """Called (by name, as ``RUN_JOB``) when an in-process job runs past its time budget: records it failed."""
 
@@ -194,13 +198,15 @@ class InProcessQueue:
             with self._lock:
                 self._running[me] = (job_id, time.monotonic() + timeout_s, timeout_s)
             try:
-                for _attempt in range(retries + 1):
+                for attempt in range(retries + 1):
                     try:
                         self._runner(job_id)
                         break
                     except Exception:  # noqa: BLE001 - recorded in the job row by the runner
                         if me in self._overrun:
                             break
+                        if attempt < retries:  # (a database that restarts needs a moment)
+                            time.sleep(RETRY_DELAYS_S[min(attempt, len(RETRY_DELAYS_S) - 1)])
             finally:
                 with self._lock:
                     self._running.pop(me, None)
