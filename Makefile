@@ -40,6 +40,8 @@ redis:
 # exists but is down, let postgres in from 127.0.0.1 alone), and start it.
 PG_PORT ?= 5432
 postgres:
+	@command -v pg_isready >/dev/null || { echo "installing: postgresql-client"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql-client >/dev/null; }
 	@if ! pg_isready -q -h 127.0.0.1 -p $(PG_PORT) 2>/dev/null; then \
 	  command -v pg_ctlcluster >/dev/null || { echo "installing: postgresql"; \
 	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql >/dev/null; }; \
