@@ -191,7 +191,8 @@ def _child(argv: list[str]) -> int:  # pragma: no cover - runs in the child (tes
                 edge = int(argv[3])
                 im.load()
                 factor = max(1, max(im.size) // (2 * edge))  # reduce first: the copies below are small
-                if im.mode in ("P", "1"):  # (reduce takes no palette: every factor-th pixel, then colours)
+                if im.mode not in ("L", "LA", "RGB", "RGBA", "CMYK"):  # (reduce takes no palette, no 16 bits:
+                    # every factor-th pixel, then colours)
                     small = im.resize((max(1, im.width // factor), max(1, im.height // factor)),
                                       Image.Resampling.NEAREST).convert("RGBA")
                 else:
