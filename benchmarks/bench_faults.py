@@ -1,5 +1,5 @@
 """Faults under load (issue 11, "Beyond the probe"). Run: ``.venv/bin/python benchmarks/bench_faults.py``
-(``--clients``, ``--size-mb`` scale the load; ``load``, ``kill`` or ``pg`` runs one part).
+(``--clients``, ``--size-mb`` scale the load; ``load``, ``kill``, ``redis`` or ``pg`` runs one part).
 
 1. ``load``: N concurrent uploads of S MB each, raw bodies and tus uploads alternating, every file
    distinct (the benchmark clip plus a unique tail), against ``mediacheck serve`` (SQLite, in-process
@@ -15,6 +15,10 @@
    benchmark may restart, ``--pg-cluster VERSION/NAME``; ``make postgres PG_PORT=5441`` makes one).
    Afterwards: how each upload was answered, no submission without its file, no stored original without
    its submission, and every upload that failed is stored when sent again.
+4. ``redis``: RQ mode (``mediacheck serve`` and one ``mediacheck worker``, a Redis of its own without
+   persistence) while Redis restarts under uploads: how each upload was answered, whether the worker
+   survived, and whether every job recorded in the database still ends (a queue kept only in Redis is
+   lost with it).
 
 The clip is made once with ffmpeg (benchmarks/bench_upload.py ``media``). Results go to stdout as JSON."""
 
@@ -348,6 +352,83 @@ def part_pg(base: Path, clients: int, pg_url: str, cluster: str) -> dict:
     }
 
 
+def part_redis(base: Path, clients: int) -> dict:
+    import subprocess
+
+    port = free_port()
+    redis_cmd = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    redis = subprocess.Popen(redis_cmd, stdout=subprocess.DEVNULL)
+    time.sleep(0.5)
+    with tempfile.TemporaryDirectory(prefix="bench-faults-") as tmp:
+        data = Path(tmp)
+        env = {**os.environ, "MEDIACHECK_DATA_DIR": str(data), "MEDIACHECK_CHECK_WAIT_S": "0",
+               "MEDIACHECK_REDIS_URL": f"redis://127.0.0.1:{port}/0"}
+        env.pop("MEDIACHECK_DATABASE_URL", None)
+        server = RedisServer(env)
+        worker = subprocess.Popen([sys.executable, "-m", "service.cli", "worker"], env=env, cwd=ROOT,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            tails = [os.urandom(32) for _ in range(clients)]
+            answers: list[object] = [None] * clients
+
+            def one(i: int) -> None:
+                answers[i] = _try(lambda: raw_upload(server, base, tails[i], f"redis-{i}.mp4", delay_s=0.03))
+
+            threads = [threading.Thread(target=one, args=(i,)) for i in range(clients)]
+            for t in threads:
+                t.start()
+            time.sleep(1.0)
+            redis.terminate()
+            redis.wait()
+            time.sleep(1.0)
+            redis = subprocess.Popen(redis_cmd, stdout=subprocess.DEVNULL)
+            for t in threads:
+                t.join()
+            for _ in range(120):  # up to a minute for the jobs to end
+                states = jobs(data)
+                if not states.get("queued") and not states.get("started"):
+                    break
+                time.sleep(0.5)
+            rows = stored(data)
+            worker_alive = worker.poll() is None
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+            server.stop()
+            redis.terminate()
+            redis.wait()
+    want = {digest(base, t) for t in tails}
+    codes: dict[str, int] = {}
+    for a in answers:
+        key = str(a.get("status")) if isinstance(a, dict) else str(a).split(":")[0]
+        codes[key] = codes.get(key, 0) + 1
+    return {
+        "clients": clients, "answers_during_restart": codes, "worker_survived": worker_alive,
+        "submissions": len(rows), "sha256_match": sum(1 for r in rows if r["sha256"] == r["on_disk"]
+                                                      and r["sha256"] in want),
+        "half_recorded": sum(1 for r in rows if r["on_disk"] is None), "jobs_after_a_minute": states,
+    }
+
+
+class RedisServer(Server):
+    """``mediacheck serve`` with the given environment (RQ mode)."""
+
+    def __init__(self, env: dict[str, str]) -> None:  # noqa: D107
+        import subprocess
+
+        self.port = free_port()
+        self.proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(self.port)],
+                                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        self.url = f"http://127.0.0.1:{self.port}"
+        for _ in range(300):
+            try:
+                if httpx.get(self.url + "/healthz").status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start")
+
+
 def _try(fn):  # type: ignore[no-untyped-def]
     try:
         return fn()
@@ -357,7 +438,7 @@ def _try(fn):  # type: ignore[no-untyped-def]
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("part", nargs="?", choices=("load", "kill", "pg", "all"), default="all")
+    ap.add_argument("part", nargs="?", choices=("load", "kill", "pg", "redis", "all"), default="all")
     ap.add_argument("--pg-url", help="postgresql+psycopg://postgres@127.0.0.1:5441/postgres (for `pg`)")
     ap.add_argument("--pg-cluster", help="VERSION/NAME of that cluster, which `pg` restarts (pg_ctlcluster)")
     ap.add_argument("--clients", type=int, default=20)
@@ -369,6 +450,8 @@ def main() -> None:
         out["load"] = part_load(base, args.clients)
     if args.part in ("kill", "all"):
         out["kill"] = part_kill(base)
+    if args.part in ("redis", "all"):
+        out["redis"] = part_redis(base, min(args.clients, 6))
     if args.part == "pg" or (args.part == "all" and args.pg_url):
         out["pg"] = part_pg(base, min(args.clients, 6), args.pg_url, args.pg_cluster)
     print(json.dumps(out, indent=2))

@@ -303,3 +303,56 @@ def test_inprocess_jobs_a_dead_process_left_are_failed_at_start(service_settings
             assert s.get(Submission, "o" * 32).status == "error"
     finally:
         queue.shutdown()
+
+
+def test_enqueue_waits_for_a_redis_that_restarts(monkeypatch):
+    """Redis restarting under uploads answered 500 and left the check queued for good (bench_faults.py
+    redis): the enqueue now asks again for a few seconds; a Redis gone for good is a 503."""
+    import socket
+    import threading
+
+    import pytest
+
+    import service.store.jobs as jobs
+    from service.core.errors import RequestError
+    from service.store.jobs import RqQueue
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+
+    def start() -> subprocess.Popen:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(50):
+            try:
+                if Redis(port=port).ping():
+                    break
+            except Exception:  # noqa: BLE001 - not up yet
+                time.sleep(0.1)
+        return proc
+
+    redis = start()
+    queue = RqQueue(f"redis://127.0.0.1:{port}/0", "restart-test")
+    later: list[subprocess.Popen] = []
+    timer = threading.Timer(1.0, lambda: later.append(start()))
+    try:
+        redis.terminate()
+        redis.wait()
+        timer.start()
+        t = time.monotonic()
+        queue.enqueue("r" * 32, timeout_s=60, retries=0)
+        assert 0.9 < time.monotonic() - t < 10 and queue.depth() == 1
+        later[0].terminate()
+        later[0].wait()
+        monkeypatch.setattr(jobs, "ENQUEUE_RETRY_DELAYS_S", (0.1, 0.1))
+        with pytest.raises(RequestError) as e:
+            queue.enqueue("s" * 32, timeout_s=60, retries=0)
+        assert (e.value.status, e.value.code) == (503, "queue_unavailable")
+        assert "请稍后重新上传" in e.value.message["zh-CN"] and "upload it again later" in e.value.message["en"]
+    finally:
+        timer.join()
+        for p in [redis, *later]:
+            if p.poll() is None:
+                p.terminate()
+                p.wait()

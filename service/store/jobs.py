@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from service.core.errors import RequestError
 from service.store.ids import new_id
 from service.store.models import Job, Submission
 
@@ -51,6 +52,9 @@ replacement thread); beyond it the queue waits for them rather than growing with
 RETRY_DELAYS_S = (3.0, 15.0)
 """Waits before the in-process executor tries a failed job again (first retry, later ones): a job that
 failed because the database was restarting runs again once it is back."""
+
+ENQUEUE_RETRY_DELAYS_S = (0.25, 0.5, 1.0, 2.0, 4.0)
+"""Waits between attempts to hand a job to a Redis that does not answer (about 8 s: a restart)."""
 
 ON_OVERRUN = "workers.tasks.on_overrun"
 """Called (by name, as ``RUN_JOB``) when an in-process job runs past its time budget: records it failed."""
@@ -270,19 +274,33 @@ class RqQueue:
         self.queue = Queue(name, connection=self.connection)
 
     def enqueue(self, job_id: str, *, timeout_s: int, retries: int) -> None:
+        """Hand the job to RQ. A Redis that does not answer (restarting) is asked again for a few
+        seconds (``ENQUEUE_RETRY_DELAYS_S``); then a 503 ``queue_unavailable`` (was: a 500)."""
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
         from rq import Callback, Retry
 
-        self.queue.enqueue(
-            RUN_JOB,
-            job_id,
-            job_id=job_id,
-            job_timeout=timeout_s,
-            retry=Retry(max=retries) if retries else None,
-            on_failure=Callback(ON_FAILURE),
-            result_ttl=RESULT_TTL_S,
-            failure_ttl=RESULT_TTL_S,
-            description=f"mediacheck {job_id}",
-        )
+        for delay in (*ENQUEUE_RETRY_DELAYS_S, None):
+            try:
+                self.queue.enqueue(
+                    RUN_JOB,
+                    job_id,
+                    job_id=job_id,
+                    job_timeout=timeout_s,
+                    retry=Retry(max=retries) if retries else None,
+                    on_failure=Callback(ON_FAILURE),
+                    result_ttl=RESULT_TTL_S,
+                    failure_ttl=RESULT_TTL_S,
+                    description=f"mediacheck {job_id}",
+                )
+                return
+            except (RedisConnectionError, RedisTimeoutError):
+                if delay is None:
+                    raise RequestError(503, "queue_unavailable",
+                                       "文件已收到，但检查队列暂时不可用，无法开始检查：请稍后重新上传。",
+                                       "The file was received, but the check queue is unavailable, so its check "
+                                       "could not start: upload it again later.", job_id=job_id) from None
+                time.sleep(delay)
 
     def depth(self) -> int:
         return int(self.queue.count)
