@@ -132,7 +132,7 @@ class Tus:
 
 def stored(data: Path, pg_url: str | None = None) -> list[dict]:
     """Every submission row, with the sha256 of its stored file re-read from storage."""
-    query = "SELECT id, file_name, sha256, storage_key FROM submissions"
+    query = "SELECT id, file_name, sha256, storage_key, status, verdict FROM submissions"
     if pg_url:
         import psycopg
 
@@ -142,10 +142,11 @@ def stored(data: Path, pg_url: str | None = None) -> list[dict]:
         with sqlite3.connect(data / "mediacheck.db") as db:
             rows = db.execute(query).fetchall()
     out = []
-    for sub_id, name, sha, key in rows:
+    for sub_id, name, sha, key, status, verdict in rows:
         path = data / "storage" / key
         on_disk = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
-        out.append({"id": sub_id, "name": name, "sha256": sha, "on_disk": on_disk})
+        out.append({"id": sub_id, "name": name, "sha256": sha, "on_disk": on_disk, "status": status,
+                    "verdict": verdict})
     return out
 
 
@@ -343,7 +344,7 @@ def part_pg(base: Path, clients: int, pg_url: str, cluster: str) -> dict:
     return {
         "clients": clients, "restart_s": round(restart_s, 1), "answers_during_restart": codes,
         "recorded_after_restart": len(rows_after),
-        "half_recorded": sum(1 for r in rows_after if r["on_disk"] is None),
+        "half_recorded": [f'{r["name"]}: {r["status"]}/{r["verdict"]}' for r in rows_after if r["on_disk"] is None],
         "originals_without_a_row": originals - len(rows_after),
         "sent_again": len(retried), "sent_again_answers": sorted({str(r.get("status")) for r in retried}),
         "submissions": len(rows), "sha256_match": sum(1 for r in rows if r["sha256"] == r["on_disk"]
