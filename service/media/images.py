@@ -32,9 +32,10 @@ DECODE_BUDGET_BYTES = 96 << 20
 reduced scale it is decoded at). A larger picture is checked without its pixels (PNG) or decoded in a
 child process: a 560 KB PNG of 12000×12000 would otherwise take 432 MB of the service's memory."""
 
-DECODE_MEMORY_LIMIT = 2 << 30
-"""Address space of the child process that decodes a picture over the budget (RLIMIT_AS, 2 GiB: the
-largest picture allowed, 150 Mpx in RGBA, is 600 MB, plus Python and Pillow)."""
+DECODE_MEMORY_LIMIT = (2 << 30) + (os.cpu_count() or 1) * (128 << 20)
+"""Address space of the child process that decodes a picture over the budget (RLIMIT_AS): 2 GiB (the
+largest picture allowed, 150 Mpx in RGBA, is 600 MB, plus Python and Pillow) and 128 MiB per core for
+the threads of libheif's decoder."""
 
 DECODE_TIMEOUT_S = 60.0
 """Longest time that child may take before it is killed."""

@@ -27,9 +27,10 @@ log = logging.getLogger(__name__)
 PROBE_TIMEOUT_S = 60.0
 """Longest time one ffprobe run may take before it is killed, and the longest wait for MediaInfo after it."""
 
-PROBE_MEMORY_LIMIT = 1 << 30
-"""Address space one ffprobe run may use (RLIMIT_AS, 1 GiB): loading it takes ~300 MB, a probe of
-ordinary media far less than the rest; a file that makes ffprobe grow past it is refused as too
+PROBE_MEMORY_LIMIT = (1 << 30) + (os.cpu_count() or 1) * (128 << 20)
+"""Address space one ffprobe run may use (RLIMIT_AS): 1 GiB (loading it takes ~300 MB, a probe of
+ordinary media far less than the rest) plus 128 MiB per core, for the decoder threads ffprobe starts per
+core (each reserves a stack and a malloc arena). A file that makes ffprobe grow past it is refused as too
 costly to check (``over_budget``) rather than taking the machine's memory."""
 
 VFR_SAMPLE_S = 20
