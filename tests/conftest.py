@@ -10,6 +10,7 @@ from service.core.profiles import ProfileStore
 from service.core.report import Report
 from service.settings import DEFAULT_PROFILES_DIR
 from tests.support.browser import browser  # noqa: F401  (headless Chromium, per module)
+from tests.support.ci_skips import pytest_runtest_makereport  # noqa: F401  (CI=true: such skips fail)
 from tests.support.jobs import redis_db, rq_settings  # noqa: F401  (fixtures of the job tests)
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "docs" / "report.schema.json"

@@ -160,17 +160,39 @@ def test_declared_length_over_the_limit_is_refused_before_the_body(live):
 
 
 def test_streamed_body_over_the_limit_stops_at_the_limit(live):
+    """A chunked body of 64 MiB, no Content-Length, against the campaign's 2 MiB: the 413 comes once
+    the limit is passed, while the client is still sending (not after the server read it all)."""
+    import select
+
+    limit = 2 * 2**20  # test-video allows 1 MiB, so uploads up to 2 MiB
+    chunk = b"\0" * 65536
+    frame = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+    host, port = live.url.removeprefix("http://").split(":")
     sent = 0
-
-    def body():
-        nonlocal sent
-        for _ in range(64):  # 4 MiB in 64 KiB chunks, no Content-Length
-            sent += 65536
-            yield b"\0" * 65536
-
-    with live.client() as c:
-        r = c.post(URL, params={"name": "big.mp4"}, content=body())
-    assert_problem(r, 413, "upload_too_large")
+    answer = b""
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 65536)
+        sock.sendall((f"POST {URL}?name=big.mp4 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                      "Content-Type: application/octet-stream\r\n\r\n").encode())
+        while sent < 64 * 2**20:
+            readable, _, _ = select.select([sock], [], [], 0)
+            if readable:
+                break
+            try:
+                sock.sendall(frame)
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            sent += len(chunk)
+        sock.settimeout(10)
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+            more = sock.recv(65536)
+            if not more:
+                break
+            answer += more
+    text = answer.decode("utf-8", "replace")
+    assert text.startswith("HTTP/1.1 413"), text[:200]
+    assert '"code":"upload_too_large"' in text.replace(" ", "") and f'"limit_bytes":{limit}' in text.replace(" ", "")
+    assert limit < sent < limit + 8 * 2**20, sent  # the server stopped reading soon after the limit
     assert leftovers(live) == [] and count_submissions(live) == 0
 
 

@@ -203,22 +203,54 @@ def test_fix_writes_fixed_copies_apart_and_keeps_the_original(tmp_path):
     assert Path(result["output"]).name == "格式不对.mp4" and Path(result["output"]).exists()
 
 
-def test_deep_runs_the_checkers_analysis_or_says_it_is_missing(tmp_path, capsys):
-    import inspect
+@pytest.mark.parametrize("executor", ["thread", "process"])
+def test_deep_runs_the_checkers_analysis(tmp_path, executor):
+    """--deep reaches the checker in both executors: the analysis is in the record and the
+    profile's content checks are judged; the same run without --deep has neither."""
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "a.mp4").write_bytes(good_mp4().read_bytes())
+    prof = str(profile_path(tmp_path))
+    for deep in (True, False):
+        out = tmp_path / f"o-{deep}"
+        code = main(["batch", str(d), "--profile", prof, "--out", str(out), "--executor", executor,
+                     *(["--deep"] if deep else [])], out=io.StringIO())
+        assert code in (0, 1)
+        (rec,) = _records(out)
+        analysis = rec["report"].get("analysis")
+        timings = rec["report"]["timings_ms"]
+        if deep:
+            assert analysis is not None and analysis["video_analyzed"] is True
+            assert analysis["loudness"] is not None and "analysis" in timings
+        else:
+            assert analysis is None and "analysis" not in timings
 
-    from service.media.checker import check_file
+
+def test_links_out_of_the_folder_and_fifos_are_listed_not_read(tmp_path):
+    """Issue 11.8/11.9 end to end: the batch finishes at once (a FIFO is not opened), lists the
+    FIFO and the link to /etc/passwd as skipped with their reasons, and hashes neither."""
+    import hashlib
 
     d = tmp_path / "in"
     d.mkdir()
     (d / "a.mp4").write_bytes(good_mp4().read_bytes())
-    code = main(["batch", str(d), "--profile", str(profile_path(tmp_path)), "--out", str(tmp_path / "o"), "--deep"],
-                out=io.StringIO())
-    if "deep" not in inspect.signature(check_file).parameters:  # this build has no content analysis
-        err = capsys.readouterr().err
-        assert code == 2 and "此版本尚不支持 --deep" in err and "--deep is not available" in err
-        return
-    (rec,) = _records(tmp_path / "o")
-    assert rec["report"].get("analysis") is not None
+    (d / "passwd.mp4").symlink_to("/etc/passwd")
+    (d / "inside.mp4").symlink_to(d / "a.mp4")
+    os.mkfifo(d / "pipe.mp4")
+    out = tmp_path / "o"
+    t0 = time.monotonic()
+    code = main(["batch", str(d), "--profile", str(profile_path(tmp_path)), "--out", str(out), "--executor",
+                 "thread"], out=io.StringIO())
+    assert time.monotonic() - t0 < 60
+    assert code == 0
+    got = {r["entry"]["name"]: (r["status"], r["entry"]["reason_code"], _verdict(r)) for r in _records(out)}
+    assert got == {"in/a.mp4": ("checked", None, "pass"), "in/inside.mp4": ("checked", None, "pass"),
+                   "in/passwd.mp4": ("skipped", "link_outside", "skipped"),
+                   "in/pipe.mp4": ("skipped", "not_regular_file", "skipped")}
+    passwd_sha = hashlib.sha256(Path("/etc/passwd").read_bytes()).hexdigest()
+    assert passwd_sha not in (out / "results.jsonl").read_text(encoding="utf-8")
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "passwd.mp4" in index and "pipe.mp4" in index
 
 
 def test_missing_path_is_a_usage_error(tmp_path, capsys):

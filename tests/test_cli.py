@@ -178,3 +178,19 @@ def test_probe_prints_facts(good):
     data = json.loads(run("probe", str(good), check_rc=0).stdout)
     assert data["media"]["container"] == "mp4" and data["media"]["duration_s"] == pytest.approx(SECONDS, abs=0.1)
     assert data["tools"]["ffprobe"] and data["tools"]["mediainfo"]
+
+
+def test_a_fifo_is_refused_at_once_not_waited_on(tmp_path, validate_report):
+    """Issue 11.8: opening a FIFO blocks until a writer comes; check and probe refuse it first."""
+    import os
+
+    fifo = tmp_path / "pipe.mp4"
+    os.mkfifo(fifo)
+    proc = run("check", str(fifo), "-p", PROFILE, "-f", "json", check_rc=1)
+    report = validate_report(json.loads(proc.stdout))
+    assert report["verdict"] == "error" and report["error"]["code"] == "not_regular_file"
+    assert "FIFO" in report["error"]["message"]["en"] and "命名管道" in report["error"]["message"]["zh-CN"]
+    proc = run("probe", str(fifo), check_rc=1)
+    assert "不是普通文件" in proc.stderr and "Not a regular file" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run("check", "/dev/zero", "-p", PROFILE, "-f", "json", check_rc=1)
+    assert json.loads(proc.stdout)["error"]["code"] == "not_regular_file"

@@ -72,7 +72,8 @@ def test_postgres_password_is_the_same_in_the_url_and_the_server():
     assert set(COMPOSE["volumes"]) == {"media", "pgdata", "redis-data"}
 
 
-@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose is not installed")
+@pytest.mark.container
+@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose is not installed (make deploy-deps)")
 def test_docker_compose_accepts_the_file():
     done = subprocess.run(["docker-compose", "-f", str(REPO / "docker-compose.yml"), "config", "--quiet"],
                           capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})

@@ -170,3 +170,69 @@ def test_concurrent_migrations_take_turns(backend, tmp_path, request):
         assert current_revision(engine) == head_revision()
         assert set(inspect(engine).get_table_names()) == TABLES
         engine.dispose()
+
+
+def test_a_job_outlives_a_database_that_goes_away(pg_url, service_settings):
+    """PostgreSQL unreachable for ~2 s while a job fails (its connections cut, new ones refused, as in
+    a restart): the failure is recorded once the database is back, and the retry finishes the job.
+    Before, the job stayed `started` for good (benchmarks/bench_faults.py pg)."""
+    import threading
+    import time
+
+    from service.core.profiles import ProfileStore
+    from service.store.jobs import InProcessQueue, create_job
+    from service.store.models import Job
+    from service.store.runtime import Context, run_in_process
+    from service.store.storage import Storage
+    from workers.registry import TASKS, task
+
+    name = pg_url.rsplit("/", 1)[1]
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    settings = replace(service_settings, database_url=pg_url)
+    db = Database(pg_url)
+    migrate(db.engine)
+    ctx = Context(settings=settings, db=db, storage=Storage(settings.storage_dir),
+                  store=ProfileStore(settings.profiles_dir))
+    attempts: list[int] = []
+
+    def reopen() -> None:
+        time.sleep(2)
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+
+    @task("test-db-away")
+    def flaky(ctx, job, progress):
+        attempts.append(1)
+        if len(attempts) == 1:
+            with admin.connect() as conn:
+                conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+                conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+            threading.Thread(target=reopen).start()
+            raise RuntimeError("a tool crashed while the database was away")
+        return {"ok": True}
+
+    queue = InProcessQueue(lambda job_id: run_in_process(job_id, ctx))
+    try:
+        with db.session() as s:
+            job_id = create_job(s, kind="test-db-away", submission_id=None, timeout_s=60, retries=1,
+                                backend="inprocess").id
+        queue.enqueue(job_id, timeout_s=60, retries=1)
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline:
+            try:
+                with db.session() as s:
+                    row = s.get(Job, job_id)
+                    if row.state in ("finished", "failed"):
+                        break
+            except Exception:  # noqa: BLE001 - the database is away for a moment
+                pass
+            time.sleep(0.3)
+        assert len(attempts) == 2
+        assert (row.state, row.result, row.attempts) == ("finished", {"ok": True}, 2)
+    finally:
+        TASKS.pop("test-db-away", None)
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        queue.shutdown()
+        db.dispose()
+        admin.dispose()

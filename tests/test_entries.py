@@ -86,3 +86,54 @@ def test_a_folder_that_cannot_be_listed_is_reported(tmp_path):
     finally:
         shutil.rmtree(d)
     assert ("reject", "io_error") in got
+
+
+def test_links_out_of_the_folder_and_special_files_are_listed_as_skipped(tmp_path):
+    """Issue 11.8/11.9: a link to /etc/passwd (file) or /etc (folder) is not followed, a FIFO is
+    not opened; each is listed with its reason. Links inside the folder are fine."""
+    import os
+    import socket
+
+    d = tmp_path / "in"
+    (d / "sub").mkdir(parents=True)
+    (d / "sub" / "a.mp4").write_bytes(b"x")
+    outside = tmp_path / "elsewhere.mp4"
+    outside.write_bytes(b"secret")
+    (d / "passwd.mp4").symlink_to("/etc/passwd")
+    (d / "out.mp4").symlink_to(outside)
+    (d / "etc").symlink_to("/etc")
+    (d / "inside.mp4").symlink_to(d / "sub" / "a.mp4")
+    (d / "again").symlink_to("sub")
+    (d / "gone.mp4").symlink_to(d / "missing.mp4")
+    os.mkfifo(d / "pipe.mp4")
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(d / "sock.mp4"))
+    try:
+        got = {name: (e.action, e.reason_code) for name, e in _by_name(collect_entries([d])).items()}
+    finally:
+        sock.close()
+    assert got == {
+        "in/sub/a.mp4": ("check", None),
+        "in/inside.mp4": ("check", None),
+        "in/passwd.mp4": ("skip", "link_outside"),
+        "in/out.mp4": ("skip", "link_outside"),
+        "in/etc": ("skip", "link_outside"),
+        "in/again": ("skip", "linked_folder"),
+        "in/gone.mp4": ("skip", "broken_link"),
+        "in/pipe.mp4": ("skip", "not_regular_file"),
+        "in/sock.mp4": ("skip", "not_regular_file"),
+    }
+    reasons = {e.name: e.reason for e in collect_entries([d])}
+    assert "/etc/passwd" in reasons["in/passwd.mp4"]["en"] and "所选文件夹之外" in reasons["in/passwd.mp4"]["zh-CN"]
+    assert "FIFO" in reasons["in/pipe.mp4"]["en"]
+
+
+def test_a_link_into_another_given_folder_is_followed(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (b / "v.mp4").write_bytes(b"x")
+    (a / "v.mp4").symlink_to(b / "v.mp4")
+    got = {name: (e.action, e.reason_code) for name, e in _by_name(collect_entries([a, b])).items()}
+    assert got == {"a/v.mp4": ("check", None), "b/v.mp4": ("check", None)}
+    assert [(e.action, e.reason_code) for e in collect_entries([a])] == [("skip", "link_outside")]

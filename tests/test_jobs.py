@@ -219,3 +219,140 @@ def test_refusal_happens_in_the_worker_even_after_a_202(rq_settings, small_photo
             gone = c.get(r.json()["links"]["file"])
         originals = [p for p in (live.services.storage.root / "originals").rglob("*") if p.is_file()]
     assert after["status"] == "refused" and gone.status_code == 410 and originals == []
+
+
+def test_a_stalled_inprocess_job_is_given_up_and_the_queue_keeps_serving(live, small_video):
+    """Issue 11.5: two jobs that never end (both in-process threads taken) are failed at their time
+    budget with a bilingual reason, and an upload's check still runs meanwhile."""
+    import threading
+
+    from service.store.jobs import create_job
+    from service.submissions.access import create_api_key
+    from workers.registry import TASKS, task
+
+    release = threading.Event()
+
+    @task("test-stall")
+    def stall(ctx, job, progress):
+        release.wait(60)
+        return {"late": True}
+
+    queue = live.services.queue
+    try:
+        with live.services.db.session() as s:
+            stalled = [create_job(s, kind="test-stall", submission_id=None, timeout_s=1, retries=0,
+                                  backend="inprocess").id for _ in range(2)]
+            _, admin = create_api_key(s, name="a", role="admin", campaigns=["*"])
+        for job_id in stalled:
+            queue.enqueue(job_id, timeout_s=1, retries=0)
+        auth = {"Authorization": f"Bearer {admin}"}
+        with live.client() as c:
+            r = c.post(URL, params={"name": "after.mp4"}, content=small_video.read_bytes())
+            assert r.status_code in (201, 202), r.text
+            check_url = r.json()["links"]["job"]
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                check = c.get(check_url).json()
+                jobs = [c.get(f"/api/jobs/{j}", headers=auth).json() for j in stalled]
+                if check["state"] == "finished" and all(j["state"] == "failed" for j in jobs):
+                    break
+                time.sleep(0.2)
+        assert not release.is_set()  # the stalled jobs were still running all along
+    finally:
+        release.set()
+        TASKS.pop("test-stall", None)
+    assert check["state"] == "finished"
+    for j in jobs:
+        assert j["state"] == "failed", j
+        assert "(1 s)" in j["error"]["message"]["en"] and "超过时限（1 秒）" in j["error"]["message"]["zh-CN"]
+
+
+def test_inprocess_jobs_a_dead_process_left_are_failed_at_start(service_settings, tmp_path):
+    """kill -9 of the API while a check runs left the job `started` for ever (bench_faults.py):
+    the next start records it failed, with a reason, and the submission as `error`."""
+    from dataclasses import replace
+
+    from service.core.profiles import ProfileStore
+    from service.store.database import Database, migrate
+    from service.store.jobs import ORPHANED_REASON
+    from service.store.runtime import Context, in_process_queue
+    from service.store.storage import Storage
+
+    settings = replace(service_settings, data_dir=tmp_path)
+    db = Database(settings.db_url)
+    migrate(db.engine)
+    with db.session() as s:
+        s.add(Submission(id="o" * 32, campaign_id="test-video", profile_id="test-video", file_name="k.mp4",
+                         size_bytes=1, sha256="0" * 64, storage_key="originals/x", receipt_hash="1" * 64,
+                         status="checking"))
+        s.flush()
+        left = [create_job(s, kind="check", submission_id="o" * 32, timeout_s=60, backend="inprocess"),
+                create_job(s, kind="deep", submission_id=None, timeout_s=60, backend="inprocess"),
+                create_job(s, kind="check", submission_id=None, timeout_s=60, backend="rq")]
+        left[0].state = "started"
+        ids = [j.id for j in left]
+    ctx = Context(settings=settings, db=db, storage=Storage(settings.storage_dir), store=ProfileStore(
+        settings.profiles_dir))
+    queue = in_process_queue(ctx)
+    try:
+        with db.session() as s:
+            rows = [s.get(Job, i) for i in ids]
+            assert [r.state for r in rows] == ["failed", "failed", "queued"]  # RQ's own are RQ's business
+            assert rows[0].error["message"] == ORPHANED_REASON["message"] and rows[0].finished_at is not None
+            assert "服务在此任务排队或运行时停止" in rows[1].error["message"]["zh-CN"]
+            assert s.get(Submission, "o" * 32).status == "error"
+    finally:
+        queue.shutdown()
+
+
+def test_enqueue_waits_for_a_redis_that_restarts(monkeypatch):
+    """Redis restarting under uploads answered 500 and left the check queued for good (bench_faults.py
+    redis): the enqueue now asks again for a few seconds; a Redis gone for good is a 503."""
+    import socket
+    import threading
+
+    import pytest
+
+    import service.store.jobs as jobs
+    from service.core.errors import RequestError
+    from service.store.jobs import RqQueue
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+
+    def start() -> subprocess.Popen:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(50):
+            try:
+                if Redis(port=port).ping():
+                    break
+            except Exception:  # noqa: BLE001 - not up yet
+                time.sleep(0.1)
+        return proc
+
+    redis = start()
+    queue = RqQueue(f"redis://127.0.0.1:{port}/0", "restart-test")
+    later: list[subprocess.Popen] = []
+    timer = threading.Timer(1.0, lambda: later.append(start()))
+    try:
+        redis.terminate()
+        redis.wait()
+        timer.start()
+        t = time.monotonic()
+        queue.enqueue("r" * 32, timeout_s=60, retries=0)
+        assert 0.9 < time.monotonic() - t < 10 and queue.depth() == 1
+        later[0].terminate()
+        later[0].wait()
+        monkeypatch.setattr(jobs, "ENQUEUE_RETRY_DELAYS_S", (0.1, 0.1))
+        with pytest.raises(RequestError) as e:
+            queue.enqueue("s" * 32, timeout_s=60, retries=0)
+        assert (e.value.status, e.value.code) == (503, "queue_unavailable")
+        assert "请稍后重新上传" in e.value.message["zh-CN"] and "upload it again later" in e.value.message["en"]
+    finally:
+        timer.join()
+        for p in [redis, *later]:
+            if p.poll() is None:
+                p.terminate()
+                p.wait()

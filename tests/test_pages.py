@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 
@@ -97,7 +98,25 @@ def test_upload_survives_a_broken_connection(live, page, small_video):
     assert hashlib.sha256(stored).hexdigest() == hashlib.sha256(small_video.read_bytes()).hexdigest()
 
 
+def _tus_requests(page, size: int, chunk: int = 16384) -> list[dict]:
+    """Every tus request the page makes from now on: method, URL, Upload-Offset and the bytes a
+    PATCH carries (a chunk from its offset; Chromium does not show a Blob body to the test)."""
+    seen: list[dict] = []
+
+    def note(request) -> None:
+        if "/files/" in request.url:
+            offset = request.headers.get("upload-offset")
+            seen.append({"method": request.method, "url": request.url.split("?")[0],
+                         "offset": int(offset) if offset is not None else None,
+                         "bytes": min(chunk, size - int(offset)) if request.method == "PATCH" and offset else 0})
+
+    page.on("request", note)
+    return seen
+
+
 def test_reloaded_page_resumes_where_it_stopped(live, page, small_video):
+    """After a reload the page finds its upload address (saved in the browser), asks the server how
+    much arrived, and sends only the rest to the same address (issue 16.2)."""
     state = {"allow": 2}
 
     def stop_after_two(route, request):
@@ -108,6 +127,7 @@ def test_reloaded_page_resumes_where_it_stopped(live, page, small_video):
             state["allow"] -= 1
         route.continue_()
 
+    seen = _tus_requests(page, small_video.stat().st_size)
     page.route("**/files/**", stop_after_two)
     page.goto(f"{live.url}/c/test-video?chunk=16384")
     page.wait_for_selector("#rules li")
@@ -116,6 +136,9 @@ def test_reloaded_page_resumes_where_it_stopped(live, page, small_video):
     page.click("#upload")
     page.wait_for_function("document.getElementById('message').className === 'note'")  # retrying
     page.unroute("**/files/**")
+    before = list(seen)
+    [created] = [r for r in before if r["method"] == "POST"]
+    upload_url = next(r["url"] for r in before if r["method"] == "PATCH")
     page.goto(f"{live.url}/c/test-video?chunk=16384")  # the person reloads and picks the file again
     page.wait_for_selector("#rules li")
     page.set_input_files("#file", str(small_video))
@@ -123,6 +146,13 @@ def test_reloaded_page_resumes_where_it_stopped(live, page, small_video):
     page.click("#upload")
     page.wait_for_url("**/report?*", timeout=60_000)
     assert page.get_attribute("#verdict", "data-verdict") == "pass"
+    after = seen[len(before):]
+    size = small_video.stat().st_size
+    patches = [r for r in after if r["method"] == "PATCH"]
+    assert created and not [r for r in after if r["method"] == "POST"]  # no second upload was created
+    assert {r["url"] for r in after} == {upload_url}  # HEAD and PATCH to the saved address only
+    assert patches[0]["offset"] == 2 * 16384  # continued where the two chunks that arrived ended
+    assert sum(r["bytes"] for r in patches) == size - 2 * 16384 < size
 
 
 def test_english_upload_page(live, page):
@@ -153,6 +183,7 @@ def test_tus_js_client_resumes_after_a_broken_connection(live, page, small_video
                 return
         route.continue_()
 
+    seen = _tus_requests(page, small_video.stat().st_size)
     page.route("**/files/**", reset_second_patch)
     page.goto(f"{live.url}/c/test-video")
     page.add_script_tag(path=str(TUS_JS))
@@ -179,6 +210,11 @@ def test_tus_js_client_resumes_after_a_broken_connection(live, page, small_video
     )
     assert result["verdict"] == "pass"
     assert cut["patches"] >= 7  # 6 chunks and the one that was reset
+    patches = [r for r in seen if r["method"] == "PATCH"]
+    assert [r["method"] for r in seen].count("POST") == 1  # one upload, resumed (not created anew)
+    assert {r["url"] for r in patches} == {urljoin(live.url, result["url"])}
+    assert [r["offset"] for r in patches[:3]] == [0, 16384, 16384]  # the cut chunk is sent again, from 16384
+    assert sum(r["bytes"] for r in patches) == len(data) + 16384  # the rest once, only the cut chunk twice
     with live.services.db.session() as s:
         sub = s.get(Submission, result["submission"])
     assert sub.file_name == "科普视频.mp4"

@@ -226,12 +226,65 @@ def test_truncated_mp4_with_moov_first_is_flagged():
     assert f.truncated is True
 
 
-def test_probe_timeout_kills(monkeypatch):
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_probe_timeout_kills(tmp_path):
+    """The run ends at its timeout (not when the child would have), the child got SIGKILL and
+    is reaped, and the error names the timeout."""
+    import time
+
     from service.core.errors import ToolTimeoutError
     from service.media import process
 
-    with pytest.raises(ToolTimeoutError):
-        process.run(["sleep", "5"], timeout=0.2)
+    pidfile = tmp_path / "pid"
+    t = time.monotonic()
+    with pytest.raises(ToolTimeoutError) as e:
+        process.run(["sh", "-c", f"echo $$ > {pidfile}; exec sleep 30"], timeout=1.0)
+    assert time.monotonic() - t < 5
+    assert e.value.returncode == -9 and "longer than 1s and was killed" in str(e.value)
+    assert _gone(int(pidfile.read_text()))
+
+
+def test_probe_gives_its_timeout_to_ffprobe(tmp_path, monkeypatch):
+    """probe(timeout=…) is the ffprobe run's timeout: an ffprobe that hangs is killed then."""
+    import time
+
+    from service.core.errors import ToolTimeoutError
+
+    pidfile = tmp_path / "pid"
+    fake = tmp_path / "bin" / "ffprobe"
+    fake.parent.mkdir()
+    fake.write_text(f"#!/bin/sh\necho $$ > {pidfile}\nexec sleep 60\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
+    path = ffmpeg_media("moovfirst.mp4", av(seconds=2, extra_v=["-movflags", "+faststart"]))
+    t = time.monotonic()
+    with pytest.raises(ToolTimeoutError) as e:
+        probe(path, timeout=1.5)
+    assert 1.4 < time.monotonic() - t < 8
+    assert e.value.command[0] == "ffprobe" and "longer than 2s" in str(e.value)  # 1.5 s, shown rounded
+    assert _gone(int(pidfile.read_text()))
+
+
+def test_a_memory_limit_stops_the_child_not_us():
+    """``memory_limit`` bounds the child's address space: a child that asks for more fails,
+    and ``out_of_memory`` says why; under the limit the same child runs."""
+    import sys
+
+    from service.media import process
+
+    grab = [sys.executable, "-c", "b = bytearray(600 << 20); print(len(b))"]
+    res = process.run(grab, timeout=30, check=False, memory_limit=400 << 20)
+    assert res.returncode != 0 and process.out_of_memory(res, 400 << 20)
+    ok = process.run(grab, timeout=30, check=False, memory_limit=2 << 30)
+    assert ok.returncode == 0 and ok.stdout.strip() == str(600 << 20).encode()
+    assert not process.out_of_memory(ok, 2 << 30)
 
 
 def test_a_mediainfo_that_never_answers_does_not_hang_the_check(monkeypatch):

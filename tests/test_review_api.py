@@ -118,30 +118,41 @@ def test_keys_of_other_campaigns_and_receipts_get_nothing(review):
 
 
 def test_export_xlsx_opens_with_chinese_headers_one_row_per_entry(review):
+    """Sets up its own waivers (the session's server is shared with the page tests): black-opening's
+    black frames first unwaived (a content hint with its time), then waived (no hint, listed as waived)."""
     from openpyxl import load_workbook
+
+    black_url = f"/api/submissions/{review.ids['black-opening']}/waivers"
+
+    def export(c):
+        r = c.get(f"/api/campaigns/{CAMPAIGN}/export.xlsx", headers=review.auth())
+        assert r.status_code == 200
+        rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
+        return r, rows[0], {row[2]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
 
     with review.live.client() as c:
         c.post(f"/api/submissions/{review.ids['interlaced']}/waivers",
                json={"rule": "scan_type", "note": "档案素材"}, headers=review.auth())
-        r = c.get(f"/api/campaigns/{CAMPAIGN}/export.xlsx", headers=review.auth())
-    assert r.status_code == 200
+        assert c.post(black_url, json={"rule": "black_segments", "withdraw": True},
+                      headers=review.auth()).status_code == 201
+        r, head, by_name = export(c)
+        assert c.post(black_url, json={"rule": "black_segments", "note": "片头黑场是创作意图"},
+                      headers=review.auth()).status_code == 201
+        _, _, waived = export(c)
+        c.post(black_url, json={"rule": "black_segments", "withdraw": True}, headers=review.auth())  # as found
     assert r.headers["content-type"].startswith("application/vnd.openxmlformats-officedocument.spreadsheetml")
     disp = r.headers["content-disposition"]
     assert disp.startswith(f'attachment; filename="{CAMPAIGN}-') and "filename*=UTF-8''" in disp
     assert unquote(disp.split("filename*=UTF-8''")[1]).startswith("科普微视频评审演示-作品-")
-    ws = load_workbook(io.BytesIO(r.content)).active
-    rows = list(ws.iter_rows(values_only=True))
-    head = rows[0]
     assert head[:7] == ("序号", "作品编号", "文件名", "大小（兆）", "时长（秒）", "分辨率", "检查结论")
     assert {"不合格项", "警告项", "内容提示", "已豁免", "评审决定", "检查：黑边（全画幅）", "检查：静音"} <= set(head)
-    by_name = {row[2]: dict(zip(head, row, strict=True)) for row in rows[1:]}
     assert set(by_name) == {f"{n}.mp4" for n in review.ids}  # one row per entry
     assert "黑边" in by_name["pillarboxed.mp4"]["不合格项"]
     black = by_name["black-opening.mp4"]
-    if black["检查：黑场"] == "已豁免":  # the page test, on the same session's server, waived it
-        assert not black["内容提示"] and "黑场" in black["已豁免"]
-    else:
-        assert "00:00:00.0" in black["内容提示"]
+    assert black["检查：黑场"] != "已豁免" and "00:00:00.0" in black["内容提示"]
+    assert "黑场" not in (black["已豁免"] or "")
+    black = waived["black-opening.mp4"]
+    assert black["检查：黑场"] == "已豁免" and not black["内容提示"] and "黑场" in black["已豁免"]
     assert by_name["interlaced.mp4"]["检查：扫描方式"] == "已豁免"
     assert by_name["frozen-slide.mp4"]["检查结论"] == "不通过"
 

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from service.core.facts import parse_av_facts, scan_needs_sps
-from service.core.h264 import Sps, find_sps, parse_sps, unescape
+from service.core.h264 import Sps, find_sps, parse_sps, without_emulation_prevention
 from service.core.judge import judge
 from service.core.profiles import ProfileStore
 from service.media.probe import h264_sps_command, probe
@@ -48,7 +48,7 @@ def test_sps_parser_refuses_what_is_not_an_sps() -> None:
         parse_sps(b"\x68\xee\x3c\x80")  # a PPS
     with pytest.raises(ValueError, match="ends early"):
         parse_sps(b"\x67\x4d")
-    assert unescape(b"\x00\x00\x03\x01") == b"\x00\x00\x01"
+    assert without_emulation_prevention(b"\x00\x00\x03\x01") == b"\x00\x00\x01"
     assert find_sps(b"\x00\x00\x00\x01\x09\xf0") is None
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from service.settings import Settings
 from service.store.jobs import InProcessQueue, RqQueue, job_timeout
 from service.store.models import Job, ReportRow, Submission
-from service.store.runtime import Context, run_in_process, use_context
+from service.store.runtime import Context, in_process_queue, use_context
 from service.submissions.campaigns import create_campaign
 from service.submissions.intake import latest_report
 from tests.support.jobs import job_context, stage_submission
@@ -122,7 +122,7 @@ def test_job_on_unreadable_file_stores_an_error_report(rq_ctx: Context) -> None:
 def test_photo_gets_a_thumbnail_in_process(ctx: Context, tmp_path) -> None:
     src = tmp_path / "photo.jpg"
     Image.new("RGB", (2000, 1500), (40, 90, 200)).save(src, "JPEG")
-    queue = InProcessQueue(lambda job_id: run_in_process(job_id, ctx))  # as the web app wires it
+    queue = in_process_queue(ctx)  # as the web app wires it
     ctx.queue = queue
     sub = stage_submission(ctx, src, "kepuri-2023-history-photo", campaign_id=CAMPAIGN)
     job_id = queue_deep(ctx, sub)

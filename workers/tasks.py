@@ -7,10 +7,14 @@ this module registers every kind."""
 
 from __future__ import annotations
 
+import logging
+import time
 import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from service.core.errors import MediaCheckError
 from service.store.jobs import JobProgress
@@ -18,6 +22,8 @@ from service.store.models import Job, Submission
 from service.store.runtime import Context, context
 from workers import check, deep, fix_task, recheck
 from workers.registry import TASKS
+
+log = logging.getLogger(__name__)
 
 TASK_MODULES = (check, deep, fix_task, recheck)
 """Every module that registers tasks (``@task``): imported here, so every kind is known to run_job."""
@@ -58,12 +64,12 @@ def _reason(exc: BaseException) -> dict[str, Any]:
     }
 
 
-def _record_failure(ctx: Context, job_id: str, reason: dict[str, Any]) -> None:
+def _record_failure(ctx: Context, job_id: str, reason: dict[str, Any], *, final: bool | None = None) -> None:
     with ctx.db.session() as s:
         row = s.get(Job, job_id)
         if row is None or row.state == "finished":
             return
-        final = row.attempts > row.retries
+        final = row.attempts > row.retries if final is None else final
         row.state = "failed" if final else "queued"
         row.error = reason
         row.finished_at = datetime.now(UTC) if final else None
@@ -71,6 +77,23 @@ def _record_failure(ctx: Context, job_id: str, reason: dict[str, Any]) -> None:
             sub = s.get(Submission, row.submission_id)
             if sub is not None and sub.status != "refused":
                 sub.status = "error"
+
+
+RECORD_RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0)
+"""Waits between attempts to record a job's failure while the database does not answer (PostgreSQL
+restarting): without them the job would stay `started` for good."""
+
+
+def _record_failure_patiently(ctx: Context, job_id: str, reason: dict[str, Any]) -> None:
+    for delay in (*RECORD_RETRY_DELAYS_S, None):
+        try:
+            _record_failure(ctx, job_id, reason)
+            return
+        except SQLAlchemyError:
+            if delay is None:
+                log.exception("could not record the failure of job %s: the database does not answer", job_id)
+                return
+            time.sleep(delay)
 
 
 def run_job(job_id: str, ctx: Context | None = None) -> dict[str, Any]:
@@ -92,8 +115,17 @@ def run_job(job_id: str, ctx: Context | None = None) -> dict[str, Any]:
             raise MediaCheckError(f"no task for job kind {job.kind!r}")
         result = fn(ctx, job, progress)
     except BaseException as exc:
-        _record_failure(ctx, job_id, _reason(exc))
+        _record_failure_patiently(ctx, job_id, _reason(exc))
         raise
+    try:
+        _record_result(ctx, job_id, result)
+    except SQLAlchemyError as exc:  # the database went away (a restart): recorded when it is back, then retried
+        _record_failure_patiently(ctx, job_id, _reason(exc))
+        raise
+    return result
+
+
+def _record_result(ctx: Context, job_id: str, result: dict[str, Any]) -> None:
     with ctx.db.session() as s:
         row = s.get(Job, job_id)
         assert row is not None
@@ -101,7 +133,18 @@ def run_job(job_id: str, ctx: Context | None = None) -> dict[str, Any]:
         row.progress = 1.0 if row.state == "finished" else row.progress
         row.result, row.finished_at = result, datetime.now(UTC)
         row.error = result.get("error") if row.state == "failed" else None
-    return result
+
+
+def on_overrun(job_id: str, budget_s: int, ctx: Context | None = None) -> None:
+    """The in-process executor gave up job ``job_id`` past its time budget (store.jobs.ON_OVERRUN):
+    recorded failed at once, with a reason a person can read; should it end after all, its result
+    is recorded then."""
+    message = {"zh-CN": f"任务超过时限（{budget_s} 秒）仍未完成，已放弃：文件可能异常，请检查文件后重新提交。",
+               "en": f"The job did not finish within its time limit ({budget_s} s) and was given up: the "
+                     "file may be malformed; check it and submit it again."}
+    _record_failure(ctx or context(), job_id, {"type": "JobTimeout", "message": message,
+                                               "detail": f"in-process budget {budget_s} s", "traceback": ""},
+                    final=True)
 
 
 def on_failure(job: Any, connection: Any, exc_type: Any, exc_value: Any, tb: Any) -> None:

@@ -8,7 +8,9 @@ Decisions (documented in docs/batch.md):
 - zip archives found in folders are opened; a zip inside a zip is listed as skipped
   (unpack it and run again), other archive formats too;
 - operating-system litter (``__MACOSX/``, ``.DS_Store``, ``Thumbs.db``…) is skipped;
-- the output folder is never walked, even when it lies inside an input folder."""
+- the output folder is never walked, even when it lies inside an input folder;
+- links are never followed out of the given folders, nor into folders (the folder is walked
+  where it is); FIFOs, sockets and devices are never opened: each is listed as skipped."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from pydantic import BaseModel, ConfigDict
 
 from service.batch.archive import list_members, member_problem
 from service.core.errors import ArchiveError
+from service.media.probe import not_regular_error
 
 MEDIA_EXTENSIONS = frozenset({
     "mp4", "m4v", "mov", "qt", "avi", "mkv", "webm", "wmv", "asf", "flv", "f4v", "mpg", "mpeg", "vob", "ts", "mts",
@@ -138,11 +141,36 @@ def zip_entries(path: Path, display: str) -> list[BatchEntry]:
 
 
 def _walk(root: Path, exclude: Path | None, errors: list[OSError]) -> Iterator[Path]:
+    """Every name under ``root``, files and links to folders alike (never followed: the links
+    are judged by ``_not_walked``); sub-folders in order, the output folder left out."""
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=errors.append):
         here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if exclude is None or (here / d).resolve() != exclude)
-        for f in sorted(filenames):
+        links = [d for d in dirnames if os.path.islink(here / d)]
+        dirnames[:] = sorted(d for d in dirnames
+                             if d not in links and (exclude is None or (here / d).resolve() != exclude))
+        for f in sorted(filenames + links):
             yield here / f
+
+
+def _not_walked(f: Path, folders: list[Path]) -> tuple[str, dict[str, str]] | None:
+    """Why ``f`` is listed as skipped rather than read, or None to read it: a link that leaves
+    the given ``folders`` (resolved) or leads nowhere, a link to a folder (its folder is walked
+    where it is), anything but a regular file (a FIFO would block the reader forever)."""
+    if os.path.islink(f):
+        target = f.resolve()
+        if not target.exists():
+            return "broken_link", {"zh-CN": "链接指向的文件不存在", "en": "a link to nothing (its target is missing)"}
+        if not any(target.is_relative_to(d) for d in folders):
+            return "link_outside", {"zh-CN": f"链接指向所选文件夹之外（{target}），未读取",
+                                    "en": f"a link that leaves the given folders ({target}); not followed"}
+        if target.is_dir():
+            return "linked_folder", {"zh-CN": "指向文件夹的链接：该文件夹已在原处检查",
+                                     "en": "a link to a folder; that folder is checked where it is"}
+    try:
+        refused = not_regular_error(f.stat().st_mode)
+    except OSError as e:
+        return "io_error", {"zh-CN": f"无法读取：{e.strerror}", "en": f"cannot read: {e.strerror}"}
+    return (refused.code, refused.message) if refused is not None else None
 
 
 def collect_entries(paths: Iterable[str | os.PathLike[str]], *, exclude: str | os.PathLike[str] | None = None
@@ -156,6 +184,7 @@ def collect_entries(paths: Iterable[str | os.PathLike[str]], *, exclude: str | o
             raise FileNotFoundError(str(r))
     seen: set[str] = set()
     out: list[BatchEntry] = []
+    folders = [r.resolve() for r in roots if r.is_dir()]
     for root in roots:
         root = root.resolve()
         errors: list[OSError] = []
@@ -163,9 +192,13 @@ def collect_entries(paths: Iterable[str | os.PathLike[str]], *, exclude: str | o
         base = root.parent if root.is_dir() else None
         for f in files:
             display = f.relative_to(base).as_posix() if base is not None else f.name
-            if str(f) in seen or not f.is_file():
+            if str(f) in seen:
                 continue
             seen.add(str(f))
+            if (why := _not_walked(f, folders)) is not None:
+                out.append(BatchEntry(id=str(f), source=str(f), name=display, size=0, stamp=why[0], action="skip",
+                                      reason_code=why[0], reason=why[1]))
+                continue
             if _ext(f.name) in ZIP_EXTENSIONS and _classify(display)[1] != "system_file":
                 out.extend(zip_entries(f, display))
             else:

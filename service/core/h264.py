@@ -60,7 +60,7 @@ class _Bits:
         return (k + 1) // 2 if k & 1 else -(k // 2)
 
 
-def unescape(rbsp: bytes) -> bytes:
+def without_emulation_prevention(rbsp: bytes) -> bytes:
     """Remove the emulation-prevention bytes (00 00 03 → 00 00)."""
     return re.sub(b"\x00\x00\x03", b"\x00\x00", rbsp)
 
@@ -77,7 +77,7 @@ def parse_sps(nal: bytes) -> Sps:
     """Parse one SPS NAL unit (its header byte first). Raises ValueError when it is not one."""
     if not nal or nal[0] & 0x1F != SPS_NAL_TYPE:
         raise ValueError("not an SPS NAL unit")
-    bits = _Bits(unescape(nal[1:]))
+    bits = _Bits(without_emulation_prevention(nal[1:]))
     profile_idc = bits.u(8)
     bits.u(16)  # constraint flags, level_idc
     bits.ue()  # seq_parameter_set_id

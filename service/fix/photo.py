@@ -65,6 +65,8 @@ def fix_photo(src: Path, out: Path, target: ImageTarget) -> None:
     """Write the fixed photo to ``out``."""
     register_heif()
     with Image.open(src) as opened:
+        edge = max(target.width, target.height)
+        opened.draft(None, (edge, edge))  # JPEG: decode at the smallest scale still >= the target
         opened.load()
         exif = opened.getexif()
         im = ImageOps.exif_transpose(opened) if target.exif_transpose else opened.copy()

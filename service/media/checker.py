@@ -17,7 +17,7 @@ from service.core.facts import MediaFacts
 from service.core.judge import judge
 from service.core.profiles import Profile
 from service.core.report import FileInfo, Report, ReportError, build_report
-from service.media.probe import Probe, probe
+from service.media.probe import Probe, not_regular_error, probe
 from service.media.process import Started
 from service.store.digest import HASH_CHUNK, PendingDigest, sha256_file  # noqa: F401 - HASH_CHUNK kept importable from here
 
@@ -37,12 +37,15 @@ def check_file(path: str | os.PathLike[str], profile: Profile, *, display_name: 
     timings: dict[str, float] = {}
     err: ReportError | None = None
     try:
-        size = p.stat().st_size
+        st = p.stat()
     except OSError as e:
-        size = 0
         err = ReportError(code="io_error", message={"zh-CN": f"无法读取文件：{e.strerror}",
                                                     "en": f"Cannot read the file: {e.strerror}"})
-        return _error_report(name, size, None, profile, err, timings, t0)
+        return _error_report(name, 0, None, profile, err, timings, t0)
+    size = st.st_size
+    if (refused := not_regular_error(st.st_mode)) is not None:  # a FIFO would hang the hash and the probe
+        err = ReportError(code=refused.code, message=refused.message)
+        return _error_report(name, 0, None, profile, err, timings, t0)
 
     def timed_hash() -> str:
         t = time.perf_counter()

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageFont
 
 from service.core.analysis import Analysis, timecode
 from service.core.facts import MediaFacts
@@ -166,14 +166,11 @@ def contact_sheet(path: str | os.PathLike[str], directory: Path, *, duration_s: 
 
 def photo_thumbnail(path: str | os.PathLike[str], directory: Path, *, edge: int = THUMB_EDGE,
                     name: str = THUMB_NAME) -> Path:
-    """A JPEG of the photo as it is displayed (EXIF orientation applied), longest edge ``edge``."""
-    from service.media.images import register_heif
+    """A JPEG of the photo as it is displayed (EXIF orientation applied), longest edge ``edge``;
+    decoded with bounded memory (``images.shrunk``: a 12000×12000 PNG is shrunk in a child)."""
+    from service.media.images import shrunk
 
-    register_heif()
-    with Image.open(path) as img:
-        img.draft("RGB", (edge, edge))  # JPEG: decode at a reduced scale
-        shown = ImageOps.exif_transpose(img) or img
-        shown.thumbnail((edge, edge))
+    with shrunk(path, edge) as shown:
         return _save(shown, directory, name)
 
 

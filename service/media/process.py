@@ -1,10 +1,15 @@
 """The one module that runs external processes (ffprobe, ffmpeg). Every run has a
 timeout; on timeout or any exception the child is killed and reaped. Children stay in
-our process group, so a worker's group kill (RQ's job timeout) reaches them too."""
+our process group, so a worker's group kill (RQ's job timeout) reaches them too. A run
+may also bound the child's address space (``memory_limit``: RLIMIT_AS, set from here on the
+child with prlimit, so nothing runs between fork and exec): past it, its allocations fail
+and it ends, instead of growing the machine out of memory."""
 
 from __future__ import annotations
 
+import errno
 import queue
+import resource
 import subprocess
 import sys
 import threading
@@ -13,10 +18,39 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from service.core.errors import ToolCancelledError, ToolError, ToolTimeoutError
+from service.core.errors import ToolCancelledError, ToolError, ToolTimeoutError, UnreadableMediaError
 
 STDERR_TAIL_CHARS = 2000
 """How much of a failed tool's stderr is kept in the error (its end)."""
+
+OUT_OF_MEMORY_MARKERS = ("Cannot allocate memory", "failed to map segment", "std::bad_alloc", "MemoryError")
+"""What a child that hit its ``memory_limit`` prints on the way out (ffmpeg's ENOMEM, the loader, Python)."""
+
+
+def limit_memory(pid: int, limit: int | None) -> None:
+    """Bound the address space of the running child ``pid`` to ``limit`` bytes (None: leave it)."""
+    if limit is None:
+        return
+    try:
+        resource.prlimit(pid, resource.RLIMIT_AS, (limit, limit))
+    except ProcessLookupError:  # already gone
+        pass
+    except OSError as e:  # pragma: no cover - a kernel without prlimit on other processes
+        if e.errno not in (errno.EPERM, errno.ENOSYS):
+            raise
+
+
+def over_budget_error(what_zh: str, what_en: str, limit: int) -> UnreadableMediaError:
+    """The error of a file whose check needed more memory than ``limit`` bytes (``what``: the tool)."""
+    return UnreadableMediaError(
+        f"检查此文件所需的内存超过上限（{what_zh}，{limit / 2**20:.0f} 兆），已停止：文件可能异常。",
+        f"Checking this file needs more memory than allowed ({what_en}, {limit / 2**20:.0f} MiB) and was "
+        "stopped: the file may be malformed.", code="over_budget")
+
+
+def out_of_memory(result: Completed, limit: int | None) -> bool:
+    """Whether a failed run ended because it reached its ``memory_limit``."""
+    return limit is not None and result.returncode != 0 and any(m in result.stderr for m in OUT_OF_MEMORY_MARKERS)
 
 
 @dataclass(frozen=True)
@@ -36,18 +70,18 @@ class Started:
     for outside the GIL), so the caller does other work meanwhile. ``result()`` returns what
     ``run`` returned or raises what it raised; the timeout kill is ``run``'s own."""
 
-    def __init__(self, command: list[str], *, timeout: float, check: bool = True) -> None:
-        import threading  # (already imported by subprocess)
-
+    def __init__(self, command: list[str], *, timeout: float, check: bool = True,
+                 memory_limit: int | None = None) -> None:
         self.command = command
         self._result: Completed | None = None
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(timeout, check), name=command[0], daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(timeout, check, memory_limit), name=command[0],
+                                        daemon=True)
         self._thread.start()
 
-    def _run(self, timeout: float, check: bool) -> None:
+    def _run(self, timeout: float, check: bool, memory_limit: int | None) -> None:
         try:
-            self._result = run(self.command, timeout=timeout, check=check)
+            self._result = run(self.command, timeout=timeout, check=check, memory_limit=memory_limit)
         except BaseException as e:  # noqa: BLE001 - handed to the caller of result()
             self._error = e
 
@@ -63,13 +97,14 @@ class Started:
         self._thread.join()
 
 
-def start(command: list[str], *, timeout: float, check: bool = True) -> Started:
+def start(command: list[str], *, timeout: float, check: bool = True, memory_limit: int | None = None) -> Started:
     """Start ``run(command)`` in the background; collect it with ``.result()``."""
-    return Started(command, timeout=timeout, check=check)
+    return Started(command, timeout=timeout, check=check, memory_limit=memory_limit)
 
 
-def run(command: list[str], *, timeout: float, check: bool = True) -> Completed:
-    """Run ``command`` and return its output; kill it after ``timeout`` seconds.
+def run(command: list[str], *, timeout: float, check: bool = True, memory_limit: int | None = None) -> Completed:
+    """Run ``command`` and return its output; kill it after ``timeout`` seconds; bound its
+    address space to ``memory_limit`` bytes when given.
 
     Raises ToolError when the program is missing or (with ``check``) exits non-zero, and
     ToolTimeoutError when it runs too long."""
@@ -80,6 +115,7 @@ def run(command: list[str], *, timeout: float, check: bool = True) -> Completed:
         raise ToolError(f"{command[0]} not found: install ffmpeg (apt-get install ffmpeg)",
                         command=command) from None
     try:
+        limit_memory(proc.pid, memory_limit)
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()

@@ -5,8 +5,10 @@ so the thread runs on another core, taking the GIL back twice per block read."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
 from typing import Protocol
 
 from service.core.background import Background
@@ -22,9 +24,17 @@ larger than the cache is read back from memory to be hashed)."""
 
 
 def sha256_file(path: str | os.PathLike[str], chunk: int = HASH_CHUNK) -> str:
-    """The hex SHA-256 of the file at ``path``; raises OSError when it cannot be read."""
+    """The hex SHA-256 of the file at ``path``; raises OSError when it cannot be read or is
+    not a regular file (opened without blocking, so that a FIFO is refused, not waited on)."""
     h = hashlib.sha256()
-    with open(path, "rb", buffering=0) as fh:
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", os.fspath(path))
+    except BaseException:
+        os.close(fd)
+        raise
+    with open(fd, "rb", buffering=0) as fh:
         buf = bytearray(chunk)
         view = memoryview(buf)
         while n := fh.readinto(buf):

@@ -8,14 +8,15 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from queue import Queue
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from service.core.errors import RequestError
 from service.store.ids import new_id
-from service.store.models import Job
+from service.store.models import Job, Submission
 
 RUN_JOB = "workers.tasks.run_job"
 """The one task function every job runs (it dispatches on the job's kind). Named, never imported:
@@ -40,6 +41,23 @@ BYTES_PER_SECOND = 20 * 2**20
 
 PROGRESS_INTERVAL_S = 1.0
 """Progress is written (database and RQ meta) at most once per this many seconds."""
+
+WATCHDOG_INTERVAL_S = 1.0
+"""How often the in-process executor looks for jobs past their time budget."""
+
+MAX_OVERRUN_THREADS = 4
+"""In-process jobs given up past their budget whose threads may still be running (each took a
+replacement thread); beyond it the queue waits for them rather than growing without bound."""
+
+RETRY_DELAYS_S = (3.0, 15.0)
+"""Waits before the in-process executor tries a failed job again (first retry, later ones): a job that
+failed because the database was restarting runs again once it is back."""
+
+ENQUEUE_RETRY_DELAYS_S = (0.25, 0.5, 1.0, 2.0, 4.0)
+"""Waits between attempts to hand a job to a Redis that does not answer (about 8 s: a restart)."""
+
+ON_OVERRUN = "workers.tasks.on_overrun"
+"""Called (by name, as ``RUN_JOB``) when an in-process job runs past its time budget: records it failed."""
 
 RESULT_TTL_S = 24 * 3600
 """How long RQ keeps results and failures; the database keeps them for good."""
@@ -110,35 +128,116 @@ class JobProgress:
             self._save(self.value)
 
 
+ORPHANED_REASON = {
+    "type": "ServiceRestarted",
+    "message": {"zh-CN": "服务在此任务排队或运行时停止，任务未完成：请重新提交文件。",
+                "en": "The service stopped while this job was waiting or running, so it did not finish: "
+                      "submit the file again."},
+    "detail": "an in-process job left queued or started by a service that stopped (killed, crashed, restarted)",
+    "traceback": "",
+}
+"""The failure recorded for an in-process job its process did not live to finish."""
+
+
+def fail_orphaned_jobs(db: Any, before: datetime) -> list[str]:
+    """In-process jobs created before ``before`` (this process's start) and still queued or started
+    belong to a process that is gone (killed, crashed, restarted): they can no longer end, so they
+    are recorded failed (``ORPHANED_REASON``), the check's submission as ``error``. Not retried: a file
+    that brought the process down would bring it down again. Their ids."""
+    with db.session() as s:
+        rows = s.query(Job).filter(Job.backend == "inprocess", Job.state.in_(("queued", "started")),
+                                   Job.created_at < before).all()
+        now = datetime.now(UTC)
+        for row in rows:
+            row.state, row.error, row.finished_at = "failed", ORPHANED_REASON, now
+            if row.kind == "check" and row.submission_id:
+                sub = s.get(Submission, row.submission_id)
+                if sub is not None and sub.status not in ("refused", "checked"):
+                    sub.status = "error"
+        return [row.id for row in rows]
+
+
 class InProcessQueue:
-    """Runs jobs in threads of this process: the embedded default, no Redis needed. No
-    timeouts are enforced here; retries are."""
+    """Runs jobs in ``workers`` threads of this process: the embedded default, no Redis needed.
+    Retries are kept. A thread cannot be killed, so a job's time budget (its ``timeout_s``,
+    ``job_timeout``) is kept by a watchdog: past it the job is recorded failed with a clear
+    reason (``on_overrun``) and a fresh thread takes its place, so one costly file cannot stall
+    every other check; the late thread ends when its job does (at most ``MAX_OVERRUN_THREADS``
+    such threads at once: beyond, the queue waits for one of them). The child processes of an
+    overrun job still end by their own timeouts."""
 
     backend = "inprocess"
 
-    def __init__(self, runner: Callable[[str], Any], workers: int = 2) -> None:
+    def __init__(self, runner: Callable[[str], Any], workers: int = 2,
+                 on_overrun: Callable[[str, int], None] | None = None) -> None:
         self._runner = runner
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mediacheck-job")
+        self._on_overrun = on_overrun
+        self._workers = workers
+        self._todo: Queue[tuple[str, int, int] | None] = Queue()
         self._pending = 0
         self._lock = threading.Lock()
+        self._running: dict[threading.Thread, tuple[str, float, int]] = {}  # thread: job, deadline, budget
+        self._overrun: set[threading.Thread] = set()
+        self._threads: list[threading.Thread] = []
+        self._closed = threading.Event()
+        for _ in range(workers):
+            self._spawn()
+        self._watchdog = threading.Thread(target=self._watch, name="mediacheck-job-watchdog", daemon=True)
+        self._watchdog.start()
+
+    def _spawn(self) -> None:
+        t = threading.Thread(target=self._work, name="mediacheck-job", daemon=True)
+        self._threads.append(t)
+        t.start()
 
     def enqueue(self, job_id: str, *, timeout_s: int, retries: int) -> None:
         with self._lock:
             self._pending += 1
+        self._todo.put((job_id, timeout_s, retries))
 
-        def run() -> None:
+    def _work(self) -> None:
+        me = threading.current_thread()
+        while (item := self._todo.get()) is not None:
+            job_id, timeout_s, retries = item
+            with self._lock:
+                self._running[me] = (job_id, time.monotonic() + timeout_s, timeout_s)
             try:
-                for _attempt in range(retries + 1):
+                for attempt in range(retries + 1):
                     try:
                         self._runner(job_id)
-                        return
+                        break
                     except Exception:  # noqa: BLE001 - recorded in the job row by the runner
-                        continue
+                        if me in self._overrun:
+                            break
+                        if attempt < retries:  # (a database that restarts needs a moment)
+                            time.sleep(RETRY_DELAYS_S[min(attempt, len(RETRY_DELAYS_S) - 1)])
             finally:
                 with self._lock:
+                    self._running.pop(me, None)
                     self._pending -= 1
+                    late = me in self._overrun
+                    self._overrun.discard(me)
+            if late:
+                return  # its replacement serves the queue now
 
-        self._pool.submit(run)
+    def _watch(self) -> None:
+        while not self._closed.wait(WATCHDOG_INTERVAL_S):
+            self.check_budgets()
+
+    def check_budgets(self) -> list[str]:
+        """Give up the jobs past their budget (record them failed, replace their threads);
+        their ids. The watchdog calls this every WATCHDOG_INTERVAL_S."""
+        now = time.monotonic()
+        with self._lock:
+            late = [(t, job) for t, job in self._running.items() if now > job[1] and t not in self._overrun]
+            late = late[:max(0, MAX_OVERRUN_THREADS - len(self._overrun))]
+            for t, _job in late:
+                self._overrun.add(t)
+                self._spawn()
+        for _t, (job_id, _deadline, budget) in late:
+            if self._on_overrun is not None:
+                self._on_overrun(job_id, budget)
+        return [job_id for _t, (job_id, _d, _b) in late]
 
     def depth(self) -> int:
         return self._pending
@@ -152,7 +251,14 @@ class InProcessQueue:
         return None
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=False)
+        """Run what is queued, then stop (jobs past their budget are not waited for)."""
+        with self._lock:
+            live = [t for t in self._threads if t.is_alive() and t not in self._overrun]
+        for _ in live:
+            self._todo.put(None)
+        for t in live:
+            t.join()
+        self._closed.set()
 
 
 class RqQueue:
@@ -168,19 +274,33 @@ class RqQueue:
         self.queue = Queue(name, connection=self.connection)
 
     def enqueue(self, job_id: str, *, timeout_s: int, retries: int) -> None:
+        """Hand the job to RQ. A Redis that does not answer (restarting) is asked again for a few
+        seconds (``ENQUEUE_RETRY_DELAYS_S``); then a 503 ``queue_unavailable`` (was: a 500)."""
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
         from rq import Callback, Retry
 
-        self.queue.enqueue(
-            RUN_JOB,
-            job_id,
-            job_id=job_id,
-            job_timeout=timeout_s,
-            retry=Retry(max=retries) if retries else None,
-            on_failure=Callback(ON_FAILURE),
-            result_ttl=RESULT_TTL_S,
-            failure_ttl=RESULT_TTL_S,
-            description=f"mediacheck {job_id}",
-        )
+        for delay in (*ENQUEUE_RETRY_DELAYS_S, None):
+            try:
+                self.queue.enqueue(
+                    RUN_JOB,
+                    job_id,
+                    job_id=job_id,
+                    job_timeout=timeout_s,
+                    retry=Retry(max=retries) if retries else None,
+                    on_failure=Callback(ON_FAILURE),
+                    result_ttl=RESULT_TTL_S,
+                    failure_ttl=RESULT_TTL_S,
+                    description=f"mediacheck {job_id}",
+                )
+                return
+            except (RedisConnectionError, RedisTimeoutError):
+                if delay is None:
+                    raise RequestError(503, "queue_unavailable",
+                                       "文件已收到，但检查队列暂时不可用，无法开始检查：请稍后重新上传。",
+                                       "The file was received, but the check queue is unavailable, so its check "
+                                       "could not start: upload it again later.", job_id=job_id) from None
+                time.sleep(delay)
 
     def depth(self) -> int:
         return int(self.queue.count)

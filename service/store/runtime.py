@@ -17,7 +17,7 @@ from typing import Any
 from service.core.profiles import ProfileStore
 from service.settings import Settings
 from service.store.database import Database
-from service.store.jobs import RUN_JOB, JobBackend, RqQueue
+from service.store.jobs import ON_OVERRUN, RUN_JOB, InProcessQueue, JobBackend, RqQueue, fail_orphaned_jobs
 from service.store.storage import Storage
 
 
@@ -66,3 +66,19 @@ def run_in_process(job_id: str, ctx: Context) -> Any:
     from rq.utils import import_attribute
 
     return import_attribute(RUN_JOB)(job_id, ctx)
+
+
+def in_process_queue(ctx: Context) -> InProcessQueue:
+    """The in-process executor of ``ctx``: runs ``RUN_JOB`` and, for a job past its time budget,
+    ``ON_OVERRUN`` (both found by name), with ``ctx``. The in-process jobs a previous process left
+    unfinished (it was killed or crashed) are recorded failed first (``fail_orphaned_jobs``)."""
+    from datetime import UTC, datetime
+
+    from rq.utils import import_attribute
+
+    fail_orphaned_jobs(ctx.db, datetime.now(UTC))
+
+    def overrun(job_id: str, budget_s: int) -> None:
+        import_attribute(ON_OVERRUN)(job_id, budget_s, ctx)
+
+    return InProcessQueue(lambda job_id: run_in_process(job_id, ctx), on_overrun=overrun)

@@ -20,8 +20,8 @@ from service import __version__
 from service.core.profiles import ProfileStore
 from service.settings import Settings
 from service.store.database import Database, migrate
-from service.store.jobs import InProcessQueue, JobBackend, RqQueue
-from service.store.runtime import Context, run_in_process
+from service.store.jobs import JobBackend, RqQueue
+from service.store.runtime import Context, in_process_queue
 from service.store.storage import Storage
 from service.submissions.campaigns import CampaignBook
 from service.submissions.intake import Intake
@@ -48,11 +48,9 @@ def build_services(settings: Settings) -> Services:
     storage = Storage(settings.storage_dir, fsync=settings.fsync, direct_io=settings.direct_io)
     store = ProfileStore(*settings.profile_dirs)
     ctx = Context(settings=settings, db=db, storage=storage, store=store)
-    queue: JobBackend
-    if settings.redis_url:
-        queue = RqQueue(settings.redis_url, settings.queue_name)
-    else:
-        queue = InProcessQueue(lambda job_id: run_in_process(job_id, ctx))  # the task RQ runs, by its name
+    # in-process: the task RQ runs, by its name; a job past its time budget is given up (store/jobs.py)
+    queue: JobBackend = RqQueue(settings.redis_url, settings.queue_name) if settings.redis_url \
+        else in_process_queue(ctx)
     ctx.queue = queue  # follow-up jobs (deep analysis) go to the same queue
     book = CampaignBook(store, settings.upload_limit)
     return Services(

@@ -1,0 +1,462 @@
+"""Faults under load (issue 11, "Beyond the probe"). Run: ``.venv/bin/python benchmarks/bench_faults.py``
+(``--clients``, ``--size-mb`` scale the load; ``load``, ``kill``, ``redis`` or ``pg`` runs one part).
+
+1. ``load``: N concurrent uploads of S MB each, raw bodies and tus uploads alternating, every file
+   distinct (the benchmark clip plus a unique tail), against ``mediacheck serve`` (SQLite, in-process
+   jobs, check wait 0). While they run, one client polls ``/healthz`` every 0.1 s. Afterwards: every
+   upload has exactly one submission, every stored file's sha256 (re-read from storage) is the
+   client's, the server's RSS growth (peak VmRSS − before), the status p50/p99/max.
+2. ``kill``: a raw upload and a tus upload are in flight when the API gets SIGKILL; the API is started
+   again on the same data directory; the tus upload is resumed from the offset the server reports
+   (HEAD), the raw one is sent again. Afterwards: each file is stored once with the right sha256,
+   nothing is recorded half (no submission without its file), and every job ends (finished or failed)
+   — counted after a grace period, with the jobs the kill left behind listed.
+3. ``pg``: uploads in flight while PostgreSQL restarts (``--pg-url`` to a database of a cluster this
+   benchmark may restart, ``--pg-cluster VERSION/NAME``; ``make postgres PG_PORT=5441`` makes one).
+   Afterwards: how each upload was answered, no submission without its file, no stored original without
+   its submission, and every upload that failed is stored when sent again.
+4. ``redis``: RQ mode (``mediacheck serve`` and one ``mediacheck worker``, a Redis of its own without
+   persistence) while Redis restarts under uploads: how each upload was answered, whether the worker
+   survived, and whether every job recorded in the database still ends (a queue kept only in Redis is
+   lost with it).
+
+The clip is made once with ffmpeg (benchmarks/bench_upload.py ``media``). Results go to stdout as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import os
+import signal
+import sqlite3
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_upload import CAMPAIGN, ROOT, Server, free_port, media, rss_kb  # noqa: E402
+
+CHUNK = 1 << 20
+"""Bytes per body chunk (raw) and per PATCH (tus: 8 MiB)."""
+
+TUS_PATCH = 8 << 20
+
+
+def body(base: Path, tail: bytes, *, delay_s: float = 0.0) -> Iterator[bytes]:
+    """The clip's bytes, then ``tail`` (a unique ending: no two uploads are duplicates)."""
+    with base.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            yield chunk
+            if delay_s:
+                time.sleep(delay_s)
+    yield tail
+
+
+def digest(base: Path, tail: bytes) -> str:
+    h = hashlib.sha256()
+    for chunk in body(base, tail):
+        h.update(chunk)
+    return h.hexdigest()
+
+
+def raw_upload(server: Server, base: Path, tail: bytes, name: str, *, delay_s: float = 0.0) -> dict:
+    with httpx.Client(timeout=600) as c:
+        r = c.post(server.upload_url(name), content=body(base, tail, delay_s=delay_s))
+    return {"status": r.status_code, "id": r.json().get("id") if r.status_code in (201, 202) else None}
+
+
+class Tus:
+    """A minimal tus 1.0 client: create, PATCH in 8 MiB pieces from a given offset, HEAD."""
+
+    def __init__(self, base: Path, tail: bytes, name: str) -> None:
+        self.base, self.tail, self.name = base, tail, name
+        self.size = base.stat().st_size + len(tail)
+        self.path: str | None = None
+
+    def _bytes(self, offset: int) -> Iterator[bytes]:
+        piece, sent = bytearray(), 0
+        for chunk in body(self.base, self.tail):
+            if sent + len(chunk) <= offset:
+                sent += len(chunk)
+                continue
+            chunk = chunk[max(0, offset - sent):]
+            sent = max(sent, offset) + len(chunk)
+            piece += chunk
+            while len(piece) >= TUS_PATCH:
+                yield bytes(piece[:TUS_PATCH])
+                del piece[:TUS_PATCH]
+        if piece:
+            yield bytes(piece)
+
+    def create(self, url: str) -> None:
+        b64 = base64.b64encode
+        meta = f"filename {b64(self.name.encode()).decode()},filetype {b64(b'video/mp4').decode()}"
+        with httpx.Client(timeout=60) as c:
+            r = c.post(f"{url}/files/{CAMPAIGN}/", headers={"Tus-Resumable": "1.0.0", "Upload-Length": str(self.size),
+                                                          "Upload-Metadata": meta})
+        assert r.status_code == 201, r.text
+        loc = r.headers["location"]
+        self.path = loc if loc.startswith("/") else "/" + loc.split("/", 3)[3]
+
+    def offset(self, url: str) -> int:
+        with httpx.Client(timeout=60) as c:
+            r = c.head(url + str(self.path), headers={"Tus-Resumable": "1.0.0"})
+        return int(r.headers["upload-offset"])
+
+    def send(self, url: str, offset: int = 0, *, stop_after: int | None = None, delay_s: float = 0.0) -> dict:
+        """PATCH from ``offset`` to the end (or ``stop_after`` pieces); the submission id at the end."""
+        sub = None
+        with httpx.Client(timeout=600) as c:
+            for i, piece in enumerate(self._bytes(offset)):
+                if stop_after is not None and i >= stop_after:
+                    break
+                r = c.patch(url + str(self.path), content=piece, headers={
+                    "Tus-Resumable": "1.0.0", "Upload-Offset": str(offset),
+                    "Content-Type": "application/offset+octet-stream"})
+                if r.status_code != 204:
+                    return {"status": r.status_code, "id": None, "offset": offset, "error": r.text[:300]}
+                offset = int(r.headers["upload-offset"])
+                sub = r.headers.get("mediacheck-submission") or sub
+                if delay_s:
+                    time.sleep(delay_s)
+        return {"status": 204, "id": sub, "offset": offset}
+
+
+def stored(data: Path, pg_url: str | None = None) -> list[dict]:
+    """Every submission row, with the sha256 of its stored file re-read from storage."""
+    query = "SELECT id, file_name, sha256, storage_key, status, verdict FROM submissions"
+    if pg_url:
+        import psycopg
+
+        with psycopg.connect(pg_url.replace("postgresql+psycopg://", "postgresql://")) as db:
+            rows = db.execute(query).fetchall()
+    else:
+        with sqlite3.connect(data / "mediacheck.db") as db:
+            rows = db.execute(query).fetchall()
+    out = []
+    for sub_id, name, sha, key, status, verdict in rows:
+        path = data / "storage" / key
+        on_disk = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
+        out.append({"id": sub_id, "name": name, "sha256": sha, "on_disk": on_disk, "status": status,
+                    "verdict": verdict})
+    return out
+
+
+def jobs(data: Path) -> dict[str, int]:
+    with sqlite3.connect(data / "mediacheck.db") as db:
+        return dict(db.execute("SELECT state, count(*) FROM jobs GROUP BY state").fetchall())
+
+
+def poll(url: str, stop: threading.Event, latencies: list[float]) -> None:
+    with httpx.Client(timeout=30) as c:
+        while not stop.is_set():
+            t = time.perf_counter()
+            try:
+                c.get(url + "/healthz")
+                latencies.append((time.perf_counter() - t) * 1000)
+            except httpx.HTTPError:
+                latencies.append(float("inf"))
+            time.sleep(0.1)
+
+
+def part_load(base: Path, clients: int) -> dict:
+    with tempfile.TemporaryDirectory(prefix="bench-faults-") as tmp:
+        data = Path(tmp)
+        server = Server(data, check_wait=0)
+        try:
+            before = rss_kb(server.proc.pid)
+            peak = before
+            tails = [os.urandom(32) for _ in range(clients)]
+            want = {digest(base, t) for t in tails}
+            results: list[dict] = [{} for _ in range(clients)]
+
+            def one(i: int) -> None:
+                name = f"load-{i}.mp4"
+                if i % 2 == 0:
+                    results[i] = raw_upload(server, base, tails[i], name)
+                else:
+                    up = Tus(base, tails[i], name)
+                    up.create(server.url)
+                    results[i] = up.send(server.url)
+
+            stop, latencies = threading.Event(), []
+            poller = threading.Thread(target=poll, args=(server.url, stop, latencies))
+            poller.start()
+            t0 = time.perf_counter()
+            threads = [threading.Thread(target=one, args=(i,)) for i in range(clients)]
+            for t in threads:
+                t.start()
+            while any(t.is_alive() for t in threads):
+                peak = max(peak, rss_kb(server.proc.pid))
+                time.sleep(0.05)
+            elapsed = time.perf_counter() - t0
+            stop.set()
+            poller.join()
+            rows = stored(data)
+        finally:
+            server.stop()
+    ok = [r for r in rows if r["sha256"] == r["on_disk"] and r["sha256"] in want]
+    finite = sorted(x for x in latencies if x != float("inf"))
+    return {
+        "clients": clients, "size_mb": round(base.stat().st_size / 1e6), "seconds": round(elapsed, 1),
+        "answers": sorted({r.get("status") for r in results}),
+        "submissions": len(rows), "sha256_match": len(ok), "distinct": len({r["sha256"] for r in rows}),
+        "rss_growth_mb": round((peak - before) / 1024), "status_ms": {
+            "p50": round(statistics.median(finite), 1) if finite else None,
+            "p99": round(finite[int(len(finite) * 0.99) - 1], 1) if finite else None,
+            "max": round(finite[-1], 1) if finite else None,
+            "failed": sum(1 for x in latencies if x == float("inf"))},
+    }
+
+
+def part_kill(base: Path) -> dict:
+    with tempfile.TemporaryDirectory(prefix="bench-faults-") as tmp:
+        data = Path(tmp)
+        server = Server(data, check_wait=0)
+        raw_tail, tus_tail = os.urandom(32), os.urandom(32)
+        up = Tus(base, tus_tail, "kill-tus.mp4")
+        up.create(server.url)
+        first = up.send(server.url, stop_after=2)  # two pieces stored
+        answers: dict[str, object] = {}
+        raw = threading.Thread(target=lambda: answers.update(raw=_try(lambda: raw_upload(
+            server, base, raw_tail, "kill-raw.mp4", delay_s=0.05))))
+        patch = threading.Thread(target=lambda: answers.update(tus=_try(lambda: up.send(
+            server.url, first["offset"], delay_s=0.3))))
+        raw.start()
+        patch.start()
+        time.sleep(1.5)
+        os.kill(server.proc.pid, signal.SIGKILL)  # mid-upload, both
+        server.proc.wait()
+        raw.join()
+        patch.join()
+        tmp_left = sum(1 for _ in (data / "storage" / "tmp").glob("*")) if (data / "storage" / "tmp").exists() else 0
+        after_kill = stored(data)
+        server = Server(data, check_wait=0)  # restarted on the same data directory
+        try:
+            offset = up.offset(server.url)
+            resumed = up.send(server.url, offset)
+            # the raw client sends again only when it got no answer (as a person would)
+            again = raw_upload(server, base, raw_tail, "kill-raw.mp4") if not isinstance(answers["raw"], dict) \
+                else {"status": "not needed"}
+            time.sleep(10)  # the checks of the two uploads
+            rows = stored(data)
+            states = jobs(data)
+        finally:
+            server.stop()
+    want = {digest(base, raw_tail), digest(base, tus_tail)}
+    return {
+        "answers_during_kill": {k: str(v)[:120] for k, v in answers.items()},
+        "recorded_at_kill": len(after_kill),
+        "half_recorded_at_kill": sum(1 for r in after_kill if r["on_disk"] is None),
+        "tmp_files_left_by_kill": tmp_left, "tus_offset_after_restart": offset,
+        "tus_resumed": resumed.get("status"), "raw_again": again.get("status"),
+        "submissions": len(rows),
+        "sha256_match": sum(1 for r in rows if r["sha256"] == r["on_disk"] and r["sha256"] in want),
+        "recorded_twice": len(rows) - len({r["sha256"] for r in rows}), "jobs": states,
+    }
+
+
+class PgServer(Server):
+    """``mediacheck serve`` on PostgreSQL (``Server`` runs it on SQLite)."""
+
+    def __init__(self, data: Path, pg_url: str) -> None:  # noqa: D107 - (Server's start, with the database)
+        import subprocess
+
+        self.port = free_port()
+        env = {**os.environ, "MEDIACHECK_DATA_DIR": str(data), "MEDIACHECK_CHECK_WAIT_S": "0",
+               "MEDIACHECK_DATABASE_URL": pg_url}
+        env.pop("MEDIACHECK_REDIS_URL", None)
+        self.proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(self.port)],
+                                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        self.url = f"http://127.0.0.1:{self.port}"
+        for _ in range(300):
+            try:
+                if httpx.get(self.url + "/healthz").status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start")
+
+
+def part_pg(base: Path, clients: int, pg_url: str, cluster: str) -> dict:
+    import subprocess
+
+    admin = pg_url.rsplit("/", 1)[0] + "/postgres"
+    name = f"bench_faults_{os.getpid()}"
+    import psycopg
+
+    plain = admin.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as db:
+        db.execute(f'CREATE DATABASE "{name}"')
+    url = pg_url.rsplit("/", 1)[0] + f"/{name}"
+    version, cname = cluster.split("/")
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-faults-") as tmp:
+            data = Path(tmp)
+            server = PgServer(data, url)
+            try:
+                tails = [os.urandom(32) for _ in range(clients)]
+                answers: list[object] = [None] * clients
+
+                def one(i: int) -> None:
+                    answers[i] = _try(lambda: raw_upload(server, base, tails[i], f"pg-{i}.mp4", delay_s=0.03))
+
+                threads = [threading.Thread(target=one, args=(i,)) for i in range(clients)]
+                for t in threads:
+                    t.start()
+                time.sleep(1.0)
+                t0 = time.perf_counter()
+                subprocess.run(["pg_ctlcluster", version, cname, "restart", "-m", "fast"], check=True)
+                restart_s = time.perf_counter() - t0
+                for t in threads:
+                    t.join()
+                rows_after = stored(data, url)
+                originals = sum(1 for p in (data / "storage" / "originals").rglob("*") if p.is_file())
+                retried = [raw_upload(server, base, tails[i], f"pg-{i}.mp4") for i in range(clients)
+                           if not (isinstance(answers[i], dict) and answers[i].get("status") in (201, 202))]
+                for _ in range(60):  # the checks: every job should end (finished or failed)
+                    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as db:
+                        if not db.execute("SELECT count(*) FROM jobs WHERE state IN ('queued', 'started')"
+                                          ).fetchone()[0]:
+                            break
+                    time.sleep(0.5)
+                rows = stored(data, url)
+                with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as db:
+                    states = dict(db.execute("SELECT state, count(*) FROM jobs GROUP BY state").fetchall())
+            finally:
+                server.stop()
+    finally:
+        with psycopg.connect(plain, autocommit=True) as db:
+            db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    want = {digest(base, t) for t in tails}
+    codes: dict[str, int] = {}
+    for a in answers:
+        key = str(a.get("status")) if isinstance(a, dict) else str(a).split(":")[0]
+        codes[key] = codes.get(key, 0) + 1
+    return {
+        "clients": clients, "restart_s": round(restart_s, 1), "answers_during_restart": codes,
+        "recorded_after_restart": len(rows_after),
+        "half_recorded": [f'{r["name"]}: {r["status"]}/{r["verdict"]}' for r in rows_after if r["on_disk"] is None],
+        "originals_without_a_row": originals - len(rows_after),
+        "sent_again": len(retried), "sent_again_answers": sorted({str(r.get("status")) for r in retried}),
+        "submissions": len(rows), "sha256_match": sum(1 for r in rows if r["sha256"] == r["on_disk"]
+                                                      and r["sha256"] in want),
+        "recorded_twice": len(rows) - len({r["sha256"] for r in rows}), "jobs": states,
+    }
+
+
+def part_redis(base: Path, clients: int) -> dict:
+    import subprocess
+
+    port = free_port()
+    redis_cmd = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    redis = subprocess.Popen(redis_cmd, stdout=subprocess.DEVNULL)
+    time.sleep(0.5)
+    with tempfile.TemporaryDirectory(prefix="bench-faults-") as tmp:
+        data = Path(tmp)
+        env = {**os.environ, "MEDIACHECK_DATA_DIR": str(data), "MEDIACHECK_CHECK_WAIT_S": "0",
+               "MEDIACHECK_REDIS_URL": f"redis://127.0.0.1:{port}/0"}
+        env.pop("MEDIACHECK_DATABASE_URL", None)
+        server = RedisServer(env)
+        worker = subprocess.Popen([sys.executable, "-m", "service.cli", "worker"], env=env, cwd=ROOT,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            tails = [os.urandom(32) for _ in range(clients)]
+            answers: list[object] = [None] * clients
+
+            def one(i: int) -> None:
+                answers[i] = _try(lambda: raw_upload(server, base, tails[i], f"redis-{i}.mp4", delay_s=0.03))
+
+            threads = [threading.Thread(target=one, args=(i,)) for i in range(clients)]
+            for t in threads:
+                t.start()
+            time.sleep(1.0)
+            redis.terminate()
+            redis.wait()
+            time.sleep(1.0)
+            redis = subprocess.Popen(redis_cmd, stdout=subprocess.DEVNULL)
+            for t in threads:
+                t.join()
+            for _ in range(120):  # up to a minute for the jobs to end
+                states = jobs(data)
+                if not states.get("queued") and not states.get("started"):
+                    break
+                time.sleep(0.5)
+            rows = stored(data)
+            worker_alive = worker.poll() is None
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+            server.stop()
+            redis.terminate()
+            redis.wait()
+    want = {digest(base, t) for t in tails}
+    codes: dict[str, int] = {}
+    for a in answers:
+        key = str(a.get("status")) if isinstance(a, dict) else str(a).split(":")[0]
+        codes[key] = codes.get(key, 0) + 1
+    return {
+        "clients": clients, "answers_during_restart": codes, "worker_survived": worker_alive,
+        "submissions": len(rows), "sha256_match": sum(1 for r in rows if r["sha256"] == r["on_disk"]
+                                                      and r["sha256"] in want),
+        "half_recorded": sum(1 for r in rows if r["on_disk"] is None), "jobs_after_a_minute": states,
+    }
+
+
+class RedisServer(Server):
+    """``mediacheck serve`` with the given environment (RQ mode)."""
+
+    def __init__(self, env: dict[str, str]) -> None:  # noqa: D107
+        import subprocess
+
+        self.port = free_port()
+        self.proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(self.port)],
+                                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        self.url = f"http://127.0.0.1:{self.port}"
+        for _ in range(300):
+            try:
+                if httpx.get(self.url + "/healthz").status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start")
+
+
+def _try(fn):  # type: ignore[no-untyped-def]
+    try:
+        return fn()
+    except Exception as e:  # noqa: BLE001 - what the client saw when the server died
+        return f"{type(e).__name__}: {e}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("part", nargs="?", choices=("load", "kill", "pg", "redis", "all"), default="all")
+    ap.add_argument("--pg-url", help="postgresql+psycopg://postgres@127.0.0.1:5441/postgres (for `pg`)")
+    ap.add_argument("--pg-cluster", help="VERSION/NAME of that cluster, which `pg` restarts (pg_ctlcluster)")
+    ap.add_argument("--clients", type=int, default=20)
+    ap.add_argument("--size-mb", type=int, default=300)
+    args = ap.parse_args()
+    base = media(args.size_mb)
+    out = {}
+    if args.part in ("load", "all"):
+        out["load"] = part_load(base, args.clients)
+    if args.part in ("kill", "all"):
+        out["kill"] = part_kill(base)
+    if args.part in ("redis", "all"):
+        out["redis"] = part_redis(base, min(args.clients, 6))
+    if args.part == "pg" or (args.part == "all" and args.pg_url):
+        out["pg"] = part_pg(base, min(args.clients, 6), args.pg_url, args.pg_cluster)
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
