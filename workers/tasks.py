@@ -16,6 +16,7 @@ from service.core.errors import MediaCheckError
 from service.store.jobs import JobProgress
 from service.store.models import Job, Submission
 from service.store.runtime import Context, context
+from service.store.summaries import refresh as refresh_summary
 from workers import check, deep, fix_task
 from workers.registry import TASKS
 
@@ -71,6 +72,7 @@ def _record_failure(ctx: Context, job_id: str, reason: dict[str, Any]) -> None:
             sub = s.get(Submission, row.submission_id)
             if sub is not None and sub.status != "refused":
                 sub.status = "error"
+                refresh_summary(s, sub.id)
 
 
 def run_job(job_id: str, ctx: Context | None = None) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from service.core.errors import RequestError
 from service.core.filenames import content_disposition
 from service.fix import submissions as fixes
 from service.store.models import Decision, Job, ReportRow, Submission
+from service.store.summaries import refresh as refresh_summary
 from service.submissions.access import (
     Caller,
     caller_of,
@@ -210,7 +211,7 @@ def post_decision(
             created_at=datetime.now(UTC),
         )
         s.add(row)
-        s.flush()
+        refresh_summary(s, sub.id)
         return {
             "id": row.id,
             "submission_id": sub.id,
