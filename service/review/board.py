@@ -114,6 +114,11 @@ def _deep_jobs(session: Session, ids: list[str]) -> dict[str, tuple[str, dict[st
     return out
 
 
+def deep_job_states(session: Session, ids: list[str]) -> dict[str, str]:
+    """The state of each submission's latest deep job (for a page of rows)."""
+    return {k: state for k, (state, _) in _deep_jobs(session, ids).items()}
+
+
 def _entries(session: Session, storage: Storage, subs: list[Submission]) -> list[BoardEntry]:
     ids = [s.id for s in subs]
     reports = _latest_reports(session, ids)

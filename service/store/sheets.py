@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,7 +30,6 @@ from service.store.durable import replace_atomically
 
 if TYPE_CHECKING:
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -99,77 +99,154 @@ def write_xlsx(path: str | os.PathLike[str], head: Sequence[str], rows: Iterable
     """A one-sheet workbook: ``head`` in bold, then ``rows`` streamed as they come. A cell is
     a plain value (text, a number, None) or a ``Styled`` value; text is stored as text,
     never as a formula, and wraps when it has more than one line."""
-    from openpyxl import Workbook
-    from openpyxl.utils import get_column_letter
 
     def write(tmp: Path) -> None:
-        wb = Workbook(write_only=True)
-        ws = wb.create_sheet(layout.title[:SHEET_TITLE_MAX])
-        if layout.freeze:
-            ws.freeze_panes = layout.freeze
-        for col, width in enumerate(layout.widths, 1):
-            ws.column_dimensions[get_column_letter(col)].width = width
-        ws.append(_head_cells(ws, head, layout.wrap_head))
-        n = _append_rows(ws, rows)
-        last = get_column_letter(max(len(head), 1))
-        ws.auto_filter.ref = f"A1:{last}{1 + n if layout.filter_rows else 1}"
-        wb.save(tmp)
+        with tmp.open("wb") as fh:
+            for chunk in xlsx_chunks(head, rows, layout):
+                fh.write(chunk)
 
     return replace_atomically(path, write)
 
 
-def _append_rows(ws: WriteOnlyWorksheet, rows: Iterable[Sequence[object]]) -> int:
-    """Stream ``rows`` into the sheet; how many there were. When a row cannot be made, the
-    sheet's stream is closed before the error goes on: left open, openpyxl complains about
-    it later, wherever the garbage collector happens to run."""
+CHUNK_BYTES = 64 * 1024
+"""A streamed spreadsheet is handed on in pieces of about this size."""
+
+
+def csv_chunks(head: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterator[bytes]:
+    """The CSV of ``write_csv`` as bytes, a piece at a time as rows come (the first piece, the
+    byte-order mark and the header, at once)."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow([csv_cell(h) for h in head])
+    yield "\ufeff".encode() + buf.getvalue().encode("utf-8")
+    buf.seek(0)
+    buf.truncate()
+    for r in rows:
+        w.writerow([csv_cell(v) for v in r])
+        if buf.tell() >= CHUNK_BYTES:
+            yield buf.getvalue().encode("utf-8")
+            buf.seek(0)
+            buf.truncate()
+    if buf.tell():
+        yield buf.getvalue().encode("utf-8")
+
+
+class _Sink:
+    """A write-only, unseekable file: the zip's bytes wait here until handed on."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.parts.append(bytes(data))
+        self.size += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        out = b"".join(self.parts)
+        self.parts, self.size = [], 0
+        return out
+
+
+def xlsx_chunks(head: Sequence[str], rows: Iterable[Sequence[object]], layout: SheetLayout) -> Iterator[bytes]:
+    """The workbook of ``write_xlsx`` as bytes while it is made: openpyxl's write-only sheet
+    writes its XML straight into the sheet's entry of a zip written to a stream (no temporary
+    file, nothing held), the header at once; the workbook's other parts follow the rows."""
+    from zipfile import ZIP_DEFLATED, ZipFile
+
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet._writer import WorksheetWriter
+    from openpyxl.writer.excel import ExcelWriter
+
+    class _SheetWritten(ExcelWriter):  # type: ignore[misc]
+        def write_worksheet(self, ws: WriteOnlyWorksheet) -> None:  # its XML is in the archive already
+            ws._drawing = None
+            ws._rels = ws._writer._rels
+            self.manifest.append(ws)
+
+    sink = _Sink()
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(layout.title[:SHEET_TITLE_MAX])
+    if layout.freeze:
+        ws.freeze_panes = layout.freeze
+    for col, width in enumerate(layout.widths, 1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+    archive = ZipFile(sink, "w", ZIP_DEFLATED, allowZip64=True)
+    ws._id = 1  # what ExcelWriter would number it: its part's name
+    entry = archive.open(ws.path[1:], "w", force_zip64=True)
+    ws._writer = WorksheetWriter(ws, out=entry)
+    ws._writer.write_top()
+    cells = _Cells(ws)
+    ws.append(cells.head(head, layout.wrap_head))
     n = 0
     try:
         for values in rows:
-            ws.append([_cell(ws, v) for v in values])
+            ws.append([cells.cell(v) for v in values])
             n += 1
-    except BaseException:
-        with contextlib.suppress(Exception):
-            ws.close()
+            if sink.size >= CHUNK_BYTES or n == 1:
+                yield sink.take()
+        last = get_column_letter(max(len(head), 1))
+        ws.auto_filter.ref = f"A1:{last}{1 + n if layout.filter_rows else 1}"
+        ws.close()
+        entry.close()
+        _SheetWritten(wb, archive).save()
+    except BaseException:  # close what is open, or the garbage collector complains later, anywhere
+        for close in (ws.close, entry.close, archive.close):
+            with contextlib.suppress(Exception):
+                close()
         raise
-    return n
+    yield sink.take()
 
 
-def _head_cells(ws: WriteOnlyWorksheet, head: Sequence[str], wrap: bool) -> list[WriteOnlyCell]:
-    from openpyxl.styles import Font
+class _Cells:
+    """Makes the cells of one sheet: openpyxl's classes looked up once, one fill per colour,
+    one wrapped alignment (not an import and a new style object per cell)."""
 
-    cells = [_cell(ws, h) for h in head]
-    for cell in cells:
-        cell.font = Font(bold=True)
-        if wrap:
-            cell.alignment = _wrapped()
-    return cells
+    def __init__(self, ws: WriteOnlyWorksheet) -> None:
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+        from openpyxl.styles import Alignment, Font, PatternFill
 
+        self.ws, self.make, self.illegal = ws, WriteOnlyCell, ILLEGAL_CHARACTERS_RE
+        self.fill_of, self.fills = PatternFill, {}  # type: ignore[var-annotated]
+        self.wrapped = Alignment(wrap_text=True, vertical="top")
+        self.bold = Font(bold=True)
 
-def _cell(ws: WriteOnlyWorksheet, value: object) -> WriteOnlyCell:
-    """One cell: text typed as a string (never a formula) with the characters XLSX cannot
-    store dropped, other values as they are, then the ``Styled`` look."""
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.styles import PatternFill
+    def head(self, head: Sequence[str], wrap: bool) -> list[WriteOnlyCell]:
+        cells = [self.cell(h) for h in head]
+        for cell in cells:
+            cell.font = self.bold
+            if wrap:
+                cell.alignment = self.wrapped
+        return cells
 
-    styled = value if isinstance(value, Styled) else Styled(value)
-    v = styled.value
-    if isinstance(v, str):
-        v = ILLEGAL_CHARACTERS_RE.sub("", v)
-    cell = WriteOnlyCell(ws, value=v)
-    if isinstance(v, str):
-        cell.data_type = "s"
-    if styled.link:
-        cell.hyperlink = styled.link
-        cell.style = "Hyperlink"  # a named style: set before the alignment and fill it would reset
-    if isinstance(v, str) and "\n" in v:
-        cell.alignment = _wrapped()
-    if styled.fill:
-        cell.fill = PatternFill("solid", fgColor=styled.fill)
-    return cell
-
-
-def _wrapped() -> Alignment:
-    from openpyxl.styles import Alignment
-
-    return Alignment(wrap_text=True, vertical="top")
+    def cell(self, value: object) -> WriteOnlyCell:
+        """One cell: text typed as a string (never a formula) with the characters XLSX cannot
+        store dropped, other values as they are, then the ``Styled`` look."""
+        styled = value if isinstance(value, Styled) else None
+        v = styled.value if styled is not None else value
+        text = isinstance(v, str)
+        if text:
+            v = self.illegal.sub("", v)  # type: ignore[arg-type]
+        cell = self.make(self.ws, value=v)
+        if text:
+            cell.data_type = "s"
+            if "\n" in v:  # type: ignore[operator]
+                cell.alignment = self.wrapped
+        if styled is not None:
+            if styled.link:
+                cell.hyperlink = styled.link
+                cell.style = "Hyperlink"  # a named style: set before the alignment and fill it would reset
+                if text and "\n" in v:  # type: ignore[operator]
+                    cell.alignment = self.wrapped
+            if styled.fill:
+                fill = self.fills.get(styled.fill)
+                if fill is None:
+                    fill = self.fills[styled.fill] = self.fill_of("solid", fgColor=styled.fill)
+                cell.fill = fill
+        return cell
