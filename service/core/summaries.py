@@ -84,6 +84,7 @@ def summarise(report: Mapping[str, Any] | None, *, waived: Iterable[str] = (),
     return {
         "report_verdict": report.get("verdict") if report else None,
         "checks": checks,
+        "rule_ids": " ".join(c["rule"] for c in checks),
         "duration_s": media.get("duration_s"),
         "width": media.get("width"),
         "height": media.get("height"),

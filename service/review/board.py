@@ -1,8 +1,8 @@
 """What a reviewer sees of a campaign, read from the database and storage: each entry's
 latest report of the original (the deep one once it is there), its review state (current
 decision, waived rules, the trail), its verdict after waivers, its content warnings and
-the pictures that exist. The dashboard, the detail page and the spreadsheet export all
-read entries through here."""
+the pictures that exist, for an entry's page and the review API. Lists of entries (the
+dashboard, the listing API, the export) read summary rows instead (``listing``)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from service.core.report import Report, Verdict
 from service.review import ledger
-from service.review.export import ExportDecision, ExportEntry
 from service.review.verdicts import content_warnings, effective_verdict
 from service.store.models import Job, ReportRow, Submission
 from service.store.storage import Storage
@@ -63,14 +62,6 @@ class BoardEntry:
     @property
     def duration_s(self) -> float | None:
         return self.report.media.duration_s if self.report and self.report.media else None
-
-    def export_entry(self) -> ExportEntry | None:
-        if self.report is None:
-            return None
-        d = self.state.decision
-        decision = (ExportDecision(decision=d.decision, by=d.by, at=d.at, note=d.note)  # type: ignore[arg-type]
-                    if d and d.decision else None)
-        return ExportEntry(report=self.report, entry_id=self.sub.id, decision=decision, waived=self.state.waived)
 
 
 def _derived(storage: Storage, sub_id: str) -> Path:
@@ -135,17 +126,5 @@ def _entries(session: Session, storage: Storage, subs: list[Submission]) -> list
     return out
 
 
-def campaign_entries(session: Session, storage: Storage, campaign_id: str) -> list[BoardEntry]:
-    """Every kept entry of a campaign, oldest first (refused files are not entries)."""
-    subs = list(session.scalars(select(Submission)
-                                .where(Submission.campaign_id == campaign_id, Submission.status != "refused")
-                                .order_by(Submission.created_at, Submission.id)).all())
-    return _entries(session, storage, subs)
-
-
 def entry(session: Session, storage: Storage, sub: Submission) -> BoardEntry:
     return _entries(session, storage, [sub])[0]
-
-
-def export_entries(entries: list[BoardEntry]) -> list[ExportEntry]:
-    return [e for e in (x.export_entry() for x in entries) if e is not None]

@@ -75,7 +75,7 @@ def _row(r: SubmissionSummary, lang: str, deep_job: str | None) -> dict[str, Any
     return {
         "id": r.submission_id, "name_key": r.name_key, "size_bytes": r.size_bytes, "duration": r.duration_key,
         "verdict": r.verdict, "warnings": [c["rule"] for c in r.content], "decision": r.decision,
-        "created": aware(r.created_at).isoformat() if r.created_at else "",
+        "created": (aware(r.created_at) or r.created_at).isoformat(),
         "thumb": _thumb(r, deep_job), "href": with_lang(f"/review/s/{r.submission_id}", lang),
         "file_name": r.file_name, "size_text": size_text(r.size_bytes), "duration_text": duration_text(r.duration_s),
         "verdict_text": bilingual(lang, "检查中", "checking") if pending else label(VERDICT_LABELS, r.verdict, lang),

@@ -7,6 +7,9 @@ Columns: the fixed ones (``FIXED_COLUMNS``), then one per rule seen in the campa
 ("检查：时长" …), in a stable order (metadata rules, then content rules), holding that
 rule's status (通过 / 警告 / 不符合 / 未检查 / 已豁免).
 
+A campaign's export is made from the entries' summary rows (``of_summary``, no report
+parsed) and streamed (``csv_stream``, ``xlsx_stream``): rows go out as they are made.
+
 File names come from submitters: a cell that would start a formula (= + - @) is written as
 text, in both formats (CSV cells get a leading apostrophe, as OWASP advises); that guard,
 the byte-order mark, the styles and the atomic replace are ``sheets``, shared with the
@@ -15,11 +18,11 @@ batch summary."""
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from service.core.analysis import timecode
 from service.core.labels import (
@@ -32,8 +35,10 @@ from service.core.labels import (
     rule_names,
 )
 from service.core.report import Report
-from service.review.verdicts import effective_verdict
+from service.core.summaries import MAX_SEGMENTS, effective
 from service.store import sheets
+from service.store.database import aware
+from service.store.models import SubmissionSummary
 
 FIXED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("index", "序号", "No."),
@@ -82,12 +87,54 @@ class ExportEntry:
     """Rule ids a reviewer waived (creative intent): shown as waived, not as failed."""
 
 
-def _rule_order(entries: Sequence[ExportEntry]) -> list[str]:
-    seen: list[str] = []
-    for e in entries:
-        for c in e.report.checks:
-            if c.rule not in seen and c.rule not in ("readable", "media_kind"):
-                seen.append(c.rule)
+@dataclass(frozen=True)
+class ExportRow:
+    """What one row is made of, read from a report (``of_entry``: the CLI's export of report
+    files) or from an entry's summary row (``of_summary``: the campaign export, no report
+    parsed). ``checks`` in the compact form of core.summaries (rule, status; messages and first
+    segments of the failed and warned ones)."""
+
+    entry_id: str | None
+    file_name: str
+    size_bytes: int
+    size_unit: str
+    duration_s: float | None
+    width: int | None
+    height: int | None
+    report_verdict: str
+    checks: Sequence[dict[str, Any]]
+    waived: tuple[str, ...] = ()
+    decision: ExportDecision | None = None
+
+
+def of_entry(entry: ExportEntry) -> ExportRow:
+    r, m = entry.report, entry.report.media
+    checks = []
+    for c in r.checks:
+        item: dict[str, Any] = {"rule": c.rule, "status": c.status}
+        if c.status in ("fail", "warn"):
+            item |= {"zh": c.message.get("zh-CN", ""), "en": c.message.get("en", ""),
+                     "seg": [list(s) for s in (c.segments or [])[:MAX_SEGMENTS]]}
+        checks.append(item)
+    return ExportRow(entry_id=entry.entry_id, file_name=r.file.name, size_bytes=r.file.size_bytes,
+                     size_unit=r.profile.size_unit or "binary", duration_s=m.duration_s if m else None,
+                     width=m.width if m else None, height=m.height if m else None, report_verdict=r.verdict,
+                     checks=checks, waived=tuple(entry.waived), decision=entry.decision)
+
+
+def of_summary(s: SubmissionSummary) -> ExportRow:
+    decision = (ExportDecision(decision=s.decision, by=s.decision_by or "",  # type: ignore[arg-type]
+                               at=aware(s.decision_at) or "", note=s.decision_note)
+                if s.decision != "none" else None)
+    return ExportRow(entry_id=s.submission_id, file_name=s.file_name, size_bytes=s.size_bytes,
+                     size_unit=s.size_unit, duration_s=s.duration_s, width=s.width, height=s.height,
+                     report_verdict=s.report_verdict or "error", checks=s.checks, waived=tuple(s.waived),
+                     decision=decision)
+
+
+def rule_order(rules: Iterable[str]) -> list[str]:
+    """The rule columns: metadata rules, then content rules, each in the labels' order."""
+    seen = set(rules) - {"readable", "media_kind"}
     known = list(RULE_LABELS)
     return sorted(seen, key=lambda r: (r in CONTENT_RULES, known.index(r) if r in known else len(known), r))
 
@@ -99,32 +146,35 @@ def headers(rules: Sequence[str], lang: str = "zh-CN") -> list[str]:
     return fixed + [prefix + label(RULE_LABELS, r, lang) for r in rules]
 
 
-def row(index: int, entry: ExportEntry, rules: Sequence[str], lang: str = "zh-CN") -> list[object]:
+def verdict_of_row(e: ExportRow) -> str:
+    return effective(e.checks, e.report_verdict, e.waived)["verdict"]  # type: ignore[no-any-return]
+
+
+def row(index: int, entry: ExportRow | ExportEntry, rules: Sequence[str], lang: str = "zh-CN") -> list[object]:
     """The cells of one entry, in the order of ``headers``."""
-    r = entry.report
-    key = "en" if lang.startswith("en") else "zh-CN"
-    waived = set(entry.waived)
-    failed = [c for c in r.checks if c.status == "fail" and c.rule not in waived]
-    warned = [c for c in r.checks if c.status == "warn" and c.rule not in waived]
-    content = [c for c in r.checks if c.rule in CONTENT_RULES and c.status in ("fail", "warn")
-               and c.rule not in waived]
-    unit = 2**20 if (r.profile.size_unit or "binary") == "binary" else 10**6
-    m = r.media
-    d = entry.decision
-    status = {c.rule: c.status for c in r.checks}
+    e = entry if isinstance(entry, ExportRow) else of_entry(entry)
+    key = "en" if lang.startswith("en") else "zh"
+    waived = set(e.waived)
+    kept = [c for c in e.checks if c["rule"] not in waived]
+    failed = [c for c in kept if c["status"] == "fail"]
+    warned = [c for c in kept if c["status"] == "warn"]
+    content = [c for c in kept if c["rule"] in CONTENT_RULES and c["status"] in ("fail", "warn")]
+    unit = 2**20 if e.size_unit == "binary" else 10**6
+    d = e.decision
+    status = {c["rule"]: c["status"] for c in e.checks}
     at = d.at.isoformat(timespec="minutes") if d and isinstance(d.at, datetime) else d.at if d else None
 
-    def content_text(c) -> str:  # type: ignore[no-untyped-def]
-        spans = ", ".join(f"{timecode(a)}–{timecode(b)}" for a, b in (c.segments or [])[:3])
-        return label(RULE_LABELS, c.rule, lang) + (f" {spans}" if spans else "")
+    def content_text(c: dict[str, Any]) -> str:
+        spans = ", ".join(f"{timecode(a)}–{timecode(b)}" for a, b in (c.get("seg") or [])[:MAX_SEGMENTS])
+        return label(RULE_LABELS, c["rule"], lang) + (f" {spans}" if spans else "")
 
     cells: list[object] = [
-        index, entry.entry_id, r.file.name, round(r.file.size_bytes / unit, 1),
-        round(m.duration_s, 1) if m and m.duration_s is not None else None,
-        f"{m.width}×{m.height}" if m and m.width and m.height else None,
-        label(VERDICT_LABELS, effective_verdict(r, waived), lang), rule_names((c.rule for c in failed), lang),
-        rule_names((c.rule for c in warned), lang), "; ".join(content_text(c) for c in content),
-        rule_names(sorted(waived), lang), "\n".join(c.message[key] for c in [*failed, *warned]),
+        index, e.entry_id, e.file_name, round(e.size_bytes / unit, 1),
+        round(e.duration_s, 1) if e.duration_s is not None else None,
+        f"{e.width}×{e.height}" if e.width and e.height else None,
+        label(VERDICT_LABELS, verdict_of_row(e), lang), rule_names((c["rule"] for c in failed), lang),
+        rule_names((c["rule"] for c in warned), lang), "; ".join(content_text(c) for c in content),
+        rule_names(sorted(waived), lang), "\n".join(c.get(key, "") for c in [*failed, *warned]),
         label(DECISION_LABELS, d.decision, lang) if d else None, d.note if d else None,
         d.by if d else None, at,
     ]
@@ -136,7 +186,7 @@ def row(index: int, entry: ExportEntry, rules: Sequence[str], lang: str = "zh-CN
 
 def table(entries: Sequence[ExportEntry], lang: str = "zh-CN") -> tuple[list[str], list[list[object]]]:
     """Headers and rows (pure)."""
-    rules = _rule_order(entries)
+    rules = rule_order(c.rule for e in entries for c in e.report.checks)
     return headers(rules, lang), [row(i, e, rules, lang) for i, e in enumerate(entries, start=1)]
 
 
@@ -144,6 +194,33 @@ COLUMN_WIDTHS = {"file_name": 36, "failed": 24, "warnings": 24, "content_warning
                  "note": 30, "decided_at": 18}
 """Widths of the fixed columns that need more than ``DEFAULT_WIDTH``; rule columns keep Excel's."""
 DEFAULT_WIDTH = 12
+
+
+def _layout(lang: str, title: str | None) -> sheets.SheetLayout:
+    return sheets.SheetLayout(title or ("作品" if not lang.startswith("en") else "Entries"),
+                              widths=[COLUMN_WIDTHS.get(key, DEFAULT_WIDTH) for key, _, _ in FIXED_COLUMNS],
+                              freeze="D2", wrap_head=True, filter_rows=True)
+
+
+_VERDICT_COL = [c[0] for c in FIXED_COLUMNS].index("verdict")
+
+
+def _styled_rows(rows: Iterable[ExportRow], rules: Sequence[str], lang: str) -> Iterator[list[object]]:
+    for i, e in enumerate(rows, start=1):
+        values = row(i, e, rules, lang)
+        values[_VERDICT_COL] = sheets.Styled(values[_VERDICT_COL], fill=_VERDICT_FILL.get(verdict_of_row(e)))
+        yield values
+
+
+def csv_stream(rows: Iterable[ExportRow], rules: Sequence[str], lang: str = "zh-CN") -> Iterator[bytes]:
+    """The CSV as bytes while the rows come (one row made at a time)."""
+    return sheets.csv_chunks(headers(rules, lang), (row(i, e, rules, lang) for i, e in enumerate(rows, start=1)))
+
+
+def xlsx_stream(rows: Iterable[ExportRow], rules: Sequence[str], lang: str = "zh-CN",
+                title: str | None = None) -> Iterator[bytes]:
+    """The workbook as bytes while the rows come: bold frozen header with filters, verdicts coloured."""
+    return sheets.xlsx_chunks(headers(rules, lang), _styled_rows(rows, rules, lang), _layout(lang, title))
 
 
 def write_csv(entries: Sequence[ExportEntry], path: str | os.PathLike[str], lang: str = "zh-CN") -> Path:
@@ -155,12 +232,6 @@ def write_csv(entries: Sequence[ExportEntry], path: str | os.PathLike[str], lang
 def write_xlsx(entries: Sequence[ExportEntry], path: str | os.PathLike[str], lang: str = "zh-CN",
                title: str | None = None) -> Path:
     """An Excel workbook: one sheet, bold frozen header with filters, verdicts coloured."""
-    head, rows = table(entries, lang)
-    verdict_col = [c[0] for c in FIXED_COLUMNS].index("verdict")
-    for entry, values in zip(entries, rows, strict=True):
-        fill = _VERDICT_FILL.get(effective_verdict(entry.report, entry.waived))
-        values[verdict_col] = sheets.Styled(values[verdict_col], fill=fill)
-    layout = sheets.SheetLayout(title or ("作品" if not lang.startswith("en") else "Entries"),
-                           widths=[COLUMN_WIDTHS.get(key, DEFAULT_WIDTH) for key, _, _ in FIXED_COLUMNS],
-                           freeze="D2", wrap_head=True, filter_rows=True)
-    return sheets.write_xlsx(path, head, rows, layout)
+    rules = rule_order(c.rule for e in entries for c in e.report.checks)
+    return sheets.write_xlsx(path, headers(rules, lang), _styled_rows(map(of_entry, entries), rules, lang),
+                             _layout(lang, title))

@@ -167,6 +167,14 @@ def every(session: Session, q: Query, batch: int = EXPORT_BATCH) -> Iterator[S]:
         q = replace(q, after=p.next)
 
 
+def rule_ids(session: Session, q: Query) -> set[str]:
+    """Every rule id checked in the entries of the query (few distinct sets: one per profile)."""
+    out: set[str] = set()
+    for ids in session.scalars(select(S.rule_ids).where(and_(*q.filters())).distinct()):
+        out.update(ids.split())
+    return out
+
+
 @dataclass(frozen=True)
 class Counts:
     all: int
@@ -183,7 +191,7 @@ def counts(session: Session, q: Query) -> Counts:
     """How many entries each choice of a filter would show, the other filters kept (GROUP BY)."""
     def grouped(col: Any, skip: str) -> dict[Any, int]:
         rows = session.execute(select(col, func.count()).where(and_(*q.filters(skip=skip))).group_by(col))
-        return {k: n for k, n in rows.tuples()}
+        return {k: n for k, n in rows}
 
     v = grouped(S.verdict_rank, "verdict")
     d = grouped(S.decision_rank, "decision")

@@ -190,6 +190,7 @@ class SubmissionSummary(Base):
     content_rules: Mapped[str] = mapped_column(String(400), doc='" black_segments silence ": filtered with LIKE')
     warnings_count: Mapped[int] = mapped_column(Integer)
     checks: Mapped[list[Any]] = mapped_column(JSON, doc="[{rule, status, zh, en, seg}] (core.summaries)")
+    rule_ids: Mapped[str] = mapped_column(Text, doc="the rule ids checked, space-separated: an export's columns")
     duration_s: Mapped[float | None] = mapped_column(Float)
     duration_key: Mapped[float] = mapped_column(Float, doc="duration_s, -1 when unknown: its sort key")
     width: Mapped[int | None] = mapped_column(Integer)

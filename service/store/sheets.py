@@ -146,6 +146,9 @@ class _Sink:
     def flush(self) -> None:
         pass
 
+    def close(self) -> None:
+        pass
+
     def take(self) -> bytes:
         out = b"".join(self.parts)
         self.parts, self.size = [], 0

@@ -72,7 +72,7 @@ def refresh(session: Session, submission_id: str, *, storage: Storage | None = N
                                    .order_by(ReportRow.id.desc()).limit(1))
     trail = session.scalars(select(Decision).where(Decision.submission_id == submission_id)).all()
     unnamed = {r.key_id for r in trail if not r.reviewer}
-    names = dict(session.execute(select(ApiKey.id, ApiKey.name).where(ApiKey.id.in_(unnamed))).tuples().all()) \
+    names = dict(session.execute(select(ApiKey.id, ApiKey.name).where(ApiKey.id.in_(unnamed))).all()) \
         if unnamed else {}
     row = session.get(SubmissionSummary, submission_id)
     if thumbnail is None:

@@ -1,23 +1,23 @@
 """JSON API of the review: a submission's trail (decisions and waivers, who and when) and
 the waivers of single rules, for reviewer or admin keys (Bearer); the campaign export as
 XLSX or CSV (Bearer, or the reviewer's session cookie so the dashboard's links download
-it). Decisions are posted to ``POST /api/submissions/{id}/decisions`` (records.py)."""
+it), streamed from the entries' summary rows as they are read. Decisions are posted to
+``POST /api/submissions/{id}/decisions`` (records.py)."""
 
 from __future__ import annotations
 
-import tempfile
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from service.core.errors import RequestError
-from service.review import board, ledger
-from service.review.export import write_csv, write_xlsx
+from service.review import board, export, ledger, listing
+from service.review.export import ExportRow
 from service.store.models import ApiKey, Submission
 from service.submissions.access import Caller, caller_of, readable_submission, require_campaign
 from service.web.deps import AuthHeader, Services, services, session_key
@@ -96,26 +96,37 @@ def post_waiver(sub_id: str, body: WaiverIn, request: Request, authorization: Au
         return {"line": line.as_dict(), **trail_view(e)}
 
 
+def export_rows(svc: Services, campaign_id: str) -> tuple[list[str], Iterator[ExportRow]]:
+    """The rule columns of a campaign's export and its rows, oldest first, read from the summary
+    rows a batch at a time in a session of their own (held while the rows are drawn)."""
+    q = listing.Query(campaign_id=campaign_id, limit=listing.EXPORT_BATCH)
+    with svc.db.session() as s:
+        rules = export.rule_order(listing.rule_ids(s, q))
+
+    def rows() -> Iterator[ExportRow]:
+        with svc.db.session() as s:
+            for summary in listing.every(s, q):
+                if summary.report_verdict is not None:  # checked entries only
+                    yield export.of_summary(summary)
+
+    return rules, rows()
+
+
 def _export(campaign_id: str, request: Request, authorization: str | None, fmt: str, lang: str) -> Response:
     svc = services(request)
     key = _reviewer(svc, request, authorization)
     require_campaign(Caller(key=key), campaign_id)
     with svc.db.session() as s:
         campaign = svc.book.get(s, campaign_id)
-        entries = board.export_entries(board.campaign_entries(s, svc.storage, campaign_id))
-    with tempfile.TemporaryDirectory(dir=svc.storage.root / "tmp") as d:
-        path = Path(d) / f"export.{fmt}"
-        if fmt == "xlsx":
-            write_xlsx(entries, path, lang=lang, title=campaign.id)
-        else:
-            write_csv(entries, path, lang=lang)
-        data = path.read_bytes()
+    rules, rows = export_rows(svc, campaign_id)
+    body = (export.xlsx_stream(rows, rules, lang=lang, title=campaign.id) if fmt == "xlsx"
+            else export.csv_stream(rows, rules, lang=lang))
     title = campaign.title.get("en" if lang == "en" else "zh-CN") or campaign.id
     stamp = datetime.now(UTC).strftime("%Y%m%d")
     name = f"{title}-{'entries' if lang == 'en' else '作品'}-{stamp}.{fmt}"
     # RFC 6266: the title in filename*, and the campaign id (ASCII) for clients that only read filename
     disposition = f"attachment; filename=\"{campaign.id}-{stamp}.{fmt}\"; filename*=UTF-8''{quote(name, safe='')}"
-    return Response(data, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": disposition})
+    return StreamingResponse(body, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": disposition})
 
 
 LangQuery = Annotated[str, Query(pattern="^(zh-CN|en)$", description="language of the headers")]

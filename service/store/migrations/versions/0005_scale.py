@@ -61,6 +61,7 @@ def upgrade() -> None:
         sa.Column("content_rules", sa.String(length=400), nullable=False),
         sa.Column("warnings_count", sa.Integer(), nullable=False),
         sa.Column("checks", sa.JSON(), nullable=False),
+        sa.Column("rule_ids", sa.Text(), nullable=False),
         sa.Column("duration_s", sa.Float(), nullable=True),
         sa.Column("duration_key", sa.Float(), nullable=False),
         sa.Column("width", sa.Integer(), nullable=True),
