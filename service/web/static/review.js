@@ -51,7 +51,15 @@
       const a = ev.target.closest("#entries thead a, #pager a");
       if (!a || ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.button !== 0) return;
       ev.preventDefault();
-      show(a.getAttribute("href"), true);
+      clearTimeout(timer);
+      const url = new URL(a.href);
+      if (a.closest("thead")) {  // a sort keeps what the form says now (a search may not be sent yet)
+        for (const name of ["q", "verdict", "warning", "decision"]) {
+          const v = form.elements[name].value;
+          if (v) url.searchParams.set(name, v); else url.searchParams.delete(name);
+        }
+      }
+      show(url.pathname + url.search, true);
     });
     window.addEventListener("popstate", () => { location.reload(); });
   }
