@@ -315,3 +315,20 @@ def test_listing_api_pages_with_a_next_link_and_gzip(review):
         export = c.get(f"/api/campaigns/{CAMPAIGN}/export.csv", headers=gz)
         assert "content-encoding" not in export.headers
     assert page.status_code == 200 and page.headers.get("content-encoding") == "gzip"  # pages too
+
+
+def test_a_background_export_gives_the_same_file(review):
+    with review.live.client() as c:
+        assert c.post(f"/api/campaigns/{CAMPAIGN}/exports", headers=review.auth(review.other_key)).status_code == 403
+        r = c.post(f"/api/campaigns/{CAMPAIGN}/exports", params={"format": "csv"}, headers=review.auth())
+        assert r.status_code == 202 and r.json()["entries"] >= len(review.ids)
+        url = r.json()["links"]["self"]
+        deadline = time.monotonic() + 30
+        while (got := c.get(url, headers=review.auth())).status_code == 202 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
+        streamed = c.get(f"/api/campaigns/{CAMPAIGN}/export.csv", headers=review.auth())
+        assert got.content == streamed.content
+        assert got.headers["content-disposition"] == streamed.headers["content-disposition"]
+        other = c.get(f"/api/campaigns/{OTHER}/exports/{url.rsplit('/', 1)[1]}", headers=review.auth(review.admin_key))
+        assert other.status_code == 404  # the job belongs to its own campaign

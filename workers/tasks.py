@@ -17,10 +17,10 @@ from service.store.jobs import JobProgress
 from service.store.models import Job, Submission
 from service.store.runtime import Context, context
 from service.store.summaries import refresh as refresh_summary
-from workers import check, deep, fix_task
+from workers import check, deep, export, fix_task
 from workers.registry import TASKS
 
-TASK_MODULES = (check, deep, fix_task)
+TASK_MODULES = (check, deep, fix_task, export)
 """Every module that registers tasks (``@task``): imported here, so every kind is known to run_job."""
 
 OUTCOME_STATES = {"cancelled": "cancelled", "failed": "failed", "unfixable": "failed"}

@@ -36,8 +36,10 @@ from service.core.labels import (
 )
 from service.core.report import Report
 from service.core.summaries import MAX_SEGMENTS, effective
+from service.review import listing
 from service.store import sheets
-from service.store.database import aware
+from service.store.database import Database, aware
+from service.store.durable import replace_atomically
 from service.store.models import SubmissionSummary
 
 FIXED_COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -235,3 +237,48 @@ def write_xlsx(entries: Sequence[ExportEntry], path: str | os.PathLike[str], lan
     rules = rule_order(c.rule for e in entries for c in e.report.checks)
     return sheets.write_xlsx(path, headers(rules, lang), _styled_rows(map(of_entry, entries), rules, lang),
                              _layout(lang, title))
+
+
+def campaign_rows(db: Database, campaign_id: str) -> tuple[list[str], Iterator[ExportRow]]:
+    """The rule columns of a campaign's export and its rows (checked entries, oldest first),
+    read from the summary rows a batch at a time in a session of their own, held while the rows
+    are drawn."""
+    q = listing.Query(campaign_id=campaign_id, limit=listing.EXPORT_BATCH)
+    with db.session() as s:
+        rules = rule_order(listing.rule_ids(s, q))
+
+    def rows() -> Iterator[ExportRow]:
+        with db.session() as s:
+            for summary in listing.every(s, q):
+                if summary.report_verdict is not None:
+                    yield of_summary(summary)
+
+    return rules, rows()
+
+
+def file_name(title: str, campaign_id: str, fmt: str, lang: str, stamp: str) -> tuple[str, str]:
+    """The download's name (the campaign's title) and its ASCII fallback (the campaign id)."""
+    return f"{title}-{'entries' if lang == 'en' else '作品'}-{stamp}.{fmt}", f"{campaign_id}-{stamp}.{fmt}"
+
+
+def write_campaign(db: Database, campaign_id: str, path: str | os.PathLike[str], fmt: str, lang: str = "zh-CN",
+                   title: str | None = None) -> tuple[Path, int]:
+    """A campaign's export as a file (the background export job): written beside its name and
+    renamed into place. Returns the path and the number of entries."""
+    rules, rows = campaign_rows(db, campaign_id)
+    n = 0
+
+    def counted() -> Iterator[ExportRow]:
+        nonlocal n
+        for r in rows:
+            n += 1
+            yield r
+
+    chunks = xlsx_stream(counted(), rules, lang, title) if fmt == "xlsx" else csv_stream(counted(), rules, lang)
+
+    def write(tmp: Path) -> None:
+        with tmp.open("wb") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+
+    return replace_atomically(path, write), n
