@@ -124,7 +124,15 @@ def of_entry(entry: ExportEntry) -> ExportRow:
                      checks=checks, waived=tuple(entry.waived), decision=entry.decision)
 
 
-def of_summary(s: SubmissionSummary) -> ExportRow:
+EXPORT_COLUMNS = (SubmissionSummary.submission_id, SubmissionSummary.file_name, SubmissionSummary.size_bytes,
+                  SubmissionSummary.size_unit, SubmissionSummary.duration_s, SubmissionSummary.width,
+                  SubmissionSummary.height, SubmissionSummary.report_verdict, SubmissionSummary.checks,
+                  SubmissionSummary.waived, SubmissionSummary.decision, SubmissionSummary.decision_by,
+                  SubmissionSummary.decision_at, SubmissionSummary.decision_note)
+"""What a row of the export reads of a summary row (``of_summary`` takes these attributes)."""
+
+
+def of_summary(s: Any) -> ExportRow:
     decision = (ExportDecision(decision=s.decision, by=s.decision_by or "",  # type: ignore[arg-type]
                                at=aware(s.decision_at) or "", note=s.decision_note)
                 if s.decision != "none" else None)
@@ -249,7 +257,7 @@ def campaign_rows(db: Database, campaign_id: str) -> tuple[list[str], Iterator[E
 
     def rows() -> Iterator[ExportRow]:
         with db.session() as s:
-            for summary in listing.every(s, q):
+            for summary in listing.every(s, q, EXPORT_COLUMNS):
                 if summary.report_verdict is not None:
                     yield of_summary(summary)
 

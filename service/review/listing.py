@@ -135,8 +135,8 @@ class Page:
     """The cursor of the following page, None on the last one."""
 
 
-def page(session: Session, q: Query) -> Page:
-    """One page of entries (``q.limit`` rows) and the cursor of the next."""
+def _keyset(q: Query, *what: Any) -> Any:
+    """SELECT ``what`` of the query's next ``q.limit + 1`` entries in its order."""
     col = SORTS[q.sort]
     where = q.filters()
     start = decode_cursor(q)
@@ -144,27 +144,33 @@ def page(session: Session, q: Query) -> Page:
         key = tuple_(col, S.submission_id)
         where.append(key < tuple_(*start) if q.desc else key > tuple_(*start))
     order = (col.desc(), S.submission_id.desc()) if q.desc else (col.asc(), S.submission_id.asc())
-    rows = list(session.scalars(select(S).where(and_(*where)).order_by(*order).limit(q.limit + 1)).all())
+    return select(*what).where(and_(*where)).order_by(*order).limit(q.limit + 1)
+
+
+def page(session: Session, q: Query) -> Page:
+    """One page of entries (``q.limit`` rows) and the cursor of the next."""
+    rows = list(session.scalars(_keyset(q, S)).all())
     more = len(rows) > q.limit
     rows = rows[: q.limit]
     nxt = None
     if more and rows:
         last = rows[-1]
-        nxt = encode_cursor(q.sort, q.desc, getattr(last, col.key), last.submission_id)
+        nxt = encode_cursor(q.sort, q.desc, getattr(last, SORTS[q.sort].key), last.submission_id)
     return Page(rows=rows, next=nxt)
 
 
-def every(session: Session, q: Query, batch: int = EXPORT_BATCH) -> Iterator[S]:
-    """Every entry of the query in its order, fetched ``batch`` at a time (keyset: memory stays
-    flat; the rows are expunged once given out)."""
+def every(session: Session, q: Query, columns: tuple[Any, ...], batch: int = EXPORT_BATCH) -> Iterator[Any]:
+    """Every entry of the query in its order as rows of ``columns`` (no ORM objects), fetched
+    ``batch`` at a time by keyset: memory stays flat however many there are."""
+    col = SORTS[q.sort]
     q = replace(q, limit=batch, after=None)
     while True:
-        p = page(session, q)
-        yield from p.rows
-        session.expunge_all()
-        if p.next is None:
+        rows = session.execute(_keyset(q, *columns, col.label("_key"), S.submission_id.label("_id"))).all()
+        yield from rows[:batch]
+        if len(rows) <= batch:
             return
-        q = replace(q, after=p.next)
+        last = rows[batch - 1]
+        q = replace(q, after=encode_cursor(q.sort, q.desc, last._key, last._id))
 
 
 def rule_ids(session: Session, q: Query) -> set[str]:
@@ -187,19 +193,43 @@ class Counts:
     """``none`` and ``any``."""
 
 
+def _cube(session: Session, clauses: list[ColumnElement[bool]]) -> dict[tuple[int, int, bool], int]:
+    """Entries by (verdict rank, decision rank, any warning): one GROUP BY, read from the index
+    ``ix_summaries_counts`` alone when there is no search."""
+    rows = session.execute(select(S.verdict_rank, S.decision_rank, S.warnings_count > 0, func.count())
+                           .where(and_(*clauses)).group_by(S.verdict_rank, S.decision_rank, S.warnings_count > 0))
+    return {(v, d, bool(w)): n for v, d, w, n in rows}
+
+
 def counts(session: Session, q: Query) -> Counts:
-    """How many entries each choice of a filter would show, the other filters kept (GROUP BY)."""
-    def grouped(col: Any, skip: str) -> dict[Any, int]:
-        rows = session.execute(select(col, func.count()).where(and_(*q.filters(skip=skip))).group_by(col))
-        return {k: n for k, n in rows}
+    """How many entries each choice of a filter would show, the other filters kept. One GROUP BY
+    over (verdict, decision, any warning) does it (two when a search, a date or a single warning
+    narrows the entries): the choices are counted from its few cells."""
+    base = Query(q.campaign_id, include_refused=q.include_refused)
+    everything = _cube(session, base.filters())
+    narrowed = replace(base, search=q.search, since=q.since, until=q.until)
+    cube = _cube(session, narrowed.filters()) if narrowed != base else everything
+    rule = q.warning not in ("", "none", "any")
+    ruled = _cube(session, replace(narrowed, warning=q.warning).filters()) if rule else cube
+    v_want = VERDICT_ORDER.index(q.verdict) if q.verdict else None
+    d_want = DECISION_ORDER.index(q.decision) if q.decision else None
+    w_want = {"none": False, "any": True}.get(q.warning)
 
-    v = grouped(S.verdict_rank, "verdict")
-    d = grouped(S.decision_rank, "decision")
-    w = grouped(S.warnings_count > 0, "warning")
-    total = session.scalar(select(func.count()).select_from(S).where(and_(*q.filters()))) or 0
-    everything = session.scalar(select(func.count()).select_from(S).where(
-        and_(*Query(q.campaign_id, include_refused=q.include_refused).filters()))) or 0
-    return Counts(all=everything, total=total, verdicts={name: v.get(i, 0) for i, name in enumerate(VERDICT_ORDER)},
-                  decisions={name: d.get(i, 0) for i, name in enumerate(DECISION_ORDER)},
-                  warnings={"none": w.get(False, 0), "any": w.get(True, 0)})  # SQLite gives 0/1: equal keys
+    def total(cells: dict[tuple[int, int, bool], int], *, v: bool = True, d: bool = True, w: bool = True,
+              by: int = -1) -> dict[Any, int]:
+        out: dict[Any, int] = {}
+        for (vr, dr, warned), n in cells.items():
+            if (v and v_want is not None and vr != v_want) or (d and d_want is not None and dr != d_want) \
+                    or (w and w_want is not None and warned != w_want):
+                continue
+            k = (vr, dr, warned)[by] if by >= 0 else None
+            out[k] = out.get(k, 0) + n
+        return out
 
+    verdicts = total(ruled, v=False, by=0)
+    decisions = total(ruled, d=False, by=1)
+    warnings = total(cube, w=False, by=2)
+    return Counts(all=sum(everything.values()), total=total(ruled).get(None, 0),
+                  verdicts={name: verdicts.get(i, 0) for i, name in enumerate(VERDICT_ORDER)},
+                  decisions={name: decisions.get(i, 0) for i, name in enumerate(DECISION_ORDER)},
+                  warnings={"none": warnings.get(False, 0), "any": warnings.get(True, 0)})

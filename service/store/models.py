@@ -208,7 +208,9 @@ class SubmissionSummary(Base):
     search_text: Mapped[str] = mapped_column(Text, doc="file name and detail values, folded: searched with LIKE")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = tuple(
-        Index(f"ix_summaries_{key}", "campaign_id", key, "submission_id")
-        for key in ("created_at", "name_key", "size_bytes", "duration_key", "verdict_rank", "decision_rank",
-                    "warnings_count"))
+    __table_args__ = (
+        *(Index(f"ix_summaries_{key}", "campaign_id", key, "submission_id")
+          for key in ("created_at", "name_key", "size_bytes", "duration_key", "verdict_rank", "decision_rank",
+                      "warnings_count")),
+        Index("ix_summaries_counts", "campaign_id", "status", "verdict_rank", "decision_rank", "warnings_count"),
+    )

@@ -82,6 +82,8 @@ def upgrade() -> None:
     )
     for key in SORT_KEYS:
         op.create_index(f"ix_summaries_{key}", "submission_summaries", ["campaign_id", key, "submission_id"])
+    op.create_index("ix_summaries_counts", "submission_summaries",
+                    ["campaign_id", "status", "verdict_rank", "decision_rank", "warnings_count"])
     fill(op.get_bind(), table)
 
 
@@ -119,6 +121,7 @@ def fill(conn: sa.Connection, table: sa.Table) -> int:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_summaries_counts", table_name="submission_summaries")
     for key in SORT_KEYS:
         op.drop_index(f"ix_summaries_{key}", table_name="submission_summaries")
     op.drop_table("submission_summaries")
