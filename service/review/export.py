@@ -89,7 +89,7 @@ class ExportEntry:
     """Rule ids a reviewer waived (creative intent): shown as waived, not as failed."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ExportRow:
     """What one row is made of, read from a report (``of_entry``: the CLI's export of report
     files) or from an entry's summary row (``of_summary``: the campaign export, no report
