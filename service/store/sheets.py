@@ -223,18 +223,27 @@ class _Cells:
         self.bold = Font(bold=True)
 
     def head(self, head: Sequence[str], wrap: bool) -> list[WriteOnlyCell]:
-        cells = [self.cell(h) for h in head]
+        cells = [self.styled(Styled(h)) for h in head]
         for cell in cells:
             cell.font = self.bold
             if wrap:
                 cell.alignment = self.wrapped
         return cells
 
-    def cell(self, value: object) -> WriteOnlyCell:
+    def cell(self, value: object) -> object:
         """One cell: text typed as a string (never a formula) with the characters XLSX cannot
-        store dropped, other values as they are, then the ``Styled`` look."""
-        styled = value if isinstance(value, Styled) else None
-        v = styled.value if styled is not None else value
+        store dropped, other values as they are, then the ``Styled`` look. A value that needs
+        nothing of that goes as it is: openpyxl makes a cell object it passes in through an
+        exception, which costs more than the rest of the cell."""
+        if isinstance(value, Styled):
+            return self.styled(value)
+        v = self.illegal.sub("", value) if isinstance(value, str) else value
+        if isinstance(v, str) and (v.startswith("=") or "\n" in v):
+            return self.styled(Styled(v))
+        return v  # openpyxl types it alike (text as text), without a cell object
+
+    def styled(self, styled: Styled) -> WriteOnlyCell:
+        v = styled.value
         text = isinstance(v, str)
         if text:
             v = self.illegal.sub("", v)  # type: ignore[arg-type]
@@ -243,15 +252,14 @@ class _Cells:
             cell.data_type = "s"
             if "\n" in v:  # type: ignore[operator]
                 cell.alignment = self.wrapped
-        if styled is not None:
-            if styled.link:
-                cell.hyperlink = styled.link
-                cell.style = "Hyperlink"  # a named style: set before the alignment and fill it would reset
-                if text and "\n" in v:  # type: ignore[operator]
-                    cell.alignment = self.wrapped
-            if styled.fill:
-                fill = self.fills.get(styled.fill)
-                if fill is None:
-                    fill = self.fills[styled.fill] = self.fill_of("solid", fgColor=styled.fill)
-                cell.fill = fill
+        if styled.link:
+            cell.hyperlink = styled.link
+            cell.style = "Hyperlink"  # a named style: set before the alignment and fill it would reset
+            if text and "\n" in v:  # type: ignore[operator]
+                cell.alignment = self.wrapped
+        if styled.fill:
+            fill = self.fills.get(styled.fill)
+            if fill is None:
+                fill = self.fills[styled.fill] = self.fill_of("solid", fgColor=styled.fill)
+            cell.fill = fill
         return cell
