@@ -6,12 +6,14 @@ details, and migration 0005 fills the rows of entries that were there before."""
 
 from __future__ import annotations
 
+import os
 import random
+import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import create_engine, select, text
 
 from service.core.summaries import DECISION_ORDER, VERDICT_ORDER, fold, summarise
 from service.review import ledger, listing
@@ -35,12 +37,34 @@ def report(verdict: str, *, duration: float | None = 12.0, black: float | None =
             "media": {"duration_s": duration, "width": 1920, "height": 1080}}
 
 
-@pytest.fixture
-def db(tmp_path):
-    d = Database(f"sqlite:///{tmp_path / 'l.db'}")
+PG_ADMIN_URL = os.environ.get("MEDIACHECK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(tmp_path, request):
+    """A migrated database: SQLite, and a scratch PostgreSQL database (skipped when none is reachable)."""
+    if request.param == "sqlite":
+        d = Database(f"sqlite:///{tmp_path / 'l.db'}")
+        migrate(d.engine)
+        yield d
+        d.dispose()
+        return
+    try:
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as e:  # noqa: BLE001
+        pytest.skip(f"no PostgreSQL reachable: {e}")
+    name = f"mediacheck_l_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    d = Database(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
     migrate(d.engine)
     yield d
     d.dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def add(s, i: int, *, name: str | None = None, rep: dict | None = None, details: dict | None = None,

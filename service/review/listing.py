@@ -196,9 +196,12 @@ class Counts:
 def _cube(session: Session, clauses: list[ColumnElement[bool]]) -> dict[tuple[int, int, bool], int]:
     """Entries by (verdict rank, decision rank, any warning): one GROUP BY, read from the index
     ``ix_summaries_counts`` alone when there is no search."""
-    rows = session.execute(select(S.verdict_rank, S.decision_rank, S.warnings_count > 0, func.count())
-                           .where(and_(*clauses)).group_by(S.verdict_rank, S.decision_rank, S.warnings_count > 0))
-    return {(v, d, bool(w)): n for v, d, w, n in rows}
+    rows = session.execute(select(S.verdict_rank, S.decision_rank, S.warnings_count, func.count())
+                           .where(and_(*clauses)).group_by(S.verdict_rank, S.decision_rank, S.warnings_count))
+    out: dict[tuple[int, int, bool], int] = {}
+    for v, d, w, n in rows:
+        out[(v, d, w > 0)] = out.get((v, d, w > 0), 0) + n
+    return out
 
 
 def counts(session: Session, q: Query) -> Counts:
