@@ -15,11 +15,12 @@ from service.batch.entries import BatchEntry
 from service.batch.index_page import write_index
 from service.batch.summary import collect_stats
 from service.batch.task import Record
+from service.core.summaries import DECISION_ORDER, VERDICT_ORDER
 from service.pages import BOTH, ENV, STYLESHEET, TEMPLATES, bilingual, render
-from service.review.board import BoardEntry
 from service.review.board_view import dashboard_view
-from service.review.ledger import ReviewState
-from service.store.models import Submission
+from service.review.listing import Counts, Page, Query
+from service.store.models import Submission, SubmissionSummary
+from service.store.summaries import values
 from service.web.report_view import report_view
 
 HOSTILE = """<script>alert("x")</script>'&amp;.mp4"""
@@ -77,10 +78,12 @@ def test_the_batch_index_escapes_a_hostile_name_and_carries_its_stylesheet(tmp_p
 
 
 def test_the_reviewer_board_escapes_a_hostile_name() -> None:
-    entry = BoardEntry(sub=_submission(), report=None, state=ReviewState(decision=None, waived=(), lines=()),
-                       pictures={}, fixed=None)
+    row = SubmissionSummary(**values(_submission(), None, [], thumbnail=False, fixed_verdict=None))
     campaign = SimpleNamespace(id="c1", title={"zh-CN": HOSTILE, "en": HOSTILE})
-    page = render("review/dashboard.html", **dashboard_view(campaign, [entry], "zh-CN"))  # type: ignore[arg-type]
+    q = Query("c1", search=HOSTILE)
+    n = Counts(all=1, total=1, verdicts=dict.fromkeys(VERDICT_ORDER, 0), decisions=dict.fromkeys(DECISION_ORDER, 0),
+               warnings={"none": 1, "any": 0})
+    page = render("review/dashboard.html", **dashboard_view(campaign, q, Page([row], None), n, "zh-CN", {}))  # type: ignore[arg-type]
     assert "<script>alert" not in page
-    assert page.count(ESCAPED) == 4  # the title, the heading, the row's data-name and its link
-    assert f'data-name="{ESCAPED.lower()}"' in page
+    assert page.count(ESCAPED) == 5  # the title, the heading, the search box, the row's data-name and its link
+    assert f'data-name="{ESCAPED.lower()}"' in page and f'value="{ESCAPED}"' in page
