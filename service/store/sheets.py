@@ -21,10 +21,10 @@ import contextlib
 import csv
 import io
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from service.store.durable import replace_atomically
 
@@ -37,6 +37,8 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 SHEET_TITLE_MAX = 31
 """Excel refuses longer sheet names."""
+
+XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 
 
 def neutralise(value: str) -> str:
@@ -187,11 +189,14 @@ def xlsx_chunks(head: Sequence[str], rows: Iterable[Sequence[object]], layout: S
     ws._writer = WorksheetWriter(ws, out=entry)
     ws._writer.write_top()
     cells = _Cells(ws)
-    ws.append(cells.head(head, layout.wrap_head))
+    ws._rows = _sheet_data(ws)  # instead of ws.append's own: rows go in as elements (_Cells.row)
+    next(ws._rows)
+    ws._rows.send((cells.head(head, layout.wrap_head), 1))
     n = 0
     try:
         for values in rows:
-            ws.append([cells.cell(v) for v in values])
+            row = cells.row(values, n + 2)
+            ws._rows.send(row if row is not None else ([cells.cell(v) for v in values], n + 2))
             n += 1
             if sink.size >= CHUNK_BYTES or n == 1:
                 yield sink.take()
@@ -208,6 +213,23 @@ def xlsx_chunks(head: Sequence[str], rows: Iterable[Sequence[object]], layout: S
     yield sink.take()
 
 
+def _sheet_data(ws: WriteOnlyWorksheet) -> Generator[None, Any, None]:
+    """The sheet's rows, as openpyxl's write-only sheet writes them, taking either a row element
+    (written as it is) or (cells, row number) (written by openpyxl's row writer)."""
+    xf = ws._writer.xf.send(True)
+    with xf.element("sheetData"):
+        try:
+            while True:
+                item = yield
+                if isinstance(item, tuple):
+                    ws._writer.write_row(xf, ws._values_to_row(item[0], item[1]), item[1])  # lazily: it reuses a cell
+                else:
+                    xf.write(item)
+        except GeneratorExit:
+            pass
+    ws._writer.xf.send(None)
+
+
 class _Cells:
     """Makes the cells of one sheet: openpyxl's classes looked up once, one fill per colour,
     one wrapped alignment (not an import and a new style object per cell)."""
@@ -221,6 +243,12 @@ class _Cells:
         self.fill_of, self.fills = PatternFill, {}  # type: ignore[var-annotated]
         self.wrapped = Alignment(wrap_text=True, vertical="top")
         self.bold = Font(bold=True)
+        from openpyxl.compat.strings import safe_string
+        from openpyxl.utils import get_column_letter
+        from openpyxl.xml.functions import Element, SubElement  # lxml's when it is installed
+
+        self.element, self.sub, self.number, self.letter = Element, SubElement, safe_string, get_column_letter
+        self.style_ids: dict[tuple[str | None, bool], str] = {}
 
     def head(self, head: Sequence[str], wrap: bool) -> list[WriteOnlyCell]:
         cells = [self.styled(Styled(h)) for h in head]
@@ -263,3 +291,57 @@ class _Cells:
                 fill = self.fills[styled.fill] = self.fill_of("solid", fgColor=styled.fill)
             cell.fill = fill
         return cell
+
+    def style(self, fill: str | None, wrap: bool) -> str:
+        """The workbook's style id of a cell with ``fill`` and wrapped text (registered once)."""
+        key = (fill, wrap)
+        sid = self.style_ids.get(key)
+        if sid is None:
+            cell = self.make(self.ws)
+            if wrap:
+                cell.alignment = self.wrapped
+            if fill:
+                cell.fill = self.fill_of("solid", fgColor=fill)
+            sid = self.style_ids[key] = str(cell.style_id)
+        return sid
+
+    def row(self, values: Sequence[object], index: int) -> Any | None:
+        """Row ``index`` as one XML element, cells as openpyxl writes them (inline strings, numbers,
+        fills and wrapping by style id), without a cell object each; None for a row with a
+        hyperlink or a value of another type (openpyxl's writer takes it)."""
+        r = str(index)
+        row = self.element("row", r=r)
+        sub = self.sub
+        for col, value in enumerate(values, 1):
+            style = None
+            v = value
+            if isinstance(v, Styled):
+                if v.link:
+                    return None
+                style = self.style(v.fill, isinstance(v.value, str) and "\n" in v.value)
+                v = v.value
+            if v is None:
+                if style is not None:
+                    sub(row, "c", r=self.letter(col) + r, s=style)
+                continue
+            if isinstance(v, str):
+                v = self.illegal.sub("", v)
+                if style is None and "\n" in v:
+                    style = self.style(None, True)
+                c = sub(row, "c", r=self.letter(col) + r, t="inlineStr")
+                if v:
+                    text = sub(sub(c, "is"), "t")
+                    text.text = v
+                    if v != v.strip():
+                        text.set(XML_SPACE, "preserve")
+            elif isinstance(v, bool):
+                c = sub(row, "c", r=self.letter(col) + r, t="b")
+                sub(c, "v").text = str(int(v))
+            elif isinstance(v, int | float):
+                c = sub(row, "c", r=self.letter(col) + r, t="n")
+                sub(c, "v").text = self.number(v)
+            else:
+                return None
+            if style is not None:
+                c.set("s", style)
+        return row
