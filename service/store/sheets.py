@@ -7,11 +7,14 @@ so the two cannot drift apart on what protects the people who open them.
   leading apostrophe (as OWASP advises), XLSX cells are typed as strings.
 - CSV is UTF-8 with a byte-order mark: without it Excel on Chinese Windows reads GBK and
   shows the Chinese as mojibake.
-- XLSX is written in openpyxl's write-only mode (rows streamed, not held, for batches of
-  thousands): bold header, frozen panes, a filter, column widths, optional fills and links.
+- XLSX is written in openpyxl's write-only mode (rows streamed, not held, for exports of
+  tens of thousands): bold header, frozen panes, a filter, column widths, optional fills and
+  links. The sheet's XML goes straight into its entry of a zip written to a stream, and each
+  row is one XML element made here (openpyxl's per-cell writer is most of the time otherwise).
   Characters XLSX cannot store (control characters) are dropped instead of failing the file.
-- A file appears complete or not at all: it is written beside its final name and renamed
-  over it; when the writer raises, the half-written file is removed.
+- Either as bytes while the rows come (``csv_chunks``, ``xlsx_chunks``: a response streams
+  them) or as a file, which appears complete or not at all: it is written beside its final
+  name and renamed over it; when the writer raises, the half-written file is removed.
 
 The callers keep their own columns, rows, colours and widths."""
 
