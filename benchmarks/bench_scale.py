@@ -18,7 +18,8 @@ and on PostgreSQL. Run: ``.venv/bin/python benchmarks/bench_scale.py [--sizes 10
      (the server runs in it: peak VmHWM − VmRSS before, the peak reset first);
    - three reviewers opening dashboard pages while an XLSX export runs: each page's time,
      the process's peak RSS.
-4. ``--peer DIR``: the same SQLite database (a copy, its migration stamp set back to 0004)
+4. At 10,000: migration 0005's fill of the summary rows of entries already there, timed.
+5. ``--peer DIR``: the same SQLite database (a copy, its migration stamp set back to 0004)
    served by the code in DIR (main before this change) for the dashboard and both exports, at
    sizes up to 10,000 (the old code needs minutes and gigabytes beyond).
 """
@@ -59,6 +60,7 @@ BATCH = 2000
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 SCHOOLS = ("第一中学", "实验小学", "科技馆", "师范大学附属中学", "少年宫")
 PEER_MAX = 10_000
+MIGRATION_AT = int(os.environ.get("BENCH_MIGRATION_AT", "10000"))
 
 
 def rss() -> tuple[int, int]:
@@ -137,6 +139,24 @@ class Filler:
             with engine.begin() as conn:
                 conn.execute(text("ANALYZE"))
         return time.perf_counter() - start
+
+
+def migration_fill(db: Any) -> dict[str, Any]:
+    """Migration 0005's fill of the summary rows, timed on the entries there now (rows emptied first)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "m0005", ROOT / "service" / "store" / "migrations" / "versions" / "0005_scale.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with db.engine.begin() as conn:
+        conn.execute(SubmissionSummary.__table__.delete())
+    t = time.perf_counter()
+    with db.engine.begin() as conn:
+        n = module.fill(conn, SubmissionSummary.__table__)
+    took = time.perf_counter() - t
+    return {"entries": n, "s": round(took, 1), "per_s": round(n / took)}
 
 
 def timed(c: httpx.Client, url: str, n: int = 5, **kw: Any) -> tuple[float, httpx.Response]:
@@ -328,6 +348,8 @@ def run(backend: str, sizes: list[int], peer_dir: Path | None) -> dict[str, Any]
                     e = res[f"export_{fmt}"]
                     e["rows_per_s"] = round(rows / e["total_s"])
                 res["three_reviewers_and_an_export"] = concurrent(live.url, c.cookies)
+                if n == MIGRATION_AT:
+                    res["migration_fill"] = migration_fill(live.services.db)
                 if peer_dir is not None and backend == "sqlite" and n <= PEER_MAX:
                     db_file = Path(live.services.db.engine.url.database or "")
                     res["peer"] = peer(peer_dir, settings.data_dir, db_file, review.key, profiles)

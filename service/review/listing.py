@@ -82,7 +82,7 @@ class Query:
         return out
 
 
-def parse_query(campaign_id: str, params: Mapping[str, str], **fixed: Any) -> Query:
+def parse_query(campaign_id: str, params: Mapping[str, str]) -> Query:
     """A dashboard's query string as a Query: unknown values fall back to "all" and the default
     order (a shared link with a stale value still opens)."""
     sort = params.get("sort", "created")
@@ -91,7 +91,7 @@ def parse_query(campaign_id: str, params: Mapping[str, str], **fixed: Any) -> Qu
                  decision=_one_of(params.get("decision"), DECISION_ORDER),
                  warning=_one_of(params.get("warning"), WARNING_FILTERS),
                  search=(params.get("q") or "")[:200], sort=sort if sort in SORTS else "created",
-                 desc=params.get("dir") == "desc", after=params.get("after") or None, **fixed)
+                 desc=params.get("dir") == "desc", after=params.get("after") or None)
 
 
 def _one_of(value: str | None, allowed: tuple[str, ...]) -> str:
