@@ -237,3 +237,17 @@ def test_migration_fills_the_rows_of_earlier_entries(tmp_path):
         assert rows["s1"].verdict == "pass" and rows["s2"].verdict == "pending"
         assert "王五" in rows["s0"].search_text and rows["s0"].name_key == "作品0.mp4"
     db.dispose()
+
+
+def test_a_dashboard_query_string_round_trips_and_stale_values_fall_back():
+    from urllib.parse import parse_qsl
+
+    from service.review.board_view import query_string
+
+    q = listing.parse_query("c", {"q": "黑洞 张三", "verdict": "fail", "warning": "black_segments",
+                                  "decision": "none", "sort": "size", "dir": "desc", "after": "abc"})
+    assert (q.search, q.verdict, q.warning, q.decision, q.sort, q.desc, q.after) == (
+        "黑洞 张三", "fail", "black_segments", "none", "size", True, "abc")
+    assert listing.parse_query("c", dict(parse_qsl(query_string(q, "zh-CN")[1:]))) == q
+    stale = listing.parse_query("c", {"verdict": "maybe", "sort": "colour", "warning": "x", "decision": "later"})
+    assert stale == listing.Query("c")  # a link with values no longer known opens the whole list
