@@ -9,6 +9,7 @@
     // fetched and swapped in place (the search box keeps its focus) and the address follows it.
     let timer = null, seq = 0;
     const base = form.getAttribute("action");
+    function cancel() { clearTimeout(timer); timer = null; }
     function urlOfForm() {
       const params = new URLSearchParams();
       for (const [k, v] of new FormData(form)) if (v) params.append(k, v);
@@ -35,23 +36,23 @@
         if (lang && other) lang.setAttribute("href", other.getAttribute("href"));
         if (push) history.pushState(null, "", url); else history.replaceState(null, "", url);
       } finally {
-        if (mine === seq) delete document.body.dataset.loading;
+        if (mine === seq && timer === null) delete document.body.dataset.loading;  // no search waiting either
       }
     }
-    form.addEventListener("submit", (ev) => { ev.preventDefault(); clearTimeout(timer); show(urlOfForm(), false); });
+    form.addEventListener("submit", (ev) => { ev.preventDefault(); cancel(); show(urlOfForm(), false); });
     for (const id of ["f-verdict", "f-warning", "f-decision"]) {
-      document.getElementById(id).addEventListener("change", () => { clearTimeout(timer); show(urlOfForm(), false); });
+      document.getElementById(id).addEventListener("change", () => { cancel(); show(urlOfForm(), false); });
     }
     document.getElementById("search").addEventListener("input", () => {
       document.body.dataset.loading = "1";
-      clearTimeout(timer);
-      timer = setTimeout(() => show(urlOfForm(), false), 250);
+      cancel();
+      timer = setTimeout(() => { timer = null; show(urlOfForm(), false); }, 250);
     });
     document.addEventListener("click", (ev) => {
       const a = ev.target.closest("#entries thead a, #pager a");
       if (!a || ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.button !== 0) return;
       ev.preventDefault();
-      clearTimeout(timer);
+      cancel();
       const url = new URL(a.href);
       if (a.closest("thead")) {  // a sort keeps what the form says now (a search may not be sent yet)
         for (const name of ["q", "verdict", "warning", "decision"]) {
