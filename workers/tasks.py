@@ -16,10 +16,11 @@ from service.core.errors import MediaCheckError
 from service.store.jobs import JobProgress
 from service.store.models import Job, Submission
 from service.store.runtime import Context, context
-from workers import check, deep, fix_task, recheck
+from service.store.summaries import refresh as refresh_summary
+from workers import check, deep, export, fix_task, recheck
 from workers.registry import TASKS
 
-TASK_MODULES = (check, deep, fix_task, recheck)
+TASK_MODULES = (check, deep, fix_task, recheck, export)
 """Every module that registers tasks (``@task``): imported here, so every kind is known to run_job."""
 
 OUTCOME_STATES = {"cancelled": "cancelled", "failed": "failed", "unfixable": "failed"}
@@ -71,6 +72,7 @@ def _record_failure(ctx: Context, job_id: str, reason: dict[str, Any]) -> None:
             sub = s.get(Submission, row.submission_id)
             if sub is not None and sub.status != "refused":
                 sub.status = "error"
+                refresh_summary(s, sub.id)
 
 
 def run_job(job_id: str, ctx: Context | None = None) -> dict[str, Any]:
