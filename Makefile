@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: install system-deps redis postgres test-deps deploy-deps run test test-deploy lint bench bench-deep schema clean
+.PHONY: install system-deps redis postgres test-deps deploy-deps run test test-deploy lint bench bench-deep bench-scale schema clean
 
 system-deps:
 	@missing=""; \
@@ -121,3 +121,8 @@ clean:
 bench-batch: install bench-deps
 	$(BIN)/python benchmarks/bench_batch.py speed
 	$(BIN)/python benchmarks/bench_batch.py memory
+
+# Issue 14: a campaign cloned to 1k/10k/50k entries, SQLite and PostgreSQL (needs a PostgreSQL on 127.0.0.1:5432).
+.PHONY: bench-scale
+bench-scale: install
+	$(BIN)/python benchmarks/bench_scale.py --json .cache/bench-scale.json

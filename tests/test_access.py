@@ -64,7 +64,8 @@ def test_reviewer_keys_are_scoped_to_campaigns(live, small_video):
         auth = {"Authorization": f"Bearer {key_a}"}
         assert c.get(f"/api/submissions/{in_a['id']}", headers=auth).status_code == 200
         assert c.get(f"/api/submissions/{in_b['id']}", headers=auth).status_code == 404
-        assert [x["id"] for x in c.get("/api/campaigns/camp-a/submissions", headers=auth).json()] == [in_a["id"]]
+        listed = c.get("/api/campaigns/camp-a/submissions", headers=auth).json()["items"]
+        assert [x["id"] for x in listed] == [in_a["id"]]
         assert c.get("/api/campaigns/camp-b/submissions", headers=auth).json()["code"] == "not_in_scope"
         assert c.get(f"/api/submissions/{in_b['id']}", headers={"Authorization": f"Bearer {admin}"}).status_code == 200
         bad = c.get(f"/api/submissions/{in_a['id']}", headers={"Authorization": "Bearer mck_nope"})

@@ -21,6 +21,7 @@ TABLES = {
     "campaigns",
     "submissions",
     "reports",
+    "submission_summaries",
     "jobs",
     "decisions",
     "api_keys",

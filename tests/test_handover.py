@@ -10,10 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from service.core.entry_fields import EntryRules
-from service.review.board import BoardEntry
-from service.review.handover import CHUNK, members
-from service.review.ledger import Line, ReviewState
-from service.store.models import Submission
+from service.review.export import ExportDecision, ExportRow
+from service.review.handover import CHUNK, Candidate, members
 from service.store.storage import Storage
 from service.submissions.campaigns import CampaignRules
 
@@ -25,18 +23,15 @@ CAMPAIGN = CampaignRules(id="c1", title={"zh-CN": "活动", "en": "C"}, profiles
 
 
 def entry(storage: Storage, sub_id: str, details: dict, decision: str | None, *, fixed: Path | None = None,
-          fixed_verdict: str | None = None) -> BoardEntry:
+          fixed_verdict: str | None = None) -> Candidate:
     key = f"originals/c1/{sub_id}"
     path = storage.path(key)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(sub_id.encode() * 1000)
-    sub = Submission(id=sub_id, campaign_id="c1", profile_id="p", file_name=f"{sub_id}.MOV", size_bytes=1,
-                     sha256="0" * 64, storage_key=key, receipt_hash=sub_id, status="checked", details=details,
-                     created_at=datetime(2026, 1, 1, tzinfo=UTC))
-    line = Line(id=1, kind="decision", decision=decision, rule=None, note=None, by="r", key_id="k",
-                at=datetime(2026, 1, 2, tzinfo=UTC)) if decision else None
-    return BoardEntry(sub=sub, report=None, state=ReviewState(decision=line, waived=(), lines=()), pictures={},
-                      fixed=fixed, fixed_verdict=fixed_verdict)
+    d = ExportDecision(decision=decision, by="r", at=datetime(2026, 1, 2, tzinfo=UTC)) if decision else None  # type: ignore[arg-type]
+    row = ExportRow(entry_id=sub_id, file_name=f"{sub_id}.MOV", size_bytes=1, size_unit="binary", duration_s=None,
+                    width=None, height=None, report_verdict="fail", checks=[], decision=d, details=details)
+    return Candidate(row=row, storage_key=key, verdict="fail", fixed_verdict=fixed_verdict, fixed=fixed)
 
 
 def test_members_by_decision_with_fixed_copies_and_safe_unique_names(tmp_path):
@@ -65,9 +60,9 @@ def test_the_zip_is_streamed_in_small_pieces(tmp_path, monkeypatch):
 
     storage = Storage(tmp_path / "s")
     big = entry(storage, "big", {"title": "大", "author": "王"}, "accept")
-    storage.path(big.sub.storage_key).write_bytes(b"\0" * (3 * CHUNK + 5))
-    monkeypatch.setattr(handover.board, "campaign_entries", lambda s, st, cid: [big])
-    monkeypatch.setattr(handover, "_manifest", lambda *a: b"xlsx")
+    storage.path(big.storage_key).write_bytes(b"\0" * (3 * CHUNK + 5))
+    monkeypatch.setattr(handover, "candidates", lambda s, st, cid, decision: [big])
+    monkeypatch.setattr(handover, "_manifest", lambda *a: iter([b"xlsx"]))
 
     class NoDb:
         def session(self):

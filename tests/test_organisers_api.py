@@ -21,7 +21,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from service.store.models import ReportRow, Submission
+from service.store.models import ReportRow, Submission, SubmissionSummary
 from service.submissions.access import create_api_key
 from service.submissions.campaign_admin import recheck_state
 
@@ -218,6 +218,90 @@ def test_export_and_handover(org, small_video):
     assert [r[head.index("评审决定")] for r in table] == ["接受", "接受"]
 
 
+def wait_checked(c, headers, n: int) -> list[dict]:
+    """The campaign's entries once all ``n`` are checked (their summary rows hold a verdict)."""
+    for _ in range(300):
+        items = c.get("/api/campaigns/sci-2026/submissions", params={"dir": "asc"}, headers=headers).json()["items"]
+        if len(items) == n and all(i["summary"]["verdict"] != "pending" for i in items):
+            return items
+        time.sleep(0.1)
+    raise AssertionError(items)
+
+
+def test_details_reach_the_paged_dashboard_exports_overview_and_trail(org, small_video):
+    """Issue 13's details over issue 14's summary rows: the dashboard shows a page's details and
+    finds entries by them (Chinese, full-width), the streamed and background exports carry one
+    column per field, the overview counts from the summary rows, and a decision posted to the API
+    is a trail row with its reviewer (written through the ledger)."""
+    from service.review.overview import campaign_overview
+    from service.store.models import Decision
+
+    live, admin, reviewer = org
+    data = small_video.read_bytes()
+    entries = [("星空探秘", "张三"), ("ＡＢＣ实验", "李四")]  # the second title in full-width letters
+    with live.client() as c:
+        create(c, admin)
+        ids = []
+        for title, author in entries:
+            r = c.post("/api/campaigns/sci-2026/submissions", params={"name": f"{title}-{author}.mp4"},
+                       content=data + title.encode(), headers={"X-Entry-Details": quote(json.dumps(
+                           {"title": title, "author": author}))})
+            assert r.status_code == 201, r.text
+            ids.append(r.json()["id"])
+        items = wait_checked(c, reviewer, 2)
+        assert [i["details"]["author"] for i in items] == ["张三", "李四"]
+        r = c.post(f"/api/submissions/{ids[0]}/decisions", json={"decision": "accept", "note": " 好 "},
+                   headers=reviewer)
+        assert r.status_code == 201 and r.json()["reviewer"] == "评审" and r.json()["note"] == "好", r.text
+        with live.services.db.session() as s:
+            (row,) = s.scalars(select(Decision).where(Decision.submission_id == ids[0])).all()
+            assert (row.kind, row.reviewer, row.decision) == ("decision", "评审", "accept")
+        secret = reviewer["Authorization"].removeprefix("Bearer ")
+        assert c.post("/review/login", data={"key": secret, "next": "/review/c/sci-2026"}).status_code in (200, 303)
+
+        def shown(**params: str) -> list[str]:
+            page = c.get("/review/c/sci-2026", params=params)
+            assert page.status_code == 200
+            return [i for i in ids if f'data-id="{i}"' in page.text]
+
+        page = c.get("/review/c/sci-2026").text
+        assert 'class="row-details"' in page and "星空探秘" in page and "李四" in page
+        assert shown() == ids
+        assert shown(q="张三") == [ids[0]]  # a detail value (Chinese)
+        assert shown(q="李四") == [ids[1]]
+        assert shown(q="abc") == [ids[1]]  # full-width ＡＢＣ folds to abc
+        assert shown(q="ＡＢＣ") == [ids[1]] and shown(q="实验") == [ids[1]]
+        assert shown(q="无此作品") == []
+        rows = list(csv.reader(io.StringIO(c.get("/api/campaigns/sci-2026/export.csv", headers=reviewer)
+                                           .content.decode("utf-8-sig"))))
+        head = rows[0]
+        n = head.index("决定时间") + 1  # the last fixed column, then one per field
+        assert head[n:n + 3] == ["作品名称", "作者", "联系电话"] and head[n + 3].startswith("检查：")
+        assert [r[head.index("作品名称")] for r in rows[1:]] == ["星空探秘", "ＡＢＣ实验"]
+        xlsx = c.get("/api/campaigns/sci-2026/export.xlsx", params={"lang": "en"}, headers=reviewer)
+        ws = load_workbook(io.BytesIO(xlsx.content)).active
+        en = [x.value for x in ws[1]]
+        assert [[x.value for x in r][en.index("Author")] for r in ws.iter_rows(min_row=2)] == ["张三", "李四"]
+        job = c.post("/api/campaigns/sci-2026/exports", params={"format": "csv"}, headers=reviewer).json()
+        for _ in range(300):
+            done = c.get(job["links"]["self"], headers=reviewer)
+            if done.status_code != 202:
+                break
+            time.sleep(0.1)
+        assert done.status_code == 200, done.text
+        assert list(csv.reader(io.StringIO(done.content.decode("utf-8-sig")))) == rows
+        passing = c.get("/api/campaigns/sci-2026/handover.zip", params={"decision": "pass"}, headers=admin)
+        names = zipfile.ZipFile(io.BytesIO(passing.content)).namelist()
+        chosen = [i for i in items if i["summary"]["verdict"] in ("pass", "warn")]
+        assert len(chosen) == 2 and len(names) == 3  # the manifest and both files
+    with live.services.db.session() as s:
+        o = campaign_overview(s, live.services.storage, "sci-2026")
+    verdict = items[0]["summary"]["verdict"]
+    assert o.entries == 2 and o.per_verdict == {verdict: 2}
+    assert sum(n for _, n in o.per_day) == 2 and o.fixed == 0
+    assert o.storage_bytes >= 2 * len(data)
+
+
 def test_profile_change_keeps_reports_and_rechecks_on_request(org, small_video):
     live, admin, reviewer = org
     with live.client() as c:
@@ -225,6 +309,9 @@ def test_profile_change_keeps_reports_and_rechecks_on_request(org, small_video):
         r = c.post("/api/campaigns/sci-2026/submissions", params={"name": "a.mp4"}, content=small_video.read_bytes())
         assert r.status_code == 201, r.text
         sub_id = r.json()["id"]
+        wait_checked(c, admin, 1)
+        with live.services.db.session() as s:
+            before = set(s.get(SubmissionSummary, sub_id).rule_ids.split())  # type: ignore[union-attr]
         assert c.patch("/api/campaigns/sci-2026", json={"profiles": ["test-deep"]}, headers=admin).status_code == 200
         assert c.get(f"/api/submissions/{sub_id}", headers=admin).json()["profile_id"] == "test-video"  # kept
         with live.services.db.session() as s:
@@ -246,6 +333,9 @@ def test_profile_change_keeps_reports_and_rechecks_on_request(org, small_video):
         subjects = [r.subject for r in s.scalars(select(ReportRow).where(ReportRow.submission_id == sub_id)
                                                  .order_by(ReportRow.id))]
         assert subjects == ["original", "recheck"]  # the first report stays
+        summary = s.get(SubmissionSummary, sub_id)  # the listing's row follows the re-check's report
+        assert summary is not None and set(summary.rule_ids.split()) == {c["rule"] for c in report["checks"]}
+        assert summary.report_verdict == report["verdict"] and set(summary.rule_ids.split()) != before
         assert recheck_state(s, "sci-2026")["stale"] == 0
 
 

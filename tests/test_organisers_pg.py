@@ -14,6 +14,7 @@ from tests.test_organisers_api import (  # noqa: F401  (the same tests, with liv
     org,
     test_create_change_and_read_a_campaign,
     test_details_on_every_kind_of_upload,
+    test_details_reach_the_paged_dashboard_exports_overview_and_trail,
     test_export_and_handover,
     test_profile_change_keeps_reports_and_rechecks_on_request,
     test_uploads_at_once_cannot_pass_a_limit_together,

@@ -16,11 +16,14 @@ from service.batch.index_page import write_index
 from service.batch.summary import collect_stats
 from service.batch.task import Record
 from service.core.entry_fields import EntryRules
+from service.core.summaries import DECISION_ORDER, VERDICT_ORDER
 from service.pages import BOTH, ENV, STYLESHEET, TEMPLATES, bilingual, render
 from service.review.board import BoardEntry
 from service.review.board_view import dashboard_view
 from service.review.ledger import ReviewState
-from service.store.models import Submission
+from service.review.listing import Counts, Page, Query
+from service.store.models import Submission, SubmissionSummary
+from service.store.summaries import values
 from service.web.report_view import report_view
 
 HOSTILE = """<script>alert("x")</script>'&amp;.mp4"""
@@ -79,19 +82,22 @@ def test_the_batch_index_escapes_a_hostile_name_and_carries_its_stylesheet(tmp_p
 
 
 def test_the_reviewer_board_escapes_a_hostile_name() -> None:
-    entry = BoardEntry(sub=_submission(), report=None, state=ReviewState(decision=None, waived=(), lines=()),
-                       pictures={}, fixed=None)
+    row = SubmissionSummary(**values(_submission(), None, [], thumbnail=False, fixed_verdict=None))
     campaign = SimpleNamespace(id="c1", title={"zh-CN": HOSTILE, "en": HOSTILE}, entry=EntryRules())
-    page = render("review/dashboard.html", **dashboard_view(campaign, [entry], "zh-CN"))  # type: ignore[arg-type]
+    q = Query("c1", search=HOSTILE)
+    n = Counts(all=1, total=1, verdicts=dict.fromkeys(VERDICT_ORDER, 0), decisions=dict.fromkeys(DECISION_ORDER, 0),
+               warnings={"none": 1, "any": 0})
+    page = render("review/dashboard.html", **dashboard_view(campaign, q, Page([row], None), n, "zh-CN", {}))  # type: ignore[arg-type]
     assert "<script>alert" not in page
-    assert page.count(ESCAPED) == 4  # the title, the heading, the row's data-name and its link
-    # entry details from a submitter, under a label an organiser wrote
-    entry.sub.details = {"title": HOSTILE}
+    assert page.count(ESCAPED) == 5  # the title, the heading, the search box, the row's data-name and its link
+    assert f'data-name="{ESCAPED.lower()}"' in page and f'value="{ESCAPED}"' in page
+    # entry details from a submitter, under a label an organiser wrote (loaded for the page's rows by id)
     campaign.entry = EntryRules.model_validate({"fields": [{"key": "title", "label": {"zh-CN": HOSTILE}}]})
-    page = render("review/dashboard.html", **dashboard_view(campaign, [entry], "zh-CN"))  # type: ignore[arg-type]
+    details = {row.submission_id: {"title": HOSTILE}}
+    page = render("review/dashboard.html",
+                  **dashboard_view(campaign, q, Page([row], None), n, "zh-CN", {}, details))  # type: ignore[arg-type]
     assert "<script>alert" not in page
-    assert page.count(ESCAPED) == 7  # and the value, its label (a title) and its search key
-    assert f'data-name="{ESCAPED.lower()}"' in page
+    assert page.count(ESCAPED) == 8  # and the value, its label (a title) and its search key
 
 
 def test_the_reviewer_entry_page_lists_the_manual_items_as_a_checklist(tmp_path) -> None:

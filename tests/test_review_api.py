@@ -235,3 +235,111 @@ def test_a_failed_analysis_is_said_and_the_quick_report_stands(review):
         board = c.get(f"/review/c/{OTHER}").text
     assert 'id="deep-failed"' in page and "内容分析失败" in page
     assert "分析失败" in board
+
+
+def test_summary_rows_match_the_reports_after_check_and_deep(review):
+    from service.core.summaries import summarise
+    from service.review import board
+    from service.store.models import Submission, SubmissionSummary
+
+    with review.live.services.db.session() as s:
+        for name, sub_id in review.ids.items():
+            e = board.entry(s, review.live.services.storage, s.get(Submission, sub_id))
+            row = s.get(SubmissionSummary, sub_id)
+            want = summarise(e.report.model_dump(mode="json"), waived=e.state.waived,
+                             decision=e.state.decision.decision if e.state.decision else None)
+            got = {k: getattr(row, k) for k in want}
+            assert got == want, name
+            assert row.verdict == e.verdict and [c["rule"] for c in row.content] == e.warnings
+            assert row.thumbnail and row.deep and row.status == "checked"
+
+
+def _old_export_entries(review):
+    """The export's entries the way it was made before the summary rows: every report parsed."""
+    from service.review import board
+    from service.review.export import ExportDecision, ExportEntry
+    from service.store.models import Submission
+
+    with review.live.services.db.session() as s:
+        subs = s.scalars(select(Submission).where(Submission.campaign_id == CAMPAIGN, Submission.status != "refused")
+                         .order_by(Submission.created_at, Submission.id)).all()
+        out = []
+        for sub in subs:
+            e = board.entry(s, review.live.services.storage, sub)
+            d = e.state.decision
+            out.append(ExportEntry(e.report, sub.id, ExportDecision(d.decision, d.by, d.at, d.note) if d else None,
+                                   e.state.waived))
+    return out
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_streamed_export_equals_the_export_made_from_reports(review, tmp_path, lang):
+    from openpyxl import load_workbook
+
+    from service.review.export import write_csv, write_xlsx
+
+    with review.live.client() as c:
+        c.post(f"/api/submissions/{review.ids['silent']}/decisions", json={"decision": "reject", "note": "=无声"},
+               headers=review.auth())
+        csv_body = c.get(f"/api/campaigns/{CAMPAIGN}/export.csv", params={"lang": lang}, headers=review.auth())
+        xlsx_body = c.get(f"/api/campaigns/{CAMPAIGN}/export.xlsx", params={"lang": lang}, headers=review.auth())
+    entries = _old_export_entries(review)
+    assert csv_body.content == write_csv(entries, tmp_path / "old.csv", lang=lang).read_bytes()
+    old = load_workbook(write_xlsx(entries, tmp_path / "old.xlsx", lang=lang, title=CAMPAIGN)).active
+    new = load_workbook(io.BytesIO(xlsx_body.content)).active
+    assert list(new.iter_rows(values_only=True)) == list(old.iter_rows(values_only=True))
+    assert new.freeze_panes == "D2" and new.auto_filter.ref == old.auto_filter.ref
+    assert new["G2"].fill.fgColor.rgb == old["G2"].fill.fgColor.rgb  # the verdict's colour
+
+
+def test_listing_api_pages_with_a_next_link_and_gzip(review):
+    seen: list[str] = []
+    with review.live.client() as c:
+        url: str | None = f"/api/campaigns/{CAMPAIGN}/submissions?limit=4"
+        pages = 0
+        while url:
+            r = c.get(url, headers=review.auth() | {"Accept-Encoding": "gzip"})
+            assert r.status_code == 200
+            body = r.json()
+            seen += [x["id"] for x in body["items"]]
+            pages += 1
+            if body["next"]:
+                assert r.headers["link"] == f'<{body["next"]}>; rel="next"'
+            else:
+                assert "link" not in r.headers
+            url = body["next"]
+        assert sorted(seen) == sorted(set(seen)) and set(review.ids.values()) <= set(seen) and pages >= 2
+        item = c.get(f"/api/campaigns/{CAMPAIGN}/submissions", params={"verdict": "fail", "limit": 100},
+                     headers=review.auth()).json()["items"]
+        assert item and all(x["summary"]["verdict"] == "fail" for x in item)
+        assert {x["id"] for x in item} >= {review.ids["frozen-slide"]}
+        assert c.get(f"/api/campaigns/{CAMPAIGN}/submissions", params={"since": "2999-01-01T00:00:00"},
+                     headers=review.auth()).json()["items"] == []
+        bad = c.get(f"/api/campaigns/{CAMPAIGN}/submissions", params={"after": "xyz"}, headers=review.auth())
+        assert bad.status_code == 400 and bad.json()["code"] == "bad_cursor"
+        page = c.get("/review/login?next=/review/c/" + "x" * 900, headers={"Accept-Encoding": "gzip"})
+        big = c.get(f"/api/campaigns/{CAMPAIGN}/submissions", headers=review.auth() | {"Accept-Encoding": "gzip"})
+        assert big.headers.get("content-encoding") == "gzip" and len(big.content) > 1000
+        gz = review.auth() | {"Accept-Encoding": "gzip"}
+        media = c.get(f"/api/submissions/{review.ids['good']}/file", headers=gz)
+        assert "content-encoding" not in media.headers
+        export = c.get(f"/api/campaigns/{CAMPAIGN}/export.csv", headers=gz)
+        assert "content-encoding" not in export.headers
+    assert page.status_code == 200 and page.headers.get("content-encoding") == "gzip"  # pages too
+
+
+def test_a_background_export_gives_the_same_file(review):
+    with review.live.client() as c:
+        assert c.post(f"/api/campaigns/{CAMPAIGN}/exports", headers=review.auth(review.other_key)).status_code == 403
+        r = c.post(f"/api/campaigns/{CAMPAIGN}/exports", params={"format": "csv"}, headers=review.auth())
+        assert r.status_code == 202 and r.json()["entries"] >= len(review.ids)
+        url = r.json()["links"]["self"]
+        deadline = time.monotonic() + 30
+        while (got := c.get(url, headers=review.auth())).status_code == 202 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
+        streamed = c.get(f"/api/campaigns/{CAMPAIGN}/export.csv", headers=review.auth())
+        assert got.content == streamed.content
+        assert got.headers["content-disposition"] == streamed.headers["content-disposition"]
+        other = c.get(f"/api/campaigns/{OTHER}/exports/{url.rsplit('/', 1)[1]}", headers=review.auth(review.admin_key))
+        assert other.status_code == 404  # the job belongs to its own campaign

@@ -30,7 +30,8 @@ def sign_in(page, review, key: str, path: str) -> None:
 
 
 def visible_names(page) -> list[str]:
-    return page.eval_on_selector_all("#entries tbody tr:not([hidden]) td.name", "els => els.map(e => e.innerText)")
+    page.wait_for_function("!document.body.dataset.loading")  # review.js fetched the new state
+    return page.eval_on_selector_all("#entries tbody tr td.name", "els => els.map(e => e.innerText)")
 
 
 def test_reviewer_sees_flags_decides_and_exports(review, context, tmp_path):
@@ -55,16 +56,36 @@ def test_reviewer_sees_flags_decides_and_exports(review, context, tmp_path):
 
     page.select_option("#f-warning", "black_segments")
     assert visible_names(page) == ["black-opening.mp4"]
+    assert page.inner_text("#count") == "共 6 件，显示 1 件"
+    assert page.url.endswith("?warning=black_segments")  # the view is its URL: it can be shared
     page.select_option("#f-warning", "none")
     assert visible_names(page) == ["good.mp4"]
+    assert "无提示 (1)" in page.inner_text("#f-warning")  # counts per choice, from the database
     page.select_option("#f-warning", "")
-    page.fill("#search", "SIL")
+    page.fill("#search", "ＳＩＬ")  # full-width letters are folded like the names
     assert visible_names(page) == ["silent.mp4"]
+    assert page.evaluate("document.activeElement.id") == "search"  # typing goes on
     page.fill("#search", "")
-    page.click("th[data-sort=duration]")
+    page.click("th[data-sort=duration] a")  # at once: the sort takes the emptied search along
+    assert len(visible_names(page)) == 6
     durations = page.eval_on_selector_all("#entries tbody tr", "trs => trs.map(t => +t.dataset.duration)")
     assert durations == sorted(durations)
+    assert page.get_attribute("th[data-sort=duration]", "aria-sort") == "ascending"
+    page.click("th[data-sort=duration] a")  # again: the other way
+    assert len(visible_names(page)) == 6
+    durations = page.eval_on_selector_all("#entries tbody tr", "trs => trs.map(t => +t.dataset.duration)")
+    assert durations == sorted(durations, reverse=True) and "sort=duration&dir=desc" in page.url
+    shared = page.url
     shot(page, "review-dashboard-zh")
+
+    other = context.new_page()  # the shared link opens the same view, server-rendered
+    other.goto(shared)
+    assert other.eval_on_selector_all("#entries tbody tr", "trs => trs.map(t => +t.dataset.duration)") == durations
+    other.focus("#search")  # and with the keyboard: type, Enter
+    other.keyboard.type("black")
+    other.keyboard.press("Enter")
+    assert visible_names(other) == ["black-opening.mp4"]
+    other.close()
 
     page.click("#entries tr[data-name='frozen-slide.mp4'] td.name a")
     page.wait_for_selector("#player")
@@ -101,6 +122,12 @@ def test_reviewer_sees_flags_decides_and_exports(review, context, tmp_path):
     page.goto(f"{review.live.url}/review/c/{CAMPAIGN}")
     page.select_option("#f-decision", "needs_fix")
     assert visible_names(page) == ["frozen-slide.mp4"]
+    page.select_option("#f-decision", "")
+    page.select_option("#f-verdict", "pass")  # the waiver counts in the summary at once
+    passed = visible_names(page)
+    assert {"black-opening.mp4", "good.mp4"} <= set(passed) and "frozen-slide.mp4" not in passed
+    page.select_option("#f-verdict", "")
+    visible_names(page)
     with page.expect_download() as dl:
         page.click("#export-xlsx")
     path = tmp_path / "export.xlsx"

@@ -92,3 +92,33 @@ def test_atomic_write_creates_the_folder_and_uses_the_usual_permissions(tmp_path
     path = sheets.write_csv(tmp_path / "新建" / "s.csv", ["h"], [])
     assert path.exists() and sorted(p.name for p in path.parent.iterdir()) == ["s.csv"]
     assert path.stat().st_mode & 0o044  # readable by others as umask allows, not a private temp file
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_streamed_sheet_starts_before_the_rows_are_all_made(fmt):
+    made = 0
+
+    def rows():
+        nonlocal made
+        for i in range(5000):
+            made += 1
+            yield [f"作品{i}.mp4", i, "=1+1", "两行\n文字"]
+
+    head = ["名", "n", "f", "t"]
+    if fmt == "csv":
+        chunks = sheets.csv_chunks(head, rows())
+    else:
+        chunks = sheets.xlsx_chunks(head, rows(), sheets.SheetLayout("表", freeze="B2"))
+    first = next(chunks)
+    assert made <= 1  # the header (and the first row) went out at once
+    data = first + b"".join(chunks)
+    assert made == 5000
+    if fmt == "xlsx":
+        import io
+
+        ws = load_workbook(io.BytesIO(data)).active
+        assert ws.freeze_panes == "B2" and ws.max_row == 5001
+        assert ws["C2"].value == "=1+1" and ws["C2"].data_type == "s"  # text, not a formula
+        assert ws["D2"].alignment.wrap_text and ws["B5001"].value == 4999
+    else:
+        assert data.decode("utf-8-sig").splitlines()[1] == "作品0.mp4,0,'=1+1,\"两行"

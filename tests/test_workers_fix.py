@@ -29,7 +29,7 @@ from service.fix.transcode import JOB_DIR_PREFIX, fix_time_limit
 from service.media.checker import check_file
 from service.settings import Settings
 from service.store.jobs import RqQueue, job_timeout
-from service.store.models import FixedCopy, Job, Submission
+from service.store.models import FixedCopy, Job, Submission, SubmissionSummary
 from service.store.runtime import Context, run_in_process, use_context
 from service.submissions.intake import latest_report
 from tests.support import fixcases as fc
@@ -195,6 +195,9 @@ def test_a_fix_job_on_a_burst_worker_stores_progress_and_the_result(make, suffix
     dest = fixed_copy(rq_ctx, sub)
     assert dest is not None and dest.suffix == suffix
     assert check_file(dest, rq_ctx.store.get("fix-test")).verdict == "pass"
+    with rq_ctx.db.session() as s:  # the re-check of the fixed copy is in the entry's summary row
+        summary = s.get(SubmissionSummary, sub)
+        assert summary is not None and summary.fixed_verdict == "pass" and summary.report_verdict == "fail"
 
 
 def test_a_cancel_request_stops_the_fix_job_on_a_worker(rq_ctx: Context) -> None:

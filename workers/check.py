@@ -11,6 +11,7 @@ from service.media.checker import check_file
 from service.store.jobs import JobProgress
 from service.store.models import Job, ReportRow, Submission
 from service.store.runtime import Context
+from service.store.summaries import refresh as refresh_summary
 from service.submissions.intake import refusal, refuse
 from workers.deep import enqueue_deep
 from workers.fix_task import enqueue_autofix
@@ -25,6 +26,7 @@ def check_task(ctx: Context, job: Job, progress: JobProgress) -> dict[str, Any]:
         if sub is None:
             raise LookupError(f"submission {job.submission_id} not found")
         sub.status = "checking"
+        refresh_summary(s, sub.id)
         path, profile_id, name, sha = (
             ctx.storage.path(sub.storage_key),
             sub.profile_id,
@@ -48,7 +50,7 @@ def check_task(ctx: Context, job: Job, progress: JobProgress) -> dict[str, Any]:
         sub.status, sub.verdict, sub.checked_at = "checked", report.verdict, datetime.now(UTC)
         if refusal(data) is not None:  # not media, or a kind the campaign does not take
             refuse(s, ctx.storage, sub)
-        s.flush()
+        refresh_summary(s, sub.id)
         result = {"verdict": report.verdict, "report_id": row.id}
     deep_job = enqueue_deep(ctx, job.submission_id or "", data)  # the campaign asks for content analysis
     fix_job = enqueue_autofix(ctx, job.submission_id or "", data)  # the campaign fixes failing uploads itself

@@ -31,6 +31,7 @@ from service.store.durable import replace_atomically
 from service.store.jobs import JobProgress, submit_job
 from service.store.models import Campaign, Job, ReportRow, Submission
 from service.store.runtime import Context
+from service.store.summaries import refresh as refresh_summary
 from workers.registry import task
 
 DEEP_RETRIES = 0
@@ -128,6 +129,6 @@ def deep_task(ctx: Context, job: Job, progress: JobProgress) -> dict[str, Any]:
         fresh = s.get(Submission, sub.id)
         assert fresh is not None
         fresh.verdict, fresh.checked_at = report.verdict, datetime.now(UTC)
-        s.flush()
+        refresh_summary(s, sub.id, thumbnail=pictures.thumbnail is not None)
         return {"verdict": report.verdict, "report_id": row.id, **written,
                 **({"picture_error": picture_error} if picture_error else {})}

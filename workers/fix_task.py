@@ -25,6 +25,7 @@ from service.store.digest import sha256_file
 from service.store.jobs import JobProgress
 from service.store.models import FixedCopy, Job, ReportRow, Submission
 from service.store.runtime import Context
+from service.store.summaries import refresh as refresh_summary
 from service.submissions.campaigns import CampaignBook
 from service.submissions.intake import latest_report
 from workers.registry import task
@@ -149,6 +150,7 @@ def fix_task(ctx: Context, job: Job, progress: JobProgress) -> dict[str, Any]:
                     created_at=datetime.now(UTC),
                 )
             )
+            refresh_summary(s, sub_id)
             out |= {
                 "verdict": result.after.verdict,
                 "report_id": report_row.id,

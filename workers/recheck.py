@@ -15,6 +15,7 @@ from service.media.checker import check_file
 from service.store.jobs import JobProgress
 from service.store.models import Job, ReportRow, Submission
 from service.store.runtime import Context
+from service.store.summaries import refresh as refresh_summary
 from service.submissions.campaigns import CampaignBook
 from service.submissions.intake import sniff_kind
 from workers.deep import enqueue_deep
@@ -41,6 +42,7 @@ def recheck_task(ctx: Context, job: Job, progress: JobProgress) -> dict[str, Any
             sub = s.get(Submission, sub_id)
             assert sub is not None
             sub.profile_id, sub.verdict, sub.checked_at = profile.id, report.verdict, datetime.now(UTC)
+            refresh_summary(s, sub_id)  # the dashboard, listing and export read the new report from here
         enqueue_deep(ctx, sub_id, report.model_dump(mode="json"))  # a campaign with content analysis: again
         verdicts[report.verdict] = verdicts.get(report.verdict, 0) + 1
         progress((i + 1) / len(subs))

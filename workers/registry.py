@@ -1,5 +1,5 @@
 """The task registry: the function each job kind runs (``TASKS``), filled by ``@task(kind)`` in
-the task modules (workers/check.py, deep.py, fix_task.py). workers/tasks.py, which runs the jobs,
+the task modules (workers/check.py, deep.py, fix_task.py, export.py). workers/tasks.py, which runs the jobs,
 imports every task module (its ``TASK_MODULES``), so whoever runs a job finds every kind
 registered; no task module imports it back."""
 

@@ -20,12 +20,13 @@ from service.core.errors import MediaCheckError
 from service.store.jobs import JobProgress
 from service.store.models import Job, Submission
 from service.store.runtime import Context, context
-from workers import check, deep, fix_task, recheck
+from service.store.summaries import refresh as refresh_summary
+from workers import check, deep, export, fix_task, recheck
 from workers.registry import TASKS
 
 log = logging.getLogger(__name__)
 
-TASK_MODULES = (check, deep, fix_task, recheck)
+TASK_MODULES = (check, deep, fix_task, recheck, export)
 """Every module that registers tasks (``@task``): imported here, so every kind is known to run_job."""
 
 OUTCOME_STATES = {"cancelled": "cancelled", "failed": "failed", "unfixable": "failed"}
@@ -77,6 +78,7 @@ def _record_failure(ctx: Context, job_id: str, reason: dict[str, Any], *, final:
             sub = s.get(Submission, row.submission_id)
             if sub is not None and sub.status != "refused":
                 sub.status = "error"
+                refresh_summary(s, sub.id)
 
 
 RECORD_RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -249,7 +250,7 @@ def check_limits(rules: EntryRules, details: dict[str, str], earlier: list[dict[
                                field=lim.field, max_entries=lim.max_entries)
 
 
-def labelled(rules: EntryRules, details: dict[str, Any] | None) -> list[dict[str, Any]]:
+def labelled(rules: EntryRules, details: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     """The entry's values with their fields' labels, in the campaign's order (pages show these;
     values of fields the campaign no longer declares follow under their keys)."""
     d = details or {}

@@ -1,8 +1,8 @@
 """What a reviewer sees of a campaign, read from the database and storage: each entry's
 latest report of the original (the deep one once it is there), its review state (current
 decision, waived rules, the trail), its verdict after waivers, its content warnings and
-the pictures that exist. The dashboard, the detail page and the spreadsheet export all
-read entries through here."""
+the pictures that exist, for an entry's page and the review API. Lists of entries (the
+dashboard, the listing API, the export) read summary rows instead (``listing``)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from service.core.report import Report, Verdict
 from service.review import ledger
-from service.review.export import ExportDecision, ExportEntry
 from service.review.verdicts import content_warnings, effective_verdict
 from service.store.models import Job, ReportRow, Submission
 from service.store.storage import Storage
@@ -64,15 +63,6 @@ class BoardEntry:
     def duration_s(self) -> float | None:
         return self.report.media.duration_s if self.report and self.report.media else None
 
-    def export_entry(self) -> ExportEntry | None:
-        if self.report is None:
-            return None
-        d = self.state.decision
-        decision = (ExportDecision(decision=d.decision, by=d.by, at=d.at, note=d.note)  # type: ignore[arg-type]
-                    if d and d.decision else None)
-        return ExportEntry(report=self.report, entry_id=self.sub.id, decision=decision, waived=self.state.waived,
-                           details=self.sub.details)
-
 
 def _derived(storage: Storage, sub_id: str) -> Path:
     return storage.path(f"derived/{sub_id}")
@@ -90,6 +80,11 @@ def _fixed(storage: Storage, sub_id: str) -> Path | None:
         return None
     found = sorted(p for p in d.iterdir() if p.is_file() and p.name.startswith("fixed"))
     return found[0] if found else None
+
+
+def fixed_copy(storage: Storage, sub_id: str) -> Path | None:
+    """The path of a submission's fixed copy, None when there is none."""
+    return _fixed(storage, sub_id)
 
 
 def _latest_reports(session: Session, ids: list[str],
@@ -115,6 +110,18 @@ def _deep_jobs(session: Session, ids: list[str]) -> dict[str, tuple[str, dict[st
     return out
 
 
+def details_of(session: Session, ids: list[str]) -> dict[str, dict[str, Any] | None]:
+    """The entry details of a page's submissions (one query by ids)."""
+    if not ids:
+        return {}
+    return dict(session.execute(select(Submission.id, Submission.details).where(Submission.id.in_(ids))).all())
+
+
+def deep_job_states(session: Session, ids: list[str]) -> dict[str, str]:
+    """The state of each submission's latest deep job (for a page of rows)."""
+    return {k: state for k, (state, _) in _deep_jobs(session, ids).items()}
+
+
 def _entries(session: Session, storage: Storage, subs: list[Submission]) -> list[BoardEntry]:
     ids = [s.id for s in subs]
     reports = _latest_reports(session, ids)
@@ -131,17 +138,5 @@ def _entries(session: Session, storage: Storage, subs: list[Submission]) -> list
     return out
 
 
-def campaign_entries(session: Session, storage: Storage, campaign_id: str) -> list[BoardEntry]:
-    """Every kept entry of a campaign, oldest first (refused files are not entries)."""
-    subs = list(session.scalars(select(Submission)
-                                .where(Submission.campaign_id == campaign_id, Submission.status != "refused")
-                                .order_by(Submission.created_at, Submission.id)).all())
-    return _entries(session, storage, subs)
-
-
 def entry(session: Session, storage: Storage, sub: Submission) -> BoardEntry:
     return _entries(session, storage, [sub])[0]
-
-
-def export_entries(entries: list[BoardEntry]) -> list[ExportEntry]:
-    return [e for e in (x.export_entry() for x in entries) if e is not None]

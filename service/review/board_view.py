@@ -1,21 +1,23 @@
 """Reviewer pages, part one, as values for the templates of service/pages/templates/review/:
 sign-in, the reviewer's campaigns, a campaign's dashboard (a row per entry with thumbnail,
-name, size, duration, verdict after waivers, content warnings and decision; filtered, sorted
-and searched in the browser by static/review.js), and the page that turns a reviewer away.
+name, size, duration, verdict after waivers, content warnings and decision; a page of the
+summary rows filtered, sorted and searched by the database, service/review/listing.py, its
+state in the query string), and the page that turns a reviewer away.
 Chinese first, English by ``?lang=en``."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from service.core.analysis import timecode
 from service.core.entry_fields import fold, labelled
 from service.core.labels import CONTENT_RULES, DECISION_LABELS, RULE_LABELS, VERDICT_LABELS, joined, label
 from service.pages import bilingual
-from service.review.board import BoardEntry
-from service.review.verdicts import content_warnings
+from service.review.listing import Counts, Page, Query
+from service.store.database import aware
+from service.store.models import SubmissionSummary
 from service.submissions.campaigns import CampaignRules
 
 
@@ -61,57 +63,87 @@ def denied_view(lang: str, status: int) -> dict[str, Any]:
     return {"title": str(status), "lang": lang, "page_class": "review", "status": status}
 
 
-def _thumb(e: BoardEntry) -> str:
-    if "thumbnail" in e.pictures:
+def _thumb(row: SubmissionSummary, deep_job: str | None) -> str:
+    if row.thumbnail:
         return "picture"
-    if e.analysing or (e.report is None and e.sub.status != "error"):
+    if deep_job in ("queued", "started") or (row.verdict == "pending" and row.status != "error"):
         return "analysing"
-    return "failed" if e.deep_job == "failed" else "none"
+    return "failed" if deep_job == "failed" else "none"
 
 
-def _row(e: BoardEntry, lang: str) -> dict[str, Any]:
-    s = e.sub
-    verdict = e.verdict or "pending"
-    found = content_warnings(e.report, e.state.waived) if e.report else []
-    d = e.state.decision
-    decision = d.decision if d and d.decision else "none"
+def _row(r: SubmissionSummary, lang: str, deep_job: str | None) -> dict[str, Any]:
+    pending = r.verdict == "pending"
     return {
-        "id": s.id, "name_key": s.file_name.lower(), "size_bytes": s.size_bytes,
-        "duration": e.duration_s if e.duration_s is not None else -1, "verdict": verdict,
-        "warnings": e.warnings, "decision": decision, "created": s.created_at.isoformat(),
-        "thumb": _thumb(e), "href": f"/review/s/{s.id}" + ("?lang=en" if lang == "en" else ""),
-        "file_name": s.file_name, "size_text": size_text(s.size_bytes), "duration_text": duration_text(e.duration_s),
-        "verdict_text": label(VERDICT_LABELS, verdict, lang) if e.verdict else bilingual(lang, "检查中", "checking"),
-        "waived": len(e.state.waived),
-        "warnings_text": joined((label(RULE_LABELS, c.rule, lang) + (f" {timecode(c.segments[0][0])}" if c.segments
-                                                                      else "") for c in found), lang),
-        "decision_text": label(DECISION_LABELS, decision, lang) if d else bilingual(lang, "未决定", "undecided"),
+        "id": r.submission_id, "name_key": r.name_key, "size_bytes": r.size_bytes, "duration": r.duration_key,
+        "verdict": r.verdict, "warnings": [c["rule"] for c in r.content], "decision": r.decision,
+        "created": (aware(r.created_at) or r.created_at).isoformat(),
+        "thumb": _thumb(r, deep_job), "href": with_lang(f"/review/s/{r.submission_id}", lang),
+        "file_name": r.file_name, "size_text": size_text(r.size_bytes), "duration_text": duration_text(r.duration_s),
+        "verdict_text": bilingual(lang, "检查中", "checking") if pending else label(VERDICT_LABELS, r.verdict, lang),
+        "waived": len(r.waived),
+        "warnings_text": joined((label(RULE_LABELS, c["rule"], lang)
+                                 + (f" {timecode(c['start'])}" if c.get("start") is not None else "")
+                                 for c in r.content), lang),
+        "decision_text": bilingual(lang, "未决定", "undecided") if r.decision == "none"
+        else label(DECISION_LABELS, r.decision, lang),
     }
 
 
-def dashboard_view(campaign: CampaignRules, entries: Sequence[BoardEntry], lang: str) -> dict[str, Any]:
+def query_string(q: Query, lang: str, **changes: Any) -> str:
+    """The dashboard's URL state (filters, search, order, page) as a query string, with ``changes``."""
+    values = {"q": q.search, "verdict": q.verdict, "warning": q.warning, "decision": q.decision,
+              "sort": "" if q.sort == "created" else q.sort, "dir": "desc" if q.desc else "",
+              "after": q.after or "", "lang": "en" if lang == "en" else ""} | changes
+    pairs = [(k, v) for k, v in values.items() if v]
+    return "?" + urlencode(pairs) if pairs else "?"
+
+
+def dashboard_view(campaign: CampaignRules, q: Query, page: Page, n: Counts, lang: str,
+                   deep_jobs: dict[str, str], details: Mapping[str, Mapping[str, Any] | None] | None = None
+                   ) -> dict[str, Any]:
+    """The dashboard's values; ``details``: the entry details of the page's rows, by id."""
+    details = details or {}
+
     def tr(zh: str, en: str) -> str:
         return bilingual(lang, zh, en)
 
+    def counted(pairs: list[tuple[str, str]], numbers: dict[str, int]) -> list[tuple[str, str]]:
+        return [(v, f"{name} ({numbers[v]})" if v in numbers else name) for v, name in pairs]
+
+    def sort_href(key: str) -> str:
+        desc = q.sort == key and not q.desc
+        return query_string(q, lang, sort="" if key == "created" else key, dir="desc" if desc else "", after="")
+
     title = campaign.title.get("en" if lang == "en" else "zh-CN", campaign.id)
-    return layout(title, lang, switch=with_lang(f"/review/c/{campaign.id}", other_lang(lang))) | {
-        "home_href": with_lang("/review/", lang),
-        "verdicts": [("", tr("全部结论", "All verdicts"))] + [(v, label(VERDICT_LABELS, v, lang))
-                                                           for v in VERDICT_LABELS] + [("pending", tr("检查中", "checking"))],
-        "warnings": [("", tr("全部内容提示", "All warnings")), ("none", tr("无提示", "No warning")),
-                     ("any", tr("有提示", "Any warning"))] + [(r, label(RULE_LABELS, r, lang)) for r in CONTENT_RULES],
-        "decisions": [("", tr("全部决定", "All decisions")), ("none", tr("未决定", "Undecided"))]
-        + [(d, label(DECISION_LABELS, d, lang)) for d in DECISION_LABELS],
-        "columns": [("", tr("缩略图", "Thumbnail")), ("name", tr("文件名", "File name")), ("size", tr("大小", "Size")),
-                    ("duration", tr("时长", "Duration")), ("verdict", tr("检查结论", "Verdict")),
-                    ("warnings", tr("内容提示", "Content warnings")), ("decision", tr("评审决定", "Decision"))],
+    base = f"/review/c/{campaign.id}"
+    columns = [("", tr("缩略图", "Thumbnail")), ("name", tr("文件名", "File name")), ("size", tr("大小", "Size")),
+               ("duration", tr("时长", "Duration")), ("verdict", tr("检查结论", "Verdict")),
+               ("warnings", tr("内容提示", "Content warnings")), ("decision", tr("评审决定", "Decision"))]
+    return layout(title, lang, switch=base + query_string(q, other_lang(lang))) | {
+        "home_href": with_lang("/review/", lang), "base": base, "query": q,
+        "verdicts": counted([("", tr("全部结论", "All verdicts"))] + [(v, label(VERDICT_LABELS, v, lang))
+                             for v in VERDICT_LABELS] + [("pending", tr("检查中", "checking"))], n.verdicts),
+        "warnings": counted([("", tr("全部内容提示", "All warnings")), ("none", tr("无提示", "No warning")),
+                             ("any", tr("有提示", "Any warning"))]
+                            + [(r, label(RULE_LABELS, r, lang)) for r in CONTENT_RULES], n.warnings),
+        "decisions": counted([("", tr("全部决定", "All decisions")), ("none", tr("未决定", "Undecided"))]
+                             + [(d, label(DECISION_LABELS, d, lang)) for d in DECISION_LABELS], n.decisions),
+        "columns": [(key, name, sort_href(key) if key else "",
+                     ("descending" if q.desc else "ascending") if key and key == q.sort else "")
+                    for key, name in columns],
         "export_href": f"/api/campaigns/{campaign.id}/export", "export_query": "?lang=en" if lang == "en" else "",
-        "rows": [_row(e, lang) | row_details(campaign, e) for e in entries],
+        "rows": [_row(r, lang, deep_jobs.get(r.submission_id)) | row_details(campaign, details.get(r.submission_id))
+                 for r in page.rows],
+        "total": n.all, "shown": n.total,
+        "count_text": f"{n.total} of {n.all} entries" if lang == "en" else f"共 {n.all} 件，显示 {n.total} 件",
+        "next_href": base + query_string(q, lang, after=page.next) if page.next else None,
+        "first_href": base + query_string(q, lang, after="") if q.after else None,
+        "state": query_string(q, lang),
     }
 
 
-def row_details(campaign: CampaignRules, e: BoardEntry) -> dict[str, Any]:
-    """What a dashboard row adds from the entry details (``partials/row_details.html``): the
+def row_details(campaign: CampaignRules, details: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What a dashboard row adds from its entry details (``partials/row_details.html``): the
     values in the campaign's field order, and a folded text the search box matches."""
-    shown = labelled(campaign.entry, e.sub.details)
+    shown = labelled(campaign.entry, details)
     return {"entry_details": shown, "details_key": fold(" ".join(d["value"] for d in shown))}

@@ -4,7 +4,8 @@ hand-over manifest put them after the fixed columns."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from service.core.entry_fields import FieldSpec
 
@@ -14,6 +15,6 @@ def details_headers(fields: Sequence[FieldSpec], lang: str = "zh-CN") -> list[st
     return [(f.label.en or f.label.zh) if en else f.label.zh for f in fields]
 
 
-def details_cells(fields: Sequence[FieldSpec], details: dict[str, str] | None) -> list[object]:
+def details_cells(fields: Sequence[FieldSpec], details: Mapping[str, Any] | None) -> list[object]:
     d = details or {}
     return [d.get(f.key) for f in fields]

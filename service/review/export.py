@@ -7,6 +7,9 @@ Columns: the fixed ones (``FIXED_COLUMNS``), then one per rule seen in the campa
 ("检查：时长" …), in a stable order (metadata rules, then content rules), holding that
 rule's status (通过 / 警告 / 不符合 / 未检查 / 已豁免).
 
+A campaign's export is made from the entries' summary rows (``of_summary``, no report
+parsed) and streamed (``csv_stream``, ``xlsx_stream``): rows go out as they are made.
+
 File names come from submitters: a cell that would start a formula (= + - @) is written as
 text, in both formats (CSV cells get a leading apostrophe, as OWASP advises); that guard,
 the byte-order mark, the styles and the atomic replace are ``sheets``, shared with the
@@ -15,11 +18,11 @@ batch summary."""
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from service.core.analysis import timecode
 from service.core.entry_fields import FieldSpec
@@ -33,9 +36,13 @@ from service.core.labels import (
     rule_names,
 )
 from service.core.report import Report
+from service.core.summaries import MAX_SEGMENTS, effective
+from service.review import listing
 from service.review.details_columns import details_cells, details_headers
-from service.review.verdicts import effective_verdict
 from service.store import sheets
+from service.store.database import Database, aware
+from service.store.durable import replace_atomically
+from service.store.models import SubmissionSummary
 
 FIXED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("index", "序号", "No."),
@@ -86,75 +93,161 @@ class ExportEntry:
     """The entry details (field key → value), one column per field of the campaign."""
 
 
-def _rule_order(entries: Sequence[ExportEntry]) -> list[str]:
-    seen: list[str] = []
-    for e in entries:
-        for c in e.report.checks:
-            if c.rule not in seen and c.rule not in ("readable", "media_kind"):
-                seen.append(c.rule)
+@dataclass(slots=True)
+class ExportRow:
+    """What one row is made of, read from a report (``of_entry``: the CLI's export of report
+    files) or from an entry's summary row (``of_summary``: the campaign export, no report
+    parsed). ``checks`` in the compact form of core.summaries (rule, status; messages and first
+    segments of the failed and warned ones)."""
+
+    entry_id: str | None
+    file_name: str
+    size_bytes: int
+    size_unit: str
+    duration_s: float | None
+    width: int | None
+    height: int | None
+    report_verdict: str
+    checks: Sequence[dict[str, Any]]
+    waived: tuple[str, ...] = ()
+    decision: ExportDecision | None = None
+    details: Mapping[str, Any] | None = None
+    """The entry details (field key → value): one column per field of the campaign."""
+    extra: tuple[object, ...] = ()
+    """Cells after the rule columns (the hand-over manifest's name in the zip and copy)."""
+
+
+def of_entry(entry: ExportEntry) -> ExportRow:
+    r, m = entry.report, entry.report.media
+    checks = []
+    for c in r.checks:
+        item: dict[str, Any] = {"rule": c.rule, "status": c.status}
+        if c.status in ("fail", "warn"):
+            item |= {"zh": c.message.get("zh-CN", ""), "en": c.message.get("en", ""),
+                     "seg": [list(s) for s in (c.segments or [])[:MAX_SEGMENTS]]}
+        checks.append(item)
+    return ExportRow(entry_id=entry.entry_id, file_name=r.file.name, size_bytes=r.file.size_bytes,
+                     size_unit=r.profile.size_unit or "binary", duration_s=m.duration_s if m else None,
+                     width=m.width if m else None, height=m.height if m else None, report_verdict=r.verdict,
+                     checks=checks, waived=tuple(entry.waived), decision=entry.decision, details=entry.details)
+
+
+EXPORT_COLUMNS = (SubmissionSummary.submission_id, SubmissionSummary.file_name, SubmissionSummary.size_bytes,
+                  SubmissionSummary.size_unit, SubmissionSummary.duration_s, SubmissionSummary.width,
+                  SubmissionSummary.height, SubmissionSummary.report_verdict, SubmissionSummary.checks,
+                  SubmissionSummary.waived, SubmissionSummary.decision, SubmissionSummary.decision_by,
+                  SubmissionSummary.decision_at, SubmissionSummary.decision_note)
+"""What a row of the export reads of a summary row (``of_summary`` takes these attributes)."""
+
+
+def of_summary(s: Any) -> ExportRow:
+    decision = (ExportDecision(decision=s.decision, by=s.decision_by or "",  # type: ignore[arg-type]
+                               at=aware(s.decision_at) or "", note=s.decision_note)
+                if s.decision != "none" else None)
+    return ExportRow(entry_id=s.submission_id, file_name=s.file_name, size_bytes=s.size_bytes,
+                     size_unit=s.size_unit, duration_s=s.duration_s, width=s.width, height=s.height,
+                     report_verdict=s.report_verdict or "error", checks=s.checks, waived=tuple(s.waived),
+                     decision=decision, details=getattr(s, "details", None))
+
+
+def rule_order(rules: Iterable[str]) -> list[str]:
+    """The rule columns: metadata rules, then content rules, each in the labels' order."""
+    seen = set(rules) - {"readable", "media_kind"}
     known = list(RULE_LABELS)
     return sorted(seen, key=lambda r: (r in CONTENT_RULES, known.index(r) if r in known else len(known), r))
 
 
-def headers(rules: Sequence[str], lang: str = "zh-CN") -> list[str]:
+def headers(rules: Sequence[str], lang: str = "zh-CN", fields: Sequence[FieldSpec] = (),
+            extra: Sequence[str] = ()) -> list[str]:
+    """The fixed columns, the entry details' (``fields``), one per rule, then ``extra``."""
     en = lang.startswith("en")
     prefix = "Check: " if en else "检查："
     fixed = [c[2] if en else c[1] for c in FIXED_COLUMNS]
-    return fixed + [prefix + label(RULE_LABELS, r, lang) for r in rules]
+    return fixed + details_headers(fields, lang) + [prefix + label(RULE_LABELS, r, lang) for r in rules] + [*extra]
 
 
-def row(index: int, entry: ExportEntry, rules: Sequence[str], lang: str = "zh-CN") -> list[object]:
+def verdict_of_row(e: ExportRow) -> str:
+    return effective(e.checks, e.report_verdict, e.waived)["verdict"]  # type: ignore[no-any-return]
+
+
+def row(index: int, entry: ExportRow | ExportEntry, rules: Sequence[str], lang: str = "zh-CN",
+        fields: Sequence[FieldSpec] = ()) -> list[object]:
     """The cells of one entry, in the order of ``headers``."""
-    r = entry.report
-    key = "en" if lang.startswith("en") else "zh-CN"
-    waived = set(entry.waived)
-    failed = [c for c in r.checks if c.status == "fail" and c.rule not in waived]
-    warned = [c for c in r.checks if c.status == "warn" and c.rule not in waived]
-    content = [c for c in r.checks if c.rule in CONTENT_RULES and c.status in ("fail", "warn")
-               and c.rule not in waived]
-    unit = 2**20 if (r.profile.size_unit or "binary") == "binary" else 10**6
-    m = r.media
-    d = entry.decision
-    status = {c.rule: c.status for c in r.checks}
+    e = entry if isinstance(entry, ExportRow) else of_entry(entry)
+    key = "en" if lang.startswith("en") else "zh"
+    waived = set(e.waived)
+    kept = [c for c in e.checks if c["rule"] not in waived]
+    failed = [c for c in kept if c["status"] == "fail"]
+    warned = [c for c in kept if c["status"] == "warn"]
+    content = [c for c in kept if c["rule"] in CONTENT_RULES and c["status"] in ("fail", "warn")]
+    unit = 2**20 if e.size_unit == "binary" else 10**6
+    d = e.decision
+    status = {c["rule"]: c["status"] for c in e.checks}
     at = d.at.isoformat(timespec="minutes") if d and isinstance(d.at, datetime) else d.at if d else None
 
-    def content_text(c) -> str:  # type: ignore[no-untyped-def]
-        spans = ", ".join(f"{timecode(a)}–{timecode(b)}" for a, b in (c.segments or [])[:3])
-        return label(RULE_LABELS, c.rule, lang) + (f" {spans}" if spans else "")
+    def content_text(c: dict[str, Any]) -> str:
+        spans = ", ".join(f"{timecode(a)}–{timecode(b)}" for a, b in (c.get("seg") or [])[:MAX_SEGMENTS])
+        return label(RULE_LABELS, c["rule"], lang) + (f" {spans}" if spans else "")
 
     cells: list[object] = [
-        index, entry.entry_id, r.file.name, round(r.file.size_bytes / unit, 1),
-        round(m.duration_s, 1) if m and m.duration_s is not None else None,
-        f"{m.width}×{m.height}" if m and m.width and m.height else None,
-        label(VERDICT_LABELS, effective_verdict(r, waived), lang), rule_names((c.rule for c in failed), lang),
-        rule_names((c.rule for c in warned), lang), "; ".join(content_text(c) for c in content),
-        rule_names(sorted(waived), lang), "\n".join(c.message[key] for c in [*failed, *warned]),
+        index, e.entry_id, e.file_name, round(e.size_bytes / unit, 1),
+        round(e.duration_s, 1) if e.duration_s is not None else None,
+        f"{e.width}×{e.height}" if e.width and e.height else None,
+        label(VERDICT_LABELS, verdict_of_row(e), lang), rule_names((c["rule"] for c in failed), lang),
+        rule_names((c["rule"] for c in warned), lang), "; ".join(content_text(c) for c in content),
+        rule_names(sorted(waived), lang), "\n".join(c.get(key, "") for c in [*failed, *warned]),
         label(DECISION_LABELS, d.decision, lang) if d else None, d.note if d else None,
-        d.by if d else None, at,
+        d.by if d else None, at, *details_cells(fields, e.details),
     ]
     for rule in rules:
         s = status.get(rule)
         cells.append(None if s is None else label(STATUS_LABELS, "waived" if rule in waived else s, lang))
-    return cells
+    return cells + [*e.extra]
 
 
 def table(entries: Sequence[ExportEntry], lang: str = "zh-CN", fields: Sequence[FieldSpec] = ()
           ) -> tuple[list[str], list[list[object]]]:
     """Headers and rows (pure); the entry details' columns (``fields``) follow the fixed ones."""
-    rules = _rule_order(entries)
-    n = len(FIXED_COLUMNS)
-    head = headers(rules, lang)
-    rows = [row(i, e, rules, lang) for i, e in enumerate(entries, start=1)]
-    head[n:n] = details_headers(fields, lang)
-    for e, r in zip(entries, rows, strict=True):
-        r[n:n] = details_cells(fields, e.details)
-    return head, rows
+    rules = rule_order(c.rule for e in entries for c in e.report.checks)
+    return headers(rules, lang, fields), [row(i, e, rules, lang, fields) for i, e in enumerate(entries, start=1)]
 
 
 COLUMN_WIDTHS = {"file_name": 36, "failed": 24, "warnings": 24, "content_warnings": 36, "details": 60,
                  "note": 30, "decided_at": 18}
 """Widths of the fixed columns that need more than ``DEFAULT_WIDTH``; rule columns keep Excel's."""
 DEFAULT_WIDTH = 12
+
+
+def _layout(lang: str, title: str | None) -> sheets.SheetLayout:
+    return sheets.SheetLayout(title or ("作品" if not lang.startswith("en") else "Entries"),
+                              widths=[COLUMN_WIDTHS.get(key, DEFAULT_WIDTH) for key, _, _ in FIXED_COLUMNS],
+                              freeze="D2", wrap_head=True, filter_rows=True)
+
+
+_VERDICT_COL = [c[0] for c in FIXED_COLUMNS].index("verdict")
+
+
+def _styled_rows(rows: Iterable[ExportRow], rules: Sequence[str], lang: str,
+                 fields: Sequence[FieldSpec]) -> Iterator[list[object]]:
+    for i, e in enumerate(rows, start=1):
+        values = row(i, e, rules, lang, fields)
+        values[_VERDICT_COL] = sheets.Styled(values[_VERDICT_COL], fill=_VERDICT_FILL.get(verdict_of_row(e)))
+        yield values
+
+
+def csv_stream(rows: Iterable[ExportRow], rules: Sequence[str], lang: str = "zh-CN",
+               fields: Sequence[FieldSpec] = ()) -> Iterator[bytes]:
+    """The CSV as bytes while the rows come (one row made at a time)."""
+    return sheets.csv_chunks(headers(rules, lang, fields),
+                             (row(i, e, rules, lang, fields) for i, e in enumerate(rows, start=1)))
+
+
+def xlsx_stream(rows: Iterable[ExportRow], rules: Sequence[str], lang: str = "zh-CN", title: str | None = None,
+                fields: Sequence[FieldSpec] = (), extra: Sequence[str] = ()) -> Iterator[bytes]:
+    """The workbook as bytes while the rows come: bold frozen header with filters, verdicts
+    coloured; ``extra``: the headers of the rows' ``extra`` cells, last (the hand-over's names)."""
+    return sheets.xlsx_chunks(headers(rules, lang, fields, extra), _styled_rows(rows, rules, lang, fields),
+                              _layout(lang, title))
 
 
 def write_csv(entries: Sequence[ExportEntry], path: str | os.PathLike[str], lang: str = "zh-CN",
@@ -168,17 +261,56 @@ def write_xlsx(entries: Sequence[ExportEntry], path: str | os.PathLike[str], lan
                title: str | None = None, fields: Sequence[FieldSpec] = (),
                extra: Sequence[tuple[str, Sequence[object]]] = ()) -> Path:
     """An Excel workbook: one sheet, bold frozen header with filters, verdicts coloured;
-    ``extra`` columns (header, one value per entry) go last (the hand-over's file names)."""
-    head, rows = table(entries, lang, fields)
-    for name, values in extra:
-        head.append(name)
-        for r, v in zip(rows, values, strict=True):
-            r.append(v)
-    verdict_col = [c[0] for c in FIXED_COLUMNS].index("verdict")
-    for entry, values in zip(entries, rows, strict=True):
-        fill = _VERDICT_FILL.get(effective_verdict(entry.report, entry.waived))
-        values[verdict_col] = sheets.Styled(values[verdict_col], fill=fill)
-    layout = sheets.SheetLayout(title or ("作品" if not lang.startswith("en") else "Entries"),
-                           widths=[COLUMN_WIDTHS.get(key, DEFAULT_WIDTH) for key, _, _ in FIXED_COLUMNS],
-                           freeze="D2", wrap_head=True, filter_rows=True)
-    return sheets.write_xlsx(path, head, rows, layout)
+    ``extra`` columns (header, one value per entry) go last."""
+    rules = rule_order(c.rule for e in entries for c in e.report.checks)
+    rows = [of_entry(e) for e in entries]
+    for i, r in enumerate(rows):
+        r.extra = tuple(values[i] for _, values in extra)
+    return sheets.write_xlsx(path, headers(rules, lang, fields, [h for h, _ in extra]),
+                             _styled_rows(rows, rules, lang, fields), _layout(lang, title))
+
+
+def campaign_rows(db: Database, campaign_id: str) -> tuple[list[str], Iterator[ExportRow]]:
+    """The rule columns of a campaign's export and its rows (checked entries, oldest first, with
+    their entry details), read from the summary rows a batch at a time in a session of their
+    own, held while the rows are drawn."""
+    q = listing.Query(campaign_id=campaign_id, limit=listing.EXPORT_BATCH)
+    with db.session() as s:
+        rules = rule_order(listing.rule_ids(s, q))
+
+    def rows() -> Iterator[ExportRow]:
+        with db.session() as s:
+            for summary in listing.every(s, q, EXPORT_COLUMNS, details=True):
+                if summary.report_verdict is not None:
+                    yield of_summary(summary)
+
+    return rules, rows()
+
+
+def file_name(title: str, campaign_id: str, fmt: str, lang: str, stamp: str) -> tuple[str, str]:
+    """The download's name (the campaign's title) and its ASCII fallback (the campaign id)."""
+    return f"{title}-{'entries' if lang == 'en' else '作品'}-{stamp}.{fmt}", f"{campaign_id}-{stamp}.{fmt}"
+
+
+def write_campaign(db: Database, campaign_id: str, path: str | os.PathLike[str], fmt: str, lang: str = "zh-CN",
+                   title: str | None = None, fields: Sequence[FieldSpec] = ()) -> tuple[Path, int]:
+    """A campaign's export as a file (the background export job): written beside its name and
+    renamed into place. Returns the path and the number of entries."""
+    rules, rows = campaign_rows(db, campaign_id)
+    n = 0
+
+    def counted() -> Iterator[ExportRow]:
+        nonlocal n
+        for r in rows:
+            n += 1
+            yield r
+
+    chunks = (xlsx_stream(counted(), rules, lang, title, fields) if fmt == "xlsx"
+              else csv_stream(counted(), rules, lang, fields))
+
+    def write(tmp: Path) -> None:
+        with tmp.open("wb") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+
+    return replace_atomically(path, write), n

@@ -4,23 +4,28 @@ media: ``zipfile`` writes into a small pipe whose bytes the response sends on (m
 stored, not compressed: media does not compress; ZIP64 for large ones). Each file is named
 from its entry details by a pattern (``{序号}-{作品名称}-{作者}``), made safe for Windows and
 GBK; the fixed copy goes in where one exists; ``manifest.xlsx`` (the export's columns plus
-the name in the zip) comes first."""
+the name in the zip, streamed too) comes first. The entries are chosen from their summary
+rows (``candidates``: one SQL query, no report read); only the chosen files are read."""
 
 from __future__ import annotations
 
-import tempfile
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
 from service.core.entry_fields import SEQUENCE, render_pattern
 from service.core.safe_names import safe_name, unique_names
 from service.review import board
-from service.review.export import ExportEntry, write_xlsx
+from service.review.export import EXPORT_COLUMNS, ExportRow, of_summary, rule_order, xlsx_stream
 from service.store.database import Database
+from service.store.models import Submission
+from service.store.models import SubmissionSummary as S
 from service.store.storage import Storage
 from service.submissions.campaigns import CampaignRules
 
@@ -36,13 +41,31 @@ CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
+class Candidate:
+    """An entry that may be handed over, as its summary row tells (no report read)."""
+
+    row: ExportRow
+    """Its manifest row (with the entry details)."""
+    storage_key: str
+    verdict: str
+    """After waivers."""
+    fixed_verdict: str | None
+    fixed: Path | None
+    """The fixed copy, when one exists and passes."""
+
+    @property
+    def decision(self) -> str | None:
+        return self.row.decision.decision if self.row.decision else None
+
+
+@dataclass(frozen=True)
 class Member:
-    """One file of the hand-over: where it is, its name in the zip, and its entry."""
+    """One file of the hand-over: where it is, its name in the zip, and its manifest row."""
 
     path: Path
     name: str
     fixed: bool
-    entry: ExportEntry | None
+    row: ExportRow
 
 
 def default_pattern(campaign: CampaignRules) -> str:
@@ -50,14 +73,34 @@ def default_pattern(campaign: CampaignRules) -> str:
     return f"{{{SEQUENCE}}}-" + (campaign.entry.file_name_pattern or "{文件名}")
 
 
-def _chosen(e: board.BoardEntry, decision: str) -> bool:
+def _passing(verdict: str | None) -> bool:
+    return verdict in ("pass", "warn")
+
+
+def _chosen(c: Candidate, decision: str) -> bool:
     if decision == "accept":
-        d = e.state.decision
-        return d is not None and d.decision == "accept"
-    return e.verdict in ("pass", "warn") or e.fixed_verdict in ("pass", "warn")
+        return c.decision == "accept"
+    return _passing(c.verdict) or _passing(c.fixed_verdict)
 
 
-def members(entries: list[board.BoardEntry], storage: Storage, campaign: CampaignRules, *, decision: str,
+def candidates(session: Session, storage: Storage, campaign_id: str, decision: str) -> list[Candidate]:
+    """The campaign's entries ``decision`` selects (``accept``: accepted by a reviewer; ``pass``:
+    passing, or with a passing fixed copy), oldest first, read from their summary rows by SQL."""
+    passing = ("pass", "warn")
+    chosen = (S.decision == "accept" if decision == "accept"
+              else or_(S.verdict.in_(passing), S.fixed_verdict.in_(passing)))
+    rows = session.execute(select(*EXPORT_COLUMNS, S.verdict, S.fixed_verdict, Submission.storage_key,
+                                  Submission.details)
+                           .join_from(S, Submission, Submission.id == S.submission_id)
+                           .where(S.campaign_id == campaign_id, S.status != "refused",
+                                  chosen)
+                           .order_by(S.created_at, S.submission_id))
+    return [Candidate(row=of_summary(r), storage_key=r.storage_key, verdict=r.verdict, fixed_verdict=r.fixed_verdict,
+                      fixed=board.fixed_copy(storage, r.submission_id) if _passing(r.fixed_verdict) else None)
+            for r in rows]
+
+
+def members(entries: list[Candidate], storage: Storage, campaign: CampaignRules, *, decision: str,
             pattern: str | None = None) -> list[Member]:
     """The files to hand over, in entry order, with their names."""
     chosen = [e for e in entries if _chosen(e, decision)]
@@ -65,16 +108,17 @@ def members(entries: list[board.BoardEntry], storage: Storage, campaign: Campaig
     width = max(3, len(str(len(chosen))))
     names, picked = [], []
     for i, e in enumerate(chosen, start=1):
-        fixed = e.fixed is not None and e.fixed_verdict in ("pass", "warn")
-        path = e.fixed if fixed and e.fixed is not None else storage.path(e.sub.storage_key)
-        ext = path.suffix.lower() if fixed else ("." + e.sub.file_name.rsplit(".", 1)[1].lower()
-                                                 if "." in e.sub.file_name else path.suffix.lower())
-        stem = e.sub.file_name.rsplit(".", 1)[0]
-        rendered = render_pattern(campaign.entry, pat, e.sub.details or {},
+        fixed = e.fixed is not None and _passing(e.fixed_verdict)
+        path = e.fixed if fixed and e.fixed is not None else storage.path(e.storage_key)
+        file_name = e.row.file_name
+        ext = path.suffix.lower() if fixed else ("." + file_name.rsplit(".", 1)[1].lower()
+                                                 if "." in file_name else path.suffix.lower())
+        stem = file_name.rsplit(".", 1)[0]
+        rendered = render_pattern(campaign.entry, pat, dict(e.row.details or {}),
                                   {SEQUENCE: str(i).zfill(width), "文件名": stem, "file_name": stem})
         names.append(safe_name(rendered + ext))
         picked.append((e, path, fixed))
-    return [Member(path=p, name=n, fixed=f, entry=e.export_entry())
+    return [Member(path=p, name=n, fixed=f, row=e.row)
             for (e, p, f), n in zip(picked, unique_names(names), strict=True)]
 
 
@@ -104,35 +148,38 @@ class _Pipe:
         return out
 
 
-def _manifest(members: list[Member], campaign: CampaignRules, lang: str, tmp_dir: Path) -> bytes:
-    rows = [m.entry for m in members if m.entry is not None]
-    with tempfile.TemporaryDirectory(dir=tmp_dir) as d:
-        path = Path(d) / MANIFEST
-        write_xlsx(rows, path, lang=lang, title=campaign.id, fields=campaign.entry.fields,
-                   extra=[("交付文件名" if lang != "en" else "File in zip",
-                           [m.name for m in members if m.entry is not None]),
-                          ("交付版本" if lang != "en" else "Copy",
-                           [("fixed" if lang == "en" else "修复版") if m.fixed else
-                            ("original" if lang == "en" else "原件") for m in members if m.entry is not None])])
-        return path.read_bytes()
+def _manifest(members: list[Member], campaign: CampaignRules, lang: str) -> Iterator[bytes]:
+    """The manifest's bytes as they are made: the export's columns (entry details included), then
+    the name in the zip and which copy it is."""
+    en = lang == "en"
+    rows = [replace(m.row, extra=(m.name, ("fixed" if en else "修复版") if m.fixed else ("original" if en else "原件")))
+            for m in members]
+    rules = rule_order(c["rule"] for r in rows for c in r.checks)
+    return xlsx_stream(rows, rules, lang=lang, title=campaign.id, fields=campaign.entry.fields,
+                       extra=["File in zip" if en else "交付文件名", "Copy" if en else "交付版本"])
+
+
+def _member_info(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=datetime.now(UTC).timetuple()[:6])
+    info.compress_type = zipfile.ZIP_STORED
+    return info
 
 
 def stream_handover(db: Database, storage: Storage, campaign: CampaignRules, *, decision: str = "accept",
                     pattern: str | None = None, lang: str = "zh-CN") -> Iterator[bytes]:
     """The zip's bytes, as they are written (a synchronous iterator: the server runs it in a
-    thread). The entries are read when the download starts."""
+    thread). The entries are read from their summary rows when the download starts."""
     with db.session() as s:
-        entries = board.campaign_entries(s, storage, campaign.id)
-        chosen = members(entries, storage, campaign, decision=decision, pattern=pattern)
-    manifest = _manifest(chosen, campaign, lang, storage.root / "tmp")
+        chosen = members(candidates(s, storage, campaign.id, decision), storage, campaign, decision=decision,
+                         pattern=pattern)
     pipe = _Pipe()
     with zipfile.ZipFile(pipe, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
-        zf.writestr(MANIFEST, manifest)
-        yield pipe.take()
+        with zf.open(_member_info(MANIFEST), "w", force_zip64=True) as dst:
+            for part in _manifest(chosen, campaign, lang):
+                dst.write(part)
+                yield pipe.take()
         for m in chosen:
-            info = zipfile.ZipInfo(m.name, date_time=datetime.now(UTC).timetuple()[:6])
-            info.compress_type = zipfile.ZIP_STORED
-            with open(m.path, "rb") as src, zf.open(info, "w", force_zip64=True) as dst:
+            with open(m.path, "rb") as src, zf.open(_member_info(m.name), "w", force_zip64=True) as dst:
                 while block := src.read(CHUNK):
                     dst.write(block)
                     yield pipe.take()

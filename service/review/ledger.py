@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from service.core.errors import TrailRewriteError
 from service.store.database import aware
 from service.store.models import ApiKey, Decision
+from service.store.summaries import refresh as refresh_summary
 
 DECISIONS = ("accept", "reject", "needs_fix")
 """What a reviewer can decide."""
@@ -77,7 +78,7 @@ def record(session: Session, *, submission_id: str, key: ApiKey, kind: str, deci
                    decision=decision if kind == "decision" else None, rule=rule if kind != "decision" else None,
                    note=note, created_at=datetime.now(UTC))
     session.add(row)
-    session.flush()
+    refresh_summary(session, submission_id)
     return _line(row)
 
 

@@ -166,3 +166,53 @@ class FixedCopy(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SubmissionSummary(Base):
+    """What a listing row of an entry needs, kept current by ``store/summaries.refresh`` whenever
+    a report, a decision or a waiver of the submission is written (service/core/summaries.py
+    works the values out): the dashboard, the listing API and the export read this, never a
+    report. One row per submission; ``campaign_id``, ``status``, ``created_at``, the name and
+    the size are copied from the submission so every sort has its own index."""
+
+    __tablename__ = "submission_summaries"
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+    file_name: Mapped[str] = mapped_column(String(300))
+    name_key: Mapped[str] = mapped_column(String(300), doc="the file name folded (NFKC, lower case): its sort key")
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    report_verdict: Mapped[str | None] = mapped_column(String(10), doc="the latest report's verdict, before waivers")
+    verdict: Mapped[str] = mapped_column(String(10), doc="after waivers; pending while unchecked")
+    verdict_rank: Mapped[int] = mapped_column(Integer, doc="core.summaries.VERDICT_ORDER index: its sort key")
+    failed: Mapped[list[str]] = mapped_column(JSON, doc="rule ids failed (waived ones left out)")
+    warned: Mapped[list[str]] = mapped_column(JSON, doc="rule ids warned (waived ones left out)")
+    content: Mapped[list[Any]] = mapped_column(JSON, doc="content flags: [{rule, start}] (start: first timecode, s)")
+    content_rules: Mapped[str] = mapped_column(String(400), doc='" black_segments silence ": filtered with LIKE')
+    warnings_count: Mapped[int] = mapped_column(Integer)
+    checks: Mapped[list[Any]] = mapped_column(JSON, doc="[{rule, status, zh, en, seg}] (core.summaries)")
+    rule_ids: Mapped[str] = mapped_column(Text, doc="the rule ids checked, space-separated: an export's columns")
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    duration_key: Mapped[float] = mapped_column(Float, doc="duration_s, -1 when unknown: its sort key")
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    size_unit: Mapped[str] = mapped_column(String(10), doc="binary|decimal: the profile's 兆")
+    thumbnail: Mapped[bool] = mapped_column(Boolean)
+    deep: Mapped[bool] = mapped_column(Boolean, doc="the report carries the deep analysis")
+    fixed_verdict: Mapped[str | None] = mapped_column(String(10), doc="the latest fixed copy's re-check")
+    waived: Mapped[list[str]] = mapped_column(JSON)
+    decision: Mapped[str] = mapped_column(String(20), doc="none|accept|reject|needs_fix")
+    decision_rank: Mapped[int] = mapped_column(Integer, doc="core.summaries.DECISION_ORDER index: its sort key")
+    decision_by: Mapped[str | None] = mapped_column(String(100))
+    decision_at: Mapped[datetime | None]
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    search_text: Mapped[str] = mapped_column(Text, doc="file name and detail values, folded: searched with LIKE")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        *(Index(f"ix_summaries_{key}", "campaign_id", key, "submission_id")
+          for key in ("created_at", "name_key", "size_bytes", "duration_key", "verdict_rank", "decision_rank",
+                      "warnings_count")),
+        Index("ix_summaries_counts", "campaign_id", "status", "verdict_rank", "decision_rank", "warnings_count"),
+    )

@@ -22,6 +22,7 @@ from service.store.ids import new_id, new_token
 from service.store.jobs import JobBackend, create_job, job_timeout
 from service.store.models import Campaign, Job, ReportRow, Submission
 from service.store.storage import Incoming, Storage
+from service.store.summaries import refresh as refresh_summary
 from service.submissions.access import digest
 from service.submissions.campaigns import CampaignBook, CampaignRules
 
@@ -146,6 +147,7 @@ class Intake:
                 )
                 s.add(sub)
                 s.flush()
+                refresh_summary(s, sub_id, thumbnail=False)
                 job = create_job(s, kind="check", submission_id=sub_id, timeout_s=job_timeout("check", size_bytes=size),
                                  retries=CHECK_RETRIES, backend=self.queue.backend)
                 if earlier is None:

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from service import __version__
 from service.core.profiles import ProfileStore
@@ -83,6 +84,15 @@ def _with_security_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[byt
     return out
 
 
+GZIP_MIN_BYTES = 1000
+"""Smaller responses go out as they are (gzip would not pay for itself)."""
+
+GZIP_SKIPPED = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/octet-stream", "application/offset+octet-stream",
+                "text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+"""Content types sent as they are: media and pictures (already compressed), downloads and
+the streamed exports (a zip already, or rows the client should get at once)."""
+
+
 class SecurityHeaders:
     """A plain ASGI middleware (Starlette's BaseHTTPMiddleware costs a task group per request)."""
 
@@ -122,6 +132,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     logs.install()
 
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=6,
+                       exclude_content_types=GZIP_SKIPPED)  # pages and JSON; not media, downloads, exports
 
     app.include_router(submissions.router)
     app.include_router(campaigns.router)  # organisers: create and change campaigns, keys, the hand-over

@@ -18,7 +18,8 @@ from service.core.errors import RequestError
 from service.core.filenames import content_disposition
 from service.core.media_types import served_type
 from service.fix import submissions as fixes
-from service.store.models import Decision, Job, ReportRow, Submission
+from service.review import ledger, listing
+from service.store.models import Job, ReportRow, Submission
 from service.submissions.access import (
     Caller,
     caller_of,
@@ -29,7 +30,7 @@ from service.submissions.access import (
     require_read,
 )
 from service.submissions.intake import latest_report
-from service.submissions.views import links, submission_view
+from service.submissions.views import links, submission_view, summary_view
 from service.web.deps import AuthHeader, Credentials, Creds, Services, caller_for, services
 from service.web.report_view import report_view
 from service.web.templating import templates
@@ -146,25 +147,50 @@ def get_file(
 
 
 @router.get(
-    "/campaigns/{campaign_id}/submissions", summary="A campaign's submissions (reviewer or admin key)"
+    "/campaigns/{campaign_id}/submissions", summary="A campaign's submissions, a page at a time (reviewer or admin key)"
 )
 def list_submissions(
     campaign_id: str,
     request: Request,
     authorization: AuthHeader = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[dict[str, Any]]:
+    limit: Annotated[int, Query(ge=1, le=listing.MAX_PAGE_SIZE)] = 100,
+    after: Annotated[str | None, Query(max_length=400, description="the cursor of the page before (`next`)")] = None,
+    verdict: Annotated[str | None, Query(pattern="^(pass|warn|fail|error|pending)$",
+                                         description="verdict after waivers")] = None,
+    decision: Annotated[str | None, Query(pattern="^(none|accept|reject|needs_fix)$")] = None,
+    since: Annotated[datetime | None, Query(description="received at or after (ISO 8601; UTC if no zone)")] = None,
+    until: Annotated[datetime | None, Query(description="received before")] = None,
+    sort: Annotated[str, Query(pattern="^(created|name|size|duration|verdict|decision|warnings)$")] = "created",
+    dir: Annotated[str, Query(pattern="^(asc|desc)$")] = "desc",
+) -> JSONResponse:
+    """Newest first by default. The body's ``next`` (and the ``Link: <…>; rel="next"`` header,
+    RFC 8288) is the URL of the following page; it is null on the last, so following it reaches
+    every submission once."""
     svc = services(request)
     caller = caller_for(svc, Credentials(None, authorization))
     require_campaign(caller, campaign_id)
+    q = listing.Query(campaign_id=campaign_id, verdict=verdict or "", decision=decision or "", since=_utc(since),
+                      until=_utc(until), sort=sort, desc=dir == "desc", after=after, limit=limit,
+                      include_refused=True)
     with svc.db.session() as s:
-        subs = s.scalars(
-            select(Submission)
-            .where(Submission.campaign_id == campaign_id)
-            .order_by(Submission.created_at.desc())
-            .limit(limit)
-        ).all()
-        return [submission_view(x, None) for x in subs]
+        try:
+            page = listing.page(s, q)
+        except listing.CursorError:
+            raise RequestError(400, "bad_cursor", "翻页参数 after 无效（请使用上一页返回的 next 链接）。",
+                               "The cursor `after` is not valid (follow the `next` link of the page before).") \
+                from None
+        subs = {x.id: x for x in s.scalars(select(Submission).where(
+            Submission.id.in_([r.submission_id for r in page.rows])))}
+        items = [submission_view(subs[r.submission_id], None) | {"summary": summary_view(r)} for r in page.rows]
+    nxt = str(request.url.include_query_params(after=page.next)) if page.next else None
+    headers = {"Link": f'<{nxt}>; rel="next"'} if nxt else {}
+    return JSONResponse({"items": items, "next": nxt}, headers=headers)
+
+
+def _utc(dt: datetime | None) -> datetime | None:
+    if dt is None:
+        return None
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
 @router.get("/jobs/{job_id}", summary="A job's state, progress and result")
@@ -222,20 +248,13 @@ def post_decision(
                 "A reviewer or admin API key is required.",
             )
         sub = readable_submission(s, caller, sub_id)
-        row = Decision(
-            submission_id=sub.id,
-            key_id=caller.key.id,
-            decision=body.decision,
-            note=body.note,
-            created_at=datetime.now(UTC),
-        )
-        s.add(row)
-        s.flush()
+        line = ledger.record(s, submission_id=sub.id, key=caller.key, kind="decision", decision=body.decision,
+                             note=body.note)  # the trail's one way in; it refreshes the summary row
         return {
-            "id": row.id,
+            "id": line.id,
             "submission_id": sub.id,
-            "decision": row.decision,
-            "note": row.note,
-            "reviewer": caller.key.name,
-            "created_at": row.created_at.isoformat(),
+            "decision": line.decision,
+            "note": line.note,
+            "reviewer": line.by,
+            "created_at": line.at.isoformat(),
         }

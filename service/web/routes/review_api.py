@@ -1,24 +1,24 @@
 """JSON API of the review: a submission's trail (decisions and waivers, who and when) and
 the waivers of single rules, for reviewer or admin keys (Bearer); the campaign export as
 XLSX or CSV (Bearer, or the reviewer's session cookie so the dashboard's links download
-it). Decisions are posted to ``POST /api/submissions/{id}/decisions`` (records.py)."""
+it), streamed from the entries' summary rows as they are read, or written by a background
+job (``POST …/exports``, then ``GET …/exports/{job}``) for very large campaigns. Decisions are posted to
+``POST /api/submissions/{id}/decisions`` (records.py)."""
 
 from __future__ import annotations
 
-import tempfile
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from service.core.errors import RequestError
-from service.review import board, ledger
-from service.review.export import write_csv, write_xlsx
-from service.store.models import ApiKey, Submission
+from service.review import board, export, ledger, listing
+from service.store.jobs import submit_job
+from service.store.models import ApiKey, Job, Submission
 from service.submissions.access import Caller, caller_of, readable_submission, require_campaign
 from service.web.deps import AuthHeader, Services, services, session_key
 
@@ -102,20 +102,19 @@ def _export(campaign_id: str, request: Request, authorization: str | None, fmt: 
     require_campaign(Caller(key=key), campaign_id)
     with svc.db.session() as s:
         campaign = svc.book.get(s, campaign_id)
-        entries = board.export_entries(board.campaign_entries(s, svc.storage, campaign_id))
-    with tempfile.TemporaryDirectory(dir=svc.storage.root / "tmp") as d:
-        path = Path(d) / f"export.{fmt}"
-        if fmt == "xlsx":
-            write_xlsx(entries, path, lang=lang, title=campaign.id, fields=campaign.entry.fields)
-        else:
-            write_csv(entries, path, lang=lang, fields=campaign.entry.fields)
-        data = path.read_bytes()
+    rules, rows = export.campaign_rows(svc.db, campaign_id)
+    fields = campaign.entry.fields  # one column per entry field, after the fixed ones
+    body = (export.xlsx_stream(rows, rules, lang=lang, title=campaign.id, fields=fields) if fmt == "xlsx"
+            else export.csv_stream(rows, rules, lang=lang, fields=fields))
+    return StreamingResponse(body, media_type=MEDIA_TYPES[fmt],
+                             headers={"Content-Disposition": _disposition(campaign, fmt, lang)})
+
+
+def _disposition(campaign: Any, fmt: str, lang: str) -> str:
     title = campaign.title.get("en" if lang == "en" else "zh-CN") or campaign.id
-    stamp = datetime.now(UTC).strftime("%Y%m%d")
-    name = f"{title}-{'entries' if lang == 'en' else '作品'}-{stamp}.{fmt}"
+    name, ascii_name = export.file_name(title, campaign.id, fmt, lang, datetime.now(UTC).strftime("%Y%m%d"))
     # RFC 6266: the title in filename*, and the campaign id (ASCII) for clients that only read filename
-    disposition = f"attachment; filename=\"{campaign.id}-{stamp}.{fmt}\"; filename*=UTF-8''{quote(name, safe='')}"
-    return Response(data, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": disposition})
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 LangQuery = Annotated[str, Query(pattern="^(zh-CN|en)$", description="language of the headers")]
@@ -131,3 +130,52 @@ def export_xlsx(campaign_id: str, request: Request, authorization: AuthHeader = 
 def export_csv(campaign_id: str, request: Request, authorization: AuthHeader = None,
                lang: LangQuery = "zh-CN") -> Response:
     return _export(campaign_id, request, authorization, "csv", lang)
+
+
+EXPORT_KIND = "export"
+
+
+@router.post("/campaigns/{campaign_id}/exports", status_code=202,
+             summary="Start a background export of the campaign (for very large campaigns)")
+def start_export(campaign_id: str, request: Request, authorization: AuthHeader = None,
+                 format: Annotated[str, Query(pattern="^(xlsx|csv)$")] = "xlsx",
+                 lang: LangQuery = "zh-CN") -> dict[str, Any]:
+    svc = services(request)
+    key = _reviewer(svc, request, authorization)
+    require_campaign(Caller(key=key), campaign_id)
+    with svc.db.session() as s:
+        svc.book.get(s, campaign_id)  # 404 for a campaign that does not exist
+        n = listing.counts(s, listing.Query(campaign_id)).all
+    job_id = submit_job(svc.db, svc.queue, kind=EXPORT_KIND, submission_id=None,
+                        params={"campaign_id": campaign_id, "format": format, "lang": lang, "key_id": key.id},
+                        duration_s=n / EXPORT_ROWS_PER_TIMEOUT_S)
+    return {"job_id": job_id, "state": "queued", "entries": n,
+            "links": {"self": f"/api/campaigns/{campaign_id}/exports/{job_id}"}}
+
+
+EXPORT_ROWS_PER_TIMEOUT_S = 100
+"""Entries per "media second" of a background export's timeout (store.jobs.job_timeout)."""
+
+
+@router.get("/campaigns/{campaign_id}/exports/{job_id}",
+            summary="A background export: its state while it runs, the file once it is done")
+def get_export(campaign_id: str, job_id: str, request: Request, authorization: AuthHeader = None) -> Response:
+    svc = services(request)
+    key = _reviewer(svc, request, authorization)
+    require_campaign(Caller(key=key), campaign_id)
+    with svc.db.session() as s:
+        job = s.get(Job, job_id) if len(job_id) <= 32 else None
+        if job is None or job.kind != EXPORT_KIND or job.params.get("campaign_id") != campaign_id:
+            raise RequestError(404, "export_not_found", "找不到该导出任务。", "No such export.")
+        campaign = svc.book.get(s, campaign_id)
+        state, result, error = job.state, job.result or {}, job.error or {}
+        fmt, lang = job.params.get("format", "xlsx"), job.params.get("lang", "zh-CN")
+    if state != "finished":
+        body = {"job_id": job_id, "state": state, "error": error.get("message") if state == "failed" else None}
+        return JSONResponse(body, status_code=200 if state == "failed" else 202)
+    path = svc.storage.path(result["key"])
+    if not path.is_file():
+        raise RequestError(410, "export_gone", "该导出文件已被清理，请重新导出。",
+                           "This export was removed; export again.")
+    return FileResponse(path, media_type=MEDIA_TYPES[fmt],
+                        headers={"Content-Disposition": _disposition(campaign, fmt, lang)})

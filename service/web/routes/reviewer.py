@@ -8,6 +8,7 @@ entry (nothing about it is revealed)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -19,7 +20,7 @@ from service.core.entry_fields import labelled
 from service.core.filenames import content_disposition
 from service.core.media_types import OCTET_STREAM, served_type
 from service.pages import bilingual
-from service.review import board, ledger
+from service.review import board, ledger, listing
 from service.review.board_view import campaigns_view, dashboard_view, denied_view, login_view
 from service.review.entry_view import entry_view
 from service.review.sessions import COOKIE, SESSION_TTL_S, issue
@@ -134,16 +135,26 @@ def my_campaigns(request: Request) -> Response:
 
 @router.get("/review/c/{campaign_id}")
 def dashboard(campaign_id: str, request: Request) -> Response:
+    """One page of the campaign's entries, filtered, searched and sorted by the database; the
+    state is the query string, so a filtered view can be shared as a link."""
     svc = services(request)
     key = session_key(svc, request)
     if key is None:
         return _to_login(request)
     if not Caller(key=key).may_read_campaign(campaign_id):
         return _denied(request, 403)
+    q = listing.parse_query(campaign_id, request.query_params)
     with svc.db.session() as s:
         campaign = svc.book.get(s, campaign_id)
-        entries = board.campaign_entries(s, svc.storage, campaign_id)
-    view = dashboard_view(campaign, entries, _lang(request))
+        try:
+            page = listing.page(s, q)
+        except listing.CursorError:  # a stale or edited link: its first page
+            q = replace(q, after=None)
+            page = listing.page(s, q)
+        counts = listing.counts(s, q)
+        ids = [r.submission_id for r in page.rows]
+        jobs = board.deep_job_states(s, ids)
+        view = dashboard_view(campaign, q, page, counts, _lang(request), jobs, board.details_of(s, ids))
     return templates.TemplateResponse(request, "review/dashboard.html", view)
 
 

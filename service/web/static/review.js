@@ -1,62 +1,68 @@
-// Reviewer pages: the dashboard's filters, search and sorting (all in the browser, on the
-// rows the server rendered), and the entry page's timeline (a click seeks the player).
+// Reviewer pages: the dashboard's filters, search, sorting and pages (the server answers each
+// as a URL; fetched and swapped in place here), and the entry page's timeline (a click seeks
+// the player).
 "use strict";
 (function () {
-  const table = document.getElementById("entries");
-  if (table) {
-    const en = table.dataset.lang === "en";
-    const body = table.tBodies[0];
-    const rows = Array.from(body.rows);
-    const $ = (id) => document.getElementById(id);
-    const count = $("count");
-    const state = { key: null, dir: 1 };
-    function keep(tr) {
-      const q = $("search").value.trim().toLowerCase();
-      const v = $("f-verdict").value, w = $("f-warning").value, d = $("f-decision").value;
-      const warns = tr.dataset.warnings ? tr.dataset.warnings.split(" ") : [];
-      if (q && !tr.dataset.name.includes(q)) return false;
-      if (v && tr.dataset.verdict !== v) return false;
-      if (w === "none" && warns.length) return false;
-      if (w === "any" && !warns.length) return false;
-      if (w && w !== "none" && w !== "any" && !warns.includes(w)) return false;
-      if (d && tr.dataset.decision !== d) return false;
-      return true;
+  const form = document.getElementById("filters");
+  if (form) {
+    // Every filter, search, sort and page is a URL the server answers; here the next state is
+    // fetched and swapped in place (the search box keeps its focus) and the address follows it.
+    let timer = null, seq = 0;
+    const base = form.getAttribute("action");
+    function cancel() { clearTimeout(timer); timer = null; }
+    function urlOfForm() {
+      const params = new URLSearchParams();
+      for (const [k, v] of new FormData(form)) if (v) params.append(k, v);
+      const qs = params.toString();
+      return qs ? `${base}?${qs}` : base;
     }
-    function apply() {
-      let shown = 0;
-      for (const tr of rows) { const k = keep(tr); tr.hidden = !k; if (k) shown++; }
-      const total = rows.length;
-      count.textContent = en ? `${shown} of ${total} entries` : `共 ${total} 件，显示 ${shown} 件`;
-    }
-    const numeric = { size: 1, duration: 1 };
-    const order = { verdict: ["fail", "error", "warn", "pass", "pending"], decision: ["none", "needs_fix", "reject", "accept"] };
-    function value(tr, key) {
-      if (numeric[key]) return parseFloat(tr.dataset[key]);
-      if (order[key]) return order[key].indexOf(tr.dataset[key]);
-      if (key === "warnings") return tr.dataset.warnings ? tr.dataset.warnings.split(" ").length : 0;
-      return tr.dataset[key] || "";
-    }
-    function sortBy(key) {
-      state.dir = state.key === key ? -state.dir : 1;
-      state.key = key;
-      rows.sort((a, b) => {
-        const x = value(a, key), y = value(b, key);
-        return (x < y ? -1 : x > y ? 1 : 0) * state.dir;
-      });
-      for (const tr of rows) body.appendChild(tr);
-      for (const th of table.tHead.rows[0].cells) {
-        th.classList.toggle("asc", th.dataset.sort === key && state.dir === 1);
-        th.classList.toggle("desc", th.dataset.sort === key && state.dir === -1);
+    async function show(url, push) {
+      const mine = ++seq;
+      document.body.dataset.loading = "1";
+      try {
+        const resp = await fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } });
+        if (!resp.ok) { location.href = url; return; }
+        const doc = new DOMParser().parseFromString(await resp.text(), "text/html");
+        if (mine !== seq) return;  // a newer request went out meanwhile
+        document.getElementById("results").replaceWith(doc.getElementById("results"));
+        for (const id of ["f-verdict", "f-warning", "f-decision"]) {
+          document.getElementById(id).innerHTML = doc.getElementById(id).innerHTML;  // the counts
+        }
+        const hidden = doc.getElementById("filters").querySelectorAll("input[type=hidden]");
+        for (const h of form.querySelectorAll("input[type=hidden]")) h.remove();
+        for (const h of hidden) form.prepend(h);
+        const lang = document.getElementById("lang");
+        const other = doc.getElementById("lang");
+        if (lang && other) lang.setAttribute("href", other.getAttribute("href"));
+        if (push) history.pushState(null, "", url); else history.replaceState(null, "", url);
+      } finally {
+        if (mine === seq && timer === null) delete document.body.dataset.loading;  // no search waiting either
       }
     }
-    for (const th of table.tHead.rows[0].cells) {
-      if (th.dataset.sort) th.addEventListener("click", () => sortBy(th.dataset.sort));
+    form.addEventListener("submit", (ev) => { ev.preventDefault(); cancel(); show(urlOfForm(), false); });
+    for (const id of ["f-verdict", "f-warning", "f-decision"]) {
+      document.getElementById(id).addEventListener("change", () => { cancel(); show(urlOfForm(), false); });
     }
-    for (const id of ["search", "f-verdict", "f-warning", "f-decision"]) {
-      $(id).addEventListener("input", apply);
-      $(id).addEventListener("change", apply);
-    }
-    apply();
+    document.getElementById("search").addEventListener("input", () => {
+      document.body.dataset.loading = "1";
+      cancel();
+      timer = setTimeout(() => { timer = null; show(urlOfForm(), false); }, 250);
+    });
+    document.addEventListener("click", (ev) => {
+      const a = ev.target.closest("#entries thead a, #pager a");
+      if (!a || ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.button !== 0) return;
+      ev.preventDefault();
+      cancel();
+      const url = new URL(a.href);
+      if (a.closest("thead")) {  // a sort keeps what the form says now (a search may not be sent yet)
+        for (const name of ["q", "verdict", "warning", "decision"]) {
+          const v = form.elements[name].value;
+          if (v) url.searchParams.set(name, v); else url.searchParams.delete(name);
+        }
+      }
+      show(url.pathname + url.search, true);
+    });
+    window.addEventListener("popstate", () => { location.reload(); });
   }
 
   const player = document.getElementById("player");

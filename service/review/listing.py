@@ -1,0 +1,247 @@
+"""A campaign's entries a page at a time, from the summary rows (``SubmissionSummary``),
+never from reports: filters (verdict, decision, content warning, created between), a search
+of file names and entry details (LIKE on the folded ``search_text``, so Chinese works), a
+sort with an index of its own, and keyset pagination: a page ends with a cursor holding the
+last row's sort value and id, and the next page starts strictly after it, so every entry is
+reached once whatever the ties. Counts per verdict, decision and warning come from GROUP BY.
+The dashboard (``board_view``), the listing API and the export read entries through here."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, select, tuple_
+from sqlalchemy.orm import Session
+
+from service.core.labels import CONTENT_RULES
+from service.core.summaries import DECISION_ORDER, VERDICT_ORDER, fold
+from service.store.models import Submission
+from service.store.models import SubmissionSummary as S
+
+SORTS: dict[str, Any] = {"created": S.created_at, "name": S.name_key, "size": S.size_bytes,
+                         "duration": S.duration_key, "verdict": S.verdict_rank, "decision": S.decision_rank,
+                         "warnings": S.warnings_count}
+"""Sort keys and their columns; each has the index (campaign_id, column, submission_id)."""
+
+PAGE_SIZE = 50
+"""Rows of a dashboard page."""
+
+MAX_PAGE_SIZE = 1000
+"""Most rows one request of the listing API may ask for."""
+
+WARNING_FILTERS = ("none", "any", *CONTENT_RULES)
+"""What the warning filter takes besides nothing."""
+
+EXPORT_BATCH = 500
+"""Rows fetched per round trip while an export streams."""
+
+
+class CursorError(ValueError):
+    """A cursor that was not made by ``Page.next`` for this sort."""
+
+
+@dataclass(frozen=True)
+class Query:
+    """Which entries, in which order, from where."""
+
+    campaign_id: str
+    verdict: str = ""
+    decision: str = ""
+    warning: str = ""
+    search: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+    sort: str = "created"
+    desc: bool = False
+    after: str | None = None
+    limit: int = PAGE_SIZE
+    include_refused: bool = False
+
+    def filters(self, *, skip: str = "") -> list[ColumnElement[bool]]:
+        """The WHERE clauses (``skip``: one filter left out, for its own counts)."""
+        out: list[ColumnElement[bool]] = [S.campaign_id == self.campaign_id]
+        if not self.include_refused:
+            out.append(S.status != "refused")
+        if self.verdict and skip != "verdict":
+            out.append(S.verdict_rank == VERDICT_ORDER.index(self.verdict))
+        if self.decision and skip != "decision":
+            out.append(S.decision_rank == DECISION_ORDER.index(self.decision))
+        if self.warning and skip != "warning":
+            out.append(S.warnings_count == 0 if self.warning == "none" else S.warnings_count > 0
+                       if self.warning == "any" else S.content_rules.like(f"% {self.warning} %"))
+        if self.search.strip():
+            out.append(S.search_text.like(f"%{_escaped(fold(self.search.strip()))}%", escape="\\"))
+        if self.since is not None:
+            out.append(S.created_at >= self.since)
+        if self.until is not None:
+            out.append(S.created_at < self.until)
+        return out
+
+
+def parse_query(campaign_id: str, params: Mapping[str, str]) -> Query:
+    """A dashboard's query string as a Query: unknown values fall back to "all" and the default
+    order (a shared link with a stale value still opens)."""
+    sort = params.get("sort", "created")
+    return Query(campaign_id=campaign_id,
+                 verdict=_one_of(params.get("verdict"), VERDICT_ORDER),
+                 decision=_one_of(params.get("decision"), DECISION_ORDER),
+                 warning=_one_of(params.get("warning"), WARNING_FILTERS),
+                 search=(params.get("q") or "")[:200], sort=sort if sort in SORTS else "created",
+                 desc=params.get("dir") == "desc", after=params.get("after") or None)
+
+
+def _one_of(value: str | None, allowed: tuple[str, ...]) -> str:
+    return value if value in allowed else ""
+
+
+def _escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def encode_cursor(sort: str, desc: bool, value: Any, sub_id: str) -> str:
+    v = value.isoformat() if isinstance(value, datetime) else value
+    raw = json.dumps([sort, int(desc), v, sub_id], ensure_ascii=False, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(q: Query) -> tuple[Any, str] | None:
+    """The (sort value, id) a page starts after, or None for the first page."""
+    if not q.after:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(q.after + "=" * (-len(q.after) % 4))
+        sort, desc, value, sub_id = json.loads(raw)
+        if sort != q.sort or bool(desc) != q.desc or not isinstance(sub_id, str):
+            raise CursorError("the cursor belongs to another order")
+        if sort == "created":
+            value = datetime.fromisoformat(value)
+        elif sort == "name":
+            value = str(value)
+        elif not isinstance(value, int | float):
+            raise CursorError("bad cursor value")
+    except (ValueError, TypeError, json.JSONDecodeError) as e:
+        raise CursorError(str(e)) from e
+    return value, sub_id
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[S]
+    next: str | None
+    """The cursor of the following page, None on the last one."""
+
+
+def _keyset(q: Query, *what: Any, details: bool = False) -> Any:
+    """SELECT ``what`` of the query's next ``q.limit + 1`` entries in its order (``details``:
+    with the submissions' entry details, joined by id, as ``details``)."""
+    col = SORTS[q.sort]
+    where = q.filters()
+    start = decode_cursor(q)
+    if start is not None:
+        key = tuple_(col, S.submission_id)
+        where.append(key < tuple_(*start) if q.desc else key > tuple_(*start))
+    order = (col.desc(), S.submission_id.desc()) if q.desc else (col.asc(), S.submission_id.asc())
+    stmt = select(*what)
+    if details:
+        stmt = stmt.add_columns(Submission.details.label("details")).join_from(
+            S, Submission, Submission.id == S.submission_id)
+    return stmt.where(and_(*where)).order_by(*order).limit(q.limit + 1)
+
+
+def page(session: Session, q: Query) -> Page:
+    """One page of entries (``q.limit`` rows) and the cursor of the next."""
+    rows = list(session.scalars(_keyset(q, S)).all())
+    more = len(rows) > q.limit
+    rows = rows[: q.limit]
+    nxt = None
+    if more and rows:
+        last = rows[-1]
+        nxt = encode_cursor(q.sort, q.desc, getattr(last, SORTS[q.sort].key), last.submission_id)
+    return Page(rows=rows, next=nxt)
+
+
+def every(session: Session, q: Query, columns: tuple[Any, ...], batch: int = EXPORT_BATCH, *,
+          details: bool = False) -> Iterator[Any]:
+    """Every entry of the query in its order as rows of ``columns`` (no ORM objects), fetched
+    ``batch`` at a time by keyset: memory stays flat however many there are. ``details``: each
+    row also has the entry details (``details``) of its submission."""
+    col = SORTS[q.sort]
+    q = replace(q, limit=batch, after=None)
+    while True:
+        rows = session.execute(_keyset(q, *columns, col.label("_key"), S.submission_id.label("_id"),
+                                       details=details)).all()
+        yield from rows[:batch]
+        if len(rows) <= batch:
+            return
+        last = rows[batch - 1]
+        q = replace(q, after=encode_cursor(q.sort, q.desc, last._key, last._id))
+
+
+def rule_ids(session: Session, q: Query) -> set[str]:
+    """Every rule id checked in the entries of the query (few distinct sets: one per profile)."""
+    out: set[str] = set()
+    for ids in session.scalars(select(S.rule_ids).where(and_(*q.filters())).distinct()):
+        out.update(ids.split())
+    return out
+
+
+@dataclass(frozen=True)
+class Counts:
+    all: int
+    """Entries of the campaign, no filter."""
+    total: int
+    """Entries matching every filter."""
+    verdicts: dict[str, int]
+    decisions: dict[str, int]
+    warnings: dict[str, int]
+    """``none`` and ``any``."""
+
+
+def _cube(session: Session, clauses: list[ColumnElement[bool]]) -> dict[tuple[int, int, bool], int]:
+    """Entries by (verdict rank, decision rank, any warning): one GROUP BY, read from the index
+    ``ix_summaries_counts`` alone when there is no search."""
+    rows = session.execute(select(S.verdict_rank, S.decision_rank, S.warnings_count, func.count())
+                           .where(and_(*clauses)).group_by(S.verdict_rank, S.decision_rank, S.warnings_count))
+    out: dict[tuple[int, int, bool], int] = {}
+    for v, d, w, n in rows:
+        out[(v, d, w > 0)] = out.get((v, d, w > 0), 0) + n
+    return out
+
+
+def counts(session: Session, q: Query) -> Counts:
+    """How many entries each choice of a filter would show, the other filters kept. One GROUP BY
+    over (verdict, decision, any warning) does it (two when a search, a date or a single warning
+    narrows the entries): the choices are counted from its few cells."""
+    base = Query(q.campaign_id, include_refused=q.include_refused)
+    everything = _cube(session, base.filters())
+    narrowed = replace(base, search=q.search, since=q.since, until=q.until)
+    cube = _cube(session, narrowed.filters()) if narrowed != base else everything
+    rule = q.warning not in ("", "none", "any")
+    ruled = _cube(session, replace(narrowed, warning=q.warning).filters()) if rule else cube
+    v_want = VERDICT_ORDER.index(q.verdict) if q.verdict else None
+    d_want = DECISION_ORDER.index(q.decision) if q.decision else None
+    w_want = {"none": False, "any": True}.get(q.warning)
+
+    def total(cells: dict[tuple[int, int, bool], int], *, v: bool = True, d: bool = True, w: bool = True,
+              by: int = -1) -> dict[Any, int]:
+        out: dict[Any, int] = {}
+        for (vr, dr, warned), n in cells.items():
+            if (v and v_want is not None and vr != v_want) or (d and d_want is not None and dr != d_want) \
+                    or (w and w_want is not None and warned != w_want):
+                continue
+            k = (vr, dr, warned)[by] if by >= 0 else None
+            out[k] = out.get(k, 0) + n
+        return out
+
+    verdicts = total(ruled, v=False, by=0)
+    decisions = total(ruled, d=False, by=1)
+    warnings = total(cube, w=False, by=2)
+    return Counts(all=sum(everything.values()), total=total(ruled).get(None, 0),
+                  verdicts={name: verdicts.get(i, 0) for i, name in enumerate(VERDICT_ORDER)},
+                  decisions={name: decisions.get(i, 0) for i, name in enumerate(DECISION_ORDER)},
+                  warnings={"none": warnings.get(False, 0), "any": warnings.get(True, 0)})

@@ -1,0 +1,253 @@
+"""A campaign's entries from the summary rows (service/review/listing.py, store/summaries.py,
+core/summaries.py): the row follows every write of the trail (decision, waiver, withdrawn
+waiver), keyset pages reach every entry once in every order (ties included), the filters
+and their counts agree with the entries, search folds full-width text and finds Chinese
+details, and migration 0005 fills the rows of entries that were there before."""
+
+from __future__ import annotations
+
+import os
+import random
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import create_engine, select, text
+
+from service.core.summaries import DECISION_ORDER, VERDICT_ORDER, fold, summarise
+from service.review import ledger, listing
+from service.store.database import Database, migrate
+from service.store.models import ReportRow, Submission, SubmissionSummary
+from service.store.summaries import refresh
+from service.submissions.access import create_api_key
+
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def report(verdict: str, *, duration: float | None = 12.0, black: float | None = None) -> dict:
+    checks = [{"rule": "duration", "status": "fail" if verdict == "fail" else "pass",
+               "message": {"zh-CN": "时长不符", "en": "Duration off"}}]
+    if black is not None:
+        checks.append({"rule": "black_segments", "status": "warn", "segments": [[black, black + 1.5]],
+                       "message": {"zh-CN": "黑场", "en": "Black"}})
+    if verdict == "warn" and black is None:
+        checks.append({"rule": "bitrate", "status": "warn", "message": {"zh-CN": "码率", "en": "Bitrate"}})
+    return {"verdict": verdict, "checks": checks, "profile": {"id": "p", "size_unit": "binary"},
+            "media": {"duration_s": duration, "width": 1920, "height": 1080}}
+
+
+PG_ADMIN_URL = os.environ.get("MEDIACHECK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(tmp_path, request):
+    """A migrated database: SQLite, and a scratch PostgreSQL database (skipped when none is reachable)."""
+    if request.param == "sqlite":
+        d = Database(f"sqlite:///{tmp_path / 'l.db'}")
+        migrate(d.engine)
+        yield d
+        d.dispose()
+        return
+    try:
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as e:  # noqa: BLE001
+        pytest.skip(f"no PostgreSQL reachable: {e}")
+    name = f"mediacheck_l_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    d = Database(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
+    migrate(d.engine)
+    yield d
+    d.dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def add(s, i: int, *, name: str | None = None, rep: dict | None = None, details: dict | None = None,
+        size: int = 1000, at: datetime | None = None, campaign: str = "c") -> str:
+    sub_id = f"s{i:05d}"
+    s.add(Submission(id=sub_id, campaign_id=campaign, profile_id="p", file_name=name or f"entry-{i}.mp4",
+                     size_bytes=size, sha256="x", storage_key="k", receipt_hash=f"h{sub_id}", status="checked",
+                     details=details, created_at=at or T0))
+    s.flush()
+    if rep is not None:
+        s.add(ReportRow(submission_id=sub_id, subject="original", verdict=rep["verdict"], report=rep,
+                        created_at=T0))
+    refresh(s, sub_id)
+    return sub_id
+
+
+def test_the_row_follows_decisions_waivers_and_withdrawn_waivers(db):
+    with db.session() as s:
+        key, _ = create_api_key(s, name="评审甲", role="reviewer", campaigns=["c"])
+        sub = add(s, 1, rep=report("fail", black=3.0))
+        row = s.get(SubmissionSummary, sub)
+        assert (row.verdict, row.failed, row.warned) == ("fail", ["duration"], ["black_segments"])
+        assert row.content == [{"rule": "black_segments", "start": 3.0}] and row.content_rules == " black_segments "
+        assert (row.decision, row.duration_s, row.width, row.rule_ids) == ("none", 12.0, 1920,
+                                                                         "duration black_segments")
+        ledger.record(s, submission_id=sub, key=key, kind="decision", decision="needs_fix", note="改时长")
+        row = s.get(SubmissionSummary, sub)
+        assert (row.decision, row.decision_by, row.decision_note) == ("needs_fix", "评审甲", "改时长")
+        assert row.decision_rank == DECISION_ORDER.index("needs_fix")
+        ledger.record(s, submission_id=sub, key=key, kind="waive", rule="duration")
+        row = s.get(SubmissionSummary, sub)
+        assert (row.verdict, row.failed, row.waived) == ("warn", [], ["duration"])
+        ledger.record(s, submission_id=sub, key=key, kind="waive", rule="black_segments")
+        assert (s.get(SubmissionSummary, sub).verdict, s.get(SubmissionSummary, sub).warnings_count) == ("pass", 0)
+        ledger.record(s, submission_id=sub, key=key, kind="unwaive", rule="duration")
+        row = s.get(SubmissionSummary, sub)
+        assert (row.verdict, row.failed, row.waived) == ("fail", ["duration"], ["black_segments"])
+        ledger.record(s, submission_id=sub, key=key, kind="decision", decision="accept")
+        assert s.get(SubmissionSummary, sub).decision == "accept"
+
+
+def test_a_new_report_replaces_the_summary_and_a_fixed_one_does_not(db):
+    with db.session() as s:
+        sub = add(s, 1, rep=report("fail"))
+        s.add(ReportRow(submission_id=sub, subject="fixed", verdict="pass", report=report("pass"), created_at=T0))
+        refresh(s, sub)
+        row = s.get(SubmissionSummary, sub)
+        assert (row.verdict, row.fixed_verdict) == ("fail", "pass")  # the fixed copy does not stand for it
+        s.add(ReportRow(submission_id=sub, subject="deep", verdict="warn", report=report("warn", black=0.0)
+                        | {"analysis": {"duration_s": 12.0}}, created_at=T0))
+        refresh(s, sub, thumbnail=True)
+        row = s.get(SubmissionSummary, sub)
+        assert (row.verdict, row.deep, row.thumbnail, row.content) == (
+            "warn", True, True, [{"rule": "black_segments", "start": 0.0}])
+
+
+def fill(s, n: int, seed: int = 7) -> dict[str, dict]:
+    """``n`` entries with many ties (five sizes, three durations, two names, a few instants)."""
+    rnd = random.Random(seed)
+    want = {}
+    for i in range(n):
+        verdict = rnd.choice(["pass", "warn", "fail", "error", None])
+        rep = None if verdict is None else report(verdict, duration=rnd.choice([None, 5.0, 9.5]),
+                                                  black=rnd.choice([None, 1.0]))
+        sub = add(s, i, name=rnd.choice(["a.mp4", "B.mp4"]), rep=rep, size=rnd.choice([1, 2, 3, 4, 5]) * 100,
+                  at=T0 + timedelta(minutes=rnd.randrange(4)))
+        want[sub] = summarise(rep)
+    return want
+
+
+@pytest.mark.parametrize("sort", sorted(listing.SORTS))
+@pytest.mark.parametrize("desc", [False, True])
+def test_keyset_pages_reach_every_entry_once_in_order(db, sort, desc):
+    with db.session() as s:
+        fill(s, 120)
+        col = listing.SORTS[sort].key
+        everything = s.scalars(select(SubmissionSummary)).all()
+        expected = sorted(everything, key=lambda r: (getattr(r, col), r.submission_id), reverse=desc)
+        q = listing.Query("c", sort=sort, desc=desc, limit=7)
+        seen: list[str] = []
+        pages = 0
+        while True:
+            page = listing.page(s, q)
+            seen += [r.submission_id for r in page.rows]
+            pages += 1
+            if page.next is None:
+                break
+            q = replace(q, after=page.next)
+        assert seen == [r.submission_id for r in expected]  # each once, in the order, ties by id
+        assert pages == 18  # 120 / 7, rounded up: no empty page at the end
+
+
+def test_filters_and_their_counts_agree(db):
+    with db.session() as s:
+        want = fill(s, 150)
+        key, _ = create_api_key(s, name="k", role="reviewer", campaigns=["c"])
+        for sub in list(want)[:40:3]:
+            ledger.record(s, submission_id=sub, key=key, kind="decision", decision="reject")
+        add(s, 999, rep=report("pass"), campaign="other")  # another campaign never counts
+        rows = s.scalars(select(SubmissionSummary).where(SubmissionSummary.campaign_id == "c")).all()
+        n = listing.counts(s, listing.Query("c"))
+        assert n.all == n.total == 150
+        assert n.verdicts == {v: sum(r.verdict == v for r in rows) for v in VERDICT_ORDER}
+        assert n.decisions["reject"] == 14 and n.decisions["none"] == 136
+        assert n.warnings["any"] == sum(r.warnings_count > 0 for r in rows)
+        for v in VERDICT_ORDER:
+            q = listing.Query("c", verdict=v, limit=1000)
+            got = {r.submission_id for r in listing.page(s, q).rows}
+            assert got == {r.submission_id for r in rows if r.verdict == v}
+            assert listing.counts(s, q).total == len(got)
+        q = listing.Query("c", verdict="fail", warning="black_segments", decision="none", limit=1000)
+        got = {r.submission_id for r in listing.page(s, q).rows}
+        assert got == {r.submission_id for r in rows if r.verdict == "fail" and r.decision == "none"
+                       and "black_segments" in r.content_rules}
+        assert listing.counts(s, q).verdicts["pass"] == sum(  # a filter's own counts leave it out
+            r.verdict == "pass" and r.decision == "none" and "black_segments" in r.content_rules for r in rows)
+
+
+def test_search_folds_text_and_finds_chinese_details(db):
+    with db.session() as s:
+        a = add(s, 1, name="科普-黑洞.MP4", details={"作者": "张三", "单位": "北京第一中学"})
+        b = add(s, 2, name="ＡＢＣ_100%.mov", details={"作者": "李四"})
+        add(s, 3, name="other.mp4")
+
+        def found(text_: str) -> set[str]:
+            return {r.submission_id for r in listing.page(s, listing.Query("c", search=text_)).rows}
+
+        assert found("黑洞") == {a} and found("第一中学") == {a} and found("张三") == {a}
+        assert found("abc") == {b} and found("ＡＢＣ") == {b} and found("mp4") == {a, "s00003"}
+        assert found("_100%") == {b} and found("%") == {b}  # LIKE's wildcards are taken literally
+        assert found("a_c") == set()  # "_" is no wildcard
+    assert fold("ＡＢＣ") == "abc"
+
+
+def test_a_cursor_of_another_order_is_refused(db):
+    with db.session() as s:
+        fill(s, 10)
+        page = listing.page(s, listing.Query("c", sort="size", limit=3))
+        with pytest.raises(listing.CursorError):
+            listing.page(s, listing.Query("c", sort="name", limit=3, after=page.next))
+        with pytest.raises(listing.CursorError):
+            listing.page(s, listing.Query("c", limit=3, after="not-a-cursor"))
+
+
+def test_migration_fills_the_rows_of_earlier_entries(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'm.db'}")
+    migrate(db.engine, "0004")
+    with db.engine.begin() as conn:
+        for i, verdict in enumerate(["fail", "pass", None]):
+            conn.execute(text("INSERT INTO submissions (id, campaign_id, profile_id, file_name, size_bytes, sha256, "
+                              "storage_key, receipt_hash, status, created_at, details) VALUES "
+                              f"('s{i}', 'c', 'p', '作品{i}.mp4', 10, 'x', 'k', 'h{i}', 'checked', "
+                              "'2026-01-01 00:00:00', '{\"作者\": \"王五\"}')"))
+            if verdict:
+                conn.execute(ReportRow.__table__.insert().values(submission_id=f"s{i}", subject="original",
+                                                                 verdict=verdict, report=report(verdict),
+                                                                 created_at=T0))
+        conn.execute(text("INSERT INTO api_keys (id, name, key_hash, role, campaigns, created_at) VALUES "
+                          "('k1', '评审乙', 'hh', 'reviewer', '[\"c\"]', '2026-01-01')"))
+        conn.execute(text("INSERT INTO decisions (submission_id, key_id, kind, decision, created_at) "
+                          "VALUES ('s0', 'k1', 'decision', 'accept', '2026-01-02')"))
+        conn.execute(text("INSERT INTO decisions (submission_id, key_id, kind, rule, created_at) "
+                          "VALUES ('s0', 'k1', 'waive', 'duration', '2026-01-02')"))
+    migrate(db.engine)
+    with db.session() as s:
+        rows = {r.submission_id: r for r in s.scalars(select(SubmissionSummary))}
+        assert set(rows) == {"s0", "s1", "s2"}
+        assert (rows["s0"].verdict, rows["s0"].waived, rows["s0"].decision, rows["s0"].decision_by) == (
+            "pass", ["duration"], "accept", "评审乙")
+        assert rows["s1"].verdict == "pass" and rows["s2"].verdict == "pending"
+        assert "王五" in rows["s0"].search_text and rows["s0"].name_key == "作品0.mp4"
+    db.dispose()
+
+
+def test_a_dashboard_query_string_round_trips_and_stale_values_fall_back():
+    from urllib.parse import parse_qsl
+
+    from service.review.board_view import query_string
+
+    q = listing.parse_query("c", {"q": "黑洞 张三", "verdict": "fail", "warning": "black_segments",
+                                  "decision": "none", "sort": "size", "dir": "desc", "after": "abc"})
+    assert (q.search, q.verdict, q.warning, q.decision, q.sort, q.desc, q.after) == (
+        "黑洞 张三", "fail", "black_segments", "none", "size", True, "abc")
+    assert listing.parse_query("c", dict(parse_qsl(query_string(q, "zh-CN")[1:]))) == q
+    stale = listing.parse_query("c", {"verdict": "maybe", "sort": "colour", "warning": "x", "decision": "later"})
+    assert stale == listing.Query("c")  # a link with values no longer known opens the whole list
