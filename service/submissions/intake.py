@@ -194,11 +194,22 @@ def _earlier_details(session: Any, campaign_id: str) -> list[dict[str, Any]]:
     return [d for d in rows if d]
 
 
+FILE_FAULTS = frozenset({"empty", "unrecognised", "truncated", "no_streams", "decompression_bomb",
+                         "not_regular_file"})
+"""Error codes that say something about the file itself: such an upload is refused and its
+bytes removed. Every other error (``tool_error``, ``io_error``, ``over_budget``: a tool that
+failed, a disk, a limit of ours) keeps the upload, with its error report, to be checked again."""
+
+
 def refusal(report: dict[str, Any]) -> RequestError | None:
     """Why a checked file is refused rather than kept: it is not media we can read (422), or
-    not a kind the campaign takes (415). None for every other report, failing or not."""
+    not a kind the campaign takes (415). None for every other report, failing or not, and for
+    an error of ours rather than the file's (``FILE_FAULTS``): that upload is kept."""
     checks = {c["rule"]: c for c in report.get("checks", [])}
     kind_check, readable = checks.get("media_kind"), checks.get("readable")
+    error_code = (report.get("error") or {}).get("code")
+    if report.get("verdict") == "error" and error_code is not None and error_code not in FILE_FAULTS:
+        return None
     if report.get("verdict") == "error" or (readable and readable["status"] == "fail"):
         err = report.get("error") or {}
         msg = err.get("message") or (readable or {}).get("message") or {}
