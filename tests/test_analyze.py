@@ -46,7 +46,7 @@ def test_good_entry_has_no_content_warning(shanxi, validate_report):
     assert a.loudness is not None and a.loudness.integrated_lufs == pytest.approx(-21.8, abs=1.5)
     assert "analysis" in report.timings_ms
     data = validate_report(report)
-    assert data["schema_version"] == "1.1" and data["analysis"]["black_segments"] == []
+    assert data["schema_version"] == "1.2" and data["analysis"]["black_segments"] == []
 
 
 def test_pillarbox_fails_full_frame_with_real_aspect(shanxi, validate_report):
