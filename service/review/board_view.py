@@ -15,7 +15,7 @@ from service.core.analysis import timecode
 from service.core.entry_fields import fold, labelled
 from service.core.labels import CONTENT_RULES, DECISION_LABELS, RULE_LABELS, VERDICT_LABELS, joined, label
 from service.pages import bilingual
-from service.review.listing import Counts, Page, Query
+from service.review.listing import DETAIL_SORT, Counts, Page, Query
 from service.store.database import aware
 from service.store.models import SubmissionSummary
 from service.submissions.campaigns import CampaignRules
@@ -131,6 +131,10 @@ def dashboard_view(campaign: CampaignRules, q: Query, page: Page, n: Counts, lan
         "columns": [(key, name, sort_href(key) if key else "",
                      ("descending" if q.desc else "ascending") if key and key == q.sort else "")
                     for key, name in columns],
+        "detail_sorts": [(DETAIL_SORT + f.key, bilingual(lang, f.label.zh, f.label.en or f.label.zh),
+                          sort_href(DETAIL_SORT + f.key),
+                          ("descending" if q.desc else "ascending") if q.sort == DETAIL_SORT + f.key else "")
+                         for f in campaign.entry.fields],
         "export_href": f"/api/campaigns/{campaign.id}/export", "export_query": "?lang=en" if lang == "en" else "",
         "rows": [_row(r, lang, deep_jobs.get(r.submission_id)) | row_details(campaign, details.get(r.submission_id))
                  for r in page.rows],

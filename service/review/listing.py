@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select, tuple_
+from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from service.core.labels import CONTENT_RULES
@@ -27,6 +27,12 @@ SORTS: dict[str, Any] = {"created": S.created_at, "name": S.name_key, "size": S.
                          "duration": S.duration_key, "verdict": S.verdict_rank, "decision": S.decision_rank,
                          "warnings": S.warnings_count}
 """Sort keys and their columns; each has the index (campaign_id, column, submission_id)."""
+
+DETAIL_SORT = "detail:"
+"""Prefix of a sort by one of the campaign's entry fields (``detail:<field key>``): the value
+from the submission's details, lower-cased by the database (an empty or missing one last in
+both directions). No index: the campaign's entries are read in full by the database (fine for
+tens of thousands; the summary sorts keep their indexes)."""
 
 PAGE_SIZE = 50
 """Rows of a dashboard page."""
@@ -83,20 +89,36 @@ class Query:
         return out
 
 
-def parse_query(campaign_id: str, params: Mapping[str, str]) -> Query:
+def parse_query(campaign_id: str, params: Mapping[str, str], fields: Iterable[str] = ()) -> Query:
     """A dashboard's query string as a Query: unknown values fall back to "all" and the default
-    order (a shared link with a stale value still opens)."""
+    order (a shared link with a stale value still opens). ``fields``: the keys of the campaign's
+    entry fields, which ``detail:<key>`` may sort by."""
     sort = params.get("sort", "created")
+    sort_ok = sort in SORTS or (detail_key(sort) or "") in set(fields)
     return Query(campaign_id=campaign_id,
                  verdict=_one_of(params.get("verdict"), VERDICT_ORDER),
                  decision=_one_of(params.get("decision"), DECISION_ORDER),
                  warning=_one_of(params.get("warning"), WARNING_FILTERS),
-                 search=(params.get("q") or "")[:200], sort=sort if sort in SORTS else "created",
+                 search=(params.get("q") or "")[:200], sort=sort if sort_ok else "created",
                  desc=params.get("dir") == "desc", after=params.get("after") or None)
 
 
 def _one_of(value: str | None, allowed: tuple[str, ...]) -> str:
     return value if value in allowed else ""
+
+
+def detail_key(sort: str) -> str | None:
+    """The entry field a sort orders by, None for a summary column."""
+    return sort[len(DETAIL_SORT):] if sort.startswith(DETAIL_SORT) else None
+
+
+def sort_key(sort: str) -> Any:
+    """The SQL expression a sort orders by: a summary column, or an entry field's value
+    (``Submission.details``, joined; NULL when missing or empty)."""
+    field = detail_key(sort)
+    if field is None:
+        return SORTS[sort]
+    return func.nullif(func.lower(Submission.details[field].as_string()), "")
 
 
 def _escaped(text: str) -> str:
@@ -122,6 +144,9 @@ def decode_cursor(q: Query) -> tuple[Any, str] | None:
             value = datetime.fromisoformat(value)
         elif sort == "name":
             value = str(value)
+        elif detail_key(sort) is not None:
+            if value is not None and not isinstance(value, str):
+                raise CursorError("bad cursor value")
         elif not isinstance(value, int | float):
             raise CursorError("bad cursor value")
     except (ValueError, TypeError, json.JSONDecodeError) as e:
@@ -139,29 +164,46 @@ class Page:
 def _keyset(q: Query, *what: Any, details: bool = False) -> Any:
     """SELECT ``what`` of the query's next ``q.limit + 1`` entries in its order (``details``:
     with the submissions' entry details, joined by id, as ``details``)."""
-    col = SORTS[q.sort]
+    col = sort_key(q.sort)
     where = q.filters()
     start = decode_cursor(q)
+    by_detail = detail_key(q.sort) is not None
     if start is not None:
-        key = tuple_(col, S.submission_id)
-        where.append(key < tuple_(*start) if q.desc else key > tuple_(*start))
-    order = (col.desc(), S.submission_id.desc()) if q.desc else (col.asc(), S.submission_id.asc())
+        where.append(_after(col, start, q.desc, nulls=by_detail))
+    if by_detail:  # NULLs last whichever the direction (the databases disagree by default)
+        order = (col.desc().nulls_last(), S.submission_id.desc()) if q.desc \
+            else (col.asc().nulls_last(), S.submission_id.asc())
+    else:
+        order = (col.desc(), S.submission_id.desc()) if q.desc else (col.asc(), S.submission_id.asc())
     stmt = select(*what)
     if details:
-        stmt = stmt.add_columns(Submission.details.label("details")).join_from(
-            S, Submission, Submission.id == S.submission_id)
+        stmt = stmt.add_columns(Submission.details.label("details"))
+    if details or by_detail:
+        stmt = stmt.join_from(S, Submission, Submission.id == S.submission_id)
     return stmt.where(and_(*where)).order_by(*order).limit(q.limit + 1)
+
+
+def _after(col: Any, start: tuple[Any, str], desc: bool, *, nulls: bool) -> ColumnElement[bool]:
+    """The rows strictly after the cursor (value, id) in the order; ``nulls``: the sort value
+    may be NULL, and NULLs come after every value."""
+    value, sub_id = start
+    if nulls and value is None:
+        return and_(col.is_(None), S.submission_id < sub_id if desc else S.submission_id > sub_id)
+    key = tuple_(col, S.submission_id)
+    beyond = key < tuple_(value, sub_id) if desc else key > tuple_(value, sub_id)
+    return or_(and_(col.is_not(None), beyond), col.is_(None)) if nulls else beyond
 
 
 def page(session: Session, q: Query) -> Page:
     """One page of entries (``q.limit`` rows) and the cursor of the next."""
-    rows = list(session.scalars(_keyset(q, S)).all())
-    more = len(rows) > q.limit
-    rows = rows[: q.limit]
+    found = session.execute(_keyset(q, S, sort_key(q.sort).label("_key"))).all()
+    more = len(found) > q.limit
+    found = found[: q.limit]
+    rows = [r[0] for r in found]
     nxt = None
-    if more and rows:
-        last = rows[-1]
-        nxt = encode_cursor(q.sort, q.desc, getattr(last, SORTS[q.sort].key), last.submission_id)
+    if more and found:
+        last = found[-1]
+        nxt = encode_cursor(q.sort, q.desc, last._key, last[0].submission_id)
     return Page(rows=rows, next=nxt)
 
 
@@ -170,7 +212,7 @@ def every(session: Session, q: Query, columns: tuple[Any, ...], batch: int = EXP
     """Every entry of the query in its order as rows of ``columns`` (no ORM objects), fetched
     ``batch`` at a time by keyset: memory stays flat however many there are. ``details``: each
     row also has the entry details (``details``) of its submission."""
-    col = SORTS[q.sort]
+    col = sort_key(q.sort)
     q = replace(q, limit=batch, after=None)
     while True:
         rows = session.execute(_keyset(q, *columns, col.label("_key"), S.submission_id.label("_id"),

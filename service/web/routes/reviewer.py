@@ -143,9 +143,9 @@ def dashboard(campaign_id: str, request: Request) -> Response:
         return _to_login(request)
     if not Caller(key=key).may_read_campaign(campaign_id):
         return _denied(request, 403)
-    q = listing.parse_query(campaign_id, request.query_params)
     with svc.db.session() as s:
         campaign = svc.book.get(s, campaign_id)
+        q = listing.parse_query(campaign_id, request.query_params, [f.key for f in campaign.entry.fields])
         try:
             page = listing.page(s, q)
         except listing.CursorError:  # a stale or edited link: its first page

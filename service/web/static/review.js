@@ -49,12 +49,12 @@
       timer = setTimeout(() => { timer = null; show(urlOfForm(), false); }, 250);
     });
     document.addEventListener("click", (ev) => {
-      const a = ev.target.closest("#entries thead a, #pager a");
+      const a = ev.target.closest("#entries thead a, #detail-sorts a, #pager a");
       if (!a || ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.button !== 0) return;
       ev.preventDefault();
       cancel();
       const url = new URL(a.href);
-      if (a.closest("thead")) {  // a sort keeps what the form says now (a search may not be sent yet)
+      if (a.closest("thead, #detail-sorts")) {  // a sort keeps what the form says now (a search may not be sent yet)
         for (const name of ["q", "verdict", "warning", "decision"]) {
           const v = form.elements[name].value;
           if (v) url.searchParams.set(name, v); else url.searchParams.delete(name);
