@@ -107,6 +107,11 @@ def test_organiser_runs_a_campaign(browser, live, admin_key, small_video, tmp_pa
     rv.click("#login button[type=submit]")
     rv.wait_for_selector("#entries tbody tr")
     assert "星空的秘密 · 张三" in rv.inner_text("#entries .row-details")
+    rv.fill("#search", "张")  # typed, not yet sent: sorting by a field takes it along
+    rv.click("#detail-sorts a[data-sort='detail:author']")
+    rv.wait_for_selector("#detail-sorts a.asc[data-sort='detail:author']")
+    assert "sort=detail%3Aauthor" in rv.url and "q=%E5%BC%A0" in rv.url
+    assert "星空的秘密 · 张三" in rv.inner_text("#entries .row-details")
     rv.click("#entries td.name a")
     rv.wait_for_selector("#entry-details")
     assert rv.inner_text("#entry-details dd[data-field=title]") == "星空的秘密"

@@ -10,6 +10,7 @@ import base64
 import csv
 import io
 import json
+import re
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -272,6 +273,25 @@ def test_details_reach_the_paged_dashboard_exports_overview_and_trail(org, small
         assert shown(q="abc") == [ids[1]]  # full-width ＡＢＣ folds to abc
         assert shown(q="ＡＢＣ") == [ids[1]] and shown(q="实验") == [ids[1]]
         assert shown(q="无此作品") == []
+
+        def ordered(**params: str) -> tuple[list[str], str]:
+            page = c.get("/review/c/sci-2026", params=params).text
+            at = {i: page.find(f'data-id="{i}"') for i in ids}
+            return sorted((i for i in ids if at[i] >= 0), key=at.__getitem__), page
+
+        # sorting by an entry field: offered for each declared field, by its label, and used
+        offered = re.findall(r'<a href="([^"]+)" data-sort="(detail:[a-z]+)"[^>]*>([^<]+)</a>', page)
+        assert [(k, name) for _, k, name in offered] == [("detail:title", "作品名称"), ("detail:author", "作者"),
+                                                         ("detail:phone", "联系电话")]
+        assert "sort=detail%3Aauthor" in offered[1][0]
+        by_author, page = ordered(sort="detail:author")
+        assert by_author == ids  # 张三 before 李四 (U+5F20 < U+674E)
+        assert 'data-sort="detail:author" aria-current="true" class="asc"' in page
+        assert '<input type="hidden" name="sort" value="detail:author">' in page  # the filters keep the order
+        assert ordered(sort="detail:author", dir="desc")[0] == ids[::-1]
+        assert ordered(sort="detail:author", q="李四")[0] == [ids[1]]  # with a search
+        assert ordered(sort="detail:nothing")[0] == ids  # an undeclared field: the default order
+        assert ">Author</a>" in c.get("/review/c/sci-2026", params={"lang": "en"}).text
         rows = list(csv.reader(io.StringIO(c.get("/api/campaigns/sci-2026/export.csv", headers=reviewer)
                                            .content.decode("utf-8-sig"))))
         head = rows[0]

@@ -97,7 +97,7 @@ def test_the_reviewer_board_escapes_a_hostile_name() -> None:
     page = render("review/dashboard.html",
                   **dashboard_view(campaign, q, Page([row], None), n, "zh-CN", {}, details))  # type: ignore[arg-type]
     assert "<script>alert" not in page
-    assert page.count(ESCAPED) == 8  # and the value, its label (a title) and its search key
+    assert page.count(ESCAPED) == 9  # and the value, its label (a title and its sort link) and its search key
 
 
 def test_the_reviewer_entry_page_lists_the_manual_items_as_a_checklist(tmp_path) -> None:
