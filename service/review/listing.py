@@ -1,7 +1,8 @@
 """A campaign's entries a page at a time, from the summary rows (``SubmissionSummary``),
 never from reports: filters (verdict, decision, content warning, created between), a search
 of file names and entry details (LIKE on the folded ``search_text``, so Chinese works), a
-sort with an index of its own, and keyset pagination: a page ends with a cursor holding the
+sort with an index of its own (or by an entry field, ``detail:<key>``, from the joined
+submissions' details, no index), and keyset pagination: a page ends with a cursor holding the
 last row's sort value and id, and the next page starts strictly after it, so every entry is
 reached once whatever the ties. Counts per verdict, decision and warning come from GROUP BY.
 The dashboard (``board_view``), the listing API and the export read entries through here."""
