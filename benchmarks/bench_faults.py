@@ -430,6 +430,154 @@ class RedisServer(Server):
         raise RuntimeError("server did not start")
 
 
+SLOW_FIX_PROFILE = """\
+id: bench-faults-fix
+version: "1"
+title: {zh-CN: 故障测试修复, en: Fault bench fix}
+kinds:
+  video:
+    container: {allowed: [mp4]}
+    video_codec: {allowed: [h264]}
+    fix: {preset: slow}
+"""
+"""H.264 wanted, re-encoded with preset slow: a transcode long enough to be killed in the middle."""
+
+
+def mpeg4_clip(seconds: int) -> Path:
+    """1280×720 MPEG-4 Part 2 in MP4, ``seconds`` long: needs a re-encode to H.264."""
+    import subprocess
+
+    from bench_upload import BENCH
+
+    out = BENCH / f"faults-mpeg4-720p-{seconds}s.mp4"
+    if not out.exists():
+        BENCH.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
+                        f"testsrc2=size=1280x720:rate=25:d={seconds}", "-f", "lavfi", "-i",
+                        f"sine=frequency=440:duration={seconds}", "-c:v", "mpeg4", "-q:v", "5",
+                        "-c:a", "aac", "-movflags", "+faststart", str(out)], check=True)
+    return out
+
+
+def children(pid: int) -> list[int]:
+    """The direct child processes of ``pid`` (a worker's work horse)."""
+    out = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out += [int(x) for x in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return out
+
+
+def ffmpeg_pids() -> set[int]:
+    pids = set()
+    for d in Path("/proc").glob("[0-9]*"):
+        try:
+            if (d / "comm").read_text().strip() == "ffmpeg":
+                pids.add(int(d.name))
+        except OSError:
+            continue
+    return pids
+
+
+def part_worker(seconds: int, wait_s: float) -> dict:
+    """kill -9 of an RQ worker and its work horse mid-transcode; a new worker started."""
+    import subprocess
+
+    clip = mpeg4_clip(seconds)
+    port = free_port()
+    redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                              "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    time.sleep(0.5)
+    with tempfile.TemporaryDirectory(prefix="bench-faults-") as tmp:
+        data = Path(tmp)
+        profiles = data / "profiles"
+        profiles.mkdir()
+        (profiles / "bench-faults-fix.yaml").write_text(SLOW_FIX_PROFILE, encoding="utf-8")
+        env = {**os.environ, "MEDIACHECK_DATA_DIR": str(data), "MEDIACHECK_CHECK_WAIT_S": "0",
+               "MEDIACHECK_PROFILES_DIR": str(profiles), "MEDIACHECK_REDIS_URL": f"redis://127.0.0.1:{port}/0"}
+        env.pop("MEDIACHECK_DATABASE_URL", None)
+        server = RedisServer(env)
+        ffmpeg_before = ffmpeg_pids()
+
+        def start_worker() -> subprocess.Popen:
+            return subprocess.Popen([sys.executable, "-m", "service.cli", "worker"], env=env, cwd=ROOT,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        worker = start_worker()
+        second = None
+        seen: list[str] = []
+        try:
+            with httpx.Client(base_url=server.url, timeout=60) as c:
+                r = c.post("/api/campaigns/bench-faults-fix/submissions", params={"name": "kill-worker.mp4"},
+                           content=clip.read_bytes())
+                assert r.status_code in (201, 202), r.text
+                sub = r.json()
+                token = sub["receipt_token"]
+                for _ in range(600):  # the check, then the fix on request
+                    r = c.post(f"/api/submissions/{sub['id']}/fix", params={"token": token})
+                    if r.status_code == 202:
+                        break
+                    time.sleep(0.1)
+                assert r.status_code == 202, r.text
+                job_url = r.json()["links"]["job"]
+                t0 = time.monotonic()
+                job = c.get(job_url).json()
+                while not (job["state"] == "started" and (job.get("detail") or {}).get("percent", 0) > 0):
+                    assert job["state"] in ("queued", "started") and time.monotonic() - t0 < 300, job
+                    time.sleep(0.2)
+                    job = c.get(job_url).json()
+                percent_at_kill = job["detail"]["percent"]
+                horses = children(worker.pid)
+                for pid in horses:
+                    os.kill(pid, signal.SIGKILL)
+                os.kill(worker.pid, signal.SIGKILL)
+                worker.wait()
+                time.sleep(2)
+                orphans = sorted(ffmpeg_pids() - ffmpeg_before)
+                derived_at_kill = sorted(str(p.relative_to(data)) for p in (data / "storage").rglob("derived/**/*")
+                                         if p.is_file())
+                second = start_worker()
+                t1 = time.monotonic()
+                while time.monotonic() - t1 < wait_s:
+                    job = c.get(job_url).json()
+                    if not seen or seen[-1] != job["state"]:
+                        seen.append(job["state"])
+                    if job["state"] not in ("queued", "started"):
+                        break
+                    time.sleep(1)
+                ended_after_s = round(time.monotonic() - t1, 1)
+                fixed = c.get(f"/api/submissions/{sub['id']}/fixed", params={"token": token})
+            with sqlite3.connect(data / "mediacheck.db") as db:
+                copies = db.execute("SELECT storage_key, sha256, job_id FROM fixed_copies").fetchall()
+                attempts = db.execute("SELECT attempts, retries FROM jobs WHERE kind='transcode'").fetchall()
+            derived = sorted(p for p in (data / "storage").rglob("derived/**/*") if p.is_file())
+            registered = {k for k, _sha, _j in copies}
+            half = [str(p.relative_to(data)) for p in derived
+                    if str(p.relative_to(data / "storage")) in registered
+                    and hashlib.sha256(p.read_bytes()).hexdigest() != next(
+                        sha for k, sha, _j in copies if k == str(p.relative_to(data / "storage")))]
+        finally:
+            for w in (worker, second):
+                if w is not None and w.poll() is None:
+                    w.terminate()
+                    w.wait(timeout=30)
+            server.stop()
+            redis.terminate()
+            redis.wait()
+    return {
+        "clip_s": seconds, "percent_at_kill": percent_at_kill, "horses_killed": len(horses),
+        "ffmpeg_left_running_after_kill": len(orphans), "derived_files_at_kill": derived_at_kill,
+        "job_states_seen_after_restart": seen, "ended_after_s": ended_after_s, "final_state": job["state"],
+        "error": job.get("error"), "result_status": (job.get("result") or {}).get("status"),
+        "attempts_retries": attempts, "fixed_copies": len(copies),
+        "fixed_copies_of_distinct_jobs": len({j for _k, _s, j in copies}),
+        "fixed_served": fixed.status_code, "derived_files": len(derived),
+        "registered_but_not_matching_sha256": half,
+    }
+
+
 def _try(fn):  # type: ignore[no-untyped-def]
     try:
         return fn()
@@ -439,13 +587,15 @@ def _try(fn):  # type: ignore[no-untyped-def]
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("part", nargs="?", choices=("load", "kill", "pg", "redis", "all"), default="all")
+    ap.add_argument("part", nargs="?", choices=("load", "kill", "pg", "redis", "worker", "all"), default="all")
     ap.add_argument("--pg-url", help="postgresql+psycopg://postgres@127.0.0.1:5441/postgres (for `pg`)")
     ap.add_argument("--pg-cluster", help="VERSION/NAME of that cluster, which `pg` restarts (pg_ctlcluster)")
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--size-mb", type=int, default=300)
+    ap.add_argument("--clip-s", type=int, default=20, help="`worker`: seconds of the clip to re-encode")
+    ap.add_argument("--wait-s", type=float, default=300, help="`worker`: how long the job may take to end")
     args = ap.parse_args()
-    base = media(args.size_mb)
+    base = media(args.size_mb) if args.part != "worker" else Path()
     out = {}
     if args.part in ("load", "all"):
         out["load"] = part_load(base, args.clients)
@@ -453,6 +603,8 @@ def main() -> None:
         out["kill"] = part_kill(base)
     if args.part in ("redis", "all"):
         out["redis"] = part_redis(base, min(args.clients, 6))
+    if args.part in ("worker", "all"):
+        out["worker"] = part_worker(args.clip_s, args.wait_s)
     if args.part == "pg" or (args.part == "all" and args.pg_url):
         out["pg"] = part_pg(base, min(args.clients, 6), args.pg_url, args.pg_cluster)
     print(json.dumps(out, indent=2))

@@ -99,6 +99,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
     from redis import Redis
     from rq import Queue, SimpleWorker, Worker
 
+    from service.store.abandoned import MAINTENANCE_INTERVAL_S, recovering_worker
     from service.store.database import migrate
     from service.store.runtime import Context, use_context
 
@@ -106,8 +107,8 @@ def cmd_worker(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
     migrate(ctx.db.engine)
     use_context(ctx)
     conn = Redis.from_url(settings.redis_url)
-    cls = SimpleWorker if args.simple else Worker
-    w = cls([Queue(settings.queue_name, connection=conn)], connection=conn)
+    cls = recovering_worker(SimpleWorker if args.simple else Worker)  # jobs of a worker that died: at once
+    w = cls([Queue(settings.queue_name, connection=conn)], connection=conn, maintenance_interval=MAINTENANCE_INTERVAL_S)
     w.work(burst=args.burst, with_scheduler=args.with_scheduler)
     return 0
 
