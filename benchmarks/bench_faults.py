@@ -578,6 +578,80 @@ def part_worker(seconds: int, wait_s: float) -> dict:
     }
 
 
+def part_batch(files: int, clip_s: int) -> dict:
+    """Redis restarted (no persistence: every job lost) during ``mediacheck batch --queue`` with one
+    ``mediacheck worker`` on the batch queue; when the batch stops short it is run again (resumed), as a
+    person would."""
+    import subprocess
+
+    clip = mpeg4_clip(clip_s).read_bytes()
+    port = free_port()
+    redis_cmd = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    redis = subprocess.Popen(redis_cmd, stdout=subprocess.DEVNULL)
+    time.sleep(0.5)
+    url = f"redis://127.0.0.1:{port}/0"
+    with tempfile.TemporaryDirectory(prefix="bench-faults-") as tmp:
+        data = Path(tmp)
+        src, out = data / "in", data / "out"
+        src.mkdir()
+        for i in range(files):
+            (src / f"batch-{i:02d}.mp4").write_bytes(clip + os.urandom(32))
+        profile = data / "bench-faults-fix.yaml"
+        profile.write_text(SLOW_FIX_PROFILE, encoding="utf-8")
+        env = {**os.environ, "MEDIACHECK_DATA_DIR": str(data / "svc"), "MEDIACHECK_REDIS_URL": url,
+               "MEDIACHECK_QUEUE": "mediacheck-batch"}
+        env.pop("MEDIACHECK_DATABASE_URL", None)
+        worker_log = (data / "worker.log").open("wb")
+        worker = subprocess.Popen([sys.executable, "-m", "service.cli", "worker"], env=env, cwd=ROOT,
+                                  stdout=subprocess.DEVNULL, stderr=worker_log)
+        cmd = [sys.executable, "-m", "service.cli", "batch", str(src), "--profile", str(profile), "--out", str(out),
+               "--queue", url]
+        results = out / "results.jsonl"
+
+        def lines() -> list[dict]:
+            return [json.loads(x) for x in results.read_text(encoding="utf-8").splitlines()] if results.exists() else []
+
+        runs = []
+        try:
+            t0 = time.perf_counter()
+            batch = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            while len(lines()) < max(1, files // 4) and batch.poll() is None:
+                time.sleep(0.1)
+            done_at_restart = len(lines())
+            redis.terminate()
+            redis.wait()
+            time.sleep(1.0)
+            redis = subprocess.Popen(redis_cmd, stdout=subprocess.DEVNULL)
+            _, err = batch.communicate(timeout=900)
+            runs.append({"exit": batch.returncode, "seconds": round(time.perf_counter() - t0, 1),
+                         "stderr_tail": err.decode(errors="replace").strip().splitlines()[-1:]})
+            first = lines()
+            if len(first) < files:  # stopped short: run it again (it resumes)
+                again = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, timeout=900)
+                runs.append({"exit": again.returncode,
+                             "stderr_tail": again.stderr.decode(errors="replace").strip().splitlines()[-1:]})
+            final = lines()
+            worker_alive = worker.poll() is None
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+            worker_log.close()
+            worker_said = [x for x in (data / "worker.log").read_text(errors="replace").splitlines()
+                           if "Error" in x][-2:]
+            redis.terminate()
+            redis.wait()
+    names = [r["entry"]["name"] for r in final]
+    failed = [r["entry"]["name"] for r in final if (r.get("report") or {}).get("verdict") == "error"]
+    return {
+        "files": files, "done_at_restart": done_at_restart, "runs": runs, "lines_after_first_run": len(first),
+        "entries_in_results": len(set(names)), "recorded_twice": len(names) - len(set(names)),
+        "missing": files - len(set(names)), "listed_failed": len(failed), "worker_survived": worker_alive,
+        "worker_errors": worker_said,
+        "failed_reasons": sorted({str(((r.get("report") or {}).get("error") or {}).get("message", ""))[:160]
+                                  for r in final if (r.get("report") or {}).get("verdict") == "error"}),
+    }
+
+
 def _try(fn):  # type: ignore[no-untyped-def]
     try:
         return fn()
@@ -587,15 +661,16 @@ def _try(fn):  # type: ignore[no-untyped-def]
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("part", nargs="?", choices=("load", "kill", "pg", "redis", "worker", "all"), default="all")
+    ap.add_argument("part", nargs="?", choices=("load", "kill", "pg", "redis", "worker", "batch", "all"), default="all")
     ap.add_argument("--pg-url", help="postgresql+psycopg://postgres@127.0.0.1:5441/postgres (for `pg`)")
     ap.add_argument("--pg-cluster", help="VERSION/NAME of that cluster, which `pg` restarts (pg_ctlcluster)")
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--size-mb", type=int, default=300)
     ap.add_argument("--clip-s", type=int, default=20, help="`worker`: seconds of the clip to re-encode")
     ap.add_argument("--wait-s", type=float, default=300, help="`worker`: how long the job may take to end")
+    ap.add_argument("--files", type=int, default=16, help="`batch`: files in the folder")
     args = ap.parse_args()
-    base = media(args.size_mb) if args.part != "worker" else Path()
+    base = media(args.size_mb) if args.part not in ("worker", "batch") else Path()
     out = {}
     if args.part in ("load", "all"):
         out["load"] = part_load(base, args.clients)
@@ -605,6 +680,8 @@ def main() -> None:
         out["redis"] = part_redis(base, min(args.clients, 6))
     if args.part in ("worker", "all"):
         out["worker"] = part_worker(args.clip_s, args.wait_s)
+    if args.part in ("batch", "all"):
+        out["batch"] = part_batch(args.files, min(args.clip_s, 4))
     if args.part == "pg" or (args.part == "all" and args.pg_url):
         out["pg"] = part_pg(base, min(args.clients, 6), args.pg_url, args.pg_cluster)
     print(json.dumps(out, indent=2))
