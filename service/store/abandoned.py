@@ -40,7 +40,7 @@ def worker_gone(connection: Any, worker_name: str, host: str | None = None) -> b
     if worker is None:
         return True
     pid = getattr(worker, "pid", None)
-    return worker.hostname == (host or socket.gethostname()) and bool(pid) and not process_alive(int(pid))
+    return worker.hostname == (host or socket.gethostname()) and pid is not None and not process_alive(int(pid))
 
 
 def expire_abandoned(queue: Any) -> list[str]:
