@@ -481,7 +481,13 @@ def ffmpeg_pids() -> set[int]:
     return pids
 
 
-def part_worker(seconds: int, wait_s: float) -> dict:
+def _attempts(data: Path) -> int:
+    with sqlite3.connect(data / "mediacheck.db") as db:
+        row = db.execute("SELECT attempts FROM jobs WHERE kind='transcode'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def part_worker(seconds: int, wait_s: float, kills: int = 1) -> dict:
     """kill -9 of an RQ worker and its work horse mid-transcode; a new worker started."""
     import subprocess
 
@@ -506,7 +512,6 @@ def part_worker(seconds: int, wait_s: float) -> dict:
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
         worker = start_worker()
-        second = None
         seen: list[str] = []
         try:
             with httpx.Client(base_url=server.url, timeout=60) as c:
@@ -523,22 +528,27 @@ def part_worker(seconds: int, wait_s: float) -> dict:
                 assert r.status_code == 202, r.text
                 job_url = r.json()["links"]["job"]
                 t0 = time.monotonic()
-                job = c.get(job_url).json()
-                while not (job["state"] == "started" and (job.get("detail") or {}).get("percent", 0) > 0):
-                    assert job["state"] in ("queued", "started") and time.monotonic() - t0 < 300, job
-                    time.sleep(0.2)
+                horses: list[int] = []
+                percent_at_kill = []
+                for k in range(kills):  # kill the worker that runs attempt k + 1, then start another
                     job = c.get(job_url).json()
-                percent_at_kill = job["detail"]["percent"]
-                horses = children(worker.pid)
-                for pid in horses:
-                    os.kill(pid, signal.SIGKILL)
-                os.kill(worker.pid, signal.SIGKILL)
-                worker.wait()
-                time.sleep(2)
-                orphans = sorted(ffmpeg_pids() - ffmpeg_before)
-                derived_at_kill = sorted(str(p.relative_to(data)) for p in (data / "storage").rglob("derived/**/*")
-                                         if p.is_file())
-                second = start_worker()
+                    while not (job["state"] == "started" and (job.get("detail") or {}).get("percent", 0) > 0
+                               and _attempts(data) == k + 1):
+                        assert job["state"] in ("queued", "started") and time.monotonic() - t0 < 600, job
+                        time.sleep(0.2)
+                        job = c.get(job_url).json()
+                    percent_at_kill.append(job["detail"]["percent"])
+                    horses += children(worker.pid)
+                    for pid in children(worker.pid):
+                        os.kill(pid, signal.SIGKILL)
+                    os.kill(worker.pid, signal.SIGKILL)
+                    worker.wait()
+                    time.sleep(2)
+                    if k == 0:
+                        orphans = sorted(ffmpeg_pids() - ffmpeg_before)
+                        derived_at_kill = sorted(str(p.relative_to(data)) for p in
+                                                 (data / "storage").rglob("derived/**/*") if p.is_file())
+                    worker = start_worker()
                 t1 = time.monotonic()
                 while time.monotonic() - t1 < wait_s:
                     job = c.get(job_url).json()
@@ -559,15 +569,14 @@ def part_worker(seconds: int, wait_s: float) -> dict:
                     and hashlib.sha256(p.read_bytes()).hexdigest() != next(
                         sha for k, sha, _j in copies if k == str(p.relative_to(data / "storage")))]
         finally:
-            for w in (worker, second):
-                if w is not None and w.poll() is None:
-                    w.terminate()
-                    w.wait(timeout=30)
+            if worker.poll() is None:
+                worker.terminate()
+                worker.wait(timeout=30)
             server.stop()
             redis.terminate()
             redis.wait()
     return {
-        "clip_s": seconds, "percent_at_kill": percent_at_kill, "horses_killed": len(horses),
+        "clip_s": seconds, "kills": kills, "percent_at_kill": percent_at_kill, "horses_killed": len(horses),
         "ffmpeg_left_running_after_kill": len(orphans), "derived_files_at_kill": derived_at_kill,
         "job_states_seen_after_restart": seen, "ended_after_s": ended_after_s, "final_state": job["state"],
         "error": job.get("error"), "result_status": (job.get("result") or {}).get("status"),
@@ -668,6 +677,7 @@ def main() -> None:
     ap.add_argument("--size-mb", type=int, default=300)
     ap.add_argument("--clip-s", type=int, default=20, help="`worker`: seconds of the clip to re-encode")
     ap.add_argument("--wait-s", type=float, default=300, help="`worker`: how long the job may take to end")
+    ap.add_argument("--kills", type=int, default=1, help="`worker`: how many workers are killed, one after another")
     ap.add_argument("--files", type=int, default=16, help="`batch`: files in the folder")
     args = ap.parse_args()
     base = media(args.size_mb) if args.part not in ("worker", "batch") else Path()
@@ -679,7 +689,7 @@ def main() -> None:
     if args.part in ("redis", "all"):
         out["redis"] = part_redis(base, min(args.clients, 6))
     if args.part in ("worker", "all"):
-        out["worker"] = part_worker(args.clip_s, args.wait_s)
+        out["worker"] = part_worker(args.clip_s, args.wait_s, args.kills)
     if args.part in ("batch", "all"):
         out["batch"] = part_batch(args.files, min(args.clip_s, 4))
     if args.part == "pg" or (args.part == "all" and args.pg_url):
