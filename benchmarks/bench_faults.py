@@ -1,5 +1,6 @@
 """Faults under load (issue 11, "Beyond the probe"). Run: ``.venv/bin/python benchmarks/bench_faults.py``
-(``--clients``, ``--size-mb`` scale the load; ``load``, ``kill``, ``redis`` or ``pg`` runs one part).
+(``--clients``, ``--size-mb`` scale the load; ``load``, ``kill``, ``redis``, ``pg``, ``worker`` or ``batch`` runs
+one part).
 
 1. ``load``: N concurrent uploads of S MB each, raw bodies and tus uploads alternating, every file
    distinct (the benchmark clip plus a unique tail), against ``mediacheck serve`` (SQLite, in-process
@@ -19,6 +20,14 @@
    persistence) while Redis restarts under uploads: how each upload was answered, whether the worker
    survived, and whether every job recorded in the database still ends (a queue kept only in Redis is
    lost with it).
+5. ``worker``: ``kill -9`` of an RQ worker and its work horse mid-transcode (a fix on request of an MPEG-4
+   clip, ``--clip-s`` long, killed once ``GET /api/jobs/{id}`` shows progress), a new worker started; with
+   ``--kills 2`` the retry's worker is killed too. Afterwards: the job's states, whether it ended, its
+   attempts, fixed copies recorded (and whether any is registered with a file of another sha256), ffmpeg
+   processes left running.
+6. ``batch``: Redis restarted (no persistence) during ``mediacheck batch --queue`` with one ``mediacheck
+   worker`` on the batch queue; a batch that stops short is run again. Afterwards: each file's lines in
+   results.jsonl (none twice, none missing), those listed as failed, whether the worker survived.
 
 The clip is made once with ffmpeg (benchmarks/bench_upload.py ``media``). Results go to stdout as JSON."""
 
