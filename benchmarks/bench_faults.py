@@ -1,5 +1,6 @@
 """Faults under load (issue 11, "Beyond the probe"). Run: ``.venv/bin/python benchmarks/bench_faults.py``
-(``--clients``, ``--size-mb`` scale the load; ``load``, ``kill``, ``redis`` or ``pg`` runs one part).
+(``--clients``, ``--size-mb`` scale the load; ``load``, ``kill``, ``redis``, ``pg``, ``worker`` or ``batch`` runs
+one part).
 
 1. ``load``: N concurrent uploads of S MB each, raw bodies and tus uploads alternating, every file
    distinct (the benchmark clip plus a unique tail), against ``mediacheck serve`` (SQLite, in-process
@@ -19,6 +20,14 @@
    persistence) while Redis restarts under uploads: how each upload was answered, whether the worker
    survived, and whether every job recorded in the database still ends (a queue kept only in Redis is
    lost with it).
+5. ``worker``: ``kill -9`` of an RQ worker and its work horse mid-transcode (a fix on request of an MPEG-4
+   clip, ``--clip-s`` long, killed once ``GET /api/jobs/{id}`` shows progress), a new worker started; with
+   ``--kills 2`` the retry's worker is killed too. Afterwards: the job's states, whether it ended, its
+   attempts, fixed copies recorded (and whether any is registered with a file of another sha256), ffmpeg
+   processes left running.
+6. ``batch``: Redis restarted (no persistence) during ``mediacheck batch --queue`` with one ``mediacheck
+   worker`` on the batch queue; a batch that stops short is run again. Afterwards: each file's lines in
+   results.jsonl (none twice, none missing), those listed as failed, whether the worker survived.
 
 The clip is made once with ffmpeg (benchmarks/bench_upload.py ``media``). Results go to stdout as JSON."""
 
@@ -430,6 +439,237 @@ class RedisServer(Server):
         raise RuntimeError("server did not start")
 
 
+SLOW_FIX_PROFILE = """\
+id: bench-faults-fix
+version: "1"
+title: {zh-CN: 故障测试修复, en: Fault bench fix}
+kinds:
+  video:
+    container: {allowed: [mp4]}
+    video_codec: {allowed: [h264]}
+    fix: {preset: slow}
+"""
+"""H.264 wanted, re-encoded with preset slow: a transcode long enough to be killed in the middle."""
+
+
+def mpeg4_clip(seconds: int) -> Path:
+    """1280×720 MPEG-4 Part 2 in MP4, ``seconds`` long: needs a re-encode to H.264."""
+    import subprocess
+
+    from bench_upload import BENCH
+
+    out = BENCH / f"faults-mpeg4-720p-{seconds}s.mp4"
+    if not out.exists():
+        BENCH.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
+                        f"testsrc2=size=1280x720:rate=25:d={seconds}", "-f", "lavfi", "-i",
+                        f"sine=frequency=440:duration={seconds}", "-c:v", "mpeg4", "-q:v", "5",
+                        "-c:a", "aac", "-movflags", "+faststart", str(out)], check=True)
+    return out
+
+
+def children(pid: int) -> list[int]:
+    """The direct child processes of ``pid`` (a worker's work horse)."""
+    out = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out += [int(x) for x in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return out
+
+
+def ffmpeg_pids() -> set[int]:
+    pids = set()
+    for d in Path("/proc").glob("[0-9]*"):
+        try:
+            if (d / "comm").read_text().strip() == "ffmpeg":
+                pids.add(int(d.name))
+        except OSError:
+            continue
+    return pids
+
+
+def _attempts(data: Path) -> int:
+    with sqlite3.connect(data / "mediacheck.db") as db:
+        row = db.execute("SELECT attempts FROM jobs WHERE kind='transcode'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def part_worker(seconds: int, wait_s: float, kills: int = 1) -> dict:
+    """kill -9 of an RQ worker and its work horse mid-transcode; a new worker started."""
+    import subprocess
+
+    clip = mpeg4_clip(seconds)
+    port = free_port()
+    redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                              "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    time.sleep(0.5)
+    with tempfile.TemporaryDirectory(prefix="bench-faults-") as tmp:
+        data = Path(tmp)
+        profiles = data / "profiles"
+        profiles.mkdir()
+        (profiles / "bench-faults-fix.yaml").write_text(SLOW_FIX_PROFILE, encoding="utf-8")
+        env = {**os.environ, "MEDIACHECK_DATA_DIR": str(data), "MEDIACHECK_CHECK_WAIT_S": "0",
+               "MEDIACHECK_PROFILES_DIR": str(profiles), "MEDIACHECK_REDIS_URL": f"redis://127.0.0.1:{port}/0"}
+        env.pop("MEDIACHECK_DATABASE_URL", None)
+        server = RedisServer(env)
+        ffmpeg_before = ffmpeg_pids()
+
+        def start_worker() -> subprocess.Popen:
+            return subprocess.Popen([sys.executable, "-m", "service.cli", "worker"], env=env, cwd=ROOT,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        worker = start_worker()
+        seen: list[str] = []
+        try:
+            with httpx.Client(base_url=server.url, timeout=60) as c:
+                r = c.post("/api/campaigns/bench-faults-fix/submissions", params={"name": "kill-worker.mp4"},
+                           content=clip.read_bytes())
+                assert r.status_code in (201, 202), r.text
+                sub = r.json()
+                token = sub["receipt_token"]
+                for _ in range(600):  # the check, then the fix on request
+                    r = c.post(f"/api/submissions/{sub['id']}/fix", params={"token": token})
+                    if r.status_code == 202:
+                        break
+                    time.sleep(0.1)
+                assert r.status_code == 202, r.text
+                job_url = r.json()["links"]["job"]
+                t0 = time.monotonic()
+                horses: list[int] = []
+                percent_at_kill = []
+                for k in range(kills):  # kill the worker that runs attempt k + 1, then start another
+                    job = c.get(job_url).json()
+                    while not (job["state"] == "started" and (job.get("detail") or {}).get("percent", 0) > 0
+                               and _attempts(data) == k + 1):
+                        assert job["state"] in ("queued", "started") and time.monotonic() - t0 < 600, job
+                        time.sleep(0.2)
+                        job = c.get(job_url).json()
+                    percent_at_kill.append(job["detail"]["percent"])
+                    horses += children(worker.pid)
+                    for pid in children(worker.pid):
+                        os.kill(pid, signal.SIGKILL)
+                    os.kill(worker.pid, signal.SIGKILL)
+                    worker.wait()
+                    time.sleep(2)
+                    if k == 0:
+                        orphans = sorted(ffmpeg_pids() - ffmpeg_before)
+                        derived_at_kill = sorted(str(p.relative_to(data)) for p in
+                                                 (data / "storage").rglob("derived/**/*") if p.is_file())
+                    worker = start_worker()
+                t1 = time.monotonic()
+                while time.monotonic() - t1 < wait_s:
+                    job = c.get(job_url).json()
+                    if not seen or seen[-1] != job["state"]:
+                        seen.append(job["state"])
+                    if job["state"] not in ("queued", "started"):
+                        break
+                    time.sleep(1)
+                ended_after_s = round(time.monotonic() - t1, 1)
+                fixed = c.get(f"/api/submissions/{sub['id']}/fixed", params={"token": token})
+            with sqlite3.connect(data / "mediacheck.db") as db:
+                copies = db.execute("SELECT storage_key, sha256, job_id FROM fixed_copies").fetchall()
+                attempts = db.execute("SELECT attempts, retries FROM jobs WHERE kind='transcode'").fetchall()
+            derived = sorted(p for p in (data / "storage").rglob("derived/**/*") if p.is_file())
+            registered = {k for k, _sha, _j in copies}
+            half = [str(p.relative_to(data)) for p in derived
+                    if str(p.relative_to(data / "storage")) in registered
+                    and hashlib.sha256(p.read_bytes()).hexdigest() != next(
+                        sha for k, sha, _j in copies if k == str(p.relative_to(data / "storage")))]
+        finally:
+            if worker.poll() is None:
+                worker.terminate()
+                worker.wait(timeout=30)
+            server.stop()
+            redis.terminate()
+            redis.wait()
+    return {
+        "clip_s": seconds, "kills": kills, "percent_at_kill": percent_at_kill, "horses_killed": len(horses),
+        "ffmpeg_left_running_after_kill": len(orphans), "derived_files_at_kill": derived_at_kill,
+        "job_states_seen_after_restart": seen, "ended_after_s": ended_after_s, "final_state": job["state"],
+        "error": job.get("error"), "result_status": (job.get("result") or {}).get("status"),
+        "attempts_retries": attempts, "fixed_copies": len(copies),
+        "fixed_copies_of_distinct_jobs": len({j for _k, _s, j in copies}),
+        "fixed_served": fixed.status_code, "derived_files": len(derived),
+        "registered_but_not_matching_sha256": half,
+    }
+
+
+def part_batch(files: int, clip_s: int) -> dict:
+    """Redis restarted (no persistence: every job lost) during ``mediacheck batch --queue`` with one
+    ``mediacheck worker`` on the batch queue; when the batch stops short it is run again (resumed), as a
+    person would."""
+    import subprocess
+
+    clip = mpeg4_clip(clip_s).read_bytes()
+    port = free_port()
+    redis_cmd = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    redis = subprocess.Popen(redis_cmd, stdout=subprocess.DEVNULL)
+    time.sleep(0.5)
+    url = f"redis://127.0.0.1:{port}/0"
+    with tempfile.TemporaryDirectory(prefix="bench-faults-") as tmp:
+        data = Path(tmp)
+        src, out = data / "in", data / "out"
+        src.mkdir()
+        for i in range(files):
+            (src / f"batch-{i:02d}.mp4").write_bytes(clip + os.urandom(32))
+        profile = data / "bench-faults-fix.yaml"
+        profile.write_text(SLOW_FIX_PROFILE, encoding="utf-8")
+        env = {**os.environ, "MEDIACHECK_DATA_DIR": str(data / "svc"), "MEDIACHECK_REDIS_URL": url,
+               "MEDIACHECK_QUEUE": "mediacheck-batch"}
+        env.pop("MEDIACHECK_DATABASE_URL", None)
+        worker_log = (data / "worker.log").open("wb")
+        worker = subprocess.Popen([sys.executable, "-m", "service.cli", "worker"], env=env, cwd=ROOT,
+                                  stdout=subprocess.DEVNULL, stderr=worker_log)
+        cmd = [sys.executable, "-m", "service.cli", "batch", str(src), "--profile", str(profile), "--out", str(out),
+               "--queue", url]
+        results = out / "results.jsonl"
+
+        def lines() -> list[dict]:
+            return [json.loads(x) for x in results.read_text(encoding="utf-8").splitlines()] if results.exists() else []
+
+        runs = []
+        try:
+            t0 = time.perf_counter()
+            batch = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            while len(lines()) < max(1, files // 4) and batch.poll() is None:
+                time.sleep(0.1)
+            done_at_restart = len(lines())
+            redis.terminate()
+            redis.wait()
+            time.sleep(1.0)
+            redis = subprocess.Popen(redis_cmd, stdout=subprocess.DEVNULL)
+            _, err = batch.communicate(timeout=900)
+            runs.append({"exit": batch.returncode, "seconds": round(time.perf_counter() - t0, 1),
+                         "stderr_tail": err.decode(errors="replace").strip().splitlines()[-1:]})
+            first = lines()
+            if len(first) < files:  # stopped short: run it again (it resumes)
+                again = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, timeout=900)
+                runs.append({"exit": again.returncode,
+                             "stderr_tail": again.stderr.decode(errors="replace").strip().splitlines()[-1:]})
+            final = lines()
+            worker_alive = worker.poll() is None
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+            worker_log.close()
+            worker_said = [x for x in (data / "worker.log").read_text(errors="replace").splitlines()
+                           if "Error" in x][-2:]
+            redis.terminate()
+            redis.wait()
+    names = [r["entry"]["name"] for r in final]
+    failed = [r["entry"]["name"] for r in final if (r.get("report") or {}).get("verdict") == "error"]
+    return {
+        "files": files, "done_at_restart": done_at_restart, "runs": runs, "lines_after_first_run": len(first),
+        "entries_in_results": len(set(names)), "recorded_twice": len(names) - len(set(names)),
+        "missing": files - len(set(names)), "listed_failed": len(failed), "worker_survived": worker_alive,
+        "worker_errors": worker_said,
+        "failed_reasons": sorted({str(((r.get("report") or {}).get("error") or {}).get("message", ""))[:160]
+                                  for r in final if (r.get("report") or {}).get("verdict") == "error"}),
+    }
+
+
 def _try(fn):  # type: ignore[no-untyped-def]
     try:
         return fn()
@@ -439,13 +679,17 @@ def _try(fn):  # type: ignore[no-untyped-def]
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("part", nargs="?", choices=("load", "kill", "pg", "redis", "all"), default="all")
+    ap.add_argument("part", nargs="?", choices=("load", "kill", "pg", "redis", "worker", "batch", "all"), default="all")
     ap.add_argument("--pg-url", help="postgresql+psycopg://postgres@127.0.0.1:5441/postgres (for `pg`)")
     ap.add_argument("--pg-cluster", help="VERSION/NAME of that cluster, which `pg` restarts (pg_ctlcluster)")
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--size-mb", type=int, default=300)
+    ap.add_argument("--clip-s", type=int, default=20, help="`worker`: seconds of the clip to re-encode")
+    ap.add_argument("--wait-s", type=float, default=300, help="`worker`: how long the job may take to end")
+    ap.add_argument("--kills", type=int, default=1, help="`worker`: how many workers are killed, one after another")
+    ap.add_argument("--files", type=int, default=16, help="`batch`: files in the folder")
     args = ap.parse_args()
-    base = media(args.size_mb)
+    base = media(args.size_mb) if args.part not in ("worker", "batch") else Path()
     out = {}
     if args.part in ("load", "all"):
         out["load"] = part_load(base, args.clients)
@@ -453,6 +697,10 @@ def main() -> None:
         out["kill"] = part_kill(base)
     if args.part in ("redis", "all"):
         out["redis"] = part_redis(base, min(args.clients, 6))
+    if args.part in ("worker", "all"):
+        out["worker"] = part_worker(args.clip_s, args.wait_s, args.kills)
+    if args.part in ("batch", "all"):
+        out["batch"] = part_batch(args.files, min(args.clip_s, 4))
     if args.part == "pg" or (args.part == "all" and args.pg_url):
         out["pg"] = part_pg(base, min(args.clients, 6), args.pg_url, args.pg_cluster)
     print(json.dumps(out, indent=2))

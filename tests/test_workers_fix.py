@@ -274,3 +274,22 @@ def test_a_worker_killed_mid_transcode_leaves_no_output_and_the_job_is_retried(r
     assert dest is not None and check_file(dest, rq_ctx.store.get("fix-kill")).verdict in ("pass", "warn")
     assert not list(out_dir.glob(JOB_DIR_PREFIX + "*"))  # the dead attempt's directory is gone too
     assert fc.sha256(original) == digest
+
+
+def test_an_attempt_after_one_that_recorded_its_copy_does_not_record_it_twice(ctx: Context) -> None:
+    """A work horse killed after it recorded the fixed copy but before the job's result was saved: the
+    retry finds the copy and ends, it does not transcode and record a second one."""
+    sub = stage_submission(ctx, fc.too_large(), "fix-test")
+    job_id = start_fix_of(ctx, HeldQueue(), sub)
+    first = run_in_process(job_id, ctx)
+    with ctx.db.session() as s:  # as the killed attempt left it: copy recorded, job still started
+        row = s.get(Job, job_id)
+        assert row is not None
+        row.state, row.result, row.finished_at = "started", None, None
+    again = run_in_process(job_id, ctx)
+    with ctx.db.session() as s:
+        copies = s.scalars(select(FixedCopy).where(FixedCopy.submission_id == sub)).all()
+        assert [c.job_id for c in copies] == [job_id]
+        report_id = copies[0].report_id
+    assert first["status"] == "fixed" and again["status"] == "fixed" and again["recorded_by_an_earlier_attempt"]
+    assert again["report_id"] == report_id == first["report_id"] and job_row(ctx, job_id).state == "finished"

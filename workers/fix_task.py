@@ -18,6 +18,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import select
+
 from service.core.report import Report
 from service.fix.submissions import FIX_KIND, plan_of, refusal, runs_deep, start_fix
 from service.fix.transcode import FixProgress, fix_file, output_suffix
@@ -77,8 +79,24 @@ def _cancel_requested(ctx: Context, job_id: str) -> bool:
         return row is None or row.cancel_requested_at is not None
 
 
+def _recorded(ctx: Context, job_id: str) -> dict[str, Any] | None:
+    """The result of an earlier attempt of this job that recorded its fixed copy and was killed before
+    its result was saved (a retry after a dead worker): the copy is not made and recorded twice."""
+    with ctx.db.session() as s:
+        copy = s.scalar(select(FixedCopy).where(FixedCopy.job_id == job_id).limit(1))
+        if copy is None:
+            return None
+        report = s.get(ReportRow, copy.report_id)
+        return {"status": "fixed", "reason": None, "actions": [], "attempts": 0, "notes": [], "warnings": [],
+                "deep": None, "timings_ms": {}, "verdict": report.verdict if report else None,
+                "report_id": copy.report_id, "file_name": copy.file_name, "size_bytes": copy.size_bytes,
+                "recorded_by_an_earlier_attempt": True}
+
+
 @task(FIX_KIND)
 def fix_task(ctx: Context, job: Job, progress: JobProgress) -> dict[str, Any]:
+    if (done := _recorded(ctx, job.id)) is not None:
+        return done
     with ctx.db.session() as s:
         sub = s.get(Submission, job.submission_id)
         if sub is None:

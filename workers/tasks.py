@@ -149,12 +149,24 @@ def on_overrun(job_id: str, budget_s: int, ctx: Context | None = None) -> None:
                     final=True)
 
 
+ABANDONED_MESSAGE = {
+    "zh-CN": "处理此任务的进程意外终止（被强制结束或内存不足），任务未完成。",
+    "en": "The process running this job was ended abruptly (killed or out of memory), so the job did not finish.",
+}
+"""The reason of a job whose worker died (RQ's ``AbandonedJobError``, which carries no message); when the
+job has a retry left it runs again and this stays only as the last error."""
+
+
 def on_failure(job: Any, connection: Any, exc_type: Any, exc_value: Any, tb: Any) -> None:
-    """RQ's failure callback: records what the task itself could not (a killed work horse)."""
+    """RQ's failure callback: records what the task itself could not (a killed work horse, a worker
+    that died: RQ's cleanup calls it for the abandoned job, store/abandoned.py)."""
     ctx = context()
     with ctx.db.session() as s:
         row = s.get(Job, job.id)
         recorded = row is not None and row.error is not None and row.state != "started"
     if not recorded:
         exc = exc_value if isinstance(exc_value, BaseException) else RuntimeError(str(exc_value))
-        _record_failure(ctx, job.id, _reason(exc))
+        reason = _reason(exc)
+        if type(exc).__name__ == "AbandonedJobError":
+            reason["message"] = ABANDONED_MESSAGE
+        _record_failure(ctx, job.id, reason)

@@ -99,17 +99,48 @@ def cmd_worker(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
     from redis import Redis
     from rq import Queue, SimpleWorker, Worker
 
+    from service.store.abandoned import MAINTENANCE_INTERVAL_S, recovering_worker
     from service.store.database import migrate
     from service.store.runtime import Context, use_context
 
     ctx = Context.from_settings(settings)
     migrate(ctx.db.engine)
     use_context(ctx)
-    conn = Redis.from_url(settings.redis_url)
-    cls = SimpleWorker if args.simple else Worker
-    w = cls([Queue(settings.queue_name, connection=conn)], connection=conn)
-    w.work(burst=args.burst, with_scheduler=args.with_scheduler)
-    return 0
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    cls = recovering_worker(SimpleWorker if args.simple else Worker)  # jobs of a worker that died: at once
+    while True:  # RQ's worker dies when Redis goes away under a running job: a new one once it is back
+        conn = Redis.from_url(settings.redis_url)
+        w = cls([Queue(settings.queue_name, connection=conn)], connection=conn,
+                maintenance_interval=MAINTENANCE_INTERVAL_S)
+        try:
+            w.work(burst=args.burst, with_scheduler=args.with_scheduler)
+            return 0
+        except (RedisConnectionError, RedisTimeoutError) as exc:
+            import sys
+
+            sys.stderr.write(f"mediacheck worker: Redis 连接中断，等待其恢复 / lost Redis ({exc}); waiting for it\n")
+            if not _wait_for_redis(conn, REDIS_WAIT_S):
+                raise SystemExit(f"mediacheck worker: Redis {REDIS_WAIT_S:.0f} 秒内未恢复 / Redis did not come back "
+                                 f"within {REDIS_WAIT_S:.0f} s") from None
+
+
+REDIS_WAIT_S = 300.0
+"""How long ``mediacheck worker`` waits for a Redis that went away (a restart) before it gives up."""
+
+
+def _wait_for_redis(conn: Any, limit_s: float) -> bool:
+    import time
+
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        try:
+            conn.ping()
+            return True
+        except Exception:  # noqa: BLE001 - not back yet
+            time.sleep(1.0)
+    return False
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
