@@ -174,13 +174,21 @@ def test_cleanup_command_expires_uploads_and_stray_temporaries(live, monkeypatch
     stray = live.services.storage.root / "tmp" / "up-crashed"
     stray.write_bytes(b"x")
     os.utime(stray, (0, 0))
+    abandoned = live.services.storage.root / "derived" / "s1" / ".mediacheck-fix-job1"
+    abandoned.mkdir(parents=True)
+    (abandoned / "partial.mp4").write_bytes(b"half")
+    os.utime(abandoned, (0, 0))
+    fresh = live.services.storage.root / "derived" / "s1" / ".mediacheck-fix-job2"
+    fresh.mkdir()
     out = io.StringIO()
     settings = live.services.settings
     monkeypatch.setenv("MEDIACHECK_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("MEDIACHECK_PROFILES_DIR", str(settings.profiles_dir))
     assert main(["cleanup"], out=out) == 0
-    assert out.getvalue().startswith("expired resumable uploads: 1; stray temporary files removed: 1")
+    assert out.getvalue().startswith("expired resumable uploads: 1; stray temporary files removed: 1; "
+                                     "abandoned fix folders removed: 1")
     assert not stray.exists() and not live.services.storage.tus_path(upload_id).exists()
+    assert not abandoned.exists() and fresh.is_dir()  # a fix still running keeps its folder
 
 
 def test_a_client_that_lost_the_last_answer_gets_the_receipt_again(live, small_video):

@@ -270,6 +270,7 @@ def cmd_apikey(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
 
 
 def cmd_cleanup(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    from service.fix.transcode import sweep_job_dirs
     from service.store.database import Database, migrate
     from service.store.storage import Storage
     from service.submissions.upload import expire_abandoned
@@ -281,5 +282,11 @@ def cmd_cleanup(args: argparse.Namespace, settings: Settings, out: TextIO) -> in
     stray = storage.stray_temporaries(args.tmp_age)
     for p in stray:
         p.unlink(missing_ok=True)
-    out.write(f"expired resumable uploads: {expired}; stray temporary files removed: {len(stray)}\n")
+    # a fix whose worker was killed, and that ended failed, leaves its partial output in a hidden
+    # job folder beside where the fixed copy would have gone (derived/<submission>/)
+    derived = storage.root / "derived"
+    swept = sum(len(sweep_job_dirs(d, args.tmp_age)) for d in derived.iterdir() if d.is_dir()) \
+        if derived.is_dir() else 0
+    out.write(f"expired resumable uploads: {expired}; stray temporary files removed: {len(stray)}; "
+              f"abandoned fix folders removed: {swept}\n")
     return 0
