@@ -172,9 +172,10 @@ def every(session: Session, q: Query, columns: tuple[Any, ...], batch: int = EXP
     row also has the entry details (``details``) of its submission."""
     col = SORTS[q.sort]
     q = replace(q, limit=batch, after=None)
+    conn = session.connection()  # Core rows: no ORM loading step for each of them
     while True:
-        rows = session.execute(_keyset(q, *columns, col.label("_key"), S.submission_id.label("_id"),
-                                       details=details)).all()
+        rows = conn.execute(_keyset(q, *columns, col.label("_key"), S.submission_id.label("_id"),
+                                    details=details)).all()
         yield from rows[:batch]
         if len(rows) <= batch:
             return
