@@ -288,3 +288,33 @@ def test_a_dashboard_query_string_round_trips_and_stale_values_fall_back():
     assert listing.parse_query("c", {"sort": "detail:phone"}, ["作者"]).sort == "created"  # not declared
     stale = listing.parse_query("c", {"verdict": "maybe", "sort": "colour", "warning": "x", "decision": "later"})
     assert stale == listing.Query("c")  # a link with values no longer known opens the whole list
+
+
+def test_export_rows_decode_the_json_columns_and_counts_leave_refused_out(db):
+    """The export reads checks, waivers and entry details as JSON text and decodes them itself
+    (both databases); the counts group by status too and still leave refused entries out."""
+    from service.review import export
+
+    with db.session() as s:
+        key, _ = create_api_key(s, name="评审甲", role="reviewer", campaigns=["c"])
+        a = add(s, 1, rep=report("fail", black=2.0), details={"作者": "王明"})
+        add(s, 2, rep=report("pass"))
+        ledger.record(s, submission_id=a, key=key, kind="waive", rule="duration")
+        add(s, 3, rep=report("fail"))
+        s.execute(SubmissionSummary.__table__.update().where(SubmissionSummary.submission_id == "s00003")
+                  .values(status="refused"))
+    rules, rows = export.campaign_rows(db, "c")
+    got = list(rows)
+    assert rules == ["duration", "black_segments"]
+    assert [r.entry_id for r in got] == ["s00001", "s00002"]
+    assert got[0].waived == ("duration",) and got[0].details == {"作者": "王明"} and got[1].details is None
+    assert [c["rule"] for c in got[0].checks] == ["duration", "black_segments"]
+    assert got[0].checks[1]["seg"] == [[2.0, 3.5]]
+    cells = export.row(1, got[0], rules)
+    assert cells[6:9] == ["通过（有警告）", "", "黑场"]  # verdict after the waiver, no failed rule, the warning
+    assert cells[-2:] == ["已豁免", "警告"]
+    with db.session() as s:
+        c = listing.counts(s, listing.Query("c"))
+        assert (c.all, c.verdicts["fail"], c.verdicts["warn"], c.verdicts["pass"]) == (2, 0, 1, 1)
+        c = listing.counts(s, listing.Query("c", include_refused=True))
+        assert (c.all, c.verdicts["fail"]) == (3, 1)
