@@ -107,3 +107,26 @@ def test_a_profile_pasted_in_the_form(admin):
     assert r.status_code == 200 and r.url.path == "/organise/c/demo-2026"
     assert c.get("/api/campaigns/demo-2026").json()["profiles"] == ["demo-pasted"]
     assert 'value="demo-pasted" checked' in r.text  # now listed with the shipped ones
+
+
+NOTICE = ("作品要求：作品须为 MP4 格式，画面比例 16:9，分辨率不低于 1920×1080，时长 2-5 分钟，"
+          "文件大小不超过 300 兆。作品须有片头片尾。")
+
+
+def test_a_profile_drafted_from_the_notice_fills_the_form_then_saves(admin):
+    c, live, _ = admin
+    empty = c.post("/organise/new", data={**FORM, "draft": "1", "notice_text": "  "})
+    assert empty.status_code == 422 and "请先粘贴通知" in empty.text
+    r = c.post("/organise/new", data={**FORM, "profiles": "", "draft": "1", "notice_text": NOTICE})
+    assert r.status_code == 200 and 'id="c-drafted"' in r.text
+    with live.services.db.session() as s:
+        assert s.get(Campaign, "demo-2026") is None  # drafting saves nothing
+    drafted = re.search(r'id="c-profile-yaml"[^>]*>(.*?)</textarea>', r.text, re.S).group(1)
+    yaml_text = drafted.replace("&#34;", '"').replace("&#39;", "'").replace("&gt;", ">").replace("&lt;", "<") \
+        .replace("&amp;", "&")
+    assert "id: demo-2026-draft" in yaml_text and "16:9" in yaml_text and "片尾" in yaml_text and "min: 1920x1080" in yaml_text
+    assert 'value="演示活动"' in r.text and NOTICE in r.text  # what was typed stays
+    saved = c.post("/organise/new", data={**FORM, "profiles": "", "profile_yaml": yaml_text}, follow_redirects=False)
+    assert saved.status_code == 303, saved.text[:500]
+    with live.services.db.session() as s:
+        assert s.get(Campaign, "demo-2026").profiles == ["demo-2026-draft"]

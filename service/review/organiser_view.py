@@ -55,7 +55,8 @@ def _local_text(iso: str | None, zone: str) -> str:
 
 
 def form_view(lang: str, *, profiles: list[tuple[str, str]], campaign: dict[str, Any] | None = None,
-              error: str | None = None, form: dict[str, list[str]] | None = None) -> dict[str, Any]:
+              error: str | None = None, form: dict[str, list[str]] | None = None,
+              drafted: bool = False) -> dict[str, Any]:
     """The campaign form: ``campaign`` (campaign_json) to edit one, None for a new one; after a
     refused post, ``form`` keeps what was typed and ``error`` says why."""
     c = campaign or {}
@@ -99,7 +100,7 @@ def form_view(lang: str, *, profiles: list[tuple[str, str]], campaign: dict[str,
         "field_rows": field_rows, "limit_rows": limit_rows,
         "types": [(t, _tr(lang, *TYPE_NAMES[t])) for t in FIELD_TYPES],
         "file_name_pattern": value("file_name_pattern", c.get("file_name_pattern") or ""),
-        "profile_yaml": value("profile_yaml"),
+        "profile_yaml": value("profile_yaml"), "notice_text": value("notice_text"), "drafted": drafted,
         "closed": bool(c.get("closed")), "back_href": with_lang("/organise/", lang),
         "overview": None, "new_key": None,
     }

@@ -6,6 +6,7 @@ post here and go through the same checks as the JSON API (submissions/campaign_a
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -15,6 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from service.core.errors import RequestError
+from service.core.notice_draft import draft_yaml
 from service.review.board_view import denied_view, with_lang
 from service.review.handover import default_pattern
 from service.review.organiser_view import campaigns_view, data_from_form, form_view, keys_view, overview_view
@@ -22,6 +24,7 @@ from service.review.overview import campaign_overview
 from service.store.models import ApiKey, Campaign
 from service.submissions.access import create_api_key, list_keys, may_manage, may_organise, revoke_key
 from service.submissions.campaign_admin import campaign_json, parse_spec, recheck_state, save_campaign, start_recheck
+from service.submissions.campaigns import CAMPAIGN_ID
 from service.submissions.views import key_view
 from service.web.deps import Services, services, session_key
 from service.web.templating import templates
@@ -137,6 +140,8 @@ def _create(request: Request, form: dict[str, list[str]]) -> Response:
     if not _same_origin(request):
         return Response("cross-site form refused", status_code=403)
     lang = _lang(request, form)
+    if form.get("draft"):  # "起草规格": the draft goes into the profile box, nothing is saved yet
+        return _drafted(svc, request, form, lang)
     try:
         spec = parse_spec(data_from_form(form, creating=True))
         with svc.db.session() as s:
@@ -146,6 +151,25 @@ def _create(request: Request, form: dict[str, list[str]]) -> Response:
         view = form_view(lang, profiles=_profiles(svc, lang), error=_refused(e, lang), form=form)
         return templates.TemplateResponse(request, "organise/campaign.html", view, status_code=e.status)
     return RedirectResponse(with_lang(f"/organise/c/{cid}", lang), status_code=303)
+
+
+def _drafted(svc: Services, request: Request, form: dict[str, list[str]], lang: str) -> Response:
+    """The new-campaign form again, its profile box filled with a draft made from the pasted
+    notice (core.notice_draft, as ``mediacheck profile draft``): the organiser checks it, then saves."""
+    text = (form.get("notice_text") or [""])[0].strip()
+    if not text:
+        view = form_view(lang, profiles=_profiles(svc, lang), form=form,
+                         error=_tr(lang, "请先粘贴通知中关于作品要求的文字。", "Paste the notice's text first."))
+        return templates.TemplateResponse(request, "organise/campaign.html", view, status_code=422)
+    cid = (form.get("id") or [""])[0].strip()
+    profile_id = f"{cid}-draft" if re.fullmatch(CAMPAIGN_ID, cid) and len(cid) <= 58 else "notice-draft"
+    form = {**form, "profile_yaml": [draft_yaml(text, profile_id, notice="notice")]}
+    view = form_view(lang, profiles=_profiles(svc, lang), form=form, drafted=True)
+    return templates.TemplateResponse(request, "organise/campaign.html", view)
+
+
+def _tr(lang: str, zh: str, en: str) -> str:
+    return en if lang == "en" else zh
 
 
 @router.get("/organise/c/{campaign_id}")
