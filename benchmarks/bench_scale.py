@@ -23,6 +23,10 @@ and on PostgreSQL. Run: ``.venv/bin/python benchmarks/bench_scale.py [--sizes 10
 5. ``--peer DIR``: the same SQLite database (a copy, its migration stamp set back to 0004)
    served by the code in DIR (main before this change) for the dashboard and both exports, at
    sizes up to 10,000 (the old code needs minutes and gigabytes beyond).
+6. ``--http-process``: instead of 3-5, the CSV export as a deployment serves it: ``mediacheck
+   serve`` in its own process on the run's data directory and database, curl as the client
+   (another process), 3 runs per size (benchmarks/scale_process.py); with ``--peer``, the old
+   code served the same way on a SQLite copy, up to 10,000.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ from sqlalchemy import create_engine, select, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import scale_process  # noqa: E402
 from service.settings import DEFAULT_PROFILES_DIR, Settings  # noqa: E402
 from service.store.models import Decision, ReportRow, Submission, SubmissionSummary  # noqa: E402
 from service.store.summaries import values  # noqa: E402
@@ -314,7 +319,7 @@ def peer(peer_dir: Path, data: Path, db_file: Path, key: str, profiles: Path) ->
     return json.loads(r.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def run(backend: str, sizes: list[int], peer_dir: Path | None) -> dict[str, Any]:
+def run(backend: str, sizes: list[int], peer_dir: Path | None, http_process: bool = False) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix=f"bench-scale-{backend}-"))
     profiles = tmp / "profiles"
     shutil.copytree(DEFAULT_PROFILES_DIR, profiles)
@@ -343,6 +348,15 @@ def run(backend: str, sizes: list[int], peer_dir: Path | None) -> dict[str, Any]
                 fill_s = filler.fill_to(n)
                 print(f"[{backend}] {n} entries (filled in {fill_s:.1f} s)", flush=True)
                 res: dict[str, Any] = {"fill_s": round(fill_s, 1)}
+                if http_process:
+                    res["http_process"] = scale_process.measure(settings, CAMPAIGN, review.key, n, ROOT)
+                    if peer_dir is not None and backend == "sqlite" and n <= PEER_MAX:
+                        db_file = Path(live.services.db.engine.url.database or "")
+                        res["peer_http_process"] = scale_process.measure_peer(peer_dir, settings, db_file, CAMPAIGN,
+                                                                              review.key, n)
+                    results[str(n)] = res
+                    print(json.dumps(res, ensure_ascii=False), flush=True)
+                    continue
                 res["dashboard"] = dashboard(c, review.key)
                 res["chromium"] = chromium(live.url, c.cookies)
                 res["export_csv"] = export(c, "csv")
@@ -375,9 +389,11 @@ def main() -> None:
     ap.add_argument("--db", default="sqlite,postgresql")
     ap.add_argument("--peer", type=Path, help="a checkout of the code before the change (its dashboard and export)")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--http-process", action="store_true",
+                    help="only the CSV export, served by `mediacheck serve` in its own process, fetched by curl")
     args = ap.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]
-    out = {backend: run(backend, sizes, args.peer) for backend in args.db.split(",")}
+    out = {backend: run(backend, sizes, args.peer, args.http_process) for backend in args.db.split(",")}
     if args.json:
         args.json.write_text(json.dumps(out, ensure_ascii=False, indent=1))
 
