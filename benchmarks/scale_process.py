@@ -4,7 +4,7 @@ The server is its own process (``mediacheck serve``: uvicorn, one worker) on the
 scratch data directory and database, and the client is another process (curl with the
 reviewer's ``Authorization: Bearer`` header), so neither shares a GIL with the other nor with
 the filler. Each export is fetched ``RUNS`` times; curl reports the time to the first byte and
-the total, and the server's peak RSS (VmHWM, reset before each run) is read from /proc.
+the total, and the server's peak RSS (VmHWM, reset before each run) and the CPU time it used are read from /proc.
 """
 
 from __future__ import annotations
@@ -39,6 +39,12 @@ def _status(pid: int) -> tuple[int, int]:
         if line.startswith(("VmRSS", "VmHWM")):
             got[line.split(":")[0]] = int(line.split()[1]) * 1024
     return got["VmRSS"], got["VmHWM"]
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def serve(code_dir: Path, env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -79,15 +85,18 @@ def curl_export(url: str, campaign: str, key: str, rows: int, pid: int, fmt: str
         before, _ = _status(pid)
         Path(f"/proc/{pid}/clear_refs").write_text("5")
         load = os.getloadavg()[0]
+        cpu = _cpu_s(pid)
         r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", CURL_FORMAT, "-H", f"Authorization: Bearer {key}",
                             f"{url}/api/campaigns/{campaign}/export.{fmt}"],
                            capture_output=True, text=True, timeout=3600, check=True)
         code, size, first, total = r.stdout.split()
         assert code == "200", (code, url)
         _, peak = _status(pid)
+        cpu = _cpu_s(pid) - cpu
         runs.append({"first_byte_ms": round(float(first) * 1000, 1), "total_s": round(float(total), 3),
                      "bytes": int(size), "rows_per_s": round(rows / float(total)),
-                     "server_rss_growth_mb": round((peak - before) / 2**20, 1), "load_1min": round(load, 2)})
+                     "server_rss_growth_mb": round((peak - before) / 2**20, 1), "server_cpu_s": round(cpu, 2),
+                     "load_1min": round(load, 2)})
     rates = [x["rows_per_s"] for x in runs]
     return {"runs": runs, "rows_per_s_median": statistics.median(rates), "rows_per_s_min": min(rates),
             "rows_per_s_max": max(rates)}
