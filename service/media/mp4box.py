@@ -321,13 +321,10 @@ def read_moov(path: Path, boxes: list[tuple[str, int, int]]) -> bytes | None:
     return data
 
 
-def read_edit_lists(path: Path, boxes: list[tuple[str, int, int]]) -> str | None:
-    """``edit_list_kind`` of the file's index; None when there is no single readable moov."""
-    data = read_moov(path, boxes)
-    if data is None:
-        return None
+def edit_lists_of(moov: bytes) -> str | None:
+    """``edit_list_kind`` of an index read by ``read_moov``; None when it is damaged."""
     try:
-        return edit_list_kind(data)
+        return edit_list_kind(moov)
     except (ValueError, struct.error):
         return None
 

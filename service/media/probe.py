@@ -153,17 +153,16 @@ def packets_command(p: Path, stream_index: int, intervals: str) -> list[str]:
             "-show_entries", "packet=pts", "-of", "csv=p=0", "-read_intervals", intervals, "-i", str(p)]
 
 
-def frame_times(p: Path, data: dict[str, Any], boxes: list[tuple[str, int, int]] | None,
-                timeout: float) -> list[dict[str, Any]]:
+def frame_times(p: Path, data: dict[str, Any], moov: bytes | None, timeout: float) -> list[dict[str, Any]]:
     """The video stream's frame times for the frame-rate mode, as ``{"stream_index", "pts"}``:
-    every frame's from an MP4/MOV index (its ``stts`` table; no process), else ffprobe's packets
-    in three windows (``read_packets``)."""
+    every frame's from an MP4/MOV index (``moov``, read once by the probe: its ``stts`` table; no
+    process), else ffprobe's packets in three windows (``read_packets``)."""
     from service.core.facts import main_video_stream
-    from service.media.mp4box import read_video_sample_times
+    from service.media.mp4box import video_sample_times
 
     v = main_video_stream(data)
-    if boxes and v is not None and isinstance(v.get("index"), int):
-        times = read_video_sample_times(p, boxes)
+    if moov is not None and v is not None and isinstance(v.get("index"), int):
+        times = video_sample_times(moov)
         tb = str(v.get("time_base") or "")
         if times is not None and tb == f"1/{times.timescale}":
             return [{"stream_index": v["index"], "pts": t} for t in times.times]
@@ -214,7 +213,7 @@ def _pillow_version() -> str:
 
 def _probe_av(p: Path, size: int, timeout: float, started: process.Started | None) -> Probe:
     from service.core.facts import parse_av_facts, parse_mp4_boxes, scan_needs_sps
-    from service.media.mp4box import read_edit_lists
+    from service.media.mp4box import edit_lists_of, read_moov
 
     if started is None:
         started = process.start(ffprobe_command(p), timeout=timeout, check=False, memory_limit=PROBE_MEMORY_LIMIT)
@@ -253,7 +252,8 @@ def _probe_av(p: Path, size: int, timeout: float, started: process.Started | Non
                 fh.seek(offset)
                 return fh.read(16)
             boxes = parse_mp4_boxes(header_at, size)
-    data["packets"] = frame_times(p, data, boxes, timeout)  # while MediaInfo goes on
+    moov = read_moov(p, boxes) if boxes else None  # the index, read once: frame times and edit lists
+    data["packets"] = frame_times(p, data, moov, timeout)  # while MediaInfo goes on
     # MediaInfo runs in this process and cannot be killed like ffprobe: past the probe's timeout
     # the check goes on with ffprobe's view alone (and says so) rather than hang its worker
     tracks: list[dict[str, Any]] | None
@@ -263,7 +263,7 @@ def _probe_av(p: Path, size: int, timeout: float, started: process.Started | Non
         tracks = None
     sps_stream = scan_needs_sps(data, tracks or [])
     sps = read_h264_sps(p, sps_stream, timeout=timeout) if sps_stream is not None else None
-    edits = read_edit_lists(p, boxes) if boxes else None
+    edits = edit_lists_of(moov) if moov is not None else None
     facts = parse_av_facts(data, tracks or [], size_bytes=size, boxes=boxes, edit_list=edits,  # type: ignore[arg-type]
                            sps=sps)
     tools = {"ffprobe": str((data.get("program_version") or {}).get("version", "unknown"))}
