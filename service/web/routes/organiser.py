@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from service.core.errors import RequestError
 from service.core.notice_draft import draft_yaml
+from service.pages.bilingual import bilingual
 from service.review.board_view import denied_view, with_lang
 from service.review.handover import default_pattern
 from service.review.organiser_view import campaigns_view, data_from_form, form_view, keys_view, overview_view
@@ -159,17 +160,13 @@ def _drafted(svc: Services, request: Request, form: dict[str, list[str]], lang: 
     text = (form.get("notice_text") or [""])[0].strip()
     if not text:
         view = form_view(lang, profiles=_profiles(svc, lang), form=form,
-                         error=_tr(lang, "请先粘贴通知中关于作品要求的文字。", "Paste the notice's text first."))
+                         error=bilingual(lang, "请先粘贴通知中关于作品要求的文字。", "Paste the notice's text first."))
         return templates.TemplateResponse(request, "organise/campaign.html", view, status_code=422)
     cid = (form.get("id") or [""])[0].strip()
     profile_id = f"{cid}-draft" if re.fullmatch(CAMPAIGN_ID, cid) and len(cid) <= 58 else "notice-draft"
     form = {**form, "profile_yaml": [draft_yaml(text, profile_id, notice="notice")]}
     view = form_view(lang, profiles=_profiles(svc, lang), form=form, drafted=True)
     return templates.TemplateResponse(request, "organise/campaign.html", view)
-
-
-def _tr(lang: str, zh: str, en: str) -> str:
-    return en if lang == "en" else zh
 
 
 @router.get("/organise/c/{campaign_id}")
@@ -204,13 +201,17 @@ async def _post(request: Request, campaign_id: str, action: Any) -> Response:
     return await anyio.to_thread.run_sync(run)
 
 
+def _save(svc: Services, campaign_id: str, data: dict[str, Any]) -> None:
+    """A change of a campaign, as ``PATCH /api/campaigns/{id}`` takes it (RequestError when refused)."""
+    with svc.db.session() as s:
+        save_campaign(s, svc.store, parse_spec(data), campaign_id=campaign_id,
+                      pasted_dir=svc.settings.pasted_profiles_dir)
+
+
 @router.post("/organise/c/{campaign_id}")
 async def change(campaign_id: str, request: Request) -> Response:
     def action(svc: Services, key: ApiKey, form: dict[str, list[str]]) -> None:
-        spec = parse_spec(data_from_form(form, creating=False))
-        with svc.db.session() as s:
-            save_campaign(s, svc.store, spec, campaign_id=campaign_id,
-                          pasted_dir=svc.settings.pasted_profiles_dir)
+        _save(svc, campaign_id, data_from_form(form, creating=False))
 
     return await _post(request, campaign_id, action)
 
@@ -218,10 +219,7 @@ async def change(campaign_id: str, request: Request) -> Response:
 @router.post("/organise/c/{campaign_id}/state")
 async def open_or_close(campaign_id: str, request: Request) -> Response:
     def action(svc: Services, key: ApiKey, form: dict[str, list[str]]) -> None:
-        spec = parse_spec({"closed": form.get("closed", ["0"])[0] == "1"})
-        with svc.db.session() as s:
-            save_campaign(s, svc.store, spec, campaign_id=campaign_id,
-                          pasted_dir=svc.settings.pasted_profiles_dir)
+        _save(svc, campaign_id, {"closed": form.get("closed", ["0"])[0] == "1"})
 
     return await _post(request, campaign_id, action)
 
