@@ -312,15 +312,7 @@ def part_pg(base: Path, clients: int, pg_url: str, cluster: str) -> dict:
             data = Path(tmp)
             server = PgServer(data, url)
             try:
-                tails = [os.urandom(32) for _ in range(clients)]
-                answers: list[object] = [None] * clients
-
-                def one(i: int) -> None:
-                    answers[i] = _try(lambda: raw_upload(server, base, tails[i], f"pg-{i}.mp4", delay_s=0.03))
-
-                threads = [threading.Thread(target=one, args=(i,)) for i in range(clients)]
-                for t in threads:
-                    t.start()
+                tails, answers, threads = slow_uploads(server, base, "pg", clients)
                 time.sleep(1.0)
                 t0 = time.perf_counter()
                 subprocess.run(["pg_ctlcluster", version, cname, "restart", "-m", "fast"], check=True)
@@ -378,15 +370,7 @@ def part_redis(base: Path, clients: int) -> dict:
         worker = subprocess.Popen([sys.executable, "-m", "service.cli", "worker"], env=env, cwd=ROOT,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            tails = [os.urandom(32) for _ in range(clients)]
-            answers: list[object] = [None] * clients
-
-            def one(i: int) -> None:
-                answers[i] = _try(lambda: raw_upload(server, base, tails[i], f"redis-{i}.mp4", delay_s=0.03))
-
-            threads = [threading.Thread(target=one, args=(i,)) for i in range(clients)]
-            for t in threads:
-                t.start()
+            tails, answers, threads = slow_uploads(server, base, "redis", clients)
             time.sleep(1.0)
             redis.terminate()
             redis.wait()
@@ -668,6 +652,22 @@ def part_batch(files: int, clip_s: int) -> dict:
         "failed_reasons": sorted({str(((r.get("report") or {}).get("error") or {}).get("message", ""))[:160]
                                   for r in final if (r.get("report") or {}).get("verdict") == "error"}),
     }
+
+
+def slow_uploads(server: Server, base: Path, prefix: str, clients: int
+                 ) -> tuple[list[bytes], list[object], list[threading.Thread]]:
+    """``clients`` slow raw uploads (``PREFIX-i.mp4``, a tail of their own each, so every digest
+    differs) started in threads, to be caught by a fault: ``answers[i]`` is what client i saw."""
+    tails = [os.urandom(32) for _ in range(clients)]
+    answers: list[object] = [None] * clients
+
+    def one(i: int) -> None:
+        answers[i] = _try(lambda: raw_upload(server, base, tails[i], f"{prefix}-{i}.mp4", delay_s=0.03))
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    return tails, answers, threads
 
 
 def _try(fn):  # type: ignore[no-untyped-def]

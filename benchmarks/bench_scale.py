@@ -300,16 +300,7 @@ print(json.dumps(out))
 def peer(peer_dir: Path, data: Path, db_file: Path, key: str, profiles: Path) -> dict[str, Any]:
     """The old code on a copy of the SQLite database."""
     copy_dir = Path(tempfile.mkdtemp(prefix="peer-", dir=data.parent))
-    db_copy = copy_dir / "peer.db"
-    src = create_engine(f"sqlite:///{db_file}")
-    with src.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(FULL)")
-    src.dispose()
-    shutil.copyfile(db_file, db_copy)
-    eng = create_engine(f"sqlite:///{db_copy}")
-    with eng.begin() as conn:
-        conn.execute(text("UPDATE alembic_version SET version_num = '0004'"))
-    eng.dispose()
+    db_copy = scale_process.peer_db(db_file, copy_dir)
     env = os.environ | {"PYTHONPATH": str(peer_dir)}
     r = subprocess.run([sys.executable, "-c", PEER_SCRIPT, str(copy_dir), f"sqlite:///{db_copy}", CAMPAIGN, key,
                         str(profiles)], cwd=peer_dir, env=env, capture_output=True, text=True, timeout=3600)

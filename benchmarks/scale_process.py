@@ -115,9 +115,9 @@ def measure(settings: Any, campaign: str, key: str, rows: int, root: Path) -> di
         stop(proc)
 
 
-def measure_peer(peer_dir: Path, settings: Any, db_file: Path, campaign: str, key: str, rows: int) -> dict[str, Any]:
-    """The code in ``peer_dir`` served the same way, on a copy of the SQLite database stamped 0004."""
-    copy_dir = Path(tempfile.mkdtemp(prefix="peer-proc-", dir=settings.data_dir.parent))
+def peer_db(db_file: Path, copy_dir: Path) -> Path:
+    """A copy of the SQLite database for the old code (``copy_dir/peer.db``), its WAL folded in
+    first and stamped 0004 (the revision before the summary rows, which the old code never had)."""
     db_copy = copy_dir / "peer.db"
     src = create_engine(f"sqlite:///{db_file}")
     with src.connect() as conn:
@@ -128,6 +128,13 @@ def measure_peer(peer_dir: Path, settings: Any, db_file: Path, campaign: str, ke
     with eng.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = '0004'"))
     eng.dispose()
+    return db_copy
+
+
+def measure_peer(peer_dir: Path, settings: Any, db_file: Path, campaign: str, key: str, rows: int) -> dict[str, Any]:
+    """The code in ``peer_dir`` served the same way, on a copy of the SQLite database stamped 0004."""
+    copy_dir = Path(tempfile.mkdtemp(prefix="peer-proc-", dir=settings.data_dir.parent))
+    db_copy = peer_db(db_file, copy_dir)
     env = {"MEDIACHECK_DATA_DIR": str(copy_dir), "MEDIACHECK_PROFILES_DIR": str(settings.profiles_dir),
            "MEDIACHECK_DATABASE_URL": f"sqlite:///{db_copy}"}
     try:
