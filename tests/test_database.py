@@ -3,10 +3,8 @@ database made and dropped by the test) when one listens on 127.0.0.1:5432."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import uuid
 from dataclasses import replace
 
 import pytest
@@ -14,9 +12,9 @@ from sqlalchemy import create_engine, inspect, text
 
 from service.store.database import Database, current_revision, migrate
 from service.store.models import Submission
+from tests.support.pg import PG_ADMIN_URL, scratch_database
 from tests.support.server import live_server
 
-PG_ADMIN_URL = os.environ.get("MEDIACHECK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TABLES = {
     "campaigns",
     "submissions",
@@ -58,19 +56,7 @@ def test_sqlite_migrates_from_nothing_to_head(tmp_path):
 
 @pytest.fixture
 def pg_url():
-    try:
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as e:  # noqa: BLE001
-        pytest.skip(f"no PostgreSQL reachable: {e}")
-    name = f"mediacheck_t_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    yield from scratch_database("mediacheck_t")
 
 
 def test_postgresql_end_to_end(pg_url, service_settings, small_video):

@@ -6,14 +6,12 @@ details, and migration 0005 fills the rows of entries that were there before."""
 
 from __future__ import annotations
 
-import os
 import random
-import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 
 from service.core.summaries import DECISION_ORDER, VERDICT_ORDER, fold, summarise
 from service.review import ledger, listing
@@ -21,6 +19,7 @@ from service.store.database import Database, migrate
 from service.store.models import ReportRow, Submission, SubmissionSummary
 from service.store.summaries import refresh
 from service.submissions.access import create_api_key
+from tests.support.pg import scratch_database
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -37,7 +36,6 @@ def report(verdict: str, *, duration: float | None = 12.0, black: float | None =
             "media": {"duration_s": duration, "width": 1920, "height": 1080}}
 
 
-PG_ADMIN_URL = os.environ.get("MEDIACHECK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -49,22 +47,11 @@ def db(tmp_path, request):
         yield d
         d.dispose()
         return
-    try:
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as e:  # noqa: BLE001
-        pytest.skip(f"no PostgreSQL reachable: {e}")
-    name = f"mediacheck_l_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    d = Database(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
-    migrate(d.engine)
-    yield d
-    d.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    for url in scratch_database("mediacheck_l"):
+        d = Database(url)
+        migrate(d.engine)
+        yield d
+        d.dispose()
 
 
 def add(s, i: int, *, name: str | None = None, rep: dict | None = None, details: dict | None = None,

@@ -1,0 +1,33 @@
+"""A scratch PostgreSQL database for one test: made on the server that MEDIACHECK_TEST_PG names
+(``make test`` starts one), dropped afterwards; the test is skipped when none answers (a failure
+under CI=true: tests/support/ci_skips.py)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+
+PG_ADMIN_URL = os.environ.get("MEDIACHECK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def scratch_database(prefix: str) -> Iterator[str]:
+    """Yield the URL of a new database named ``PREFIX_<random>``, dropped after. Use with ``yield from``."""
+    try:
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as e:  # noqa: BLE001
+        pytest.skip(f"no PostgreSQL reachable: {e}")
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
