@@ -176,10 +176,27 @@ def audio_bitrate(rule: BitrateRule, f: MediaFacts) -> Outcome:
     actual = _kbps(f.audio_bitrate)
     if (rule.min is None or f.audio_bitrate >= rule.min) and (rule.max is None or f.audio_bitrate <= rule.max):
         return Outcome(True, expected, actual, f"音频码率 {actual}，符合要求。", f"Audio bitrate {actual} meets the rule.")
-    target = rule.min if rule.min is not None and f.audio_bitrate < rule.min else rule.max
-    return Outcome(False, expected, actual, f"音频码率 {actual}，要求 {expected}。可重新编码音频（{_kbps(target or 0)}）。",
+    target = audio_target(rule.min, rule.max, f.audio_bitrate)
+    return Outcome(False, expected, actual, f"音频码率 {actual}，要求 {expected}。可重新编码音频（{_kbps(target)}）。",
                    f"Audio bitrate {actual}; expected {expected}. Fixable by re-encoding the audio at "
-                   f"{_kbps(target or 0)}.", FixAction(action="transcode_audio", params={"bitrate": target}))
+                   f"{_kbps(target)}.", FixAction(action="transcode_audio", params={"bitrate": target}))
+
+
+AUDIO_MARGIN = 0.10
+"""How far inside an audio bitrate bound the fix aims: AAC at an average rate lands a little
+under it (128 kbps asked, 127.8 kbps measured on two seconds of noise), so aiming at the bound
+itself fails the re-check."""
+
+
+def audio_target(lo: int | None, hi: int | None, actual: int) -> int:
+    """The AAC bitrate a fix encodes at: 10% inside the bound the audio misses, in whole 8 kbps
+    steps, never past the other bound (a range narrower than that: its middle)."""
+    step = 8000
+    if lo is not None and actual < lo:
+        target = -(-int(lo * (1 + AUDIO_MARGIN)) // step) * step
+        return target if hi is None or target <= hi else (lo + hi) // 2
+    target = int((hi or 0) * (1 - AUDIO_MARGIN)) // step * step
+    return target if lo is None or target >= lo else ((lo or 0) + (hi or 0)) // 2
 
 
 def video_bitrate(rule: BitrateRule, f: MediaFacts) -> Outcome:
