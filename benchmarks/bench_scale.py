@@ -56,7 +56,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import scale_process  # noqa: E402
 from service.settings import DEFAULT_PROFILES_DIR, Settings  # noqa: E402
-from service.store.models import Decision, ReportRow, Submission, SubmissionSummary  # noqa: E402
+from service.store.models import Campaign, Decision, ReportRow, Submission, SubmissionSummary  # noqa: E402
 from service.store.summaries import values  # noqa: E402
 from tests.support.review_setup import CAMPAIGN, populate  # noqa: E402
 from tests.support.server import live_server  # noqa: E402
@@ -65,6 +65,9 @@ PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 BATCH = 2000
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 SCHOOLS = ("第一中学", "实验小学", "科技馆", "师范大学附属中学", "少年宫")
+FIELDS = [{"key": "作者", "label": {"zh-CN": "作者", "en": "Author"}},
+          {"key": "单位", "label": {"zh-CN": "单位", "en": "School"}}]
+"""The entry fields the campaign declares (the clones' details)."""
 PEER_MAX = 10_000
 MIGRATION_AT = int(os.environ.get("BENCH_MIGRATION_AT", "10000"))
 
@@ -93,6 +96,9 @@ class Filler:
         self.db = live.services.db
         self.key_id, self.key_name = key_id, key_name
         with self.db.session() as s:
+            # the campaign declares the entry details the clones carry: the dashboard shows them and
+            # the export has a column for each, as in a campaign with entry fields (issue 13)
+            s.get(Campaign, CAMPAIGN).fields = FIELDS
             subs = s.scalars(select(Submission).where(Submission.campaign_id == CAMPAIGN)).all()
             self.sources = []
             for sub in subs:

@@ -291,7 +291,9 @@ def test_export_rows_decode_the_json_columns_and_counts_leave_refused_out(db):
         s.execute(SubmissionSummary.__table__.update().where(SubmissionSummary.submission_id == "s00003")
                   .values(status="refused"))
     rules, rows = export.campaign_rows(db, "c")
-    got = list(rows)
+    raw = list(rows)
+    assert isinstance(raw[0].checks, str) and isinstance(raw[0].waived, str)  # the JSON as text, decoded by us
+    got = [export.of_summary(r) for r in raw]
     assert rules == ["duration", "black_segments"]
     assert [r.entry_id for r in got] == ["s00001", "s00002"]
     assert got[0].waived == ("duration",) and got[0].details == {"作者": "王明"} and got[1].details is None
@@ -300,6 +302,7 @@ def test_export_rows_decode_the_json_columns_and_counts_leave_refused_out(db):
     cells = export.row(1, got[0], rules)
     assert cells[6:9] == ["通过（有警告）", "", "黑场"]  # verdict after the waiver, no failed rule, the warning
     assert cells[-2:] == ["已豁免", "警告"]
+    assert export.row(1, raw[0], rules) == cells  # the database row makes the same cells as the ExportRow
     with db.session() as s:
         c = listing.counts(s, listing.Query("c"))
         assert (c.all, c.verdicts["fail"], c.verdicts["warn"], c.verdicts["pass"]) == (2, 0, 1, 1)

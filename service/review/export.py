@@ -7,8 +7,9 @@ Columns: the fixed ones (``FIXED_COLUMNS``), then one per rule seen in the campa
 ("检查：时长" …), in a stable order (metadata rules, then content rules), holding that
 rule's status (通过 / 警告 / 不符合 / 未检查 / 已豁免).
 
-A campaign's export is made from the entries' summary rows (``of_summary``, no report
-parsed) and streamed (``csv_stream``, ``xlsx_stream``): rows go out as they are made.
+A campaign's export is made from the entries' summary rows (``campaign_rows``: rows of
+``EXPORT_COLUMNS``, no report parsed) and streamed (``csv_stream``, ``xlsx_stream``): rows go
+out as they are made, each by the one row function of the export (``_maker``).
 
 File names come from submitters: a cell that would start a formula (= + - @) is written as
 text, in both formats (CSV cells get a leading apostrophe, as OWASP advises); that guard,
@@ -22,31 +23,26 @@ import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import Text, cast
 
-from service.core.analysis import timecode
 from service.core.entry_fields import FieldSpec
 from service.core.labels import (
     CONTENT_RULES,
-    DECISION_LABELS,
     RULE_LABELS,
-    STATUS_LABELS,
-    VERDICT_LABELS,
-    joined,
     label,
 )
 from service.core.report import Report
 from service.core.summaries import MAX_SEGMENTS, effective
 from service.review import listing
-from service.review.details_columns import details_cells, details_headers
+from service.review.details_columns import details_headers
+from service.review.export_rows import RowMaker, row_maker
 from service.store import sheets
 from service.store.database import Database, aware
 from service.store.durable import replace_atomically
-from service.store.models import SubmissionSummary
+from service.store.models import Submission, SubmissionSummary
 
 FIXED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("index", "序号", "No."),
@@ -136,15 +132,25 @@ def of_entry(entry: ExportEntry) -> ExportRow:
                      checks=checks, waived=tuple(entry.waived), decision=entry.decision, details=entry.details)
 
 
-EXPORT_COLUMNS = (SubmissionSummary.submission_id, SubmissionSummary.file_name, SubmissionSummary.size_bytes,
-                  SubmissionSummary.size_unit, SubmissionSummary.duration_s, SubmissionSummary.width,
-                  SubmissionSummary.height, SubmissionSummary.report_verdict,
+EXPORT_COLUMNS = (SubmissionSummary.submission_id.label("entry_id"), SubmissionSummary.file_name,
+                  SubmissionSummary.size_bytes, SubmissionSummary.size_unit, SubmissionSummary.duration_s,
+                  SubmissionSummary.width, SubmissionSummary.height, SubmissionSummary.report_verdict,
                   cast(SubmissionSummary.checks, Text).label("checks"),
                   cast(SubmissionSummary.waived, Text).label("waived"), SubmissionSummary.decision,
-                  SubmissionSummary.decision_by, SubmissionSummary.decision_at, SubmissionSummary.decision_note)
-"""What a row of the export reads of a summary row (``of_summary`` takes these attributes). The
-JSON columns come as their text and ``of_summary`` decodes them: the database layer's own JSON
-decoding took three times as long as json.loads (27 µs of a CSV row's 66, on SQLite)."""
+                  SubmissionSummary.decision_by, SubmissionSummary.decision_at, SubmissionSummary.decision_note,
+                  cast(Submission.details, Text).label("details"))
+"""What a row of the export reads (the summary row, and the entry details of its submission,
+joined), in the order of ``parts``: a row of these columns is the row's parts as it comes from
+the database. The JSON columns come as their text and are decoded by ``_maker``'s rows (the
+database layer's own JSON decoding took three times as long as json.loads: 27 µs of a CSV
+row's 66, on SQLite)."""
+
+def parts(e: ExportRow) -> tuple[Any, ...]:
+    """An ExportRow as the export's parts (the order of ``EXPORT_COLUMNS``)."""
+    d = e.decision
+    return (e.entry_id, e.file_name, e.size_bytes, e.size_unit, e.duration_s, e.width, e.height, e.report_verdict,
+            e.checks, e.waived, d.decision if d else None, d.by if d else None, d.at if d else None,
+            d.note if d else None, e.details)
 
 
 def _decoded(value: Any) -> Any:
@@ -153,14 +159,14 @@ def _decoded(value: Any) -> Any:
 
 
 def of_summary(s: Any) -> ExportRow:
-    decision = (ExportDecision(decision=s.decision, by=s.decision_by or "",  # type: ignore[arg-type]
+    """A row of ``EXPORT_COLUMNS`` as an ExportRow (the hand-over's manifest)."""
+    decision = (ExportDecision(decision=s.decision, by=s.decision_by or "",
                                at=aware(s.decision_at) or "", note=s.decision_note)
-                if s.decision != "none" else None)
-    return ExportRow(entry_id=s.submission_id, file_name=s.file_name, size_bytes=s.size_bytes,
+                if s.decision not in (None, "none") else None)
+    return ExportRow(entry_id=s.entry_id, file_name=s.file_name, size_bytes=s.size_bytes,
                      size_unit=s.size_unit, duration_s=s.duration_s, width=s.width, height=s.height,
                      report_verdict=s.report_verdict or "error", checks=_decoded(s.checks),
-                     waived=tuple(_decoded(s.waived)), decision=decision,
-                     details=_decoded(getattr(s, "details", None)))
+                     waived=tuple(_decoded(s.waived)), decision=decision, details=_decoded(s.details))
 
 
 def rule_order(rules: Iterable[str]) -> list[str]:
@@ -183,86 +189,21 @@ def verdict_of_row(e: ExportRow) -> str:
     return effective(e.checks, e.report_verdict, e.waived)["verdict"]  # type: ignore[no-any-return]
 
 
-@dataclass(frozen=True)
-class _Words:
-    """The labels of one language as plain lookups, made once per export rather than once per
-    cell (a 50,000-row export asks for about a million of them)."""
-
-    rule: dict[str, str]
-    status: dict[str, str]
-    verdict: dict[str, str]
-    decision: dict[str, str]
-    sep: str
-    """Between the names of a list (、 or a comma)."""
-    key: str
-    """The message's key in a compact check (zh or en)."""
-
-
-@lru_cache(maxsize=4)
-def _words(lang: str) -> _Words:
-    i = 1 if lang.startswith("en") else 0
-
-    def of(table: Mapping[str, tuple[str, str]]) -> dict[str, str]:
-        return {k: v[i] for k, v in table.items()}
-
-    return _Words(rule=of(RULE_LABELS), status=of(STATUS_LABELS), verdict=of(VERDICT_LABELS),
-                  decision=of(DECISION_LABELS), sep=joined(("", ""), lang),
-                  key="en" if i else "zh")
-
-
-def _cells(index: int, e: ExportRow, rules: Sequence[str], lang: str,
-           fields: Sequence[FieldSpec]) -> tuple[list[object], str]:
-    """The cells of one entry and its verdict after waivers (one pass over its checks)."""
-    w = _words(lang)
-    names, sep = w.rule, w.sep
-    waived = set(e.waived)
-    failed: list[dict[str, Any]] = []
-    warned: list[dict[str, Any]] = []
-    content: list[dict[str, Any]] = []
-    status: dict[str, str] = {}
-    for c in e.checks:
-        rule, st = c["rule"], c["status"]
-        status[rule] = st
-        if rule in waived or st not in ("fail", "warn"):
-            continue
-        (failed if st == "fail" else warned).append(c)
-        if rule in CONTENT_RULES:
-            content.append(c)
-    verdict = ("pending" if e.report_verdict is None else "error" if e.report_verdict == "error"
-               else "fail" if failed else "warn" if warned else "pass")
-    unit = 2**20 if e.size_unit == "binary" else 10**6
-    d = e.decision
-    at = d.at.isoformat(timespec="minutes") if d and isinstance(d.at, datetime) else d.at if d else None
-
-    def content_text(c: dict[str, Any]) -> str:
-        spans = ", ".join(f"{timecode(a)}–{timecode(b)}" for a, b in (c.get("seg") or [])[:MAX_SEGMENTS])
-        return names.get(c["rule"], c["rule"]) + (f" {spans}" if spans else "")
-
-    key = w.key
-    cells: list[object] = [
-        index, e.entry_id, e.file_name, round(e.size_bytes / unit, 1),
-        round(e.duration_s, 1) if e.duration_s is not None else None,
-        f"{e.width}×{e.height}" if e.width and e.height else None,
-        w.verdict.get(verdict, verdict), sep.join([names.get(c["rule"], c["rule"]) for c in failed]),
-        sep.join([names.get(c["rule"], c["rule"]) for c in warned]), "; ".join([content_text(c) for c in content]),
-        sep.join([names.get(r, r) for r in sorted(waived)]),
-        "\n".join([c.get(key, "") for c in failed] + [c.get(key, "") for c in warned]),
-        w.decision.get(d.decision, d.decision) if d else None, d.note if d else None,
-        d.by if d else None, at, *details_cells(fields, e.details),
-    ]
-    labels = w.status
-    if waived:
-        status |= {r: "waived" for r in waived if r in status}
-    cells += [None if (s := status.get(r)) is None else labels.get(s, s) for r in rules]
-    if e.extra:
-        cells.extend(e.extra)
-    return cells, verdict
-
-
-def row(index: int, entry: ExportRow | ExportEntry, rules: Sequence[str], lang: str = "zh-CN",
+def row(index: int, entry: ExportRow | ExportEntry | Sequence[Any], rules: Sequence[str], lang: str = "zh-CN",
         fields: Sequence[FieldSpec] = ()) -> list[object]:
-    """The cells of one entry, in the order of ``headers``."""
-    return _cells(index, entry if isinstance(entry, ExportRow) else of_entry(entry), rules, lang, fields)[0]
+    """The cells of one entry (an ExportRow, an ExportEntry, or a row of ``EXPORT_COLUMNS``), in the
+    order of ``headers``."""
+    return _made(row_maker(rules, lang, fields), index, entry)[0]
+
+
+def _made(make: RowMaker, index: int, e: ExportRow | ExportEntry | Sequence[Any]) -> tuple[list[object], str]:
+    if isinstance(e, ExportEntry):
+        e = of_entry(e)
+    if not isinstance(e, ExportRow):
+        return make(index, e)
+    cells, verdict = make(index, parts(e))
+    cells.extend(e.extra)
+    return cells, verdict
 
 
 def table(entries: Sequence[ExportEntry], lang: str = "zh-CN", fields: Sequence[FieldSpec] = ()
@@ -287,23 +228,25 @@ def _layout(lang: str, title: str | None) -> sheets.SheetLayout:
 _VERDICT_COL = [c[0] for c in FIXED_COLUMNS].index("verdict")
 
 
-def _styled_rows(rows: Iterable[ExportRow], rules: Sequence[str], lang: str,
+def _styled_rows(rows: Iterable[ExportRow | Sequence[Any]], rules: Sequence[str], lang: str,
                  fields: Sequence[FieldSpec]) -> Iterator[list[object]]:
+    make = row_maker(rules, lang, fields)
     for i, e in enumerate(rows, start=1):
-        values, verdict = _cells(i, e, rules, lang, fields)
+        values, verdict = _made(make, i, e)
         values[_VERDICT_COL] = sheets.Styled(values[_VERDICT_COL], fill=_VERDICT_FILL.get(verdict))
         yield values
 
 
-def csv_stream(rows: Iterable[ExportRow], rules: Sequence[str], lang: str = "zh-CN",
+def csv_stream(rows: Iterable[ExportRow | Sequence[Any]], rules: Sequence[str], lang: str = "zh-CN",
                fields: Sequence[FieldSpec] = ()) -> Iterator[bytes]:
     """The CSV as bytes while the rows come (one row made at a time)."""
-    return sheets.csv_chunks(headers(rules, lang, fields),
-                             (_cells(i, e, rules, lang, fields)[0] for i, e in enumerate(rows, start=1)))
+    make = row_maker(rules, lang, fields)
+    return sheets.csv_chunks(headers(rules, lang, fields), (_made(make, i, e)[0] for i, e in enumerate(rows, start=1)))
 
 
-def xlsx_stream(rows: Iterable[ExportRow], rules: Sequence[str], lang: str = "zh-CN", title: str | None = None,
-                fields: Sequence[FieldSpec] = (), extra: Sequence[str] = ()) -> Iterator[bytes]:
+def xlsx_stream(rows: Iterable[ExportRow | Sequence[Any]], rules: Sequence[str], lang: str = "zh-CN",
+                title: str | None = None, fields: Sequence[FieldSpec] = (),
+                extra: Sequence[str] = ()) -> Iterator[bytes]:
     """The workbook as bytes while the rows come: bold frozen header with filters, verdicts
     coloured; ``extra``: the headers of the rows' ``extra`` cells, last (the hand-over's names)."""
     return sheets.xlsx_chunks(headers(rules, lang, fields, extra), _styled_rows(rows, rules, lang, fields),
@@ -330,19 +273,20 @@ def write_xlsx(entries: Sequence[ExportEntry], path: str | os.PathLike[str], lan
                              _styled_rows(rows, rules, lang, fields), _layout(lang, title))
 
 
-def campaign_rows(db: Database, campaign_id: str) -> tuple[list[str], Iterator[ExportRow]]:
+def campaign_rows(db: Database, campaign_id: str) -> tuple[list[str], Iterator[Sequence[Any]]]:
     """The rule columns of a campaign's export and its rows (checked entries, oldest first, with
-    their entry details), read from the summary rows a batch at a time in a session of their
-    own, held while the rows are drawn."""
+    their entry details) as rows of ``EXPORT_COLUMNS`` (``of_summary`` makes one an ExportRow),
+    read from the summary rows a batch at a time in a session of their own, held while the rows
+    are drawn."""
     q = listing.Query(campaign_id=campaign_id, limit=listing.EXPORT_BATCH)
     with db.session() as s:
         rules = rule_order(listing.rule_ids(s, q))
 
-    def rows() -> Iterator[ExportRow]:
+    def rows() -> Iterator[Sequence[Any]]:
         with db.session() as s:
-            for summary in listing.every(s, q, EXPORT_COLUMNS, details=True):
+            for summary in listing.every(s, q, EXPORT_COLUMNS, join=True):
                 if summary.report_verdict is not None:
-                    yield of_summary(summary)
+                    yield summary
 
     return rules, rows()
 
@@ -359,7 +303,7 @@ def write_campaign(db: Database, campaign_id: str, path: str | os.PathLike[str],
     rules, rows = campaign_rows(db, campaign_id)
     n = 0
 
-    def counted() -> Iterator[ExportRow]:
+    def counted() -> Iterator[Sequence[Any]]:
         nonlocal n
         for r in rows:
             n += 1

@@ -89,14 +89,13 @@ def candidates(session: Session, storage: Storage, campaign_id: str, decision: s
     passing = ("pass", "warn")
     chosen = (S.decision == "accept" if decision == "accept"
               else or_(S.verdict.in_(passing), S.fixed_verdict.in_(passing)))
-    rows = session.execute(select(*EXPORT_COLUMNS, S.verdict, S.fixed_verdict, Submission.storage_key,
-                                  Submission.details)
+    rows = session.execute(select(*EXPORT_COLUMNS, S.verdict, S.fixed_verdict, Submission.storage_key)
                            .join_from(S, Submission, Submission.id == S.submission_id)
                            .where(S.campaign_id == campaign_id, S.status != "refused",
                                   chosen)
                            .order_by(S.created_at, S.submission_id))
     return [Candidate(row=of_summary(r), storage_key=r.storage_key, verdict=r.verdict, fixed_verdict=r.fixed_verdict,
-                      fixed=board.fixed_copy(storage, r.submission_id) if _passing(r.fixed_verdict) else None)
+                      fixed=board.fixed_copy(storage, r.entry_id) if _passing(r.fixed_verdict) else None)
             for r in rows]
 
 

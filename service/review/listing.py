@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, and_, cast, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from service.core.labels import CONTENT_RULES
@@ -162,10 +162,9 @@ class Page:
     """The cursor of the following page, None on the last one."""
 
 
-def _keyset(q: Query, *what: Any, details: bool = False) -> Any:
-    """SELECT ``what`` of the query's next ``q.limit + 1`` entries in its order (``details``:
-    with the submissions' entry details, joined by id, as ``details``: their JSON text, which
-    the caller decodes, faster than the database layer would)."""
+def _keyset(q: Query, *what: Any, join: bool = False) -> Any:
+    """SELECT ``what`` of the query's next ``q.limit + 1`` entries in its order (``join``: the
+    submissions joined by id, for columns of theirs in ``what``)."""
     col = sort_key(q.sort)
     where = q.filters()
     start = decode_cursor(q)
@@ -178,9 +177,7 @@ def _keyset(q: Query, *what: Any, details: bool = False) -> Any:
     else:
         order = (col.desc(), S.submission_id.desc()) if q.desc else (col.asc(), S.submission_id.asc())
     stmt = select(*what)
-    if details:
-        stmt = stmt.add_columns(cast(Submission.details, Text).label("details"))
-    if details or by_detail:
+    if join or by_detail:
         stmt = stmt.join_from(S, Submission, Submission.id == S.submission_id)
     return stmt.where(and_(*where)).order_by(*order).limit(q.limit + 1)
 
@@ -210,16 +207,16 @@ def page(session: Session, q: Query) -> Page:
 
 
 def every(session: Session, q: Query, columns: tuple[Any, ...], batch: int = EXPORT_BATCH, *,
-          details: bool = False) -> Iterator[Any]:
-    """Every entry of the query in its order as rows of ``columns`` (no ORM objects), fetched
-    ``batch`` at a time by keyset: memory stays flat however many there are. ``details``: each
-    row also has the entry details (``details``) of its submission."""
+          join: bool = False) -> Iterator[Any]:
+    """Every entry of the query in its order as rows of ``columns`` (no ORM objects; two more
+    values after them, the sort key and the id), fetched ``batch`` at a time by keyset: memory
+    stays flat however many there are. ``join``: the submissions joined, for columns of theirs."""
     col = sort_key(q.sort)
     q = replace(q, limit=batch, after=None)
     conn = session.connection()  # Core rows: no ORM loading step for each of them
     while True:
         rows = conn.execute(_keyset(q, *columns, col.label("_key"), S.submission_id.label("_id"),
-                                    details=details)).all()
+                                    join=join)).all()
         yield from rows[:batch]
         if len(rows) <= batch:
             return
