@@ -317,6 +317,17 @@ def test_listing_api_pages_with_a_next_link_and_gzip(review):
                      headers=review.auth()).json()["items"] == []
         bad = c.get(f"/api/campaigns/{CAMPAIGN}/submissions", params={"after": "xyz"}, headers=review.auth())
         assert bad.status_code == 400 and bad.json()["code"] == "bad_cursor"
+        found = c.get(f"/api/campaigns/{CAMPAIGN}/submissions", params={"q": "ＦＲＯＺＥＮ"},  # full-width, folded
+                      headers=review.auth()).json()["items"]
+        assert [x["id"] for x in found] == [review.ids["frozen-slide"]]
+        warned = c.get(f"/api/campaigns/{CAMPAIGN}/submissions", params={"warning": "any", "limit": 100},
+                       headers=review.auth()).json()["items"]
+        clean = c.get(f"/api/campaigns/{CAMPAIGN}/submissions", params={"warning": "none", "limit": 100},
+                      headers=review.auth()).json()["items"]
+        assert review.ids["frozen-slide"] in {x["id"] for x in warned} and review.ids["good"] in {x["id"] for x in clean}
+        assert all(x["summary"]["content"] for x in warned) and not any(x["summary"]["content"] for x in clean)
+        unknown = c.get(f"/api/campaigns/{CAMPAIGN}/submissions", params={"sort": "detail:作者"}, headers=review.auth())
+        assert unknown.status_code == 422 and unknown.json()["code"] == "unknown_sort"
         page = c.get("/review/login?next=/review/c/" + "x" * 900, headers={"Accept-Encoding": "gzip"})
         big = c.get(f"/api/campaigns/{CAMPAIGN}/submissions", headers=review.auth() | {"Accept-Encoding": "gzip"})
         assert big.headers.get("content-encoding") == "gzip" and len(big.content) > 1000

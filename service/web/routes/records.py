@@ -160,21 +160,29 @@ def list_submissions(
     decision: Annotated[str | None, Query(pattern="^(none|accept|reject|needs_fix)$")] = None,
     since: Annotated[datetime | None, Query(description="received at or after (ISO 8601; UTC if no zone)")] = None,
     until: Annotated[datetime | None, Query(description="received before")] = None,
-    sort: Annotated[str, Query(pattern="^(created|name|size|duration|verdict|decision|warnings)$")] = "created",
+    warning: Annotated[str | None, Query(pattern=f"^({'|'.join(listing.WARNING_FILTERS)})$",
+                                         description="content warnings: none, any, or one rule")] = None,
+    q: Annotated[str, Query(max_length=200, description="search file names and entry details (Chinese, folded)")] = "",
+    sort: Annotated[str, Query(pattern="^(created|name|size|duration|verdict|decision|warnings|detail:.{1,40})$",
+                               description="a summary column, or `detail:<field key>`")] = "created",
     dir: Annotated[str, Query(pattern="^(asc|desc)$")] = "desc",
 ) -> JSONResponse:
     """Newest first by default. The body's ``next`` (and the ``Link: <…>; rel="next"`` header,
     RFC 8288) is the URL of the following page; it is null on the last, so following it reaches
-    every submission once."""
+    every submission once. The filters, the search and the sorts are the reviewer dashboard's."""
     svc = services(request)
     caller = caller_for(svc, Credentials(None, authorization))
     require_campaign(caller, campaign_id)
-    q = listing.Query(campaign_id=campaign_id, verdict=verdict or "", decision=decision or "", since=_utc(since),
-                      until=_utc(until), sort=sort, desc=dir == "desc", after=after, limit=limit,
-                      include_refused=True)
+    query = listing.Query(campaign_id=campaign_id, verdict=verdict or "", decision=decision or "",
+                          warning=warning or "", search=q, since=_utc(since), until=_utc(until), sort=sort,
+                          desc=dir == "desc", after=after, limit=limit, include_refused=True)
     with svc.db.session() as s:
+        field = listing.detail_key(sort)
+        if field is not None and field not in {f.key for f in svc.book.get(s, campaign_id).entry.fields}:
+            raise RequestError(422, "unknown_sort", f"本活动没有作品信息字段 {field!r}，不能按它排序。",
+                               f"The campaign has no entry field {field!r} to sort by.")
         try:
-            page = listing.page(s, q)
+            page = listing.page(s, query)
         except listing.CursorError:
             raise RequestError(400, "bad_cursor", "翻页参数 after 无效（请使用上一页返回的 next 链接）。",
                                "The cursor `after` is not valid (follow the `next` link of the page before).") \
