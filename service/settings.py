@@ -22,6 +22,10 @@ DEFAULT_UPLOAD_LIMIT = 2 * 1024**3
 DEFAULT_TUS_EXPIRY_S = 24 * 3600
 """Seconds an unfinished resumable upload is kept after its last byte arrived."""
 
+DEFAULT_EXPORT_KEEP_S = 7 * 24 * 3600
+"""Seconds a finished background export is kept for download (``mediacheck cleanup`` removes it
+after; asking for it then answers 410 ``export_gone``)."""
+
 DEFAULT_CHECK_WAIT_S = 60.0
 """Seconds an upload request waits for its quick check before answering 202 with the job."""
 
@@ -74,6 +78,7 @@ class Settings:
     """Signs reviewers' session cookies; empty: a random secret kept in the data directory."""
     upload_limit: int = DEFAULT_UPLOAD_LIMIT
     tus_expiry_s: float = DEFAULT_TUS_EXPIRY_S
+    export_keep_s: float = DEFAULT_EXPORT_KEEP_S
     check_wait_s: float = DEFAULT_CHECK_WAIT_S
     queue_name: str = "mediacheck"
     fsync: bool = True
@@ -121,6 +126,7 @@ class Settings:
             session_secret=env.get("MEDIACHECK_SESSION_SECRET", ""),
             upload_limit=int(_float(env, "MEDIACHECK_UPLOAD_LIMIT", DEFAULT_UPLOAD_LIMIT)),
             tus_expiry_s=_float(env, "MEDIACHECK_TUS_EXPIRY_S", DEFAULT_TUS_EXPIRY_S),
+            export_keep_s=_float(env, "MEDIACHECK_EXPORT_KEEP_S", DEFAULT_EXPORT_KEEP_S),
             check_wait_s=_float(env, "MEDIACHECK_CHECK_WAIT_S", DEFAULT_CHECK_WAIT_S),
             queue_name=env.get("MEDIACHECK_QUEUE", "mediacheck"),
             fsync=_flag(env, "MEDIACHECK_FSYNC"),

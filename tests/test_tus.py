@@ -180,13 +180,20 @@ def test_cleanup_command_expires_uploads_and_stray_temporaries(live, monkeypatch
     os.utime(abandoned, (0, 0))
     fresh = live.services.storage.root / "derived" / "s1" / ".mediacheck-fix-job2"
     fresh.mkdir()
+    exports = live.services.storage.root / "exports"
+    exports.mkdir(exist_ok=True)
+    old_export, new_export = exports / "job-old.xlsx", exports / "job-new.csv"
+    old_export.write_bytes(b"old")
+    new_export.write_bytes(b"new")
+    os.utime(old_export, (time.time() - 8 * 24 * 3600,) * 2)  # kept 7 days by default
     out = io.StringIO()
     settings = live.services.settings
     monkeypatch.setenv("MEDIACHECK_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("MEDIACHECK_PROFILES_DIR", str(settings.profiles_dir))
     assert main(["cleanup"], out=out) == 0
-    assert out.getvalue().startswith("expired resumable uploads: 1; stray temporary files removed: 1; "
-                                     "abandoned fix folders removed: 1")
+    assert out.getvalue() == ("expired resumable uploads: 1; stray temporary files removed: 1; "
+                              "abandoned fix folders removed: 1; background exports removed: 1\n")
+    assert not old_export.exists() and new_export.is_file()
     assert not stray.exists() and not live.services.storage.tus_path(upload_id).exists()
     assert not abandoned.exists() and fresh.is_dir()  # a fix still running keeps its folder
 

@@ -10,11 +10,9 @@ from service.review.export import write_campaign
 from service.store.jobs import JobProgress
 from service.store.models import Job
 from service.store.runtime import Context
+from service.store.storage import EXPORTS
 from service.submissions.campaigns import CampaignBook
 from workers.registry import task
-
-EXPORTS = "exports"
-"""The storage folder of finished exports."""
 
 
 def export_key(job_id: str, fmt: str) -> str:

@@ -287,6 +287,9 @@ def cmd_cleanup(args: argparse.Namespace, settings: Settings, out: TextIO) -> in
     derived = storage.root / "derived"
     swept = sum(len(sweep_job_dirs(d, args.tmp_age)) for d in derived.iterdir() if d.is_dir()) \
         if derived.is_dir() else 0
+    exports = storage.old_exports(settings.export_keep_s)
+    for p in exports:
+        p.unlink(missing_ok=True)
     out.write(f"expired resumable uploads: {expired}; stray temporary files removed: {len(stray)}; "
-              f"abandoned fix folders removed: {swept}\n")
+              f"abandoned fix folders removed: {swept}; background exports removed: {len(exports)}\n")
     return 0

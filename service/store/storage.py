@@ -36,6 +36,9 @@ WRITE_CHUNK = 1 << 20
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
 
 
+EXPORTS = "exports"
+"""The folder of finished background exports (workers/export.py writes them; cleanup removes old ones)."""
+
 DIRECT_BLOCK = 8 << 20
 """Bytes gathered in a page-aligned buffer before one O_DIRECT write (and one hash update)."""
 
@@ -305,6 +308,13 @@ class Storage:
         if p.exists():
             os.chmod(p, 0o644)
             p.unlink()
+
+    def old_exports(self, older_than_s: float) -> list[Path]:
+        """Finished background exports (``exports/``) older than ``older_than_s``."""
+        folder = self.root / EXPORTS
+        cutoff = time.time() - older_than_s
+        return sorted(p for p in folder.iterdir() if p.is_file() and p.stat().st_mtime < cutoff) \
+            if folder.is_dir() else []
 
     def stray_temporaries(self, older_than_s: float) -> list[Path]:
         """Files in tmp/ older than ``older_than_s``: left by a server that crashed mid-upload."""
