@@ -19,7 +19,7 @@ from service.store.database import Database, migrate
 from service.store.models import ReportRow, Submission, SubmissionSummary
 from service.store.summaries import refresh
 from service.submissions.access import create_api_key
-from tests.support.pg import scratch_database
+from tests.support.pg import migrated_database
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -41,17 +41,7 @@ def report(verdict: str, *, duration: float | None = 12.0, black: float | None =
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(tmp_path, request):
     """A migrated database: SQLite, and a scratch PostgreSQL database (skipped when none is reachable)."""
-    if request.param == "sqlite":
-        d = Database(f"sqlite:///{tmp_path / 'l.db'}")
-        migrate(d.engine)
-        yield d
-        d.dispose()
-        return
-    for url in scratch_database("mediacheck_l"):
-        d = Database(url)
-        migrate(d.engine)
-        yield d
-        d.dispose()
+    yield from migrated_database(request.param, tmp_path, "mediacheck_l")
 
 
 def add(s, i: int, *, name: str | None = None, rep: dict | None = None, details: dict | None = None,
