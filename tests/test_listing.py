@@ -277,9 +277,9 @@ def test_export_rows_decode_the_json_columns_and_counts_leave_refused_out(db):
         a = add(s, 1, rep=report("fail", black=2.0), details={"作者": "王明"})
         add(s, 2, rep=report("pass"))
         ledger.record(s, submission_id=a, key=key, kind="waive", rule="duration")
-        add(s, 3, rep=report("fail"))
-        s.execute(SubmissionSummary.__table__.update().where(SubmissionSummary.submission_id == "s00003")
-                  .values(status="refused"))
+        refused = add(s, 3, rep=report("fail"))
+        s.get(Submission, refused).status = "refused"  # as the check refuses a file (intake.refuse)
+        refresh(s, refused)
     rules, rows = export.campaign_rows(db, "c")
     got = list(rows)
     assert rules == ["duration", "black_segments"]
