@@ -20,6 +20,7 @@ TABLES = {
     "submissions",
     "reports",
     "submission_summaries",
+    "summary_counts",
     "jobs",
     "decisions",
     "api_keys",

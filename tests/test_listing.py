@@ -19,7 +19,7 @@ from service.store.database import Database, migrate
 from service.store.models import ReportRow, Submission, SubmissionSummary
 from service.store.summaries import refresh
 from service.submissions.access import create_api_key
-from tests.support.pg import scratch_database
+from tests.support.pg import migrated_database
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -41,17 +41,7 @@ def report(verdict: str, *, duration: float | None = 12.0, black: float | None =
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(tmp_path, request):
     """A migrated database: SQLite, and a scratch PostgreSQL database (skipped when none is reachable)."""
-    if request.param == "sqlite":
-        d = Database(f"sqlite:///{tmp_path / 'l.db'}")
-        migrate(d.engine)
-        yield d
-        d.dispose()
-        return
-    for url in scratch_database("mediacheck_l"):
-        d = Database(url)
-        migrate(d.engine)
-        yield d
-        d.dispose()
+    yield from migrated_database(request.param, tmp_path, "mediacheck_l")
 
 
 def add(s, i: int, *, name: str | None = None, rep: dict | None = None, details: dict | None = None,
@@ -287,9 +277,9 @@ def test_export_rows_decode_the_json_columns_and_counts_leave_refused_out(db):
         a = add(s, 1, rep=report("fail", black=2.0), details={"作者": "王明"})
         add(s, 2, rep=report("pass"))
         ledger.record(s, submission_id=a, key=key, kind="waive", rule="duration")
-        add(s, 3, rep=report("fail"))
-        s.execute(SubmissionSummary.__table__.update().where(SubmissionSummary.submission_id == "s00003")
-                  .values(status="refused"))
+        refused = add(s, 3, rep=report("fail"))
+        s.get(Submission, refused).status = "refused"  # as the check refuses a file (intake.refuse)
+        refresh(s, refused)
     rules, rows = export.campaign_rows(db, "c")
     raw = list(rows)
     assert isinstance(raw[0].checks, str) and isinstance(raw[0].waived, str)  # the JSON as text, decoded by us

@@ -4,7 +4,8 @@ of file names and entry details (LIKE on the folded ``search_text``, so Chinese 
 sort with an index of its own (or by an entry field, ``detail:<key>``, from the joined
 submissions' details, no index), and keyset pagination: a page ends with a cursor holding the
 last row's sort value and id, and the next page starts strictly after it, so every entry is
-reached once whatever the ties. Counts per verdict, decision and warning come from GROUP BY.
+reached once whatever the ties. Counts per verdict, decision and warning come from the counts
+the write path keeps (``store/summary_counts``) when nothing narrows the entries, else GROUP BY.
 The dashboard (``board_view``), the listing API and the export read entries through here."""
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from service.core.labels import CONTENT_RULES
 from service.core.summaries import DECISION_ORDER, VERDICT_ORDER, fold
 from service.store.models import Submission
 from service.store.models import SubmissionSummary as S
+from service.store.summary_counts import cells
 
 SORTS: dict[str, Any] = {"created": S.created_at, "name": S.name_key, "size": S.size_bytes,
                          "duration": S.duration_key, "verdict": S.verdict_rank, "decision": S.decision_rank,
@@ -245,11 +247,14 @@ class Counts:
 
 
 def _cube(session: Session, q: Query) -> dict[tuple[int, int, bool], int]:
-    """Entries of the query by (verdict rank, decision rank, any warning): one GROUP BY, read
-    from the index ``ix_summaries_counts`` alone when there is no search. It groups by the
-    index's own columns in its order (status first) and leaves refused entries out here rather
-    than in the WHERE: a ``status != …`` there would make the database sort every row of the
-    campaign into a temporary tree before counting."""
+    """Entries of the query by (verdict rank, decision rank, any warning). With no filter, the
+    campaign's kept counts (a few rows, whatever its size); else one GROUP BY, read from the
+    index ``ix_summaries_counts`` alone when there is no search. It groups by the index's own
+    columns in its order (status first) and leaves refused entries out here rather than in the
+    WHERE: a ``status != …`` there would make the database sort every row of the campaign into a
+    temporary tree before counting."""
+    if not (q.verdict or q.decision or q.warning or q.search.strip() or q.since or q.until):
+        return cells(session, q.campaign_id, include_refused=q.include_refused)
     rows = session.execute(select(S.status, S.verdict_rank, S.decision_rank, S.warnings_count, func.count())
                            .where(and_(*replace(q, include_refused=True).filters()))
                            .group_by(S.status, S.verdict_rank, S.decision_rank, S.warnings_count))
@@ -261,9 +266,10 @@ def _cube(session: Session, q: Query) -> dict[tuple[int, int, bool], int]:
 
 
 def counts(session: Session, q: Query) -> Counts:
-    """How many entries each choice of a filter would show, the other filters kept. One GROUP BY
-    over (verdict, decision, any warning) does it (two when a search, a date or a single warning
-    narrows the entries): the choices are counted from its few cells."""
+    """How many entries each choice of a filter would show, the other filters kept: the
+    campaign's kept counts by (verdict, decision, any warning) do it, plus a GROUP BY when a
+    search, a date or a single warning narrows the entries (two when both): the choices are
+    counted from their few cells."""
     base = Query(q.campaign_id, include_refused=q.include_refused)
     everything = _cube(session, base)
     narrowed = replace(base, search=q.search, since=q.since, until=q.until)

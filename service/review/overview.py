@@ -14,10 +14,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from service.core.summaries import VERDICT_ORDER
 from service.store.database import aware
 from service.store.models import FixedCopy, Job, Submission
 from service.store.models import SubmissionSummary as S
 from service.store.storage import Storage
+from service.store.summary_counts import cells
 from service.submissions.campaign_admin import DEFAULT_TIMEZONE
 
 TOP_RULES = 8
@@ -41,11 +43,13 @@ def _dir_size(storage: Storage, key: str) -> int:
 
 
 def campaign_overview(session: Session, storage: Storage, campaign_id: str) -> Overview:
-    """Counted from the entries' summary rows (refused files are not entries): verdicts and
-    the fixed copies by GROUP BY; days and failed rules from one small column each."""
+    """Counted from the entries' summary rows (refused files are not entries): verdicts from
+    the campaign's kept counts, the fixed copies by GROUP BY; days and failed rules from one
+    small column each."""
     kept = and_(S.campaign_id == campaign_id, S.status != "refused")
-    verdicts = {str(v): int(n) for v, n in session.execute(
-        select(S.verdict, func.count()).where(kept).group_by(S.verdict))}
+    verdicts: dict[str, int] = {}
+    for (rank, _, _), n in cells(session, campaign_id).items():
+        verdicts[VERDICT_ORDER[rank]] = verdicts.get(VERDICT_ORDER[rank], 0) + n
     zone = ZoneInfo(DEFAULT_TIMEZONE)  # the organisers' days, not UTC's (a zone's date is not portable SQL)
     days: Counter[date] = Counter(aware(at).astimezone(zone).date()  # type: ignore[union-attr]
                                   for at in session.scalars(select(S.created_at).where(kept)))

@@ -216,3 +216,18 @@ class SubmissionSummary(Base):
                       "warnings_count")),
         Index("ix_summaries_counts", "campaign_id", "status", "verdict_rank", "decision_rank", "warnings_count"),
     )
+
+
+class SummaryCount(Base):
+    """How many summary rows of a campaign are in one bucket (status, verdict rank, decision rank,
+    any content warning): the dashboard's counts read a campaign's few buckets instead of grouping
+    its every entry. Kept by the summary rows' one writer, ``store/summaries.refresh``, in the same
+    transaction (store/summary_counts.py); a bucket emptied keeps its row with ``n`` 0."""
+
+    __tablename__ = "summary_counts"
+    campaign_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    verdict_rank: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    decision_rank: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    warned: Mapped[bool] = mapped_column(Boolean, primary_key=True, doc="warnings_count > 0")
+    n: Mapped[int] = mapped_column(Integer)

@@ -3,7 +3,9 @@ writes a report (the quick check, the deep analysis, the re-check of a fixed cop
 or a waiver (the review trail), or changes a submission's status (intake, a refused or failed
 check) calls ``refresh`` in the same transaction. ``refresh`` reads the newest report of the
 original once, the trail of that one submission, and writes the row; the values come from
-``core.summaries.summarise``. Listing pages, the API and the export read these rows only."""
+``core.summaries.summarise``. Listing pages, the API and the export read these rows only.
+It also keeps the campaign's counts (``store/summary_counts``): the row's bucket is read (and on
+PostgreSQL locked) before anything it is computed from, and the entry moved to its new bucket."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from sqlalchemy.orm import Session
 from service.core.summaries import fold, search_text, summarise
 from service.store.models import ApiKey, Decision, ReportRow, Submission, SubmissionSummary
 from service.store.storage import Storage
+from service.store.summary_counts import bucket, current, move
 
 THUMBNAIL = "thumbnail.jpg"
 """The picture whose presence the row records (written by the deep job into derived/<id>/)."""
@@ -64,6 +67,7 @@ def refresh(session: Session, submission_id: str, *, storage: Storage | None = N
     sub = session.get(Submission, submission_id)
     if sub is None:
         return None
+    old = current(session, submission_id)  # first: a concurrent writer of this row has committed by now
     report = session.scalar(select(ReportRow.report)
                             .where(ReportRow.submission_id == submission_id, ReportRow.subject != "fixed")
                             .order_by(ReportRow.id.desc()).limit(1))
@@ -74,7 +78,7 @@ def refresh(session: Session, submission_id: str, *, storage: Storage | None = N
     unnamed = {r.key_id for r in trail if not r.reviewer}
     names = dict(session.execute(select(ApiKey.id, ApiKey.name).where(ApiKey.id.in_(unnamed))).all()) \
         if unnamed else {}
-    row = session.get(SubmissionSummary, submission_id)
+    row = session.get(SubmissionSummary, submission_id, populate_existing=True)  # as locked, not as cached
     if thumbnail is None:
         if storage is not None:
             thumbnail = storage.path(storage.derived_key(submission_id, THUMBNAIL)).is_file()
@@ -88,4 +92,5 @@ def refresh(session: Session, submission_id: str, *, storage: Storage | None = N
         for k, v in cols.items():
             setattr(row, k, v)
     session.flush()
+    move(session, old, bucket(cols))
     return row

@@ -1,15 +1,19 @@
 """A scratch PostgreSQL database for one test: made on the server that MEDIACHECK_TEST_PG names
 (``make test`` starts one), dropped afterwards; the test is skipped when none answers (a failure
-under CI=true: tests/support/ci_skips.py)."""
+under CI=true: tests/support/ci_skips.py). ``migrated_database``: a migrated database of either
+backend, for the tests that run on both."""
 
 from __future__ import annotations
 
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+
+from service.store.database import Database, migrate
 
 PG_ADMIN_URL = os.environ.get("MEDIACHECK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -31,3 +35,16 @@ def scratch_database(prefix: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def migrated_database(backend: str, tmp_path: Path, prefix: str, revision: str = "head") -> Iterator[Database]:
+    """Yield a Database migrated to ``revision``: a SQLite file in ``tmp_path`` (``backend``
+    "sqlite") or a scratch PostgreSQL database (``backend`` "postgresql"). Use with ``yield from``."""
+    urls = iter([f"sqlite:///{tmp_path / f'{prefix}.db'}"]) if backend == "sqlite" else scratch_database(prefix)
+    for url in urls:
+        d = Database(url)
+        try:
+            migrate(d.engine, revision)
+            yield d
+        finally:
+            d.dispose()
