@@ -50,7 +50,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, delete, insert, select, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -144,11 +144,11 @@ class Filler:
                     decisions.append({k2: v for k2, v in vars(d).items() if k2 != "id"})
                 summaries.append(values(sub, rep.report, trail, thumbnail=True, fixed_verdict=None))
             with engine.begin() as conn:
-                conn.execute(Submission.__table__.insert(), subs)
-                conn.execute(ReportRow.__table__.insert(), reports)
+                conn.execute(insert(Submission), subs)
+                conn.execute(insert(ReportRow), reports)
                 if decisions:
-                    conn.execute(Decision.__table__.insert(), decisions)
-                conn.execute(SubmissionSummary.__table__.insert(), summaries)
+                    conn.execute(insert(Decision), decisions)
+                conn.execute(insert(SubmissionSummary), summaries)
         with engine.begin() as conn:  # the rows above bypassed store.summaries.refresh, which keeps the counts
             recount(conn, CAMPAIGN)
         # planner statistics and (PostgreSQL) the visibility map, as a live service has them after the
@@ -170,7 +170,7 @@ def migration_fill(db: Any) -> dict[str, Any]:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     with db.engine.begin() as conn:
-        conn.execute(SubmissionSummary.__table__.delete())
+        conn.execute(delete(SubmissionSummary))
     t = time.perf_counter()
     with db.engine.begin() as conn:
         n = module.fill(conn, SubmissionSummary.__table__)
