@@ -1,12 +1,12 @@
 """A campaign's entries a page at a time, from the summary rows (``SubmissionSummary``),
 never from reports: filters (verdict, decision, content warning, created between), a search
-of file names and entry details (the folded ``search_text`` holding the folded words, so
-Chinese works; through the text index of ``store.search``), a
-sort with an index of its own (or by an entry field, ``detail:<key>``, from the joined
-submissions' details, no index), and keyset pagination: a page ends with a cursor holding the
-last row's sort value and id, and the next page starts strictly after it, so every entry is
-reached once whatever the ties. Counts per verdict, decision and warning come from GROUP BY.
-The dashboard (``board_view``), the listing API and the export read entries through here."""
+of file names and entry details (the folded words in the folded ``search_text``, so Chinese
+works; through the text index, ``store.search``), a sort with an index of its own (or by an
+entry field, ``detail:<key>``, from the joined submissions' details, no index), and keyset
+pagination: a page ends with a cursor holding the last row's sort value and id, and the next
+page starts strictly after it, so every entry is reached once whatever the ties. Counts per
+verdict, decision and warning come from GROUP BY. The dashboard (``board_view``), the listing
+API and the export read entries through here."""
 
 from __future__ import annotations
 
