@@ -97,7 +97,9 @@ def matches(session: Session, search: str) -> ColumnElement[bool]:
     page's order instead, keeping the rows whose rowid the index gave, until the page is full
     (a count walks the counting index). Which way changes the cost, never the rows. Shorter:
     LIKE over the FTS5 table's own copy of the text (one short row per entry; the summary rows
-    are wide), its rowids as before. PostgreSQL: LIKE, which the trigram index serves; a search
+    are wide), its rowids walked as above whatever their number: a search of two characters
+    may match most entries (中学: 19,734 of 50,000, whose page fetched by rowid took 39 ms
+    against 15 ms walked). PostgreSQL: LIKE, which the trigram index serves; a search
     too short for trigrams is ``strpos``, which it cannot serve: with LIKE, a prepared
     statement's generic plan read the whole GIN index for 王明 (61 ms at 50,000 entries,
     against 35 ms for reading the rows)."""
@@ -108,10 +110,10 @@ def matches(session: Session, search: str) -> ColumnElement[bool]:
     like = like_pattern(want)
     if dialect != "sqlite" or not _indexed(session):
         return S.search_text.like(like, escape="\\")
-    rowid = f"{S.__tablename__}.rowid"
     if len(want) < MIN_INDEXED:
-        return literal_column(rowid).in_(select(_fts.c.rowid).where(_fts.c.search_text.like(like, escape="\\")))
-    fts_phrase = phrase(want)
-    if _found(session, fts_phrase) > DRIVE_MAX:
-        rowid = "+" + rowid
-    return literal_column(rowid).in_(select(_fts.c.rowid).where(_fts.c.search_text.op("MATCH")(fts_phrase)))
+        hits, walk = select(_fts.c.rowid).where(_fts.c.search_text.like(like, escape="\\")), True
+    else:
+        fts_phrase = phrase(want)
+        hits = select(_fts.c.rowid).where(_fts.c.search_text.op("MATCH")(fts_phrase))
+        walk = _found(session, fts_phrase) > DRIVE_MAX
+    return literal_column(("+" if walk else "") + f"{S.__tablename__}.rowid").in_(hits)
