@@ -340,10 +340,10 @@ def test_every_search_finds_what_like_found_and_counts_agree(db):
             details={"作者": "Tom OR Jerry", "备注": "NEAR(x, y)"})
         add(s, 4, name="ＡＢＣ-王同学.MOV", details={"作者": "王明华"})
         add(s, 5, name="c:\\path\\file.mp4", rep=report("pass"))
-        add(s, 6, name="王明-退回.mp4", rep=report("pass"), details={"作者": "王明", "单位": "师范大学"})
+        refused = add(s, 6, name="王明-退回.mp4", rep=report("pass"), details={"作者": "王明", "单位": "师范大学"})
         add(s, 7, name="000123-王明.mp4", campaign="other")  # another campaign never shows
-        s.execute(SubmissionSummary.__table__.update().where(SubmissionSummary.submission_id == "s00006")
-                  .values(status="refused"))
+        s.get(Submission, refused).status = "refused"  # as the check refuses a file (intake.refuse)
+        refresh(s, refused)
         assert found(s, "王明") == {"s00001", "s00004"} and found(s, "王明", include_refused=True) == {
             "s00001", "s00004", "s00006"}
         assert found(s, "王同学") == {"s00001", "s00004"} and found(s, "师范大学") == {"s00001"}
@@ -470,6 +470,8 @@ def test_a_search_reads_its_matches_through_the_index(db):
 @pytest.fixture(params=["sqlite", "postgresql"])
 def blank_url(tmp_path, request):
     """The URL of an empty database (not migrated): SQLite, and a scratch PostgreSQL database."""
+    from tests.support.pg import scratch_database
+
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'b.db'}"
         return
@@ -523,7 +525,7 @@ def test_without_pg_trgm_the_migration_succeeds_and_searches_read_the_rows(caplo
 
     from sqlalchemy import create_engine
 
-    from tests.support.pg import PG_ADMIN_URL
+    from tests.support.pg import PG_ADMIN_URL, scratch_database
 
     role = f"mc_noext_{uuid.uuid4().hex[:8]}"
     admin = None
