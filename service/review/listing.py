@@ -1,12 +1,13 @@
 """A campaign's entries a page at a time, from the summary rows (``SubmissionSummary``),
 never from reports: filters (verdict, decision, content warning, created between), a search
-of file names and entry details (LIKE on the folded ``search_text``, so Chinese works), a
-sort with an index of its own (or by an entry field, ``detail:<key>``, from the joined
-submissions' details, no index), and keyset pagination: a page ends with a cursor holding the
-last row's sort value and id, and the next page starts strictly after it, so every entry is
-reached once whatever the ties. Counts per verdict, decision and warning come from the counts
-the write path keeps (``store/summary_counts``) when nothing narrows the entries, else GROUP BY.
-The dashboard (``board_view``), the listing API and the export read entries through here."""
+of file names and entry details (the folded words in the folded ``search_text``, so Chinese
+works; through the text index, ``store.search``), a sort with an index of its own (or by an
+entry field, ``detail:<key>``, from the joined submissions' details, no index), and keyset
+pagination: a page ends with a cursor holding the last row's sort value and id, and the next
+page starts strictly after it, so every entry is reached once whatever the ties. Counts per
+verdict, decision and warning come from the counts the write path keeps
+(``store/summary_counts``) when nothing narrows the entries, else GROUP BY. The dashboard
+(``board_view``), the listing API and the export read entries through here."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from service.core.labels import CONTENT_RULES
-from service.core.summaries import DECISION_ORDER, VERDICT_ORDER, fold
+from service.core.summaries import DECISION_ORDER, VERDICT_ORDER
+from service.store import search
 from service.store.models import Submission
 from service.store.models import SubmissionSummary as S
 from service.store.summary_counts import cells
@@ -71,8 +73,9 @@ class Query:
     limit: int = PAGE_SIZE
     include_refused: bool = False
 
-    def filters(self, *, skip: str = "") -> list[ColumnElement[bool]]:
-        """The WHERE clauses (``skip``: one filter left out, for its own counts)."""
+    def filters(self, session: Session, *, skip: str = "") -> list[ColumnElement[bool]]:
+        """The WHERE clauses on the session's database (``skip``: one filter left out, for its
+        own counts)."""
         out: list[ColumnElement[bool]] = [S.campaign_id == self.campaign_id]
         if not self.include_refused:
             out.append(S.status != "refused")
@@ -84,7 +87,7 @@ class Query:
             out.append(S.warnings_count == 0 if self.warning == "none" else S.warnings_count > 0
                        if self.warning == "any" else S.content_rules.like(f"% {self.warning} %"))
         if self.search.strip():
-            out.append(S.search_text.like(f"%{_escaped(fold(self.search.strip()))}%", escape="\\"))
+            out.append(search.matches(session, self.search))
         if self.since is not None:
             out.append(S.created_at >= self.since)
         if self.until is not None:
@@ -124,10 +127,6 @@ def sort_key(sort: str) -> Any:
     return func.nullif(func.lower(Submission.details[field].as_string()), "")
 
 
-def _escaped(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def encode_cursor(sort: str, desc: bool, value: Any, sub_id: str) -> str:
     v = value.isoformat() if isinstance(value, datetime) else value
     raw = json.dumps([sort, int(desc), v, sub_id], ensure_ascii=False, separators=(",", ":"))
@@ -164,11 +163,11 @@ class Page:
     """The cursor of the following page, None on the last one."""
 
 
-def _keyset(q: Query, *what: Any, join: bool = False) -> Any:
+def _keyset(session: Session, q: Query, *what: Any, join: bool = False) -> Any:
     """SELECT ``what`` of the query's next ``q.limit + 1`` entries in its order (``join``: the
     submissions joined by id, for columns of theirs in ``what``)."""
     col = sort_key(q.sort)
-    where = q.filters()
+    where = q.filters(session)
     start = decode_cursor(q)
     by_detail = detail_key(q.sort) is not None
     if start is not None:
@@ -197,7 +196,7 @@ def _after(col: Any, start: tuple[Any, str], desc: bool, *, nulls: bool) -> Colu
 
 def page(session: Session, q: Query) -> Page:
     """One page of entries (``q.limit`` rows) and the cursor of the next."""
-    found = session.execute(_keyset(q, S, sort_key(q.sort).label("_key"))).all()
+    found = session.execute(_keyset(session, q, S, sort_key(q.sort).label("_key"))).all()
     more = len(found) > q.limit
     found = found[: q.limit]
     rows = [r[0] for r in found]
@@ -217,7 +216,7 @@ def every(session: Session, q: Query, columns: tuple[Any, ...], batch: int = EXP
     q = replace(q, limit=batch, after=None)
     conn = session.connection()  # Core rows: no ORM loading step for each of them
     while True:
-        rows = conn.execute(_keyset(q, *columns, col.label("_key"), S.submission_id.label("_id"),
+        rows = conn.execute(_keyset(session, q, *columns, col.label("_key"), S.submission_id.label("_id"),
                                     join=join)).all()
         yield from rows[:batch]
         if len(rows) <= batch:
@@ -229,7 +228,7 @@ def every(session: Session, q: Query, columns: tuple[Any, ...], batch: int = EXP
 def rule_ids(session: Session, q: Query) -> set[str]:
     """Every rule id checked in the entries of the query (few distinct sets: one per profile)."""
     out: set[str] = set()
-    for ids in session.scalars(select(S.rule_ids).where(and_(*q.filters())).distinct()):
+    for ids in session.scalars(select(S.rule_ids).where(and_(*q.filters(session))).distinct()):
         out.update(ids.split())
     return out
 
@@ -256,7 +255,7 @@ def _cube(session: Session, q: Query) -> dict[tuple[int, int, bool], int]:
     if not (q.verdict or q.decision or q.warning or q.search.strip() or q.since or q.until):
         return cells(session, q.campaign_id, include_refused=q.include_refused)
     rows = session.execute(select(S.status, S.verdict_rank, S.decision_rank, S.warnings_count, func.count())
-                           .where(and_(*replace(q, include_refused=True).filters()))
+                           .where(and_(*replace(q, include_refused=True).filters(session)))
                            .group_by(S.status, S.verdict_rank, S.decision_rank, S.warnings_count))
     out: dict[tuple[int, int, bool], int] = {}
     for status, v, d, w, n in rows:

@@ -51,6 +51,9 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cur.execute("PRAGMA foreign_keys=ON")
+            # an INSERT OR REPLACE that replaces a summary row fires its delete trigger too, so the
+            # search index (migration 0007) loses the old row's text with the row
+            cur.execute("PRAGMA recursive_triggers=ON")
             cur.close()
 
         last = [time.monotonic() - SQLITE_OPTIMIZE_EVERY_S]

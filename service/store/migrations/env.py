@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from service.store.database import MIGRATION_LOCK_KEY
 from service.store.models import Base
+from service.store.search import modelled
 
 config = context.config
 engine = config.attributes.get("engine")
@@ -19,7 +20,8 @@ if engine is None:
 
 with engine.connect() as connection:
     context.configure(
-        connection=connection, target_metadata=Base.metadata, render_as_batch=True, compare_type=True
+        connection=connection, target_metadata=Base.metadata, render_as_batch=True, compare_type=True,
+        include_name=modelled,
     )
     with context.begin_transaction():
         if connection.dialect.name == "postgresql":
