@@ -147,12 +147,12 @@ class Intake:
                 )
                 s.add(sub)
                 s.flush()
+                if earlier is None:  # before the summary row: its count's row stays locked until the commit
+                    self.storage.commit(src, key)
+                    moved = key
                 refresh_summary(s, sub_id, thumbnail=False)
                 job = create_job(s, kind="check", submission_id=sub_id, timeout_s=job_timeout("check", size_bytes=size),
                                  retries=CHECK_RETRIES, backend=self.queue.backend)
-                if earlier is None:
-                    self.storage.commit(src, key)
-                    moved = key
         except BaseException:
             if moved is not None:
                 self.storage.delete(moved)
