@@ -57,7 +57,8 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import scale_process  # noqa: E402
 from service.settings import DEFAULT_PROFILES_DIR, Settings  # noqa: E402
-from service.store.models import Campaign, Decision, ReportRow, Submission, SubmissionSummary  # noqa: E402
+from service.store import sort_keys  # noqa: E402
+from service.store.models import Campaign, Decision, EntrySortKey, ReportRow, Submission, SubmissionSummary  # noqa: E402
 from service.store.summaries import values  # noqa: E402
 from service.store.summary_counts import recount  # noqa: E402
 from tests.support.review_setup import CAMPAIGN, populate  # noqa: E402
@@ -116,7 +117,7 @@ class Filler:
         engine = self.db.engine
         while self.count < n:
             k = min(BATCH, n - self.count)
-            subs, reports, decisions, summaries = [], [], [], []
+            subs, reports, decisions, summaries, keys = [], [], [], [], []
             for _ in range(k):
                 i = self.count
                 self.count += 1
@@ -143,12 +144,14 @@ class Filler:
                     trail.append(d)
                     decisions.append({k2: v for k2, v in vars(d).items() if k2 != "id"})
                 summaries.append(values(sub, rep.report, trail, thumbnail=True, fixed_verdict=None))
+                keys += sort_keys.rows(sub_id, CAMPAIGN, details)  # refresh writes them with the summary row
             with engine.begin() as conn:
                 conn.execute(insert(Submission), subs)
                 conn.execute(insert(ReportRow), reports)
                 if decisions:
                     conn.execute(insert(Decision), decisions)
                 conn.execute(insert(SubmissionSummary), summaries)
+                conn.execute(insert(EntrySortKey), keys)
         with engine.begin() as conn:  # the rows above bypassed store.summaries.refresh, which keeps the counts
             recount(conn, CAMPAIGN)
         # planner statistics and (PostgreSQL) the visibility map, as a live service has them after the
@@ -199,7 +202,7 @@ def dashboard(c: httpx.Client, key: str) -> dict[str, Any]:
     cases = {"filter_verdict_fail": "?verdict=fail", "filter_warning_any": "?warning=any",
              "filter_decision_none": "?decision=none", "sort_size_desc": "?sort=size&dir=desc",
              "sort_name": "?sort=name", "sort_verdict": "?sort=verdict", "search_name_zh": "?q=王同学",
-             "search_detail_zh": "?q=师范大学", "search_rare": "?q=000123-"}
+             "search_detail_zh": "?q=师范大学", "search_rare": "?q=000123-", "sort_detail": "?sort=detail:作者"}
     for name, q in cases.items():
         t, _ = timed(c, base + q, 3)
         out[name + "_ms"] = ms(t)

@@ -22,6 +22,7 @@ TABLES = {
     "reports",
     "submission_summaries",
     "summary_counts",
+    "entry_sort_keys",
     "jobs",
     "decisions",
     "api_keys",

@@ -495,9 +495,15 @@ def test_migration_0007_indexes_the_rows_there_and_downgrade_removes_the_index(b
 
     d = Database(blank_url)
     migrate(d.engine, before_search())
-    with d.session() as s:
-        add(s, 1, name="000123-王同学的作品.mp4", details={"单位": "北京师范大学附属中学"})
-        add(s, 2, details={"单位": "第一中学"})
+    with d.session() as s:  # not ``add``: refresh also writes the sort keys, a table of migration 0008
+        for i, name, details in ((1, "000123-王同学的作品.mp4", {"单位": "北京师范大学附属中学"}),
+                                 (2, "entry-2.mp4", {"单位": "第一中学"})):
+            sub = Submission(id=f"s{i:05d}", campaign_id="c", profile_id="p", file_name=name, size_bytes=1000,
+                             sha256="x", storage_key="k", receipt_hash=f"h{i}", status="checked", details=details,
+                             created_at=T0)
+            s.add(sub)
+            s.flush()
+            s.add(SubmissionSummary(**values(sub, None, [], thumbnail=False, fixed_verdict=None)))
     migrate(d.engine)
     assert index_there(d)
     with d.session() as s:

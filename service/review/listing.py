@@ -2,8 +2,8 @@
 never from reports: filters (verdict, decision, content warning, created between), a search
 of file names and entry details (the folded words in the folded ``search_text``, so Chinese
 works; through the text index, ``store.search``), a sort with an index of its own (or by an
-entry field, ``detail:<key>``, from the joined submissions' details, no index), and keyset
-pagination: a page ends with a cursor holding the last row's sort value and id, and the next
+entry field, ``detail:<key>``, through the index of the entries' folded values, ``store/sort_keys``),
+and keyset pagination: a page ends with a cursor holding the last row's sort value and id, and the next
 page starts strictly after it, so every entry is reached once whatever the ties. Counts per
 verdict, decision and warning come from the counts the write path keeps
 (``store/summary_counts``) when nothing narrows the entries, else GROUP BY. The dashboard
@@ -18,12 +18,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Connection, and_, func, null, select, tuple_
 from sqlalchemy.orm import Session
 
 from service.core.labels import CONTENT_RULES
 from service.core.summaries import DECISION_ORDER, VERDICT_ORDER
 from service.store import search
+from service.store.models import EntrySortKey as K
 from service.store.models import Submission
 from service.store.models import SubmissionSummary as S
 from service.store.summary_counts import cells
@@ -35,9 +36,10 @@ SORTS: dict[str, Any] = {"created": S.created_at, "name": S.name_key, "size": S.
 
 DETAIL_SORT = "detail:"
 """Prefix of a sort by one of the campaign's entry fields (``detail:<field key>``): the value
-from the submission's details, lower-cased by the database (an empty or missing one last in
-both directions). No index: the campaign's entries are read in full by the database (fine for
-tens of thousands; the summary sorts keep their indexes)."""
+from the submission's details folded (``store/sort_keys``: NFKC, casefold, 200 characters),
+ties by id, an empty or missing one last in both directions. Two walks, one after the other:
+the entries with a value through the sort-key index (campaign, field, value, id), then those
+without one by id; a page reads about its own rows, not the campaign's (issue 14)."""
 
 PAGE_SIZE = 50
 """Rows of a dashboard page."""
@@ -118,15 +120,6 @@ def detail_key(sort: str) -> str | None:
     return sort[len(DETAIL_SORT):] if sort.startswith(DETAIL_SORT) else None
 
 
-def sort_key(sort: str) -> Any:
-    """The SQL expression a sort orders by: a summary column, or an entry field's value
-    (``Submission.details``, joined; NULL when missing or empty)."""
-    field = detail_key(sort)
-    if field is None:
-        return SORTS[sort]
-    return func.nullif(func.lower(Submission.details[field].as_string()), "")
-
-
 def encode_cursor(sort: str, desc: bool, value: Any, sub_id: str) -> str:
     v = value.isoformat() if isinstance(value, datetime) else value
     raw = json.dumps([sort, int(desc), v, sub_id], ensure_ascii=False, separators=(",", ":"))
@@ -164,46 +157,97 @@ class Page:
 
 
 def _keyset(session: Session, q: Query, *what: Any, join: bool = False) -> Any:
-    """SELECT ``what`` of the query's next ``q.limit + 1`` entries in its order (``join``: the
-    submissions joined by id, for columns of theirs in ``what``)."""
-    col = sort_key(q.sort)
+    """SELECT ``what`` (then the sort value ``_key`` and the id ``_id``) of the query's next
+    ``q.limit + 1`` entries in a summary column's order (``join``: the submissions joined by id,
+    for columns of theirs in ``what``): a walk of that column's index."""
+    col = SORTS[q.sort]
     where = q.filters(session)
     start = decode_cursor(q)
-    by_detail = detail_key(q.sort) is not None
     if start is not None:
-        where.append(_after(col, start, q.desc, nulls=by_detail))
-    if by_detail:  # NULLs last whichever the direction (the databases disagree by default)
-        order = (col.desc().nulls_last(), S.submission_id.desc()) if q.desc \
-            else (col.asc().nulls_last(), S.submission_id.asc())
-    else:
-        order = (col.desc(), S.submission_id.desc()) if q.desc else (col.asc(), S.submission_id.asc())
-    stmt = select(*what)
-    if join or by_detail:
+        where.append(_after(col, S.submission_id, start, q.desc))
+    order = (col.desc(), S.submission_id.desc()) if q.desc else (col.asc(), S.submission_id.asc())
+    stmt = select(*what, col.label("_key"), S.submission_id.label("_id"))
+    if join:
         stmt = stmt.join_from(S, Submission, Submission.id == S.submission_id)
     return stmt.where(and_(*where)).order_by(*order).limit(q.limit + 1)
 
 
-def _after(col: Any, start: tuple[Any, str], desc: bool, *, nulls: bool) -> ColumnElement[bool]:
-    """The rows strictly after the cursor (value, id) in the order; ``nulls``: the sort value
-    may be NULL, and NULLs come after every value."""
+def _valued(session: Session, q: Query, field: str, start: tuple[Any, str] | None, *what: Any,
+            join: bool = False) -> Any:
+    """SELECT ``what`` (then ``_key``, ``_id``) of the entries WITH a value of ``field``, from
+    the cursor on, in the query's order and without a LIMIT: driven from the sort-key index
+    (campaign, field, value, id), walked in order, each key's summary row joined for the filters."""
+    where = [K.campaign_id == q.campaign_id, K.field_key == field, *q.filters(session)]
+    if start is not None:
+        where.append(_after(K.value_key, K.submission_id, start, q.desc))
+    order = (K.value_key.desc(), K.submission_id.desc()) if q.desc else (K.value_key.asc(), K.submission_id.asc())
+    stmt = select(*what, K.value_key.label("_key"), S.submission_id.label("_id")) \
+        .join_from(K, S, S.submission_id == K.submission_id)
+    if join:
+        stmt = stmt.join(Submission, Submission.id == S.submission_id)
+    return stmt.where(and_(*where)).order_by(*order)
+
+
+def _missing(session: Session, q: Query, field: str, after_id: str | None, *what: Any, join: bool = False) -> Any:
+    """SELECT ``what`` (then ``_key`` NULL, ``_id``) of the entries WITHOUT a value of ``field``
+    (no sort-key row), by id in the query's direction from ``after_id``, without a LIMIT: the
+    tail of a ``detail:`` order, whichever the direction."""
+    has = select(K.submission_id).where(K.submission_id == S.submission_id, K.field_key == field).exists()
+    where = [*q.filters(session), ~has]
+    if after_id is not None:
+        where.append(S.submission_id < after_id if q.desc else S.submission_id > after_id)
+    stmt = select(*what, null().label("_key"), S.submission_id.label("_id"))
+    if join:
+        stmt = stmt.join_from(S, Submission, Submission.id == S.submission_id)
+    return stmt.where(and_(*where)).order_by(S.submission_id.desc() if q.desc else S.submission_id.asc())
+
+
+def _detail_phases(session: Session, q: Query, field: str, *what: Any, join: bool = False) -> list[Any]:
+    """The statements whose rows, one after the other, are a ``detail:`` order from the cursor
+    on: the valued entries then the missing ones, or the missing ones alone when the cursor is
+    past the valued (its value null)."""
+    start = decode_cursor(q)
+    tail = _missing(session, q, field, start[1] if start is not None and start[0] is None else None,
+                    *what, join=join)
+    if start is not None and start[0] is None:
+        return [tail]
+    return [_valued(session, q, field, start, *what, join=join), tail]
+
+
+def _fetch(session: Session, q: Query, *what: Any, join: bool = False,
+           conn: Connection | Session | None = None) -> list[Any]:
+    """The query's next ``q.limit + 1`` rows of ``what`` (then ``_key``, ``_id``), run on
+    ``conn`` (default: the session). A ``detail:`` order asks for the missing entries only when
+    the valued ones did not fill the page (the second statement, with the rows still wanted)."""
+    run = conn if conn is not None else session
+    field = detail_key(q.sort)
+    if field is None:
+        return list(run.execute(_keyset(session, q, *what, join=join)).all())
+    out: list[Any] = []
+    for stmt in _detail_phases(session, q, field, *what, join=join):
+        out += run.execute(stmt.limit(q.limit + 1 - len(out))).all()
+        if len(out) > q.limit:
+            break
+    return out
+
+
+def _after(col: Any, id_col: Any, start: tuple[Any, str], desc: bool) -> ColumnElement[bool]:
+    """The rows strictly after the cursor (value, id) in the order of (``col``, ``id_col``)."""
     value, sub_id = start
-    if nulls and value is None:
-        return and_(col.is_(None), S.submission_id < sub_id if desc else S.submission_id > sub_id)
-    key = tuple_(col, S.submission_id)
-    beyond = key < tuple_(value, sub_id) if desc else key > tuple_(value, sub_id)
-    return or_(and_(col.is_not(None), beyond), col.is_(None)) if nulls else beyond
+    key = tuple_(col, id_col)
+    return key < tuple_(value, sub_id) if desc else key > tuple_(value, sub_id)
 
 
 def page(session: Session, q: Query) -> Page:
     """One page of entries (``q.limit`` rows) and the cursor of the next."""
-    found = session.execute(_keyset(session, q, S, sort_key(q.sort).label("_key"))).all()
+    found = _fetch(session, q, S)
     more = len(found) > q.limit
     found = found[: q.limit]
     rows = [r[0] for r in found]
     nxt = None
     if more and found:
         last = found[-1]
-        nxt = encode_cursor(q.sort, q.desc, last._key, last[0].submission_id)
+        nxt = encode_cursor(q.sort, q.desc, last._key, last._id)
     return Page(rows=rows, next=nxt)
 
 
@@ -212,12 +256,10 @@ def every(session: Session, q: Query, columns: tuple[Any, ...], batch: int = EXP
     """Every entry of the query in its order as rows of ``columns`` (no ORM objects; two more
     values after them, the sort key and the id), fetched ``batch`` at a time by keyset: memory
     stays flat however many there are. ``join``: the submissions joined, for columns of theirs."""
-    col = sort_key(q.sort)
     q = replace(q, limit=batch, after=None)
     conn = session.connection()  # Core rows: no ORM loading step for each of them
     while True:
-        rows = conn.execute(_keyset(session, q, *columns, col.label("_key"), S.submission_id.label("_id"),
-                                    join=join)).all()
+        rows = _fetch(session, q, *columns, join=join, conn=conn)
         yield from rows[:batch]
         if len(rows) <= batch:
             return

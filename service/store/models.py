@@ -231,3 +231,20 @@ class SummaryCount(Base):
     decision_rank: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     warned: Mapped[bool] = mapped_column(Boolean, primary_key=True, doc="warnings_count > 0")
     n: Mapped[int] = mapped_column(Integer)
+
+
+class EntrySortKey(Base):
+    """One entry detail's value folded for sorting (``store/sort_keys``): a row per non-empty
+    value of a submission's details, so the dashboard's sort by an entry field (``detail:<key>``)
+    walks an index in order instead of reading the campaign's every entry. Kept by the summary
+    rows' one writer, ``store/summaries.refresh``, in the same transaction; an entry without the
+    value has no row (it sorts last)."""
+
+    __tablename__ = "entry_sort_keys"
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    field_key: Mapped[str] = mapped_column(String(40), primary_key=True, doc="the detail's key (≤ 40: entry_fields)")
+    campaign_id: Mapped[str] = mapped_column(String(64), doc="the submission's, copied: the index's first column")
+    value_key: Mapped[str] = mapped_column(String(200), doc="the value folded (NFKC, casefold), its first 200 "
+                                           "characters: the sort key")
+
+    __table_args__ = (Index("ix_entry_sort_keys_order", "campaign_id", "field_key", "value_key", "submission_id"),)

@@ -5,7 +5,8 @@ check) calls ``refresh`` in the same transaction. ``refresh`` reads the newest r
 original once, the trail of that one submission, and writes the row; the values come from
 ``core.summaries.summarise``. Listing pages, the API and the export read these rows only.
 It also keeps the campaign's counts (``store/summary_counts``): the row's bucket is read (and on
-PostgreSQL locked) before anything it is computed from, and the entry moved to its new bucket."""
+PostgreSQL locked) before anything it is computed from, and the entry moved to its new bucket.
+And it keeps the sort keys of the entry's details (``store/sort_keys``), written when they changed."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.core.summaries import fold, search_text, summarise
+from service.store import sort_keys
 from service.store.models import ApiKey, Decision, ReportRow, Submission, SubmissionSummary
 from service.store.storage import Storage
 from service.store.summary_counts import bucket, current, move
@@ -93,4 +95,5 @@ def refresh(session: Session, submission_id: str, *, storage: Storage | None = N
             setattr(row, k, v)
     session.flush()
     move(session, old, bucket(cols))
+    sort_keys.write(session, submission_id, sub.campaign_id, sub.details)
     return row
