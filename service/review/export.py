@@ -9,7 +9,7 @@ rule's status (通过 / 警告 / 不符合 / 未检查 / 已豁免).
 
 A campaign's export is made from the entries' summary rows (``campaign_rows``: rows of
 ``EXPORT_COLUMNS``, no report parsed) and streamed (``csv_stream``, ``xlsx_stream``): rows go
-out as they are made, each by the one row function of the export (``_maker``).
+out as they are made, each by the one row function of the export (``export_rows.row_maker``).
 
 File names come from submitters: a cell that would start a formula (= + - @) is written as
 text, in both formats (CSV cells get a leading apostrophe, as OWASP advises); that guard,
@@ -141,9 +141,10 @@ EXPORT_COLUMNS = (SubmissionSummary.submission_id.label("entry_id"), SubmissionS
                   cast(Submission.details, Text).label("details"))
 """What a row of the export reads (the summary row, and the entry details of its submission,
 joined), in the order of ``parts``: a row of these columns is the row's parts as it comes from
-the database. The JSON columns come as their text and are decoded by ``_maker``'s rows (the
+the database. The JSON columns come as their text and are decoded by ``row_maker``'s rows (the
 database layer's own JSON decoding took three times as long as json.loads: 27 µs of a CSV
 row's 66, on SQLite)."""
+
 
 def parts(e: ExportRow) -> tuple[Any, ...]:
     """An ExportRow as the export's parts (the order of ``EXPORT_COLUMNS``)."""

@@ -18,6 +18,7 @@ from service.core.analysis import timecode
 from service.core.entry_fields import FieldSpec
 from service.core.labels import CONTENT_RULES, DECISION_LABELS, RULE_LABELS, STATUS_LABELS, VERDICT_LABELS, joined
 from service.core.summaries import MAX_SEGMENTS
+from service.review.details_columns import details_cells
 
 PARTS = 15
 """How many of a row's first values are its parts (a database row may carry more after them)."""
@@ -51,7 +52,7 @@ def _words(lang: str) -> _Words:
 
 
 RowMaker = Callable[[int, Sequence[Any]], tuple[list[object], str]]
-"""Makes one row's cells and its verdict after waivers from the row's parts (``_maker``)."""
+"""Makes one row's cells and its verdict after waivers from the row's parts (``row_maker``)."""
 
 
 def row_maker(rules: Sequence[str], lang: str, fields: Sequence[FieldSpec]) -> RowMaker:
@@ -61,7 +62,6 @@ def row_maker(rules: Sequence[str], lang: str, fields: Sequence[FieldSpec]) -> R
     names, sep, key = w.rule, w.sep, w.key
     status_words = {None: None} | w.status
     verdict_words, decision_words = w.verdict, w.decision
-    keys = [f.key for f in fields]
     loads, content_rules = json.loads, CONTENT_RULES
 
     def name(c: Mapping[str, Any]) -> str:
@@ -107,9 +107,8 @@ def row_maker(rules: Sequence[str], lang: str, fields: Sequence[FieldSpec]) -> R
             decision_words.get(decision, decision) if decided else None, note if decided else None,
             (by or "") if decided else None, at if decided else None,
         ]
-        if keys:
-            d = (loads(details) if details.__class__ is str else details) or {}
-            cells += [d.get(k) for k in keys]
+        if fields:
+            cells += details_cells(fields, loads(details) if details.__class__ is str else details)
         cells += [status_words.get(s, s) for s in map(status.get, rules)]
         return cells, verdict
 

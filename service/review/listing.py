@@ -27,7 +27,7 @@ from service.store import search
 from service.store.models import EntrySortKey as K
 from service.store.models import Submission
 from service.store.models import SubmissionSummary as S
-from service.store.summary_counts import cells
+from service.store.summary_counts import by_cell, cells
 
 SORTS: dict[str, Any] = {"created": S.created_at, "name": S.name_key, "size": S.size_bytes,
                          "duration": S.duration_key, "verdict": S.verdict_rank, "decision": S.decision_rank,
@@ -299,11 +299,7 @@ def _cube(session: Session, q: Query) -> dict[tuple[int, int, bool], int]:
     rows = session.execute(select(S.status, S.verdict_rank, S.decision_rank, S.warnings_count, func.count())
                            .where(and_(*replace(q, include_refused=True).filters(session)))
                            .group_by(S.status, S.verdict_rank, S.decision_rank, S.warnings_count))
-    out: dict[tuple[int, int, bool], int] = {}
-    for status, v, d, w, n in rows:
-        if status != "refused" or q.include_refused:
-            out[(v, d, w > 0)] = out.get((v, d, w > 0), 0) + n
-    return out
+    return by_cell(rows, include_refused=q.include_refused)
 
 
 def counts(session: Session, q: Query) -> Counts:

@@ -12,7 +12,7 @@ with ``n`` 0 (``cells`` leaves those out), so a write never deletes."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, case, delete, func, insert, select, text
@@ -32,7 +32,7 @@ _INSERTS: dict[str, Any] = {"sqlite": sqlite.insert, "postgresql": postgresql.in
 """INSERT … ON CONFLICT DO UPDATE of each database the service runs on."""
 
 
-def bucket(cols: Mapping[str, Any]) -> Bucket:
+def bucket(cols: Mapping[Any, Any]) -> Bucket:
     """The bucket of a summary row's column values (``summaries.values``)."""
     return (cols["campaign_id"], cols["status"], cols["verdict_rank"], cols["decision_rank"],
             cols["warnings_count"] > 0)
@@ -45,7 +45,7 @@ def current(session: Session, submission_id: str) -> Bucket | None:
     out of a bucket it has already left (SQLite lets one writer at a time in anyway)."""
     row = session.execute(select(S.campaign_id, S.status, S.verdict_rank, S.decision_rank, S.warnings_count)
                           .where(S.submission_id == submission_id).with_for_update()).one_or_none()
-    return None if row is None else (row[0], row[1], row[2], row[3], row[4] > 0)
+    return None if row is None else bucket(row._mapping)
 
 
 def move(session: Session, old: Bucket | None, new: Bucket) -> None:
@@ -64,19 +64,26 @@ def move(session: Session, old: Bucket | None, new: Bucket) -> None:
 def cells(session: Session, campaign_id: str, *, include_refused: bool = False) -> dict[tuple[int, int, bool], int]:
     """A campaign's entries by (verdict rank, decision rank, warned), refused ones left out
     unless asked for: what ``review.listing``'s GROUP BY gives with no filter."""
+    return by_cell(session.execute(select(C.status, C.verdict_rank, C.decision_rank, C.warned, C.n)
+                                   .where(C.campaign_id == campaign_id)), include_refused=include_refused)
+
+
+def by_cell(rows: Iterable[Any], *, include_refused: bool) -> dict[tuple[int, int, bool], int]:
+    """Rows of (status, verdict rank, decision rank, warned or warnings count, n) added up by
+    (verdict rank, decision rank, warned), refused ones left out unless asked for: the counts
+    table's rows (``cells``) and a GROUP BY of the summary rows (``review.listing``) alike."""
     out: dict[tuple[int, int, bool], int] = {}
-    for status, v, d, w, n in session.execute(
-            select(C.status, C.verdict_rank, C.decision_rank, C.warned, C.n).where(C.campaign_id == campaign_id)):
+    for status, v, d, w, n in rows:
         if n and (status != "refused" or include_refused):
-            out[(v, d, bool(w))] = out.get((v, d, bool(w)), 0) + n
+            out[(v, d, w > 0)] = out.get((v, d, w > 0), 0) + n
     return out
 
 
 def recount(db: Session | Connection, campaign_id: str | None = None) -> None:
     """Rebuild the buckets of one campaign (None: of every campaign) from the summary rows, one
-    GROUP BY. On PostgreSQL the table is locked against
-    ``move`` until the transaction ends, so a write that was under way is counted exactly once
-    (in the summary rows the GROUP BY reads, or by its own move after this commits)."""
+    GROUP BY. On PostgreSQL the table is locked against ``move`` until the transaction ends, so
+    a write that was under way is counted exactly once (in the summary rows the GROUP BY reads,
+    or by its own move after this commits)."""
     if (db.get_bind() if isinstance(db, Session) else db).dialect.name == "postgresql":
         db.execute(text(f"LOCK TABLE {C.__tablename__} IN SHARE ROW EXCLUSIVE MODE"))
     warned = case((S.warnings_count > 0, True), else_=False)
