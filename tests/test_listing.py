@@ -463,12 +463,9 @@ def test_a_search_reads_its_matches_through_the_index(db):
 @pytest.fixture(params=["sqlite", "postgresql"])
 def blank_url(tmp_path, request):
     """The URL of an empty database (not migrated): SQLite, and a scratch PostgreSQL database."""
-    from tests.support.pg import scratch_database
+    from tests.support.pg import blank_database
 
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'b.db'}"
-        return
-    yield from scratch_database("mediacheck_s")
+    yield from blank_database(request.param, tmp_path, "mediacheck_s")
 
 
 def before_search() -> str:

@@ -22,7 +22,7 @@ from service.store.database import Database, alembic_config, migrate
 from service.store.models import EntrySortKey as K
 from service.store.models import Submission, SubmissionSummary
 from service.store.summaries import refresh, values
-from tests.support.pg import migrated_database, scratch_database
+from tests.support.pg import blank_database, migrated_database
 from tests.test_listing import T0, add, report
 
 
@@ -163,10 +163,7 @@ def test_a_page_walks_the_sort_key_index(db):
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def blank_url(tmp_path, request):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'b.db'}"
-        return
-    yield from scratch_database("mediacheck_k")
+    yield from blank_database(request.param, tmp_path, "mediacheck_k")
 
 
 def test_migration_0008_fills_the_keys_of_entries_there_and_downgrade_drops_them(blank_url):

@@ -37,11 +37,19 @@ def scratch_database(prefix: str) -> Iterator[str]:
         admin.dispose()
 
 
+def blank_database(backend: str, tmp_path: Path, prefix: str) -> Iterator[str]:
+    """Yield the URL of an empty database (not migrated): a SQLite file in ``tmp_path``
+    (``backend`` "sqlite") or a scratch PostgreSQL database. Use with ``yield from``."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / f'{prefix}.db'}"
+    else:
+        yield from scratch_database(prefix)
+
+
 def migrated_database(backend: str, tmp_path: Path, prefix: str, revision: str = "head") -> Iterator[Database]:
     """Yield a Database migrated to ``revision``: a SQLite file in ``tmp_path`` (``backend``
     "sqlite") or a scratch PostgreSQL database (``backend`` "postgresql"). Use with ``yield from``."""
-    urls = iter([f"sqlite:///{tmp_path / f'{prefix}.db'}"]) if backend == "sqlite" else scratch_database(prefix)
-    for url in urls:
+    for url in blank_database(backend, tmp_path, prefix):
         d = Database(url)
         try:
             migrate(d.engine, revision)
